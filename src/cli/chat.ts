@@ -1,0 +1,44 @@
+/** `udp-chat chat`: the interactive client. */
+import { createInterface } from 'node:readline';
+import type { Argv } from 'yargs';
+import { Connection } from '../client/connection.js';
+import { ChatSession } from '../client/session.js';
+import { formatDuration } from '../core/duration.js';
+import { addressOptions, host, port } from './options.js';
+import { formatServerLine, paint } from './output.js';
+
+export const command = 'chat';
+export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
+
+export function builder(y: Argv) {
+  return addressOptions(y, 'server to join').option('name', { alias: 'n', type: 'string', describe: 'your name in the room' });
+}
+
+export async function handler(argv: Record<string, unknown>): Promise<void> {
+  const target = { host: host(argv['host']), port: port(argv['port'], false) };
+  const name = typeof argv['name'] === 'string' ? argv['name'] : undefined;
+  const c = paint(process.stdout);
+  const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const connection = await Connection.open(target);
+  const session = new ChatSession(connection, name ? { name } : {});
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });
+
+  // Lines arrive while the user types: clear the prompt line, print, then redraw the prompt.
+  const show = (text: string) => {
+    if (tty) process.stdout.write('\r\x1b[K');
+    process.stdout.write(text + '\n');
+    if (tty) rl.prompt(true);
+  };
+  session.on('line', (line) => show(formatServerLine(line, c)));
+  session.on('unresponsive', (ms) => show(c.yellow(`warning: no answer from ${connection.remote} for ${formatDuration(ms)}; is the server still there?`)));
+  session.on('responsive', () => show(c.green(`the server answers again`)));
+  session.on('error', (err) => show(c.red(`error: ${err.message}`)));
+
+  const done = new Promise<void>((resolve) => session.once('closed', resolve));
+  rl.on('line', (text) => session.say(text));
+  rl.on('close', () => void session.close());
+  session.start();
+  if (tty) rl.prompt();
+  await done;
+  rl.close();
+}

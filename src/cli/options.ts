@@ -1,0 +1,43 @@
+/** Options several commands share, and the parsing that turns their strings into checked values. */
+import type { Argv } from 'yargs';
+import { parseDuration } from '../core/duration.js';
+import { ChatError } from '../core/errors.js';
+import { DEFAULT_PORT } from '../core/limits.js';
+import { parseHost, parsePort } from '../transports/address.js';
+
+/** Error codes that mean the user typed something wrong: exit 2, like a yargs usage error. */
+export const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_BAD_PORT', 'ERR_BAD_HOST', 'ERR_BAD_DURATION', 'ERR_BAD_ARGUMENT']);
+
+/** --host, --port, --transport: where to listen or connect. */
+export function addressOptions<T>(y: Argv<T>, hostHelp: string) {
+  return y
+    .option('host', { alias: 'H', type: 'string', default: '127.0.0.1', describe: hostHelp })
+    .option('port', { alias: 'p', type: 'string', default: String(DEFAULT_PORT), describe: 'port number (0 picks a free one)' })
+    .option('transport', { alias: 't', type: 'string', choices: ['udp'], default: 'udp', describe: 'transport' });
+}
+
+/** A checked --host. */
+export function host(value: unknown): string {
+  return parseHost(String(value));
+}
+
+/** A checked --port. */
+export function port(value: unknown, allowZero = true): number {
+  return parsePort(String(value), allowZero);
+}
+
+/** A checked duration flag. */
+export function duration(value: unknown, flag: string): number {
+  try {
+    return parseDuration(String(value));
+  } catch (err) {
+    throw new ChatError('ERR_BAD_DURATION', `--${flag}: ${(err as Error).message}`);
+  }
+}
+
+/** A checked whole number flag, at least `min`. */
+export function count(value: unknown, flag: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes a whole number from ${min}`);
+  return n;
+}

@@ -1,0 +1,84 @@
+/**
+ * The one module that colours. Colour only on a terminal and never under NO_COLOR
+ * (chalk 5 does not read NO_COLOR itself). Everything printed here is already made safe
+ * by core/sanitize, so a peer's text cannot reach the terminal as control bytes.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { formatDuration } from '../core/duration.js';
+import type { ServerLine } from '../core/lines.js';
+import type { ServerEvent } from '../servers/chat-server.js';
+
+/** A chalk that colours only when the stream is a terminal and NO_COLOR is unset. */
+export function paint(stream: NodeJS.WriteStream): ChalkInstance {
+  const off = Boolean(process.env['NO_COLOR']) || !stream.isTTY;
+  return new Chalk({ level: off ? 0 : 1 });
+}
+
+function clock(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+/** One human log line for a server event, or null for events a person need not see. */
+export function formatServerEvent(event: ServerEvent, c: ChalkInstance): string | null {
+  const at = c.dim(clock());
+  switch (event.type) {
+    case 'start':
+      return `${at} listening on ${event.transport} ${event.host}:${event.port}`;
+    case 'join':
+      return `${at} ${c.green('+')} ${event.peer.name} joined (${event.peer.transport} ${event.peer.address})`;
+    case 'leave':
+      return `${at} ${c.yellow('-')} ${event.peer.name} left (${event.reason}${event.detail ? `: ${event.detail}` : ''})`;
+    case 'rename':
+      return `${at} ${c.cyan('~')} ${event.from} is now ${event.peer.name}`;
+    case 'message':
+      return event.to ? `${at} <${event.peer.name}> ${c.magenta(`(to ${event.to})`)} ${event.text}` : `${at} <${event.peer.name}> ${event.text}`;
+    case 'error':
+      return `${at} ${c.red('!')} ${event.peer ? `${event.peer.name}: ` : ''}${event.message}`;
+    case 'socket-error':
+      return `${at} ${c.red('!')} ${event.transport} socket: ${event.code} ${event.message}`;
+    case 'stop':
+      return `${at} stopped. ${formatCounters(event.counters)}`;
+  }
+}
+
+/** `stats: peers=0 joins=3 ...`: the counters on one line. */
+export function formatCounters(counters: object): string {
+  return `stats: ${Object.entries(counters)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ')}`;
+}
+
+/** One NDJSON line for a server event: `{"time":...,"event":"join",...}`. */
+export function jsonEvent(event: ServerEvent): string {
+  const { type, ...rest } = event;
+  return JSON.stringify({ time: new Date().toISOString(), event: type, ...rest });
+}
+
+/** How a chat client shows a line from the server: chat plain, private, notices and errors apart. */
+export function formatServerLine(line: ServerLine, c: ChalkInstance): string {
+  switch (line.kind) {
+    case 'chat':
+      return line.private ? c.magenta(`[private] <${line.from}> ${line.text}`) : `${c.bold(`<${line.from}>`)} ${line.text}`;
+    case 'notice':
+      return c.cyan(`* ${line.text}`);
+    case 'error':
+      return c.red(`! ${line.text}`);
+    case 'pong':
+      return c.dim(`/pong ${line.token}`.trim());
+    case 'other':
+      return line.text;
+  }
+}
+
+/** The banner `serve` prints: where the room is, how to join it, and how to open it up. */
+export function serveBanner(o: { transport: string; host: string; port: number; peerTimeoutMs: number }, c: ChalkInstance): string[] {
+  const host = o.host.includes(':') ? `${o.host}` : o.host;
+  const lines = [
+    c.bold(`udp-chat room on ${o.transport} ${host} port ${o.port}`) + ` (peer timeout ${formatDuration(o.peerTimeoutMs)})`,
+    `  join with:  nc -u ${host} ${o.port}    or    udp-chat chat --host ${host} --port ${o.port}`,
+  ];
+  if (o.host === '127.0.0.1' || o.host === '::1' || o.host === 'localhost') {
+    lines.push(c.dim('  only this machine can join; to open the room to your LAN: --host 0.0.0.0 (or :: for IPv6)'));
+  }
+  return lines;
+}

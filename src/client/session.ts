@@ -1,0 +1,109 @@
+/**
+ * An interactive chat over a Connection: joins, keeps itself in the room with heartbeats at a
+ * third of the peer timeout the server's welcome states, and notices when the server stops answering.
+ */
+import { EventEmitter } from 'node:events';
+import { parseDuration } from '../core/duration.js';
+import type { ChatError } from '../core/errors.js';
+import { DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
+import { parseServerLine, welcomeTimeout, type ServerLine } from '../core/lines.js';
+import type { Connection } from './connection.js';
+
+const HEARTBEAT_TOKEN = 'hb-';
+
+export interface SessionOptions {
+  name?: string;
+  /** Heartbeat interval before the welcome says otherwise; a third of the default timeout. */
+  heartbeatMs?: number;
+}
+
+/**
+ * Events: `line` (ServerLine, heartbeat pongs left out), `unresponsive` (ms since the server last
+ * answered), `responsive` (it answers again), `error` (ChatError), `closed`.
+ */
+export class ChatSession extends EventEmitter<{
+  line: [ServerLine];
+  unresponsive: [number];
+  responsive: [];
+  error: [ChatError];
+  closed: [];
+}> {
+  /** The heartbeat interval in use: a third of the timeout the server stated. */
+  heartbeatMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private lastHeard = performance.now();
+  private beats = 0;
+  private silent = false;
+  private closed = false;
+
+  constructor(
+    readonly connection: Connection,
+    private readonly options: SessionOptions = {},
+  ) {
+    super();
+    this.heartbeatMs = options.heartbeatMs ?? DEFAULT_PEER_TIMEOUT_MS / 3;
+    connection.on('line', (line) => this.heard(line));
+    connection.on('error', (err) => this.emit('error', err));
+  }
+
+  /** Joins the room: the first datagram is the name, or a ping. */
+  start(): void {
+    if (this.options.name) this.connection.send(`/nick ${this.options.name}`);
+    else this.beat();
+    this.schedule();
+  }
+
+  /** Sends what the user typed. `/quit` (or quit, exit) also ends the session. */
+  say(text: string): void {
+    this.connection.send(text);
+    if (/^\s*(\/quit|quit|exit)\s*$/i.test(text)) void this.close(false);
+  }
+
+  /** Leaves: tells the server (unless it already was), then closes the socket. */
+  async close(sendQuit = true): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    if (sendQuit) this.connection.send('/quit');
+    await this.connection.close();
+    this.emit('closed');
+  }
+
+  private beat(): void {
+    this.beats += 1;
+    this.connection.send(`/ping ${HEARTBEAT_TOKEN}${this.beats}`);
+  }
+
+  private schedule(): void {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => {
+      const quiet = performance.now() - this.lastHeard;
+      // Two heartbeats without any answer: the server is gone or the path is down. UDP gives no
+      // other sign; tell the user once, and again when it answers.
+      if (!this.silent && quiet > this.heartbeatMs * 2) {
+        this.silent = true;
+        this.emit('unresponsive', Math.round(quiet));
+      }
+      this.beat();
+    }, this.heartbeatMs);
+  }
+
+  private heard(raw: string): void {
+    this.lastHeard = performance.now();
+    if (this.silent) {
+      this.silent = false;
+      this.emit('responsive');
+    }
+    const line = parseServerLine(raw);
+    if (line.kind === 'pong' && line.token.startsWith(HEARTBEAT_TOKEN)) return;
+    const stated = welcomeTimeout(raw);
+    if (stated) {
+      const every = Math.max(50, Math.floor(parseDuration(stated) / 3));
+      if (every !== this.heartbeatMs) {
+        this.heartbeatMs = every;
+        this.schedule();
+      }
+    }
+    this.emit('line', line);
+  }
+}

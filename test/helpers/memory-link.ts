@@ -1,0 +1,42 @@
+/**
+ * A PeerLink that keeps what the room sends it, for room tests: each line decoded and without
+ * its trailing `\n`, the very buffers (to check a broadcast is encoded once), and close reasons.
+ */
+import type { LeaveReason, PeerLink, TransportName } from '../../src/core/peer.js';
+
+const decoder = new TextDecoder();
+
+/** Records every line and close a room gives one peer. */
+export class MemoryLink implements PeerLink {
+  /** Each line received, decoded, with the one trailing `\n` removed. */
+  readonly lines: string[] = [];
+  /** Each buffer received, as the room passed it. */
+  readonly buffers: Uint8Array[] = [];
+  /** Every reason close() was called with, in order. */
+  readonly closes: LeaveReason[] = [];
+
+  constructor(
+    readonly address: string,
+    readonly transport: TransportName = 'memory',
+  ) {}
+
+  send(line: Uint8Array): void {
+    this.buffers.push(line);
+    const text = decoder.decode(line);
+    this.lines.push(text.endsWith('\n') ? text.slice(0, -1) : text);
+  }
+
+  close(reason: LeaveReason): void {
+    this.closes.push(reason);
+  }
+
+  /** The lines received since the last take(), and forgets them. */
+  take(): string[] {
+    return this.lines.splice(0);
+  }
+
+  /** The most recent buffer received. */
+  get lastBuffer(): Uint8Array | undefined {
+    return this.buffers[this.buffers.length - 1];
+  }
+}
