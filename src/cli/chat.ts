@@ -1,25 +1,33 @@
 /** `udp-chat chat`: the interactive client. */
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
-import { Connection } from '../client/connection.js';
+import { openConnection } from '../client/connection.js';
 import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
-import { addressOptions, host, port } from './options.js';
+import type { FramingName } from '../transports/framing.js';
+import { addressOptions, duration, host, port, transport } from './options.js';
 import { formatServerLine, paint } from './output.js';
 
 export const command = 'chat';
 export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'server to join').option('name', { alias: 'n', type: 'string', describe: 'your name in the room' });
+  return addressOptions(y, 'server to join')
+    .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
+    .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP: give up connecting after this long' });
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
-  const target = { host: host(argv['host']), port: port(argv['port'], false) };
+  const connection = await openConnection({
+    host: host(argv['host']),
+    port: port(argv['port'], false),
+    transport: transport(argv) as 'udp' | 'tcp',
+    framing: argv['framing'] as FramingName,
+    connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
+  });
   const name = typeof argv['name'] === 'string' ? argv['name'] : undefined;
   const c = paint(process.stdout);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const connection = await Connection.open(target);
   const session = new ChatSession(connection, name ? { name } : {});
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });
 

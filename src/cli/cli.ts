@@ -1,6 +1,7 @@
 /** The yargs program, built without running it, so tests can parse argv in-process (as c8's buildYargs). */
 import yargs, { type Argv } from 'yargs';
 import * as chat from './chat.js';
+import * as echo from './echo.js';
 import * as send from './send.js';
 import * as serve from './serve.js';
 
@@ -12,7 +13,7 @@ export class UsageError extends Error {
 /** What runs a parsed command; tests pass one that records instead of starting servers. */
 export type Runner = (command: string, argv: Record<string, unknown>) => Promise<void>;
 
-const COMMANDS = { serve, chat, send };
+const COMMANDS = { serve, chat, send, echo };
 
 /** Builds the udp-chat command line for `argv` (without the node and script paths). */
 export function buildCli(argv: string[], runner?: Runner): Argv {
@@ -23,7 +24,7 @@ export function buildCli(argv: string[], runner?: Runner): Argv {
   return y
     .scriptName('udp-chat')
     .usage('udp-chat: chat and echo over UDP datagrams\n\nusage: udp-chat <command> [options]')
-    .demandCommand(1, 'name a command: serve, chat or send')
+    .demandCommand(1, 'name a command: serve, chat, send or echo')
     .strict()
     .exitProcess(false)
     .fail((message, err) => {

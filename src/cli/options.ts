@@ -8,12 +8,22 @@ import { parseHost, parsePort } from '../transports/address.js';
 /** Error codes that mean the user typed something wrong: exit 2, like a yargs usage error. */
 export const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_BAD_PORT', 'ERR_BAD_HOST', 'ERR_BAD_DURATION', 'ERR_BAD_ARGUMENT']);
 
-/** --host, --port, --transport: where to listen or connect. */
-export function addressOptions<T>(y: Argv<T>, hostHelp: string) {
+/** --host, --port, --transport (and --tcp), --framing: where to listen or connect, and how. */
+export function addressOptions<T>(y: Argv<T>, hostHelp: string, transports: readonly string[] = ['udp', 'tcp']) {
   return y
     .option('host', { alias: 'H', type: 'string', default: '127.0.0.1', describe: hostHelp })
     .option('port', { alias: 'p', type: 'string', default: String(DEFAULT_PORT), describe: 'port number (0 picks a free one)' })
-    .option('transport', { alias: 't', type: 'string', choices: ['udp'], default: 'udp', describe: 'transport' });
+    .option('transport', { alias: 't', type: 'string', choices: transports, default: 'udp', describe: 'transport' })
+    .option('tcp', { type: 'boolean', default: false, describe: 'short for --transport tcp' })
+    .option('framing', { type: 'string', choices: ['line', 'length'], default: 'line', describe: 'TCP message framing: lines, or 2-byte big-endian length prefixes' });
+}
+
+/** The transport asked for: --tcp wins over the --transport default, but not over a contrary --transport. */
+export function transport(argv: Record<string, unknown>): string {
+  const asked = String(argv['transport']);
+  if (!argv['tcp']) return asked;
+  if (asked !== 'udp' && asked !== 'tcp') throw new ChatError('ERR_BAD_ARGUMENT', `--tcp contradicts --transport ${asked}`);
+  return 'tcp';
 }
 
 /** A checked --host. */

@@ -72,11 +72,11 @@ export function formatServerLine(line: ServerLine, c: ChalkInstance): string {
 
 /** The banner `serve` prints: where the room is, how to join it, and how to open it up. */
 export function serveBanner(o: { transport: string; host: string; port: number; peerTimeoutMs: number }, c: ChalkInstance): string[] {
-  const host = o.host.includes(':') ? `${o.host}` : o.host;
-  const lines = [
-    c.bold(`udp-chat room on ${o.transport} ${host} port ${o.port}`) + ` (peer timeout ${formatDuration(o.peerTimeoutMs)})`,
-    `  join with:  nc -u ${host} ${o.port}    or    udp-chat chat --host ${host} --port ${o.port}`,
-  ];
+  const host = o.host;
+  const on = o.transport === 'both' ? 'udp+tcp' : o.transport;
+  const lines = [c.bold(`udp-chat room on ${on} ${host} port ${o.port}`) + ` (peer timeout ${formatDuration(o.peerTimeoutMs)})`];
+  if (o.transport !== 'tcp') lines.push(`  join with:  nc -u ${host} ${o.port}    or    udp-chat chat --host ${host} --port ${o.port}`);
+  if (o.transport !== 'udp') lines.push(`  join with:  nc ${host} ${o.port}       or    udp-chat chat --tcp --host ${host} --port ${o.port}`);
   if (o.host === '127.0.0.1' || o.host === '::1' || o.host === 'localhost') {
     lines.push(c.dim('  only this machine can join; to open the room to your LAN: --host 0.0.0.0 (or :: for IPv6)'));
   }

@@ -2,7 +2,8 @@
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { sendMessages } from '../client/send.js';
-import { addressOptions, count, duration, host, port } from './options.js';
+import type { FramingName } from '../transports/framing.js';
+import { addressOptions, count, duration, host, port, transport } from './options.js';
 
 export const command = 'send [message..]';
 export const describe = 'send messages (arguments, else each line of stdin) as datagrams';
@@ -12,7 +13,8 @@ export function builder(y: Argv) {
     .positional('message', { type: 'string', array: true, describe: 'messages; each is one datagram' })
     .option('wait', { alias: 'w', type: 'string', describe: 'print replies until none came for this long (500ms, 2s)' })
     .option('count', { alias: 'c', type: 'string', default: '1', describe: 'send each message N times, numbered #1..#N' })
-    .option('interval', { alias: 'i', type: 'string', default: '0', describe: 'pause between datagrams (10ms, 1s)' });
+    .option('interval', { alias: 'i', type: 'string', default: '0', describe: 'pause between datagrams (10ms, 1s)' })
+    .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP: give up connecting after this long' });
 }
 
 async function* stdinLines(): AsyncGenerator<string> {
@@ -24,6 +26,9 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   await sendMessages({
     host: host(argv['host']),
     port: port(argv['port'], false),
+    transport: transport(argv) as 'udp' | 'tcp',
+    framing: argv['framing'] as FramingName,
+    connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
     messages: args.length > 0 ? args : stdinLines(),
     count: count(argv['count'], 'count'),
     intervalMs: duration(argv['interval'], 'interval'),

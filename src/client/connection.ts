@@ -1,35 +1,77 @@
 /**
- * A client's end of a chat: a connected UDP socket that sends one message per datagram and
- * hands back every line it receives, made safe for a terminal whatever the server sent.
+ * A client's end of a chat, over UDP (a connected dgram socket, one message per datagram) or TCP
+ * (a stream, framed by lines or length prefixes). Both hand back every line they receive, made
+ * safe for a terminal whatever the server sent.
  */
 import dgram from 'node:dgram';
 import { EventEmitter, once } from 'node:events';
+import net from 'node:net';
 import { ChatError } from '../core/errors.js';
-import { escapeControls, decodeText } from '../core/sanitize.js';
+import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
+import { createDeframer, encodeFrame, MAX_LENGTH_FRAME, type FramingName } from '../transports/framing.js';
 
+/** Where to connect, and how. */
 export interface ConnectOptions {
   host: string;
   port: number;
+  transport?: 'udp' | 'tcp';
+  /** TCP only: how messages are framed (lines by default). */
+  framing?: FramingName;
+  /** TCP only: give up connecting after this long (default 5s). */
+  connectTimeoutMs?: number;
 }
+
+/** Events of a connection: lines received, errors, and (TCP) the server closing the stream. */
+export type ConnectionEvents = { line: [string]; error: [ChatError]; end: [] };
+
+/** One client connection, whatever the transport. */
+export interface Connection extends EventEmitter<ConnectionEvents> {
+  readonly transport: 'udp' | 'tcp';
+  /** The server's address, `127.0.0.1:9000`. */
+  readonly remote: string;
+  /** The address the server knows this client by. */
+  readonly local: string;
+  /** Sends one message. */
+  send(text: string | Uint8Array): void;
+  /** Closes after queued messages have left. */
+  close(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
 
 /** Splits a received payload into lines (a server sends one per message; an echo may send several). */
 export function payloadLines(bytes: Uint8Array): string[] {
-  const text = decodeText(bytes);
-  const lines = text.split('\n');
+  const lines = decodeText(bytes).split('\n');
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   return lines.map((line) => escapeControls(line.endsWith('\r') ? line.slice(0, -1) : line));
 }
 
-/**
- * Events: `line` (string, safe to print), `error` (ChatError: ERR_CONNECTION_REFUSED when an
- * ICMP port unreachable came back; the socket stays open, the server may come back).
- */
-export class Connection extends EventEmitter<{ line: [string]; error: [ChatError] }> {
+/** Turns a socket error into the one line a user should read. */
+export function socketError(err: NodeJS.ErrnoException, transport: 'udp' | 'tcp', remote: string): ChatError {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return new ChatError(
+        'ERR_CONNECTION_REFUSED',
+        `nothing is listening on ${transport} ${remote} (${transport === 'udp' ? 'ICMP port unreachable' : 'connection refused'})`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ChatError('ERR_BAD_HOST', `cannot resolve the host of ${remote}`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new ChatError('ERR_SOCKET', `${transport} ${remote} is unreachable (${err.code})`);
+    default:
+      return new ChatError('ERR_SOCKET', `${transport} ${remote}: ${err.code ?? ''} ${err.message}`.trim());
+  }
+}
+
+/** A connected UDP socket: no packet is sent by connecting, since UDP has no handshake. */
+class UdpConnection extends EventEmitter<ConnectionEvents> implements Connection {
   readonly transport = 'udp' as const;
   private closed = false;
 
-  private constructor(
+  constructor(
     private readonly socket: dgram.Socket,
     readonly remote: string,
   ) {
@@ -37,53 +79,109 @@ export class Connection extends EventEmitter<{ line: [string]; error: [ChatError
     socket.on('message', (msg) => {
       for (const line of payloadLines(msg)) this.emit('line', line);
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => this.emit('error', socketError(err, remote)));
+    // On a connected socket an ICMP port unreachable comes back as ECONNREFUSED. The socket stays
+    // usable: the server may come back.
+    socket.on('error', (err: NodeJS.ErrnoException) => this.emit('error', socketError(err, 'udp', remote)));
   }
 
-  /** Connects a UDP socket to the server (no packet is sent: UDP has no handshake). */
-  static async open(options: ConnectOptions): Promise<Connection> {
-    const socket = dgram.createSocket(udpType(options.host));
-    const failed = once(socket, 'error');
-    socket.connect(options.port, options.host);
-    const result = await Promise.race([once(socket, 'connect').then(() => null), failed.then(([err]) => err as NodeJS.ErrnoException)]);
-    const remote = formatAddress(options.host, options.port);
-    if (result) {
-      socket.close();
-      throw socketError(result, remote);
-    }
-    return new Connection(socket, remote);
-  }
-
-  /** `127.0.0.1:53211`: the address the server knows this client by. */
   get local(): string {
     const a = this.socket.address();
     return formatAddress(a.address, a.port);
   }
 
-  /** Sends one message as one datagram. */
   send(text: string | Uint8Array): void {
     if (!this.closed) this.socket.send(text);
   }
 
-  /** Closes the socket after queued datagrams have left. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // As in the server: let pending sends (a /quit) leave before the socket goes.
+    // Let a pending send (a /quit) leave before the socket goes: send() resolves on a later tick.
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }
 
-/** Turns a socket error into the one line a user should read. */
-export function socketError(err: NodeJS.ErrnoException, remote: string): ChatError {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-      return new ChatError('ERR_CONNECTION_REFUSED', `nothing is listening on udp ${remote} (ICMP port unreachable)`);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new ChatError('ERR_BAD_HOST', `cannot resolve host of ${remote}`);
-    default:
-      return new ChatError('ERR_SOCKET', `udp ${remote}: ${err.code ?? ''} ${err.message}`.trim());
+/** A TCP stream, its messages framed as the server expects. */
+class TcpConnection extends EventEmitter<ConnectionEvents> implements Connection {
+  readonly transport = 'tcp' as const;
+  private closed = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    readonly remote: string,
+    private readonly framing: FramingName,
+  ) {
+    super();
+    const deframer = createDeframer(framing, MAX_LENGTH_FRAME);
+    const deliver = (events: ReturnType<typeof deframer.push>) => {
+      for (const event of events) if (event.kind === 'message') for (const line of payloadLines(event.bytes)) this.emit('line', line);
+    };
+    socket.on('data', (chunk) => deliver(deframer.push(chunk)));
+    socket.on('end', () => deliver(deframer.end()));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.emit('error', socketError(err, 'tcp', remote)));
+    socket.on('close', () => {
+      if (!this.closed) this.emit('end');
+    });
   }
+
+  get local(): string {
+    return formatAddress(this.socket.localAddress ?? '?', this.socket.localPort ?? 0);
+  }
+
+  send(text: string | Uint8Array): void {
+    if (this.closed || !this.socket.writable) return;
+    const bytes = typeof text === 'string' ? encoder.encode(text) : text;
+    if (this.framing === 'length') this.socket.write(encodeFrame('length', bytes));
+    else this.socket.write(bytes[bytes.length - 1] === 0x0a ? bytes : encodeFrame('line', bytes));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.socket.destroyed) return;
+    const gone = once(this.socket, 'close');
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), 1000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+async function openUdp(options: ConnectOptions, remote: string): Promise<Connection> {
+  const socket = dgram.createSocket(udpType(options.host));
+  const failed = once(socket, 'error');
+  socket.connect(options.port, options.host);
+  const err = await Promise.race([once(socket, 'connect').then(() => null), failed.then(([e]) => e as NodeJS.ErrnoException)]);
+  if (err) {
+    socket.close();
+    throw socketError(err, 'udp', remote);
+  }
+  return new UdpConnection(socket, remote);
+}
+
+async function openTcp(options: ConnectOptions, remote: string): Promise<Connection> {
+  const ms = options.connectTimeoutMs ?? 5000;
+  const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      once(socket, 'connect'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new ChatError('ERR_CONNECT_TIMEOUT', `no answer from tcp ${remote} within ${ms}ms (connect timed out)`)), ms);
+      }),
+    ]);
+  } catch (err) {
+    socket.destroy();
+    throw err instanceof ChatError ? err : socketError(err as NodeJS.ErrnoException, 'tcp', remote);
+  } finally {
+    clearTimeout(timer);
+  }
+  return new TcpConnection(socket, remote, options.framing ?? 'line');
+}
+
+/** Opens a connection to a server; rejects with a ChatError a user can read. */
+export function openConnection(options: ConnectOptions): Promise<Connection> {
+  const remote = formatAddress(options.host, options.port);
+  return options.transport === 'tcp' ? openTcp(options, remote) : openUdp(options, remote);
 }

@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChatError } from '../core/errors.js';
-import { Connection, type ConnectOptions } from './connection.js';
+import { openConnection, type ConnectOptions } from './connection.js';
 
 export interface SendOptions extends ConnectOptions {
   /** The messages, from arguments or lines of stdin. */
@@ -31,7 +31,7 @@ const REFUSAL_GRACE_MS = 50;
 
 /** Sends the messages; rejects with ERR_CONNECTION_REFUSED when nothing listens there. */
 export async function sendMessages(options: SendOptions): Promise<SendResult> {
-  const connection = await Connection.open(options);
+  const connection = await openConnection(options);
   const received: string[] = [];
   let failure: ChatError | undefined;
   let lastHeard = performance.now();

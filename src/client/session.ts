@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { parseDuration } from '../core/duration.js';
-import type { ChatError } from '../core/errors.js';
+import { ChatError } from '../core/errors.js';
 import { DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
 import { parseServerLine, welcomeTimeout, type ServerLine } from '../core/lines.js';
 import type { Connection } from './connection.js';
@@ -44,6 +44,11 @@ export class ChatSession extends EventEmitter<{
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_PEER_TIMEOUT_MS / 3;
     connection.on('line', (line) => this.heard(line));
     connection.on('error', (err) => this.emit('error', err));
+    // A stream tells the client when the server goes; a datagram socket never does.
+    connection.on('end', () => {
+      this.emit('error', new ChatError('ERR_SOCKET', `the server closed the connection`));
+      void this.close(false);
+    });
   }
 
   /** Joins the room: the first datagram is the name, or a ping. */

@@ -11,6 +11,11 @@ export interface Limits {
   maxNameLength: number;
   /** Most lines one `/who` answers with, so a query cannot be turned into a flood. */
   maxWhoLines: number;
+  /**
+   * Most bytes queued for one stream peer (TCP `writableLength`) before it is dropped as a reader
+   * that does not read: it must not stall the room nor grow the server's memory.
+   */
+  maxQueueBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -18,6 +23,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPeers: 1000,
   maxNameLength: 24,
   maxWhoLines: 50,
+  maxQueueBytes: 256 * 1024,
 });
 
 /** How long a peer may stay silent before it is dropped (DESIGN.md: 60s). */

@@ -115,12 +115,15 @@ export class Room {
     if (!this.byId.has(peer.id)) return;
     peer.lastSeen = this.clock();
     const size = bytes.length - (bytes[bytes.length - 1] === 0x0a ? (bytes[bytes.length - 2] === 0x0d ? 2 : 1) : 0);
-    if (size > this.limits.maxMessageBytes) {
-      this.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent`));
-      this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_MESSAGE_TOO_LONG', message: `message of ${size} bytes refused` });
-      return;
-    }
+    if (size > this.limits.maxMessageBytes) return this.tooLong(peer, size);
     this.handle(peer, messageText(bytes));
+  }
+
+  /** Tells a peer its message of `size` bytes was refused (a framer may find that out first). */
+  tooLong(peer: Peer, size: number): void {
+    peer.lastSeen = this.clock();
+    this.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent`));
+    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_MESSAGE_TOO_LONG', message: `message of ${size} bytes refused` });
   }
 
   private handle(peer: Peer, text: string): void {

@@ -1,16 +1,17 @@
 /**
- * A chat server: one room, fed by the transports asked for, swept for silent peers on a timer.
- * Library code: it reports what happens as events and prints nothing.
+ * A chat server: one room, fed by UDP, TCP or both on the same port number, swept for silent
+ * peers on a timer. Library code: it reports what happens as events and prints nothing.
  */
-import type { AddressInfo } from 'node:net';
-import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import { DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from '../core/limits.js';
 import { Room, type RoomCounters, type RoomEvent } from '../core/room.js';
+import type { FramingName } from '../transports/framing.js';
+import { TcpTransport } from '../transports/tcp.js';
 import { UdpTransport } from '../transports/udp.js';
 
 /** Which transports a server listens on. */
 export type ServerTransport = 'udp' | 'tcp' | 'both';
 
-/** Everything a server reports: the room's events plus its own start, transport errors and stop. */
+/** Everything a server reports: the room's events plus its own start, socket errors and stop. */
 export type ServerEvent =
   | RoomEvent
   | { type: 'start'; transport: 'udp' | 'tcp'; host: string; port: number }
@@ -20,13 +21,18 @@ export type ServerEvent =
 /** The room's counters and the transports'. */
 export interface ServerCounters extends RoomCounters {
   peers: number;
-  sendErrors: number;
+  /** UDP sends that failed, and TCP sockets that errored (RST, EPIPE). */
+  socketErrors: number;
+  /** TCP peers dropped because they did not read. */
+  slowDrops: number;
 }
 
 export interface ChatServerOptions {
   transport?: ServerTransport;
   host?: string;
   port?: number;
+  /** How TCP messages are framed: lines (default, for `nc`) or 2-byte length prefixes. */
+  framing?: FramingName;
   peerTimeoutMs?: number;
   echoSelf?: boolean;
   limits?: Partial<Limits>;
@@ -38,18 +44,37 @@ export interface ChatServerOptions {
 /** A running chat server. */
 export interface ChatServer {
   readonly room: Room;
-  /** The UDP socket's address, when UDP was asked for. */
-  readonly udp?: AddressInfo;
-  /** The port the server listens on (the same number on every transport). */
+  /** The port the server listens on: the same number on every transport. */
   readonly port: number;
+  readonly udp?: UdpTransport;
+  readonly tcp?: TcpTransport;
   counters(): ServerCounters;
   /** Tells every peer the server is going, closes every socket. */
   close(): Promise<void>;
 }
 
+// With --transport both and port 0, the port UDP got may be taken for TCP; try a few pairs.
+const PAIR_TRIES = 5;
+
+async function bindBoth(room: Room, host: string, port: number, framing: FramingName, onError: (t: 'udp' | 'tcp', e: Error) => void) {
+  for (let attempt = 1; ; attempt++) {
+    const udp = await UdpTransport.listen(room, { host, port }, (e) => onError('udp', e));
+    try {
+      const tcp = await TcpTransport.listen(room, { host, port: udp.address().port, framing }, (e) => onError('tcp', e));
+      return { udp, tcp };
+    } catch (err) {
+      await udp.close();
+      if (port !== 0 || attempt === PAIR_TRIES || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+}
+
 /** Starts a chat server; rejects when a socket cannot be bound. */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? DEFAULT_PORT;
+  const framing = options.framing ?? 'line';
+  const transport = options.transport ?? 'udp';
   const emit = options.onEvent ?? (() => {});
   const room = new Room({
     peerTimeoutMs: options.peerTimeoutMs,
@@ -57,30 +82,41 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     onEvent: emit,
   });
-  const udp = await UdpTransport.listen(room, { host, port: options.port ?? 9000 }, (err) =>
-    emit({ type: 'socket-error', transport: 'udp', code: (err as NodeJS.ErrnoException).code ?? 'ERR_SOCKET', message: err.message }),
-  );
-  const address = udp.address();
-  emit({ type: 'start', transport: 'udp', host: address.address, port: address.port });
+  const onError = (t: 'udp' | 'tcp', err: Error) =>
+    emit({ type: 'socket-error', transport: t, code: (err as NodeJS.ErrnoException).code ?? 'ERR_SOCKET', message: err.message });
+
+  let udp: UdpTransport | undefined;
+  let tcp: TcpTransport | undefined;
+  if (transport === 'both') ({ udp, tcp } = await bindBoth(room, host, port, framing, onError));
+  else if (transport === 'udp') udp = await UdpTransport.listen(room, { host, port }, (e) => onError('udp', e));
+  else tcp = await TcpTransport.listen(room, { host, port, framing }, (e) => onError('tcp', e));
+  for (const [name, t] of [['udp', udp], ['tcp', tcp]] as const) {
+    if (t) emit({ type: 'start', transport: name, host: t.address().address, port: t.address().port });
+  }
 
   const every = options.sweepIntervalMs ?? Math.max(10, Math.min(1000, room.peerTimeoutMs / 10));
   const sweeper = setInterval(() => room.sweep(), every);
 
-  const counters = (): ServerCounters => ({ ...room.counters, peers: room.size, sendErrors: udp.sendErrors });
+  const counters = (): ServerCounters => ({
+    ...room.counters,
+    peers: room.size,
+    socketErrors: (udp?.sendErrors ?? 0) + (tcp?.socketErrors ?? 0),
+    slowDrops: tcp?.slowDrops ?? 0,
+  });
   let closing: Promise<void> | undefined;
-  return {
+  const server: ChatServer = {
     room,
-    udp: address,
-    port: address.port,
+    port: (udp ?? tcp)!.address().port,
     counters,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
         room.close();
-        await udp.close();
+        await Promise.all([udp?.close(), tcp?.close()]);
         emit({ type: 'stop', counters: counters() });
       })();
       return closing;
     },
   };
+  return Object.assign(server, udp ? { udp } : {}, tcp ? { tcp } : {});
 }

@@ -38,6 +38,8 @@ export interface Deframer {
   push(chunk: Uint8Array): FrameEvent[];
   /** Bytes currently held waiting for the end of a message (never more than maxBytes + 1). */
   readonly buffered: number;
+  /** The stream ended: returns a last line that had no newline (`printf a | nc`); a cut length frame is lost. */
+  end(): FrameEvent[];
 }
 
 /** Length framing's header size in bytes. */
@@ -133,6 +135,15 @@ class LineDeframer implements Deframer {
     return this.#held.length;
   }
 
+  end(): FrameEvent[] {
+    const held = this.#held;
+    if (this.#discarding || held.length === 0) return [];
+    const size = held.bytes[held.length - 1] === CR ? held.length - 1 : held.length;
+    const bytes = held.bytes.slice(0, size);
+    held.clear();
+    return [{ kind: 'message', bytes }];
+  }
+
   push(chunk: Uint8Array): FrameEvent[] {
     const events: FrameEvent[] = [];
     let start = 0;
@@ -207,6 +218,10 @@ class LengthDeframer implements Deframer {
 
   constructor(maxBytes: number) {
     this.#max = maxBytes;
+  }
+
+  end(): FrameEvent[] {
+    return [];
   }
 
   get buffered(): number {

@@ -1,0 +1,52 @@
+/** `udp-chat echo`: an echo server over UDP, TCP or both. */
+import type { Argv } from 'yargs';
+import { startEchoServer, type EchoEvent } from '../servers/echo-server.js';
+import { addressOptions, host, port, transport } from './options.js';
+import { formatCounters, paint } from './output.js';
+import { untilSignal } from './signals.js';
+
+export const command = 'echo';
+export const describe = 'run an echo server (UDP: datagrams back to their sender; TCP: bytes back)';
+
+export function builder(y: Argv) {
+  return addressOptions(y, 'address to listen on', ['udp', 'tcp', 'both'])
+    .option('upper', { alias: 'u', type: 'boolean', default: false, describe: 'answer in capitals' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no line per datagram or connection' })
+    .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
+}
+
+function describeEvent(e: EchoEvent): string {
+  switch (e.type) {
+    case 'start':
+      return `echo on ${e.transport} ${e.host} port ${e.port}`;
+    case 'datagram':
+      return `udp ${e.from}:${e.port} ${e.bytes} bytes${e.answered ? '' : ` not answered: ${e.why}`}`;
+    case 'connection':
+      return `tcp ${e.from}:${e.port} connected`;
+    case 'disconnect':
+      return `tcp ${e.from}:${e.port} closed after ${e.bytes} bytes`;
+    case 'socket-error':
+      return `${e.transport} socket: ${e.code} ${e.message}`;
+  }
+}
+
+export async function handler(argv: Record<string, unknown>): Promise<void> {
+  const c = paint(process.stdout);
+  const json = Boolean(argv['json']);
+  const quiet = Boolean(argv['quiet']);
+  const print = (line: string) => process.stdout.write(line + '\n');
+  const server = await startEchoServer({
+    transport: transport(argv) as 'udp' | 'tcp' | 'both',
+    host: host(argv['host']),
+    port: port(argv['port']),
+    upper: Boolean(argv['upper']),
+    onEvent: (e) => {
+      if (json) print(JSON.stringify({ time: new Date().toISOString(), event: e.type, ...e, type: undefined }));
+      else if (e.type === 'start' || !quiet) print(e.type === 'start' ? c.bold(describeEvent(e)) : `${c.dim(new Date().toTimeString().slice(0, 8))} ${describeEvent(e)}`);
+    },
+  });
+  await untilSignal();
+  await server.close();
+  if (!json) print(formatCounters(server.counters));
+  else print(JSON.stringify({ time: new Date().toISOString(), event: 'stop', counters: server.counters }));
+}

@@ -1,0 +1,149 @@
+/**
+ * Echo servers, the classic first socket exercise. UDP: each datagram back to its sender,
+ * verbatim. TCP: bytes back as they are read, with backpressure. `upper` answers in capitals
+ * (ASCII letters only, so binary and UTF-8 pass through intact).
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
+import { DEFAULT_PORT } from '../core/limits.js';
+import { udpType } from '../transports/address.js';
+
+export interface EchoServerOptions {
+  transport?: 'udp' | 'tcp' | 'both';
+  host?: string;
+  port?: number;
+  upper?: boolean;
+  /** Called for each datagram or connection, for a log; the server itself prints nothing. */
+  onEvent?: (event: EchoEvent) => void;
+}
+
+/** What an echo server saw. */
+export type EchoEvent =
+  | { type: 'start'; transport: 'udp' | 'tcp'; host: string; port: number }
+  | { type: 'datagram'; from: string; port: number; bytes: number; answered: boolean; why?: string }
+  | { type: 'connection'; from: string; port: number }
+  | { type: 'disconnect'; from: string; port: number; bytes: number }
+  | { type: 'socket-error'; transport: 'udp' | 'tcp'; code: string; message: string };
+
+/** Counters an echo server keeps. */
+export interface EchoCounters {
+  datagrams: number;
+  answered: number;
+  refused: number;
+  connections: number;
+  bytes: number;
+}
+
+/** A running echo server. */
+export interface EchoServer {
+  readonly port: number;
+  readonly counters: EchoCounters;
+  close(): Promise<void>;
+}
+
+/** ASCII a-z to A-Z, byte by byte; everything else as it is. */
+export function upperAscii(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    out[i] = b >= 0x61 && b <= 0x7a ? b - 0x20 : b;
+  }
+  return out;
+}
+
+// Two echo services answering each other would bounce one datagram between them forever:
+// never answer a privileged source port (where echo, chargen and friends live) nor ourselves.
+function refusal(ip: string, port: number, own: AddressInfo): string | null {
+  if (port < 1024) return 'source port below 1024';
+  if (port === own.port && (ip === own.address || own.address === '0.0.0.0' || own.address === '::')) return 'our own address';
+  return null;
+}
+
+async function listenUdp(o: Required<Omit<EchoServerOptions, 'transport'>>, counters: EchoCounters) {
+  const socket = dgram.createSocket(udpType(o.host));
+  const failed = once(socket, 'error');
+  socket.bind(o.port, o.host);
+  const err = await Promise.race([once(socket, 'listening').then(() => null), failed.then(([e]) => e as Error)]);
+  if (err) {
+    socket.close();
+    throw err;
+  }
+  const own = socket.address();
+  socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'udp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
+  socket.on('message', (msg, rinfo) => {
+    counters.datagrams += 1;
+    counters.bytes += msg.length;
+    const why = refusal(rinfo.address, rinfo.port, own);
+    if (why) counters.refused += 1;
+    else {
+      counters.answered += 1;
+      socket.send(o.upper ? upperAscii(msg) : msg, rinfo.port, rinfo.address);
+    }
+    o.onEvent({ type: 'datagram', from: rinfo.address, port: rinfo.port, bytes: msg.length, answered: !why, ...(why ? { why } : {}) });
+  });
+  return { socket, port: own.port, address: own };
+}
+
+async function listenTcp(o: Required<Omit<EchoServerOptions, 'transport'>>, counters: EchoCounters) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    counters.connections += 1;
+    const from = socket.remoteAddress ?? '?';
+    const port = socket.remotePort ?? 0;
+    let bytes = 0;
+    o.onEvent({ type: 'connection', from, port });
+    socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'tcp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      counters.bytes += chunk.length;
+    });
+    socket.on('close', () => {
+      sockets.delete(socket);
+      o.onEvent({ type: 'disconnect', from, port, bytes });
+    });
+    // pipe() pauses reading while the peer is not reading our answers: memory stays bounded.
+    if (o.upper) socket.pipe(new Transform({ transform: (chunk: Buffer, _enc, done) => done(null, upperAscii(chunk)) })).pipe(socket);
+    else socket.pipe(socket);
+  });
+  const failed = once(server, 'error');
+  server.listen(o.port, o.host);
+  const err = await Promise.race([once(server, 'listening').then(() => null), failed.then(([e]) => e as Error)]);
+  if (err) {
+    server.close();
+    throw err;
+  }
+  return { server, sockets, port: (server.address() as AddressInfo).port };
+}
+
+/** Starts an echo server; with `both`, UDP and TCP share the port number. */
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const o = { host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT, upper: options.upper ?? false, onEvent: options.onEvent ?? (() => {}) };
+  const transport = options.transport ?? 'udp';
+  const counters: EchoCounters = { datagrams: 0, answered: 0, refused: 0, connections: 0, bytes: 0 };
+  const udp = transport === 'tcp' ? undefined : await listenUdp(o, counters);
+  let tcp: Awaited<ReturnType<typeof listenTcp>> | undefined;
+  try {
+    if (transport !== 'udp') tcp = await listenTcp({ ...o, port: udp?.port ?? o.port }, counters);
+  } catch (err) {
+    udp?.socket.close();
+    throw err;
+  }
+  if (udp) o.onEvent({ type: 'start', transport: 'udp', host: udp.address.address, port: udp.port });
+  if (tcp) o.onEvent({ type: 'start', transport: 'tcp', host: o.host, port: tcp.port });
+  return {
+    port: (udp ?? tcp)!.port,
+    counters,
+    async close() {
+      const waits: Promise<unknown>[] = [];
+      if (udp) waits.push(new Promise<void>((resolve) => udp.socket.close(() => resolve())));
+      if (tcp) {
+        for (const socket of tcp.sockets) socket.destroy();
+        waits.push(new Promise<void>((resolve) => tcp.server.close(() => resolve())));
+      }
+      await Promise.all(waits);
+    },
+  };
+}

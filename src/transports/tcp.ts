@@ -1,0 +1,167 @@
+/**
+ * The room over TCP. A peer is a connection; framing.ts rebuilds messages from the byte stream
+ * (lines by default, so `nc HOST PORT` works, or length-prefixed frames). Unlike UDP, the server
+ * learns of a departure at once, from FIN or RST, and must guard against a peer that stops reading.
+ */
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import type { LeaveReason, Peer, PeerLink } from '../core/peer.js';
+import type { Room } from '../core/room.js';
+import { formatAddress } from './address.js';
+import { createDeframer, encodeFrame, type FramingName } from './framing.js';
+
+/** Where to listen, and how messages are framed on the stream. */
+export interface TcpListenOptions {
+  host: string;
+  port: number;
+  framing?: FramingName;
+}
+
+// After the goodbye is written, a peer that keeps its end open gets this long before a hard close.
+const CLOSE_GRACE_MS = 1000;
+
+/** One connection's link. */
+class TcpLink implements PeerLink {
+  readonly transport = 'tcp' as const;
+  readonly address: string;
+  peer: Peer | undefined;
+  private dropping = false;
+
+  constructor(
+    private readonly owner: TcpTransport,
+    readonly socket: net.Socket,
+  ) {
+    this.address = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+  }
+
+  send(line: Uint8Array): void {
+    if (this.dropping || this.socket.destroyed || !this.socket.writable) return;
+    // A peer that does not read lets the queue grow; past the cap it is dropped rather than
+    // letting one reader stall the room or the server's memory. Checked before writing.
+    if (this.socket.writableLength + line.length > this.owner.maxQueueBytes) {
+      this.dropping = true;
+      // Not from inside the room's broadcast loop: leave() would broadcast in the middle of it.
+      setImmediate(() => this.owner.dropSlow(this));
+      return;
+    }
+    this.socket.write(this.owner.framing === 'line' ? line : encodeFrame('length', line.subarray(0, line.length - 1)));
+  }
+
+  close(reason: LeaveReason): void {
+    this.owner.forget(this);
+    if (reason === 'disconnected' || this.socket.destroyed) return;
+    if (this.dropping) {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+/** A listening TCP server feeding one room. */
+export class TcpTransport {
+  /** Socket errors seen (ECONNRESET, EPIPE): counted, never fatal. */
+  socketErrors = 0;
+  /** Peers dropped because their send queue passed maxQueueBytes. */
+  slowDrops = 0;
+  readonly framing: FramingName;
+  private readonly links = new Set<TcpLink>();
+  // Every open socket, peers and those being closed alike, so close() can finish them all.
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    readonly server: net.Server,
+    private readonly room: Room,
+    framing: FramingName,
+    private readonly onError: (err: Error) => void,
+  ) {
+    this.framing = framing;
+    server.on('connection', (socket) => this.accept(socket));
+    server.on('error', (err) => onError(err));
+  }
+
+  /** Most bytes queued for one peer. */
+  get maxQueueBytes(): number {
+    return this.room.limits.maxQueueBytes > 0 ? this.room.limits.maxQueueBytes : Infinity;
+  }
+
+  /** Starts listening; rejects with EADDRINUSE and the like. */
+  static async listen(room: Room, options: TcpListenOptions, onError: (err: Error) => void = () => {}): Promise<TcpTransport> {
+    const server = net.createServer({ noDelay: true });
+    const failed = once(server, 'error');
+    server.listen(options.port, options.host);
+    const winner = await Promise.race([once(server, 'listening').then(() => null), failed.then(([err]) => err as Error)]);
+    if (winner) {
+      server.close();
+      throw winner;
+    }
+    return new TcpTransport(server, room, options.framing ?? 'line', onError);
+  }
+
+  /** The bound address. */
+  address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  /** How many TCP peers are connected. */
+  get size(): number {
+    return this.links.size;
+  }
+
+  private accept(socket: net.Socket): void {
+    // Every socket gets an error listener first: an RST must not become an uncaught exception.
+    socket.on('error', (err) => {
+      this.socketErrors += 1;
+      this.onError(err);
+    });
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const link = new TcpLink(this, socket);
+    const peer = this.room.join(link);
+    if (!peer) {
+      socket.end();
+      return;
+    }
+    link.peer = peer;
+    this.links.add(link);
+    const deframer = createDeframer(this.framing, this.room.limits.maxMessageBytes);
+    const handle = (events: ReturnType<typeof deframer.push>) => {
+      for (const event of events) {
+        if (!this.links.has(link)) return;
+        if (event.kind === 'message') this.room.receive(peer, event.bytes);
+        else this.room.tooLong(peer, event.size);
+      }
+    };
+    socket.on('data', (chunk) => handle(deframer.push(chunk)));
+    socket.on('end', () => handle(deframer.end()));
+    socket.on('close', () => {
+      if (this.links.has(link)) this.room.leave(peer, 'disconnected');
+    });
+  }
+
+  /** Drops a peer whose send queue passed the cap. */
+  dropSlow(link: TcpLink): void {
+    if (!link.peer || !this.links.has(link)) return;
+    this.slowDrops += 1;
+    this.room.leave(link.peer, 'dropped', 'not reading');
+  }
+
+  /** Called by a link when the room removes its peer. */
+  forget(link: TcpLink): void {
+    this.links.delete(link);
+  }
+
+  /**
+   * Stops listening and closes every connection. The room has already said goodbye and ended
+   * each socket; a peer that does not close its end within half a second is cut off.
+   */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
+    clearTimeout(timer);
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+}
