@@ -2,6 +2,7 @@
 import yargs, { type Argv } from 'yargs';
 import * as chat from './chat.js';
 import * as echo from './echo.js';
+import * as proxy from './proxy.js';
 import * as send from './send.js';
 import * as serve from './serve.js';
 
@@ -13,7 +14,7 @@ export class UsageError extends Error {
 /** What runs a parsed command; tests pass one that records instead of starting servers. */
 export type Runner = (command: string, argv: Record<string, unknown>) => Promise<void>;
 
-const COMMANDS = { serve, chat, send, echo };
+const COMMANDS = { serve, chat, send, echo, proxy };
 
 /** Builds the udp-chat command line for `argv` (without the node and script paths). */
 export function buildCli(argv: string[], runner?: Runner): Argv {
@@ -24,7 +25,7 @@ export function buildCli(argv: string[], runner?: Runner): Argv {
   return y
     .scriptName('udp-chat')
     .usage('udp-chat: chat and echo over UDP datagrams\n\nusage: udp-chat <command> [options]')
-    .demandCommand(1, 'name a command: serve, chat, send or echo')
+    .demandCommand(1, 'name a command: serve, chat, send, echo, proxy')
     .strict()
     .exitProcess(false)
     .fail((message, err) => {
