@@ -14,3 +14,4 @@ export { startEchoServer, upperAscii, type EchoServer, type EchoServerOptions } 
 export { openConnection, type Connection, type ConnectOptions } from './client/connection.js';
 export { ChatSession } from './client/session.js';
 export { sendMessages, type SendOptions, type SendResult } from './client/send.js';
+export { formatSeq, parseSeq, SeqStats, wallClockMs, MAX_SEQ_TOTAL, type SeqMessage, type SeqResult, type SeqLatency } from './client/seq-stats.js';

@@ -6,7 +6,8 @@ import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
 import type { FramingName } from '../transports/framing.js';
 import { addressOptions, duration, host, port, transport } from './options.js';
-import { formatServerLine, paint } from './output.js';
+import { formatSeqStats, formatServerLine, paint } from './output.js';
+import { untilSignal } from './signals.js';
 
 export const command = 'chat';
 export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
@@ -14,6 +15,7 @@ export const describe = 'join a room interactively (/help lists commands; /quit 
 export function builder(y: Argv) {
   return addressOptions(y, 'server to join')
     .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
+    .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, late, duplicated, latency on exit' })
     .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP: give up connecting after this long' });
 }
 
@@ -28,7 +30,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const name = typeof argv['name'] === 'string' ? argv['name'] : undefined;
   const c = paint(process.stdout);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const session = new ChatSession(connection, name ? { name } : {});
+  const session = new ChatSession(connection, { ...(name ? { name } : {}), stats: Boolean(argv['stats']) });
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });
 
   // Lines arrive while the user types: clear the prompt line, print, then redraw the prompt.
@@ -45,8 +47,11 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const done = new Promise<void>((resolve) => session.once('closed', resolve));
   rl.on('line', (text) => session.say(text));
   rl.on('close', () => void session.close());
+  // DESIGN.md: SIGINT and SIGTERM leave as /quit does (the stats still print), and exit 0.
+  void untilSignal().then(() => session.close());
   session.start();
   if (tty) rl.prompt();
   await done;
   rl.close();
+  if (session.stats) for (const line of formatSeqStats(session.stats.result())) process.stdout.write(line + '\n');
 }

@@ -1,6 +1,7 @@
 /** The yargs program, built without running it, so tests can parse argv in-process (as c8's buildYargs). */
 import yargs, { type Argv } from 'yargs';
 import * as chat from './chat.js';
+import * as demo from './demo.js';
 import * as echo from './echo.js';
 import * as proxy from './proxy.js';
 import * as send from './send.js';
@@ -14,7 +15,7 @@ export class UsageError extends Error {
 /** What runs a parsed command; tests pass one that records instead of starting servers. */
 export type Runner = (command: string, argv: Record<string, unknown>) => Promise<void>;
 
-const COMMANDS = { serve, chat, send, echo, proxy };
+const COMMANDS = { serve, chat, send, echo, proxy, demo };
 
 /** Builds the udp-chat command line for `argv` (without the node and script paths). */
 export function buildCli(argv: string[], runner?: Runner): Argv {
@@ -25,7 +26,7 @@ export function buildCli(argv: string[], runner?: Runner): Argv {
   return y
     .scriptName('udp-chat')
     .usage('udp-chat: chat and echo over UDP datagrams\n\nusage: udp-chat <command> [options]')
-    .demandCommand(1, 'name a command: serve, chat, send, echo, proxy')
+    .demandCommand(1, 'name a command: serve, chat, send, echo, proxy, demo')
     .strict()
     .exitProcess(false)
     .fail((message, err) => {

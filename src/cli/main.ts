@@ -12,7 +12,8 @@ try {
   await buildCli(hideBin(process.argv)).parseAsync();
 } catch (err) {
   if (err instanceof UsageError || (err instanceof ChatError && USAGE_CODES.has(err.code))) {
-    process.stderr.write(`udp-chat: ${err.message} (udp-chat --help for usage)\n`);
+    // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): a usage error is one line.
+    process.stderr.write(`udp-chat: ${err.message.replace(/\s*\n\s*/g, ' ')} (udp-chat --help for usage)\n`);
     process.exitCode = 2;
   } else if (err instanceof ChatError || (err as NodeJS.ErrnoException).syscall) {
     process.stderr.write(`udp-chat: ${(err as Error).message}\n`);

@@ -4,6 +4,7 @@
  * by core/sanitize, so a peer's text cannot reach the terminal as control bytes.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import type { SeqResult } from '../client/seq-stats.js';
 import { formatDuration } from '../core/duration.js';
 import type { ServerLine } from '../core/lines.js';
 import type { ServerEvent } from '../servers/chat-server.js';
@@ -88,4 +89,30 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** Most seq numbers printed per list (lost, late, duplicated); the rest are counted. */
+export const SEQ_LIST_MAX = 50;
+
+function seqList(label: string, seqs: readonly number[]): string[] {
+  if (seqs.length === 0) return [];
+  const more = seqs.length - SEQ_LIST_MAX;
+  return [`${label}: ${seqs.slice(0, SEQ_LIST_MAX).join(' ')}${more > 0 ? ` ... and ${more} more` : ''}`];
+}
+
+/**
+ * The stats block of a numbered run: `sent N, received R, lost L (x%), duplicates D, out of order O,
+ * latency p50 A ms p99 B ms` (or `latency none`), then `lost: 3 7`, `late: 9`, `duplicated: 5`
+ * and `ignored: K` lines when there is something to list.
+ */
+export function formatSeqStats(s: SeqResult): string[] {
+  const latency = s.latency ? `latency p50 ${s.latency.p50.toFixed(3)} ms p99 ${s.latency.p99.toFixed(3)} ms` : 'latency none';
+  const percent = Number(s.lossPercent.toPrecision(3));
+  return [
+    `sent ${s.expected}, received ${s.received}, lost ${s.lost} (${percent}%), duplicates ${s.duplicates}, out of order ${s.outOfOrder}, ${latency}`,
+    ...seqList('lost', s.lostSeqs),
+    ...seqList('late', s.lateSeqs),
+    ...seqList('duplicated', s.duplicateSeqs),
+    ...(s.ignored > 0 ? [`ignored: ${s.ignored} numbered lines of another run`] : []),
+  ];
 }

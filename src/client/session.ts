@@ -8,6 +8,7 @@ import { ChatError } from '../core/errors.js';
 import { DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
 import { parseServerLine, welcomeTimeout, type ServerLine } from '../core/lines.js';
 import type { Connection } from './connection.js';
+import { parseSeq, SeqStats, wallClockMs } from './seq-stats.js';
 
 const HEARTBEAT_TOKEN = 'hb-';
 
@@ -15,6 +16,8 @@ export interface SessionOptions {
   name?: string;
   /** Heartbeat interval before the welcome says otherwise; a third of the default timeout. */
   heartbeatMs?: number;
+  /** Count the chat lines that carry a seq token (`udp-chat send --seq`) in `stats`. */
+  stats?: boolean;
 }
 
 /**
@@ -30,6 +33,8 @@ export class ChatSession extends EventEmitter<{
 }> {
   /** The heartbeat interval in use: a third of the timeout the server stated. */
   heartbeatMs: number;
+  /** With the `stats` option: every numbered chat line received, counted as iperf3 counts datagrams. */
+  readonly stats: SeqStats | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastHeard = performance.now();
   private beats = 0;
@@ -42,6 +47,7 @@ export class ChatSession extends EventEmitter<{
   ) {
     super();
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_PEER_TIMEOUT_MS / 3;
+    this.stats = options.stats ? new SeqStats() : undefined;
     connection.on('line', (line) => this.heard(line));
     connection.on('error', (err) => this.emit('error', err));
     // A stream tells the client when the server goes; a datagram socket never does.
@@ -94,6 +100,7 @@ export class ChatSession extends EventEmitter<{
   }
 
   private heard(raw: string): void {
+    const at = wallClockMs();
     this.lastHeard = performance.now();
     if (this.silent) {
       this.silent = false;
@@ -108,6 +115,11 @@ export class ChatSession extends EventEmitter<{
         this.heartbeatMs = every;
         this.schedule();
       }
+    }
+    // Chat lines, and raw lines as an echo server sends them back; never the server's own notices.
+    if (this.stats && (line.kind === 'chat' || line.kind === 'other')) {
+      const numbered = parseSeq(line.text);
+      if (numbered) this.stats.add(numbered, at);
     }
     this.emit('line', line);
   }

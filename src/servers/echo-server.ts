@@ -133,17 +133,22 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   }
   if (udp) o.onEvent({ type: 'start', transport: 'udp', host: udp.address.address, port: udp.port });
   if (tcp) o.onEvent({ type: 'start', transport: 'tcp', host: o.host, port: tcp.port });
+  // Closing twice must not throw (a dgram socket throws ERR_SOCKET_DGRAM_NOT_RUNNING): the second call waits for the first.
+  let closing: Promise<void> | undefined;
   return {
     port: (udp ?? tcp)!.port,
     counters,
-    async close() {
-      const waits: Promise<unknown>[] = [];
-      if (udp) waits.push(new Promise<void>((resolve) => udp.socket.close(() => resolve())));
-      if (tcp) {
-        for (const socket of tcp.sockets) socket.destroy();
-        waits.push(new Promise<void>((resolve) => tcp.server.close(() => resolve())));
-      }
-      await Promise.all(waits);
+    close() {
+      closing ??= (async () => {
+        const waits: Promise<unknown>[] = [];
+        if (udp) waits.push(new Promise<void>((resolve) => udp.socket.close(() => resolve())));
+        if (tcp) {
+          for (const socket of tcp.sockets) socket.destroy();
+          waits.push(new Promise<void>((resolve) => tcp.server.close(() => resolve())));
+        }
+        await Promise.all(waits);
+      })();
+      return closing;
     },
   };
 }

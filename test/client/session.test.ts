@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Connection, payloadLines } from '../../src/client/connection.js';
+import { openConnection, payloadLines } from '../../src/client/connection.js';
 import { sendMessages } from '../../src/client/send.js';
 import { ChatSession } from '../../src/client/session.js';
 import type { ServerLine } from '../../src/core/lines.js';
@@ -20,7 +20,7 @@ test('payloadLines splits lines, drops CR and escapes what a terminal would obey
 
 test('a session joins with its name and learns the heartbeat from the welcome', async () => {
   const server = await startChatServer({ host: '127.0.0.1', port: 0, peerTimeoutMs: 900 });
-  const session = new ChatSession(await Connection.open({ host: '127.0.0.1', port: server.port }), { name: 'ann' });
+  const session = new ChatSession(await openConnection({ host: '127.0.0.1', port: server.port }), { name: 'ann' });
   const lines: ServerLine[] = [];
   session.on('line', (l) => lines.push(l));
   try {
@@ -36,7 +36,7 @@ test('a session joins with its name and learns the heartbeat from the welcome', 
 
 test('an idle session is kept by its heartbeats while a silent nc-like peer expires', async () => {
   const server = await startChatServer({ host: '127.0.0.1', port: 0, peerTimeoutMs: 300, sweepIntervalMs: 20 });
-  const session = new ChatSession(await Connection.open({ host: '127.0.0.1', port: server.port }), { name: 'idle' });
+  const session = new ChatSession(await openConnection({ host: '127.0.0.1', port: server.port }), { name: 'idle' });
   const silent = await UdpPeer.open();
   try {
     session.start();
@@ -68,7 +68,7 @@ test('a session warns when the server stops answering, and says when it answers 
     if (text.startsWith('/nick')) fake.send('* welcome x; peer timeout 150ms: send /ping\n', rinfo.port, rinfo.address);
     else if (text.startsWith('/ping ')) fake.send(`/pong ${text.slice(6)}\n`, rinfo.port, rinfo.address);
   });
-  const session = new ChatSession(await Connection.open({ host: '127.0.0.1', port: fake.address().port }), { name: 'w' });
+  const session = new ChatSession(await openConnection({ host: '127.0.0.1', port: fake.address().port }), { name: 'w' });
   let unresponsive = 0;
   let responsive = 0;
   session.on('unresponsive', () => unresponsive++);
@@ -89,7 +89,7 @@ test('a session warns when the server stops answering, and says when it answers 
 
 test('quit through the session leaves the room at once', async () => {
   const server = await startChatServer({ host: '127.0.0.1', port: 0 });
-  const session = new ChatSession(await Connection.open({ host: '127.0.0.1', port: server.port }), { name: 'q' });
+  const session = new ChatSession(await openConnection({ host: '127.0.0.1', port: server.port }), { name: 'q' });
   const closed = once(session, 'closed', { signal: AbortSignal.timeout(2000) });
   try {
     session.start();
