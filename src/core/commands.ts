@@ -14,6 +14,7 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'ping'; token: string }
   | { kind: 'pong'; token: string }
+  | { kind: 'join'; token: string }
   | { kind: 'heartbeat' }
   | { kind: 'invalid'; code: 'ERR_UNKNOWN_COMMAND' | 'ERR_BAD_ARGUMENT'; message: string };
 
@@ -27,6 +28,7 @@ export const HELP_LINES: readonly string[] = [
   '  /ping [TOKEN]                        heartbeat; answered by /pong [TOKEN]',
   '  /quit               quit, exit       leave the room',
   '  /help               help             this list',
+  '  /join [TOKEN] [PASSWORD]             join a room that asks for a token or a password',
   '  //text                               say text that starts with /',
 ];
 
@@ -64,6 +66,8 @@ function parseSlash(text: string): Command {
       return { kind: 'help' };
     case 'ping':
       return { kind: 'ping', token: rest };
+    case 'join':
+      return { kind: 'join', token: rest };
     case 'pong':
       return { kind: 'pong', token: rest };
     default:

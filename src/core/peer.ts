@@ -1,3 +1,5 @@
+import type { Bucket } from './rate.js';
+
 /** Which transport a peer came in on. The room treats them all alike; logs and `/who` show it. */
 export type TransportName = 'udp' | 'tcp' | 'ws' | 'memory';
 
@@ -10,6 +12,8 @@ export type LeaveReason = 'quit' | 'timeout' | 'disconnected' | 'dropped' | 'shu
 /** What a transport gives the room for each peer: a way to send it one line, and to close it. */
 export interface PeerLink {
   readonly transport: TransportName;
+  /** The peer's IP address alone, for the per-address limits. */
+  readonly ip: string;
   /** `127.0.0.1:5000` or `[::1]:5000`: where the peer is, and its name until it chooses one. */
   readonly address: string;
   /** Sends one line, UTF-8 with its trailing `\n`. The same buffer goes to every receiver. */
@@ -27,6 +31,13 @@ export interface Peer {
   /** The name's clash key (see nameKey). */
   key: string;
   lastSeen: number;
+  /** False while the peer has yet to give the room's password: it hears nothing and is not listed. */
+  admitted: boolean;
+  messages: Bucket;
+  renames: Bucket;
+  /** When this peer was last told it is sending too fast (one notice a second at most). */
+  warnedAt: number;
+  passwordTries: number;
 }
 
 /** What logs and events say about a peer. */

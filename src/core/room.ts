@@ -9,7 +9,8 @@ import { ChatError } from './errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, type Limits } from './limits.js';
 import { chatLine, errorLine, noticeLine, privateLine, welcomeLine } from './lines.js';
 import { nameKey, validateName } from './names.js';
-import { peerInfo, type LeaveReason, type Peer, type PeerInfo, type PeerLink } from './peer.js';
+import { peerInfo, type LeaveReason, type Peer, type PeerInfo, type PeerLink, type TransportName } from './peer.js';
+import { fullBucket, refilled, take, type Bucket } from './rate.js';
 import { messageText } from './sanitize.js';
 
 /** What happened in the room, for logs and the NDJSON stream. All text in it is already safe to print. */
@@ -20,13 +21,56 @@ export type RoomEvent =
   | { type: 'message'; peer: PeerInfo; text: string; to?: string }
   | { type: 'error'; peer?: PeerInfo; code: string; message: string };
 
+/** Why a message or a peer was turned away; every drop is counted under one of these. */
+export type DropReason =
+  | 'tooLong'
+  | 'rateLimited'
+  | 'renameLimited'
+  | 'roomFull'
+  | 'perIpLimit'
+  | 'joinRate'
+  | 'badPassword'
+  | 'notAdmitted'
+  | 'notReading'
+  | 'denied'
+  | 'unvalidated'
+  | 'sendCap';
+
+/** Traffic of one transport, as the room saw it. */
+export interface TransportTraffic {
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+}
+
 /** Counters a server reports at exit and in its events. */
 export interface RoomCounters {
   joins: number;
   messages: number;
   deliveries: number;
   expired: number;
+  /** Joins turned away (room full, per-address limits, join rate). */
   rejected: number;
+  drops: Record<DropReason, number>;
+  traffic: Record<TransportName, TransportTraffic>;
+}
+
+function zeroTraffic(): TransportTraffic {
+  return { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
+}
+
+/** A fresh set of counters. */
+export function zeroCounters(): RoomCounters {
+  return {
+    joins: 0,
+    messages: 0,
+    deliveries: 0,
+    expired: 0,
+    rejected: 0,
+    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0 },
+    traffic: { udp: zeroTraffic(), tcp: zeroTraffic(), ws: zeroTraffic(), memory: zeroTraffic() },
+  };
 }
 
 export interface RoomOptions {
@@ -36,6 +80,8 @@ export interface RoomOptions {
   /** Send a sender's chat line back to it too (off, as in ncat's broker). */
   echoSelf?: boolean;
   limits?: Partial<Limits>;
+  /** When set, a peer must send `/join PASSWORD` before it hears or is heard. */
+  password?: string;
   onEvent?: (event: RoomEvent) => void;
 }
 
@@ -50,12 +96,16 @@ export function encodeLine(line: string): Uint8Array {
 export class Room {
   readonly limits: Readonly<Limits>;
   readonly peerTimeoutMs: number;
-  readonly counters: RoomCounters = { joins: 0, messages: 0, deliveries: 0, expired: 0, rejected: 0 };
+  readonly counters: RoomCounters = zeroCounters();
   private readonly clock: () => number;
   private readonly echoSelf: boolean;
   private readonly onEvent: (event: RoomEvent) => void;
   private readonly byId = new Map<number, Peer>();
   private readonly byKey = new Map<string, Peer>();
+  // Peers per IP, and each IP's join bucket (forgotten once full again, so the map stays small).
+  private readonly perIp = new Map<string, number>();
+  private readonly joinBuckets = new Map<string, Bucket>();
+  private readonly password: string | undefined;
   private nextId = 1;
   private closed = false;
 
@@ -65,6 +115,7 @@ export class Room {
     this.echoSelf = options.echoSelf ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.onEvent = options.onEvent ?? (() => {});
+    this.password = options.password || undefined;
   }
 
   /** How many peers are in the room. */
@@ -82,53 +133,136 @@ export class Room {
     return this.byKey.get(nameKey(name));
   }
 
+  /** Counts a drop, for the counters and the NDJSON stream. */
+  drop(reason: DropReason, count = 1): void {
+    this.counters.drops[reason] += count;
+  }
+
+  private turnAway(link: PeerLink, reason: DropReason, code: string, message: string): null {
+    this.counters.rejected += 1;
+    this.drop(reason);
+    link.send(encodeLine(errorLine(message)));
+    this.onEvent({ type: 'error', code, message: `${message}: turned away ${link.address}` });
+    return null;
+  }
+
   /**
    * Adds a peer. It is welcomed, the others are told, and it is named after its address
-   * until it chooses a name. Returns null, after telling the link why, when the room is full.
+   * until it chooses a name. With a password it waits, unheard, for `/join PASSWORD`. Returns
+   * null, after telling the link why, when the room is full or its address has too many peers
+   * or joins.
    */
   join(link: PeerLink): Peer | null {
     if (this.closed) return null;
-    if (this.limits.maxPeers > 0 && this.byId.size >= this.limits.maxPeers) {
-      this.counters.rejected += 1;
-      link.send(encodeLine(errorLine(`room full (${this.limits.maxPeers} peers); try again later`)));
-      this.onEvent({ type: 'error', code: 'ERR_ROOM_FULL', message: `room full: turned away ${link.address}` });
-      return null;
+    const l = this.limits;
+    if (l.maxPeers > 0 && this.byId.size >= l.maxPeers) {
+      return this.turnAway(link, 'roomFull', 'ERR_ROOM_FULL', `room full (${l.maxPeers} peers); try again later`);
+    }
+    const fromIp = this.perIp.get(link.ip) ?? 0;
+    if (l.maxPeersPerIp > 0 && fromIp >= l.maxPeersPerIp) {
+      return this.turnAway(link, 'perIpLimit', 'ERR_ROOM_FULL', `too many peers from ${link.ip} (${l.maxPeersPerIp})`);
+    }
+    const now = this.clock();
+    if (l.joinsPerIpPerMinute > 0) {
+      let bucket = this.joinBuckets.get(link.ip);
+      if (!bucket) this.joinBuckets.set(link.ip, (bucket = fullBucket(l.joinsPerIpPerMinute, now)));
+      if (!take(bucket, now, l.joinsPerIpPerMinute, l.joinsPerIpPerMinute / 60)) {
+        return this.turnAway(link, 'joinRate', 'ERR_ROOM_FULL', `too many joins from ${link.ip}; wait a minute`);
+      }
     }
     let name = link.address;
     if (this.byKey.has(nameKey(name))) name = `${link.transport}/${link.address}`;
     // Links can share a transport and an address too (memory links do): a name must stay unique,
     // or the second peer takes the first one's index entry and the first one's leave deletes it.
     for (let n = 2; this.byKey.has(nameKey(name)); n++) name = `${link.transport}/${link.address}#${n}`;
-    const now = this.clock();
-    const peer: Peer = { id: this.nextId++, link, name, key: nameKey(name), joinedAt: now, lastSeen: now };
+    const peer: Peer = {
+      id: this.nextId++,
+      link,
+      name,
+      key: nameKey(name),
+      joinedAt: now,
+      lastSeen: now,
+      admitted: false,
+      messages: fullBucket(l.messageBurst, now),
+      renames: fullBucket(l.renameBurst, now),
+      warnedAt: -Infinity,
+      passwordTries: 0,
+    };
     this.byId.set(peer.id, peer);
     this.byKey.set(peer.key, peer);
-    this.counters.joins += 1;
-    link.send(encodeLine(welcomeLine(name, this.byId.size, this.peerTimeoutMs)));
-    this.broadcast(encodeLine(noticeLine(`${name} joined`)), peer);
-    this.onEvent({ type: 'join', peer: peerInfo(peer) });
+    this.perIp.set(link.ip, fromIp + 1);
+    if (this.password === undefined) this.admit(peer);
+    else link.send(encodeLine(noticeLine('this room needs a password: send /join PASSWORD')));
     return peer;
+  }
+
+  private admit(peer: Peer): void {
+    peer.admitted = true;
+    this.counters.joins += 1;
+    this.tell(peer, welcomeLine(peer.name, this.admittedCount(), this.peerTimeoutMs));
+    this.broadcast(encodeLine(noticeLine(`${peer.name} joined`)), peer);
+    this.onEvent({ type: 'join', peer: peerInfo(peer) });
+  }
+
+  private admittedCount(): number {
+    let n = 0;
+    for (const peer of this.byId.values()) if (peer.admitted) n += 1;
+    return n;
+  }
+
+  private checkPassword(peer: Peer, given: string): void {
+    if (given === this.password) return this.admit(peer);
+    peer.passwordTries += 1;
+    this.drop('badPassword');
+    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: 'wrong password' });
+    if (this.limits.maxPasswordTries > 0 && peer.passwordTries >= this.limits.maxPasswordTries) {
+      return this.leave(peer, 'dropped', 'wrong password');
+    }
+    this.tell(peer, errorLine('wrong password; send /join PASSWORD'));
   }
 
   /** Handles one message from a peer: any bytes at all, as they came off the wire. */
   receive(peer: Peer, bytes: Uint8Array): void {
     if (!this.byId.has(peer.id)) return;
-    peer.lastSeen = this.clock();
+    const now = this.clock();
+    peer.lastSeen = now;
+    const traffic = this.counters.traffic[peer.link.transport];
+    traffic.messagesIn += 1;
+    traffic.bytesIn += bytes.length;
+    const l = this.limits;
+    if (!take(peer.messages, now, l.messageBurst, l.messageRate)) {
+      this.drop('rateLimited');
+      // One notice a second at most: a flood must not be answered by a flood.
+      if (now - peer.warnedAt >= 1000) {
+        peer.warnedAt = now;
+        this.tell(peer, errorLine(`slow down: at most ${l.messageRate} messages a second (bursts of ${l.messageBurst}); dropped`));
+      }
+      return;
+    }
     const size = bytes.length - (bytes[bytes.length - 1] === 0x0a ? (bytes[bytes.length - 2] === 0x0d ? 2 : 1) : 0);
-    if (size > this.limits.maxMessageBytes) return this.tooLong(peer, size);
+    if (size > l.maxMessageBytes) return this.tooLong(peer, size);
     this.handle(peer, messageText(bytes));
   }
 
   /** Tells a peer its message of `size` bytes was refused (a framer may find that out first). */
   tooLong(peer: Peer, size: number): void {
     peer.lastSeen = this.clock();
+    this.drop('tooLong');
     this.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent`));
     this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_MESSAGE_TOO_LONG', message: `message of ${size} bytes refused` });
   }
 
   private handle(peer: Peer, text: string): void {
     const command = parseCommand(text);
+    if (!peer.admitted) {
+      if (command.kind === 'join') return this.checkPassword(peer, command.token);
+      if (command.kind === 'quit') return this.leave(peer, 'quit');
+      this.drop('notAdmitted');
+      return this.tell(peer, errorLine('this room needs a password: send /join PASSWORD first'));
+    }
     switch (command.kind) {
+      case 'join':
+        return this.tell(peer, noticeLine('you are in the room already'));
       case 'say':
         return this.say(peer, command.text);
       case 'heartbeat':
@@ -169,6 +303,11 @@ export class Room {
   }
 
   private rename(peer: Peer, wanted: string): void {
+    const l = this.limits;
+    if (!take(peer.renames, this.clock(), l.renameBurst, 1000 / l.renameIntervalMs)) {
+      this.drop('renameLimited');
+      return this.refuse(peer, 'ERR_RATE_LIMITED', `too many renames; one every ${formatDuration(l.renameIntervalMs)}`);
+    }
     let name: string;
     try {
       name = validateName(wanted, this.limits.maxNameLength);
@@ -190,10 +329,11 @@ export class Room {
 
   private who(peer: Peer): void {
     const now = this.clock();
-    const count = this.byId.size;
+    const count = this.admittedCount();
     this.tell(peer, noticeLine(`${count} peer${count === 1 ? '' : 's'} here:`));
     let shown = 0;
     for (const other of this.byId.values()) {
+      if (!other.admitted) continue;
       if (this.limits.maxWhoLines > 0 && shown === this.limits.maxWhoLines) {
         this.tell(peer, noticeLine(`  ... and ${count - shown} more`));
         break;
@@ -209,6 +349,9 @@ export class Room {
   leave(peer: Peer, reason: LeaveReason, detail?: string): void {
     if (!this.byId.delete(peer.id)) return;
     this.byKey.delete(peer.key);
+    const fromIp = (this.perIp.get(peer.link.ip) ?? 1) - 1;
+    if (fromIp > 0) this.perIp.set(peer.link.ip, fromIp);
+    else this.perIp.delete(peer.link.ip);
     const why = detail ? `${reason}: ${detail}` : reason;
     if (reason === 'quit') this.tell(peer, noticeLine('bye'));
     else if (reason === 'timeout') {
@@ -216,6 +359,8 @@ export class Room {
       this.tell(peer, noticeLine(`you were dropped: silent for ${formatDuration(this.peerTimeoutMs)} (timeout)`));
     } else if (reason === 'dropped') this.tell(peer, noticeLine(`you were dropped (${why})`));
     peer.link.close(reason);
+    // A peer that never gave the password was never announced: its going is no news either.
+    if (!peer.admitted) return;
     if (reason !== 'shutdown') this.broadcast(encodeLine(noticeLine(`${peer.name} left (${why})`)));
     const event: RoomEvent = { type: 'leave', peer: peerInfo(peer), reason };
     if (detail) event.detail = detail;
@@ -224,7 +369,12 @@ export class Room {
 
   /** Expires every peer silent for the peer timeout or longer. Returns how many left. */
   sweep(): number {
-    const cutoff = this.clock() - this.peerTimeoutMs;
+    const now = this.clock();
+    const l = this.limits;
+    for (const [ip, bucket] of this.joinBuckets) {
+      if (refilled(bucket, now, l.joinsPerIpPerMinute, l.joinsPerIpPerMinute / 60)) this.joinBuckets.delete(ip);
+    }
+    const cutoff = now - this.peerTimeoutMs;
     let expired = 0;
     for (const peer of this.byId.values()) {
       if (peer.lastSeen <= cutoff) {
@@ -255,13 +405,16 @@ export class Room {
 
   private deliver(peer: Peer, line: Uint8Array): void {
     this.counters.deliveries += 1;
+    const traffic = this.counters.traffic[peer.link.transport];
+    traffic.messagesOut += 1;
+    traffic.bytesOut += line.length;
     peer.link.send(line);
   }
 
-  /** Sends one encoded line to every peer but `except`: encoded once, the same buffer to all. */
+  /** Sends one encoded line to every admitted peer but `except`: encoded once, the same buffer to all. */
   private broadcast(line: Uint8Array, except?: Peer): void {
     for (const peer of this.byId.values()) {
-      if (peer !== except) this.deliver(peer, line);
+      if (peer !== except && peer.admitted) this.deliver(peer, line);
     }
   }
 }

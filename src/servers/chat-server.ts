@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from '../core/limits.js';
 import { Room, type RoomCounters, type RoomEvent } from '../core/room.js';
 import type { FramingName } from '../transports/framing.js';
 import { TcpTransport } from '../transports/tcp.js';
+import { accessList, type Admit } from './access.js';
 import { UdpTransport } from '../transports/udp.js';
 
 /** Which transports a server listens on. */
@@ -36,6 +37,12 @@ export interface ChatServerOptions {
   peerTimeoutMs?: number;
   echoSelf?: boolean;
   limits?: Partial<Limits>;
+  /** A password peers give with `/join PASSWORD` before they hear or are heard. */
+  password?: string;
+  /** Address ranges (CIDR) allowed in; none: everyone. */
+  allow?: readonly string[];
+  /** Address ranges (CIDR) kept out; they win over allow. */
+  deny?: readonly string[];
   onEvent?: (event: ServerEvent) => void;
   /** How often silent peers are looked for; by default a tenth of the timeout, at most 1s. */
   sweepIntervalMs?: number;
@@ -56,11 +63,11 @@ export interface ChatServer {
 // With --transport both and port 0, the port UDP got may be taken for TCP; try a few pairs.
 const PAIR_TRIES = 5;
 
-async function bindBoth(room: Room, host: string, port: number, framing: FramingName, onError: (t: 'udp' | 'tcp', e: Error) => void) {
+async function bindBoth(room: Room, host: string, port: number, framing: FramingName, admit: Admit, onError: (t: 'udp' | 'tcp', e: Error) => void) {
   for (let attempt = 1; ; attempt++) {
-    const udp = await UdpTransport.listen(room, { host, port }, (e) => onError('udp', e));
+    const udp = await UdpTransport.listen(room, { host, port, admit }, (e) => onError('udp', e));
     try {
-      const tcp = await TcpTransport.listen(room, { host, port: udp.address().port, framing }, (e) => onError('tcp', e));
+      const tcp = await TcpTransport.listen(room, { host, port: udp.address().port, framing, admit }, (e) => onError('tcp', e));
       return { udp, tcp };
     } catch (err) {
       await udp.close();
@@ -76,10 +83,12 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const framing = options.framing ?? 'line';
   const transport = options.transport ?? 'udp';
   const emit = options.onEvent ?? (() => {});
+  const admit = accessList(options.allow, options.deny);
   const room = new Room({
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    ...(options.password ? { password: options.password } : {}),
     onEvent: emit,
   });
   const onError = (t: 'udp' | 'tcp', err: Error) =>
@@ -87,9 +96,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
 
   let udp: UdpTransport | undefined;
   let tcp: TcpTransport | undefined;
-  if (transport === 'both') ({ udp, tcp } = await bindBoth(room, host, port, framing, onError));
-  else if (transport === 'udp') udp = await UdpTransport.listen(room, { host, port }, (e) => onError('udp', e));
-  else tcp = await TcpTransport.listen(room, { host, port, framing }, (e) => onError('tcp', e));
+  if (transport === 'both') ({ udp, tcp } = await bindBoth(room, host, port, framing, admit, onError));
+  else if (transport === 'udp') udp = await UdpTransport.listen(room, { host, port, admit }, (e) => onError('udp', e));
+  else tcp = await TcpTransport.listen(room, { host, port, framing, admit }, (e) => onError('tcp', e));
   for (const [name, t] of [['udp', udp], ['tcp', tcp]] as const) {
     if (t) emit({ type: 'start', transport: name, host: t.address().address, port: t.address().port });
   }

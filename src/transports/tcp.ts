@@ -15,6 +15,8 @@ export interface TcpListenOptions {
   host: string;
   port: number;
   framing?: FramingName;
+  /** Who may connect at all (--allow/--deny); others are reset at once. */
+  admit?: (ip: string) => boolean;
 }
 
 // After the goodbye is written, a peer that keeps its end open gets this long before a hard close.
@@ -24,6 +26,7 @@ const CLOSE_GRACE_MS = 1000;
 class TcpLink implements PeerLink {
   readonly transport = 'tcp' as const;
   readonly address: string;
+  readonly ip: string;
   peer: Peer | undefined;
   private dropping = false;
 
@@ -31,7 +34,8 @@ class TcpLink implements PeerLink {
     private readonly owner: TcpTransport,
     readonly socket: net.Socket,
   ) {
-    this.address = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    this.ip = socket.remoteAddress ?? '?';
+    this.address = formatAddress(this.ip, socket.remotePort ?? 0);
   }
 
   send(line: Uint8Array): void {
@@ -75,6 +79,7 @@ export class TcpTransport {
     private readonly room: Room,
     framing: FramingName,
     private readonly onError: (err: Error) => void,
+    private readonly admit: (ip: string) => boolean,
   ) {
     this.framing = framing;
     server.on('connection', (socket) => this.accept(socket));
@@ -96,7 +101,7 @@ export class TcpTransport {
       server.close();
       throw winner;
     }
-    return new TcpTransport(server, room, options.framing ?? 'line', onError);
+    return new TcpTransport(server, room, options.framing ?? 'line', onError, options.admit ?? (() => true));
   }
 
   /** The bound address. */
@@ -115,6 +120,11 @@ export class TcpTransport {
       this.socketErrors += 1;
       this.onError(err);
     });
+    if (!this.admit(socket.remoteAddress ?? '')) {
+      this.room.drop('denied');
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const link = new TcpLink(this, socket);
@@ -144,6 +154,7 @@ export class TcpTransport {
   dropSlow(link: TcpLink): void {
     if (!link.peer || !this.links.has(link)) return;
     this.slowDrops += 1;
+    this.room.drop('notReading');
     this.room.leave(link.peer, 'dropped', 'not reading');
   }
 

@@ -14,6 +14,8 @@ import { formatAddress, udpType } from './address.js';
 export interface ListenOptions {
   host: string;
   port: number;
+  /** Who may join at all (--allow/--deny); others are dropped without an answer. */
+  admit?: (ip: string) => boolean;
 }
 
 /** One UDP peer's link: a reply goes back to the address the peer wrote from. */
@@ -47,6 +49,7 @@ export class UdpTransport {
     readonly socket: dgram.Socket,
     private readonly room: Room,
     private readonly onError: (err: Error) => void,
+    private readonly admit: (ip: string) => boolean,
   ) {
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address, rinfo.port));
     // After bind, a dgram 'error' is a failed send or a late ICMP error: one peer's trouble,
@@ -68,7 +71,7 @@ export class UdpTransport {
       socket.close();
       throw winner;
     }
-    return new UdpTransport(socket, room, onError);
+    return new UdpTransport(socket, room, onError, options.admit ?? (() => true));
   }
 
   /** The bound address; port is the real one when 0 was asked for. */
@@ -85,6 +88,8 @@ export class UdpTransport {
     const key = `${ip}|${port}`;
     let peer = this.peers.get(key);
     if (!peer) {
+      // Not even an error goes back to a denied address: an answer would confirm we are here.
+      if (!this.admit(ip)) return this.room.drop('denied');
       const joined = this.room.join(new UdpLink(this, key, ip, port));
       if (!joined) return;
       peer = joined;

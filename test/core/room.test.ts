@@ -945,7 +945,7 @@ safety('no seeded random message makes the room send a control byte or throw', (
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
-    const h = setup({ echoSelf: true });
+    const h = setup({ echoSelf: true, limits: { messageBurst: 0, renameBurst: 0 } });
     const members = h.crowd('alice', 'bob', 'carol');
     const prefixes = ['', '/msg bob ', 'to|carol|', '/ping ', '/nick ', 'rename|', '//'];
     const nasty = [0x00, 0x07, 0x08, 0x0a, 0x0d, 0x1b, 0x5b, 0x5d, 0x7f, 0x9b, 0xc2, 0xe2, 0x80, 0x81, 0xae, 0xa6, 0xd8, 0x9c, 0xff, 0x7c, 0x20];

@@ -15,10 +15,16 @@ export class MemoryLink implements PeerLink {
   /** Every reason close() was called with, in order. */
   readonly closes: LeaveReason[] = [];
 
+  /** The IP the per-address limits count by: the whole address unless a test says otherwise. */
+  readonly ip: string;
+
   constructor(
     readonly address: string,
     readonly transport: TransportName = 'memory',
-  ) {}
+    ip?: string,
+  ) {
+    this.ip = ip ?? address;
+  }
 
   send(line: Uint8Array): void {
     this.buffers.push(line);

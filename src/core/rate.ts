@@ -1,0 +1,35 @@
+/**
+ * A token bucket: `burst` tokens at most, refilled at `perSecond`. Plain data and a function,
+ * so a room can keep one per peer cheaply and tests drive it with a fake clock.
+ */
+
+/** A bucket's state. */
+export interface Bucket {
+  tokens: number;
+  /** When tokens were last added (ms, the room's clock). */
+  at: number;
+}
+
+/** A full bucket at time `now`. */
+export function fullBucket(burst: number, now: number): Bucket {
+  return { tokens: burst, at: now };
+}
+
+/**
+ * Takes one token if there is one. `burst` 0 means no limit: always true.
+ */
+export function take(bucket: Bucket, now: number, burst: number, perSecond: number): boolean {
+  if (burst <= 0) return true;
+  if (now > bucket.at) {
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * perSecond) / 1000);
+    bucket.at = now;
+  }
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
+
+/** True when the bucket would be full again by `now`: it can be forgotten. */
+export function refilled(bucket: Bucket, now: number, burst: number, perSecond: number): boolean {
+  return bucket.tokens + ((now - bucket.at) * perSecond) / 1000 >= burst;
+}
