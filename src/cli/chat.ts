@@ -13,24 +13,29 @@ export const command = 'chat';
 export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'server to join')
+  return addressOptions(y, 'server to join', ['udp', 'tcp', 'ws'])
     .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
+    .option('password', { type: 'string', describe: "the room's password, given when asked" })
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, late, duplicated, latency on exit' })
-    .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP: give up connecting after this long' });
+    .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
   const connection = await openConnection({
     host: host(argv['host']),
     port: port(argv['port'], false),
-    transport: transport(argv) as 'udp' | 'tcp',
+    transport: transport(argv) as 'udp' | 'tcp' | 'ws',
     framing: argv['framing'] as FramingName,
     connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
   });
   const name = typeof argv['name'] === 'string' ? argv['name'] : undefined;
   const c = paint(process.stdout);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const session = new ChatSession(connection, { ...(name ? { name } : {}), stats: Boolean(argv['stats']) });
+  const session = new ChatSession(connection, {
+    ...(name ? { name } : {}),
+    ...(typeof argv['password'] === 'string' ? { password: argv['password'] } : {}),
+    stats: Boolean(argv['stats']),
+  });
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });
 
   // Lines arrive while the user types: clear the prompt line, print, then redraw the prompt.

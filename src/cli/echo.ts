@@ -1,7 +1,7 @@
 /** `udp-chat echo`: an echo server over UDP, TCP or both. */
 import type { Argv } from 'yargs';
 import { startEchoServer, type EchoEvent } from '../servers/echo-server.js';
-import { addressOptions, host, port, transport } from './options.js';
+import { addressOptions, count, host, port, transport } from './options.js';
 import { formatCounters, paint } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -11,6 +11,7 @@ export const describe = 'run an echo server (UDP: datagrams back to their sender
 export function builder(y: Argv) {
   return addressOptions(y, 'address to listen on', ['udp', 'tcp', 'both'])
     .option('upper', { alias: 'u', type: 'boolean', default: false, describe: 'answer in capitals' })
+    .option('rate', { type: 'string', describe: 'UDP answers a second per source /24 (default: none on loopback, 200 elsewhere; 0: no limit)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no line per datagram or connection' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
 }
@@ -40,6 +41,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     host: host(argv['host']),
     port: port(argv['port']),
     upper: Boolean(argv['upper']),
+    ...(argv['rate'] === undefined ? {} : { ratePerSource: count(argv['rate'], 'rate', 0) }),
     onEvent: (e) => {
       if (json) print(JSON.stringify({ time: new Date().toISOString(), event: e.type, ...e, type: undefined }));
       else if (e.type === 'start' || !quiet) print(e.type === 'start' ? c.bold(describeEvent(e)) : `${c.dim(new Date().toTimeString().slice(0, 8))} ${describeEvent(e)}`);

@@ -8,6 +8,12 @@ import { ChatError } from '../core/errors.js';
 import { buildCli, UsageError } from './cli.js';
 import { USAGE_CODES } from './options.js';
 
+// `udp-chat demo loss | head` closes the pipe early: that is the reader's choice, not our error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 try {
   await buildCli(hideBin(process.argv)).parseAsync();
 } catch (err) {

@@ -10,9 +10,11 @@ export const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_BAD_PORT', 'ERR_BA
 
 /** --host, --port, --transport (and --tcp), --framing: where to listen or connect, and how. */
 export function addressOptions<T>(y: Argv<T>, hostHelp: string, transports: readonly string[] = ['udp', 'tcp']) {
+  // Only a server can take port 0 (any free port); a client needs the real one.
+  const listening = transports.includes('both');
   return y
     .option('host', { alias: 'H', type: 'string', default: '127.0.0.1', describe: hostHelp })
-    .option('port', { alias: 'p', type: 'string', default: String(DEFAULT_PORT), describe: 'port number (0 picks a free one)' })
+    .option('port', { alias: 'p', type: 'string', default: String(DEFAULT_PORT), describe: listening ? 'port number (0 picks a free one)' : 'port number' })
     .option('transport', { alias: 't', type: 'string', choices: transports, default: 'udp', describe: 'transport' })
     .option('tcp', { type: 'boolean', default: false, describe: 'short for --transport tcp' })
     .option('framing', { type: 'string', choices: ['line', 'length'], default: 'line', describe: 'TCP message framing: lines, or 2-byte big-endian length prefixes' });

@@ -3,11 +3,13 @@
  * (chalk 5 does not read NO_COLOR itself). Everything printed here is already made safe
  * by core/sanitize, so a peer's text cannot reach the terminal as control bytes.
  */
+import { networkInterfaces } from 'node:os';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { SeqResult } from '../client/seq-stats.js';
 import { formatDuration } from '../core/duration.js';
 import type { ServerLine } from '../core/lines.js';
 import type { ServerEvent } from '../servers/chat-server.js';
+import { formatAddress } from '../transports/address.js';
 
 /** A chalk that colours only when the stream is a terminal and NO_COLOR is unset. */
 export function paint(stream: NodeJS.WriteStream): ChalkInstance {
@@ -37,16 +39,26 @@ export function formatServerEvent(event: ServerEvent, c: ChalkInstance): string 
       return `${at} ${c.red('!')} ${event.peer ? `${event.peer.name}: ` : ''}${event.message}`;
     case 'socket-error':
       return `${at} ${c.red('!')} ${event.transport} socket: ${event.code} ${event.message}`;
+    case 'stats':
+      return `${at} ${formatCounters(event.counters)}`;
     case 'stop':
       return `${at} stopped. ${formatCounters(event.counters)}`;
   }
 }
 
-/** `stats: peers=0 joins=3 ...`: the counters on one line. */
+/**
+ * `stats: peers=0 joins=3 ... drops.rateLimited=2 traffic.udp.messagesIn=9`: the counters on one
+ * line, nested ones flattened and zeros in nested groups left out so the line stays readable.
+ */
 export function formatCounters(counters: object): string {
-  return `stats: ${Object.entries(counters)
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(' ')}`;
+  const parts: string[] = [];
+  const walk = (prefix: string, value: unknown, nested: boolean) => {
+    if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v, prefix !== '' || nested);
+    } else if (!nested || value !== 0) parts.push(`${prefix}=${String(value)}`);
+  };
+  walk('', counters, false);
+  return `stats: ${parts.join(' ')}`;
 }
 
 /** One NDJSON line for a server event: `{"time":...,"event":"join",...}`. */
@@ -72,8 +84,10 @@ export function formatServerLine(line: ServerLine, c: ChalkInstance): string {
 }
 
 /** The banner `serve` prints: where the room is, how to join it, and how to open it up. */
-export function serveBanner(o: { transport: string; host: string; port: number; peerTimeoutMs: number }, c: ChalkInstance): string[] {
-  const host = o.host;
+export function serveBanner(o: { transport: string; host: string; port: number; peerTimeoutMs: number; open?: boolean; password?: boolean }, c: ChalkInstance): string[] {
+  // A wildcard address is where the server listens, not where anyone can reach it: show the
+  // machine's own LAN addresses instead, which students type.
+  const host = o.host === '0.0.0.0' || o.host === '::' ? (lanAddresses()[0] ?? o.host) : o.host;
   const on = o.transport === 'both' ? 'udp+tcp' : o.transport;
   const lines = [c.bold(`udp-chat room on ${on} ${host} port ${o.port}`) + ` (peer timeout ${formatDuration(o.peerTimeoutMs)})`];
   if (o.transport !== 'tcp') lines.push(`  join with:  nc -u ${host} ${o.port}    or    udp-chat chat --host ${host} --port ${o.port}`);
@@ -81,6 +95,14 @@ export function serveBanner(o: { transport: string; host: string; port: number; 
   if (o.host === '127.0.0.1' || o.host === '::1' || o.host === 'localhost') {
     lines.push(c.dim('  only this machine can join; to open the room to your LAN: --host 0.0.0.0 (or :: for IPv6)'));
   }
+  if (o.transport !== 'tcp') {
+    lines.push(
+      o.open === false
+        ? c.dim('  UDP address validation on: a new address must echo the /join TOKEN it is sent (udp-chat chat does it; --open turns it off)')
+        : c.dim('  UDP room open: a first datagram joins'),
+    );
+  }
+  if (o.password) lines.push(c.dim('  password set: peers send /join PASSWORD (udp-chat chat --password PASSWORD does it)'));
   return lines;
 }
 
@@ -115,4 +137,18 @@ export function formatSeqStats(s: SeqResult): string[] {
     ...seqList('duplicated', s.duplicateSeqs),
     ...(s.ignored > 0 ? [`ignored: ${s.ignored} numbered lines of another run`] : []),
   ];
+}
+
+/** This machine's non-loopback IPv4 addresses, the ones classmates can reach. */
+export function lanAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
+}
+
+/** The banner line for the web page: `  open http://HOST:PORT/ in a browser` (a LAN address for a wildcard host). */
+export function webBanner(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? (lanAddresses()[0] ?? host) : host;
+  return `  open http://${formatAddress(shown, port)}/ in a browser   (udp-chat chat --transport ws --port ${port}; the teacher panel: /#teacher)`;
 }

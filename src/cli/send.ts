@@ -12,14 +12,14 @@ export const command = 'send [message..]';
 export const describe = 'send messages (arguments, else each line of stdin) as datagrams';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'server to send to')
+  return addressOptions(y, 'server to send to', ['udp', 'tcp', 'ws'])
     .positional('message', { type: 'string', array: true, describe: 'messages; each is one datagram' })
     .option('wait', { alias: 'w', type: 'string', describe: 'print replies until none came for this long (500ms, 2s)' })
     .option('count', { alias: 'c', type: 'string', default: '1', describe: 'send each message N times, numbered #1..#N' })
     .option('interval', { alias: 'i', type: 'string', default: '0', describe: 'pause between datagrams (10ms, 1s)' })
     .option('seq', { type: 'boolean', default: false, describe: 'number datagrams seq=i/N t=MS; with --wait, count the replies (lost, late, duplicated, latency)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object at the end: sent, replies, stats' })
-    .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP: give up connecting after this long' });
+    .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
 }
 
 async function* stdinLines(): AsyncGenerator<string> {
@@ -41,7 +41,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const result = await sendMessages({
     host: host(argv['host']),
     port: port(argv['port'], false),
-    transport: transport(argv) as 'udp' | 'tcp',
+    transport: transport(argv) as 'udp' | 'tcp' | 'ws',
     framing: argv['framing'] as FramingName,
     connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
     messages: listed ?? stdinLines(),

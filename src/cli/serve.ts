@@ -1,25 +1,44 @@
 /** `udp-chat serve`: run a room. */
 import type { Argv } from 'yargs';
+import { ChatError } from '../core/errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
 import { startChatServer, type ServerTransport } from '../servers/chat-server.js';
+import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { addressOptions, count, duration, host, port, transport } from './options.js';
-import { formatServerEvent, jsonEvent, paint, serveBanner } from './output.js';
+import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'serve';
 export const describe = 'run a chat room (peers join with nc -u, udp-chat chat or udp-chat send)';
 
+const L = DEFAULT_LIMITS;
+
 export function builder(y: Argv) {
   return addressOptions(y, 'address to listen on (0.0.0.0 or :: opens the room to the network)', ['udp', 'tcp', 'both'])
     .option('peer-timeout', { type: 'string', default: `${DEFAULT_PEER_TIMEOUT_MS / 1000}s`, describe: 'drop a peer silent this long (500ms, 10s, 5m)' })
     .option('echo-self', { type: 'boolean', default: false, describe: "send a sender's chat lines back to it too" })
-    .option('max-message', { type: 'string', default: String(DEFAULT_LIMITS.maxMessageBytes), describe: 'largest message in bytes' })
-    .option('max-peers', { type: 'string', default: String(DEFAULT_LIMITS.maxPeers), describe: 'most peers in the room (0: no limit)' })
+    .option('password', { type: 'string', describe: 'peers must send /join PASSWORD before they hear or are heard' })
+    .option('allow', { type: 'string', array: true, default: [], describe: 'only these addresses may join (CIDR, repeatable)' })
+    .option('deny', { type: 'string', array: true, default: [], describe: 'these addresses may not join (CIDR, repeatable; wins over --allow)' })
+    .option('open', { type: 'boolean', describe: 'UDP: first datagram joins, no join token (default: on loopback only)' })
+    .option('max-message', { type: 'string', default: String(L.maxMessageBytes), describe: 'largest message in bytes' })
+    .option('max-peers', { type: 'string', default: String(L.maxPeers), describe: 'most peers in the room (0: no limit)' })
+    .option('max-per-ip', { type: 'string', default: String(L.maxPeersPerIp), describe: 'most peers and connections from one address (0: no limit)' })
+    .option('max-joins', { type: 'string', default: String(L.joinsPerIpPerMinute), describe: 'most joins from one address a minute (0: no limit)' })
+    .option('rate', { type: 'string', default: String(L.messageRate), describe: 'messages a second per peer after a burst (0: no limit)' })
+    .option('burst', { type: 'string', default: String(L.messageBurst), describe: 'messages a peer may send at once (0: no rate limit)' })
+    .option('max-queue', { type: 'string', default: String(L.maxQueueBytes), describe: 'bytes queued for a stream peer before it is dropped as not reading (0: no limit)' })
+    .option('send-cap', { type: 'string', default: String(L.maxSendDatagramsPerSecond), describe: 'datagrams a second the server sends at most (0: no limit)' })
+    .option('stats', { type: 'string', describe: 'print the counters every DUR (10s)' })
+    .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
+    .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too (http://HOST:PORT, repeatable; * for any)' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
+  const burst = count(argv['burst'], 'burst', 0);
+  const rate = count(argv['rate'], 'rate', 0);
   const options = {
     transport: transport(argv) as ServerTransport,
     framing: argv['framing'] as FramingName,
@@ -27,13 +46,33 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     port: port(argv['port']),
     peerTimeoutMs: duration(argv['peer-timeout'], 'peer-timeout'),
     echoSelf: Boolean(argv['echo-self']),
-    limits: { maxMessageBytes: count(argv['max-message'], 'max-message'), maxPeers: count(argv['max-peers'], 'max-peers', 0) },
+    allow: (argv['allow'] as unknown[]).map(String),
+    deny: (argv['deny'] as unknown[]).map(String),
+    limits: {
+      maxMessageBytes: count(argv['max-message'], 'max-message'),
+      maxPeers: count(argv['max-peers'], 'max-peers', 0),
+      maxPeersPerIp: count(argv['max-per-ip'], 'max-per-ip', 0),
+      joinsPerIpPerMinute: count(argv['max-joins'], 'max-joins', 0),
+      // --rate 0 turns the message limit off, as --burst 0 does.
+      messageBurst: rate === 0 ? 0 : burst,
+      messageRate: rate,
+      maxQueueBytes: count(argv['max-queue'], 'max-queue', 0),
+      maxSendDatagramsPerSecond: count(argv['send-cap'], 'send-cap', 0),
+    },
   };
+  const open = argv['open'] === undefined ? isLoopback(options.host) : Boolean(argv['open']);
+  const origins = ((argv['origin'] as unknown[] | undefined) ?? []).map(String);
+  if (argv['web'] === undefined && origins.length > 0) throw new ChatError('ERR_BAD_ARGUMENT', '--origin is for the web page: add --web PORT');
+  const web = argv['web'] === undefined ? undefined : { port: port(argv['web']), origins };
+  const statsEvery = argv['stats'] === undefined ? 0 : duration(argv['stats'], 'stats');
   const c = paint(process.stdout);
   const json = Boolean(argv['json']);
   const print = (line: string) => process.stdout.write(line + '\n');
   const server = await startChatServer({
     ...options,
+    open,
+    ...(web ? { web } : {}),
+    ...(typeof argv['password'] === 'string' ? { password: argv['password'] } : {}),
     onEvent: json
       ? (event) => print(jsonEvent(event))
       : (event) => {
@@ -42,7 +81,16 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
           if (line) print(line);
         },
   });
-  if (!json) for (const line of serveBanner({ transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs }, c)) print(line);
+  if (!json) {
+    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string' };
+    for (const line of serveBanner(banner, c)) print(line);
+    if (server.web) print(webBanner(options.host, server.web.port));
+  }
+  const ticker =
+    statsEvery > 0
+      ? setInterval(() => print(json ? jsonEvent({ type: 'stats', counters: server.counters() }) : `${c.dim(new Date().toTimeString().slice(0, 8))} ${formatCounters(server.counters())}`), statsEvery)
+      : undefined;
   await untilSignal();
+  clearInterval(ticker);
   await server.close();
 }

@@ -8,6 +8,8 @@ export function untilSignal(): Promise<NodeJS.Signals> {
         process.exit(130);
       }
       seen = true;
+      // The graceful close gets two seconds; a hung socket must not keep the process alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
       resolve(signal);
     };
     process.on('SIGINT', onSignal);

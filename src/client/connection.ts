@@ -1,11 +1,13 @@
 /**
- * A client's end of a chat, over UDP (a connected dgram socket, one message per datagram) or TCP
- * (a stream, framed by lines or length prefixes). Both hand back every line they receive, made
- * safe for a terminal whatever the server sent.
+ * A client's end of a chat, over UDP (a connected dgram socket, one message per datagram), TCP
+ * (a stream, framed by lines or length prefixes) or WebSocket (one frame per message, to the
+ * room's web port). All hand back every line they receive, made safe for a terminal whatever the
+ * server sent.
  */
 import dgram from 'node:dgram';
 import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
+import { WebSocket, type RawData } from 'ws';
 import { ChatError } from '../core/errors.js';
 import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
@@ -15,7 +17,8 @@ import { createDeframer, encodeFrame, MAX_LENGTH_FRAME, type FramingName } from 
 export interface ConnectOptions {
   host: string;
   port: number;
-  transport?: 'udp' | 'tcp';
+  /** `ws` connects to the room's web port (serve --web), not to its UDP/TCP port. */
+  transport?: 'udp' | 'tcp' | 'ws';
   /** TCP only: how messages are framed (lines by default). */
   framing?: FramingName;
   /** TCP only: give up connecting after this long (default 5s). */
@@ -27,7 +30,7 @@ export type ConnectionEvents = { line: [string]; error: [ChatError]; end: [] };
 
 /** One client connection, whatever the transport. */
 export interface Connection extends EventEmitter<ConnectionEvents> {
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'ws';
   /** The server's address, `127.0.0.1:9000`. */
   readonly remote: string;
   /** The address the server knows this client by. */
@@ -48,7 +51,7 @@ export function payloadLines(bytes: Uint8Array): string[] {
 }
 
 /** Turns a socket error into the one line a user should read. */
-export function socketError(err: NodeJS.ErrnoException, transport: 'udp' | 'tcp', remote: string): ChatError {
+export function socketError(err: NodeJS.ErrnoException, transport: 'udp' | 'tcp' | 'ws', remote: string): ChatError {
   switch (err.code) {
     case 'ECONNREFUSED':
       return new ChatError(
@@ -58,6 +61,8 @@ export function socketError(err: NodeJS.ErrnoException, transport: 'udp' | 'tcp'
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new ChatError('ERR_BAD_HOST', `cannot resolve the host of ${remote}`);
+    case 'EMSGSIZE':
+      return new ChatError('ERR_MESSAGE_TOO_LONG', `a datagram to ${remote} was too long for UDP (EMSGSIZE: at most 65507 bytes over IPv4)`);
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return new ChatError('ERR_SOCKET', `${transport} ${remote} is unreachable (${err.code})`);
@@ -90,7 +95,11 @@ class UdpConnection extends EventEmitter<ConnectionEvents> implements Connection
   }
 
   send(text: string | Uint8Array): void {
-    if (!this.closed) this.socket.send(text);
+    if (this.closed) return;
+    // Without a callback Node drops a send error (EMSGSIZE for a datagram over 65507 bytes) silently.
+    this.socket.send(text, (err) => {
+      if (err) this.emit('error', socketError(err, 'udp', this.remote));
+    });
   }
 
   async close(): Promise<void> {
@@ -148,6 +157,47 @@ class TcpConnection extends EventEmitter<ConnectionEvents> implements Connection
   }
 }
 
+/** A WebSocket to the room's web port: each message one frame, as the web page sends them. */
+class WsConnection extends EventEmitter<ConnectionEvents> implements Connection {
+  readonly transport = 'ws' as const;
+  private closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly remote: string,
+    readonly local: string,
+  ) {
+    super();
+    socket.on('message', (data: RawData) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      for (const line of payloadLines(bytes)) this.emit('line', line);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => this.emit('error', socketError(err, 'ws', remote)));
+    socket.on('close', () => {
+      if (!this.closed) this.emit('end');
+    });
+  }
+
+  send(text: string | Uint8Array): void {
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    // Text goes as a text frame; bytes as a binary one, since they need not be UTF-8. The server
+    // takes either as one message.
+    this.socket.send(text, { binary: typeof text !== 'string' });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    const gone = once(this.socket, 'close');
+    this.socket.close(1000);
+    // A server that does not answer the close handshake is not waited for long.
+    const timer = setTimeout(() => this.socket.terminate(), 1000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
 async function openUdp(options: ConnectOptions, remote: string): Promise<Connection> {
   const socket = dgram.createSocket(udpType(options.host));
   const failed = once(socket, 'error');
@@ -180,8 +230,38 @@ async function openTcp(options: ConnectOptions, remote: string): Promise<Connect
   return new TcpConnection(socket, remote, options.framing ?? 'line');
 }
 
+async function openWs(options: ConnectOptions, remote: string): Promise<Connection> {
+  const ms = options.connectTimeoutMs ?? 5000;
+  // No Origin header: the server lets non-browser clients in whatever its --origin list says.
+  const socket = new WebSocket(`ws://${remote}/`, { handshakeTimeout: ms, perMessageDeflate: false });
+  let local = '?';
+  socket.once('upgrade', (res) => {
+    local = formatAddress(res.socket.localAddress ?? '?', res.socket.localPort ?? 0);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', (err: NodeJS.ErrnoException) =>
+        reject(/handshake has timed out/.test(err.message) ? new ChatError('ERR_CONNECT_TIMEOUT', `no answer from ws ${remote} within ${ms}ms (connect timed out)`) : socketError(err, 'ws', remote)),
+      );
+      socket.once('unexpected-response', (_req, res) => {
+        res.resume();
+        const why = res.statusCode === 403 ? ': not allowed from here (serve --origin, --allow)' : res.statusCode === 404 ? ': is it the room\'s web port (serve --web)?' : '';
+        reject(new ChatError('ERR_CONNECTION_REFUSED', `ws ${remote} refused the WebSocket with HTTP ${res.statusCode}${why}`));
+      });
+    });
+  } catch (err) {
+    // Aborting the handshake reports one more error: it must not go unheard.
+    socket.on('error', () => {});
+    socket.terminate();
+    throw err;
+  }
+  return new WsConnection(socket, remote, local);
+}
+
 /** Opens a connection to a server; rejects with a ChatError a user can read. */
 export function openConnection(options: ConnectOptions): Promise<Connection> {
   const remote = formatAddress(options.host, options.port);
+  if (options.transport === 'ws') return openWs(options, remote);
   return options.transport === 'tcp' ? openTcp(options, remote) : openUdp(options, remote);
 }

@@ -18,7 +18,13 @@ export interface SessionOptions {
   heartbeatMs?: number;
   /** Count the chat lines that carry a seq token (`udp-chat send --seq`) in `stats`. */
   stats?: boolean;
+  /** The room's password, given with `/join` when the server asks for it. */
+  password?: string;
 }
+
+// What a validating UDP server and a password room say to a newcomer (see transports/udp.ts, core/room.ts).
+const CHALLENGE = /^\* to join, send: \/join (\S+)$/;
+const PASSWORD_ASKED = /^\* this room needs a password/;
 
 /**
  * Events: `line` (ServerLine, heartbeat pongs left out), `unresponsive` (ms since the server last
@@ -49,7 +55,14 @@ export class ChatSession extends EventEmitter<{
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_PEER_TIMEOUT_MS / 3;
     this.stats = options.stats ? new SeqStats() : undefined;
     connection.on('line', (line) => this.heard(line));
-    connection.on('error', (err) => this.emit('error', err));
+    // A server that is gone answers every heartbeat with an ICMP error: say so once, not each time.
+    connection.on('error', (err) => {
+      if (err.code === 'ERR_CONNECTION_REFUSED') {
+        if (this.refused) return;
+        this.refused = true;
+      }
+      this.emit('error', err);
+    });
     // A stream tells the client when the server goes; a datagram socket never does.
     connection.on('end', () => {
       this.emit('error', new ChatError('ERR_SOCKET', `the server closed the connection`));
@@ -99,15 +112,34 @@ export class ChatSession extends EventEmitter<{
     }, this.heartbeatMs);
   }
 
+  private refused = false;
+  // The password is offered once: a wrong one must not be retried until the server drops us.
+  private passwordSent = false;
+
   private heard(raw: string): void {
     const at = wallClockMs();
     this.lastHeard = performance.now();
+    this.refused = false;
     if (this.silent) {
       this.silent = false;
       this.emit('responsive');
     }
     const line = parseServerLine(raw);
     if (line.kind === 'pong' && line.token.startsWith(HEARTBEAT_TOKEN)) return;
+    // A validating server asks a new address to echo a token; a password room asks for the
+    // password. The client answers both by itself, then asks for its name again.
+    const challenge = CHALLENGE.exec(raw);
+    if (challenge) {
+      if (this.options.password) this.passwordSent = true;
+      this.connection.send(`/join ${challenge[1]}${this.options.password ? ` ${this.options.password}` : ''}`);
+      if (this.options.name) this.connection.send(`/nick ${this.options.name}`);
+      return;
+    }
+    if (PASSWORD_ASKED.test(raw) && this.options.password !== undefined && !this.passwordSent) {
+      this.passwordSent = true;
+      this.connection.send(`/join ${this.options.password}`);
+      if (this.options.name) this.connection.send(`/nick ${this.options.name}`);
+    }
     const stated = welcomeTimeout(raw);
     if (stated) {
       const every = Math.max(50, Math.floor(parseDuration(stated) / 3));

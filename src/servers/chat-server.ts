@@ -1,5 +1,6 @@
 /**
- * A chat server: one room, fed by UDP, TCP or both on the same port number, swept for silent
+ * A chat server: one room, fed by UDP, TCP or both on the same port number (and WebSocket on a
+ * port of its own, beside the web page), swept for silent
  * peers on a timer. Library code: it reports what happens as events and prints nothing.
  */
 import { DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from '../core/limits.js';
@@ -7,7 +8,9 @@ import { Room, type RoomCounters, type RoomEvent } from '../core/room.js';
 import type { FramingName } from '../transports/framing.js';
 import { TcpTransport } from '../transports/tcp.js';
 import { accessList, type Admit } from './access.js';
+import { isLoopback } from '../transports/address.js';
 import { UdpTransport } from '../transports/udp.js';
+import { parseOrigins, WsTransport } from '../transports/ws.js';
 
 /** Which transports a server listens on. */
 export type ServerTransport = 'udp' | 'tcp' | 'both';
@@ -15,17 +18,20 @@ export type ServerTransport = 'udp' | 'tcp' | 'both';
 /** Everything a server reports: the room's events plus its own start, socket errors and stop. */
 export type ServerEvent =
   | RoomEvent
-  | { type: 'start'; transport: 'udp' | 'tcp'; host: string; port: number }
-  | { type: 'socket-error'; transport: 'udp' | 'tcp'; code: string; message: string }
+  | { type: 'start'; transport: 'udp' | 'tcp' | 'ws'; host: string; port: number }
+  | { type: 'socket-error'; transport: 'udp' | 'tcp' | 'ws'; code: string; message: string }
+  | { type: 'stats'; counters: ServerCounters }
   | { type: 'stop'; counters: ServerCounters };
 
 /** The room's counters and the transports'. */
 export interface ServerCounters extends RoomCounters {
   peers: number;
-  /** UDP sends that failed, and TCP sockets that errored (RST, EPIPE). */
+  /** UDP sends that failed, and TCP and WebSocket sockets that errored (RST, EPIPE). */
   socketErrors: number;
-  /** TCP peers dropped because they did not read. */
+  /** TCP and WebSocket peers dropped because they did not read. */
   slowDrops: number;
+  /** UDP datagrams from addresses that had not shown a join token. */
+  challenges: number;
 }
 
 export interface ChatServerOptions {
@@ -43,7 +49,14 @@ export interface ChatServerOptions {
   allow?: readonly string[];
   /** Address ranges (CIDR) kept out; they win over allow. */
   deny?: readonly string[];
+  /**
+   * UDP: let a first datagram join (true), or ask each new address to echo a join token first
+   * (false). By default open on loopback, where no source can be forged, and validating elsewhere.
+   */
+  open?: boolean;
   onEvent?: (event: ServerEvent) => void;
+  /** Also serve the web page and its WebSocket on this HTTP port (host: the room's); origins: as --origin. */
+  web?: { port: number; host?: string; origins?: readonly string[] };
   /** How often silent peers are looked for; by default a tenth of the timeout, at most 1s. */
   sweepIntervalMs?: number;
 }
@@ -55,6 +68,8 @@ export interface ChatServer {
   readonly port: number;
   readonly udp?: UdpTransport;
   readonly tcp?: TcpTransport;
+  /** The web page and its WebSocket, on their own port (web.port), when asked for. */
+  readonly web?: WsTransport;
   counters(): ServerCounters;
   /** Tells every peer the server is going, closes every socket. */
   close(): Promise<void>;
@@ -63,9 +78,9 @@ export interface ChatServer {
 // With --transport both and port 0, the port UDP got may be taken for TCP; try a few pairs.
 const PAIR_TRIES = 5;
 
-async function bindBoth(room: Room, host: string, port: number, framing: FramingName, admit: Admit, onError: (t: 'udp' | 'tcp', e: Error) => void) {
+async function bindBoth(room: Room, host: string, port: number, framing: FramingName, admit: Admit, validate: boolean, onError: (t: 'udp' | 'tcp', e: Error) => void) {
   for (let attempt = 1; ; attempt++) {
-    const udp = await UdpTransport.listen(room, { host, port, admit }, (e) => onError('udp', e));
+    const udp = await UdpTransport.listen(room, { host, port, admit, validate }, (e) => onError('udp', e));
     try {
       const tcp = await TcpTransport.listen(room, { host, port: udp.address().port, framing, admit }, (e) => onError('tcp', e));
       return { udp, tcp };
@@ -84,6 +99,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const transport = options.transport ?? 'udp';
   const emit = options.onEvent ?? (() => {});
   const admit = accessList(options.allow, options.deny);
+  // Checked before any socket is bound, so a bad --origin leaves nothing to clean up.
+  const origins = options.web ? parseOrigins(options.web.origins) : [];
   const room = new Room({
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
@@ -91,15 +108,26 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     ...(options.password ? { password: options.password } : {}),
     onEvent: emit,
   });
-  const onError = (t: 'udp' | 'tcp', err: Error) =>
+  const onError = (t: 'udp' | 'tcp' | 'ws', err: Error) =>
     emit({ type: 'socket-error', transport: t, code: (err as NodeJS.ErrnoException).code ?? 'ERR_SOCKET', message: err.message });
 
   let udp: UdpTransport | undefined;
   let tcp: TcpTransport | undefined;
-  if (transport === 'both') ({ udp, tcp } = await bindBoth(room, host, port, framing, admit, onError));
-  else if (transport === 'udp') udp = await UdpTransport.listen(room, { host, port, admit }, (e) => onError('udp', e));
+  const validate = !(options.open ?? isLoopback(host));
+  if (transport === 'both') ({ udp, tcp } = await bindBoth(room, host, port, framing, admit, validate, onError));
+  else if (transport === 'udp') udp = await UdpTransport.listen(room, { host, port, admit, validate }, (e) => onError('udp', e));
   else tcp = await TcpTransport.listen(room, { host, port, framing, admit }, (e) => onError('tcp', e));
-  for (const [name, t] of [['udp', udp], ['tcp', tcp]] as const) {
+  let web: WsTransport | undefined;
+  if (options.web) {
+    const listen = { host: options.web.host ?? host, port: options.web.port, origins, admit, listPeers: !options.password };
+    try {
+      web = await WsTransport.listen(room, listen, (e) => onError('ws', e));
+    } catch (err) {
+      await Promise.all([udp?.close(), tcp?.close()]);
+      throw err;
+    }
+  }
+  for (const [name, t] of [['udp', udp], ['tcp', tcp], ['ws', web]] as const) {
     if (t) emit({ type: 'start', transport: name, host: t.address().address, port: t.address().port });
   }
 
@@ -109,8 +137,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const counters = (): ServerCounters => ({
     ...room.counters,
     peers: room.size,
-    socketErrors: (udp?.sendErrors ?? 0) + (tcp?.socketErrors ?? 0),
-    slowDrops: tcp?.slowDrops ?? 0,
+    socketErrors: (udp?.sendErrors ?? 0) + (tcp?.socketErrors ?? 0) + (web?.socketErrors ?? 0),
+    slowDrops: (tcp?.slowDrops ?? 0) + (web?.slowDrops ?? 0),
+    challenges: udp?.challenges ?? 0,
   });
   let closing: Promise<void> | undefined;
   const server: ChatServer = {
@@ -121,11 +150,11 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       closing ??= (async () => {
         clearInterval(sweeper);
         room.close();
-        await Promise.all([udp?.close(), tcp?.close()]);
+        await Promise.all([udp?.close(), tcp?.close(), web?.close()]);
         emit({ type: 'stop', counters: counters() });
       })();
       return closing;
     },
   };
-  return Object.assign(server, udp ? { udp } : {}, tcp ? { tcp } : {});
+  return Object.assign(server, udp ? { udp } : {}, tcp ? { tcp } : {}, web ? { web } : {});
 }

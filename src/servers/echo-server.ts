@@ -8,13 +8,20 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { DEFAULT_PORT } from '../core/limits.js';
-import { udpType } from '../transports/address.js';
+import { fullBucket, take, type Bucket } from '../core/rate.js';
+import { isLoopback, udpType } from '../transports/address.js';
+import { sourcePrefix } from '../transports/cookie.js';
 
 export interface EchoServerOptions {
   transport?: 'udp' | 'tcp' | 'both';
   host?: string;
   port?: number;
   upper?: boolean;
+  /**
+   * UDP answers a second per source prefix (/24, /56), bursts of as many: a forged source must
+   * not turn the echo into a reflector. 0: no limit. By default off on loopback, 200 elsewhere.
+   */
+  ratePerSource?: number;
   /** Called for each datagram or connection, for a log; the server itself prints nothing. */
   onEvent?: (event: EchoEvent) => void;
 }
@@ -32,6 +39,8 @@ export interface EchoCounters {
   datagrams: number;
   answered: number;
   refused: number;
+  /** Datagrams not answered because their source prefix was over its rate. */
+  rateLimited: number;
   connections: number;
   bytes: number;
 }
@@ -71,12 +80,27 @@ async function listenUdp(o: Required<Omit<EchoServerOptions, 'transport'>>, coun
     throw err;
   }
   const own = socket.address();
+  const rate = o.ratePerSource;
+  const buckets = new Map<string, Bucket>();
+  const limited = (ip: string): boolean => {
+    if (rate <= 0) return false;
+    const now = performance.now();
+    const prefix = sourcePrefix(ip);
+    let bucket = buckets.get(prefix);
+    if (!bucket) {
+      // Bounded: a flood of forged prefixes empties the table rather than growing it.
+      if (buckets.size >= 10_000) buckets.clear();
+      buckets.set(prefix, (bucket = fullBucket(rate, now)));
+    }
+    return !take(bucket, now, rate, rate);
+  };
   socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'udp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
   socket.on('message', (msg, rinfo) => {
     counters.datagrams += 1;
     counters.bytes += msg.length;
-    const why = refusal(rinfo.address, rinfo.port, own);
-    if (why) counters.refused += 1;
+    const why = refusal(rinfo.address, rinfo.port, own) ?? (limited(rinfo.address) ? 'rate limited' : null);
+    if (why === 'rate limited') counters.rateLimited += 1;
+    else if (why) counters.refused += 1;
     else {
       counters.answered += 1;
       socket.send(o.upper ? upperAscii(msg) : msg, rinfo.port, rinfo.address);
@@ -118,18 +142,34 @@ async function listenTcp(o: Required<Omit<EchoServerOptions, 'transport'>>, coun
   return { server, sockets, port: (server.address() as AddressInfo).port };
 }
 
+// How many port pairs `both` tries with port 0 before giving up.
+const PAIR_TRIES = 5;
+
 /** Starts an echo server; with `both`, UDP and TCP share the port number. */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
-  const o = { host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT, upper: options.upper ?? false, onEvent: options.onEvent ?? (() => {}) };
+  const host = options.host ?? '127.0.0.1';
+  const o = {
+    host,
+    port: options.port ?? DEFAULT_PORT,
+    upper: options.upper ?? false,
+    ratePerSource: options.ratePerSource ?? (isLoopback(host) ? 0 : 200),
+    onEvent: options.onEvent ?? (() => {}),
+  };
   const transport = options.transport ?? 'udp';
-  const counters: EchoCounters = { datagrams: 0, answered: 0, refused: 0, connections: 0, bytes: 0 };
-  const udp = transport === 'tcp' ? undefined : await listenUdp(o, counters);
+  const counters: EchoCounters = { datagrams: 0, answered: 0, refused: 0, rateLimited: 0, connections: 0, bytes: 0 };
+  let udp: Awaited<ReturnType<typeof listenUdp>> | undefined;
   let tcp: Awaited<ReturnType<typeof listenTcp>> | undefined;
-  try {
-    if (transport !== 'udp') tcp = await listenTcp({ ...o, port: udp?.port ?? o.port }, counters);
-  } catch (err) {
-    udp?.socket.close();
-    throw err;
+  // With 'both' and port 0, the port UDP got may be taken for TCP (a connection's port, one in
+  // TIME_WAIT): try a few pairs, as the chat server does.
+  for (let attempt = 1; ; attempt++) {
+    udp = transport === 'tcp' ? undefined : await listenUdp(o, counters);
+    try {
+      if (transport !== 'udp') tcp = await listenTcp({ ...o, port: udp?.port ?? o.port }, counters);
+      break;
+    } catch (err) {
+      udp?.socket.close();
+      if (!udp || o.port !== 0 || attempt === PAIR_TRIES || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
   }
   if (udp) o.onEvent({ type: 'start', transport: 'udp', host: udp.address.address, port: udp.port });
   if (tcp) o.onEvent({ type: 'start', transport: 'tcp', host: o.host, port: tcp.port });

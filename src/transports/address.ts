@@ -37,3 +37,8 @@ export function parseHostPort(input: string): { host: string; port: number } {
   if (!match) throw new ChatError('ERR_BAD_HOST', `bad address '${input}': use HOST:PORT`);
   return { host: parseHost(match[1] ?? match[2]!), port: parsePort(match[3]!, false) };
 }
+
+/** True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./.test(host);
+}

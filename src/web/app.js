@@ -1,0 +1,290 @@
+// udp-chat in a browser: one WebSocket into the room, speaking the same text protocol as `nc`.
+// Plain JS with no build step and nothing fetched from elsewhere: classrooms are often offline.
+// Every piece of text from the network goes into the page as text (textContent, append of a
+// string), never as HTML: a peer's `<img onerror=...>` is shown, not run.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const log = $('log');
+const text = $('text');
+const encoder = new TextEncoder();
+const MAX_LOG_LINES = 500;
+const TRANSPORTS = ['udp', 'tcp', 'ws'];
+// A room with a password lists no names in /stats; then /who, every few seconds, does.
+const WHO_EVERY_MS = 5000;
+
+let socket = null; // the WebSocket while it is open
+let me = null; // our name, as the server last said it
+let beat; // the heartbeat timer
+let beats = 0;
+let maxBytes = 1200; // the room's message limit, from /stats
+let peersFromStats = true;
+let whoAsked = 0; // /who sent by the refresher, whose answers are hidden from the log
+let whoLeft = 0; // lines of a hidden /who answer still to come
+let whoPeers = [];
+let previous = null; // the last /stats, for the per-second rates
+
+function span(className, content) {
+  const s = document.createElement('span');
+  s.className = className;
+  s.textContent = content;
+  return s;
+}
+
+function status(message) {
+  $('status').textContent = message;
+}
+
+/** Adds one line to the log, styled by kind: chat, private, notice, error. */
+function show(line, kind) {
+  const div = document.createElement('div');
+  div.className = `line ${kind}`;
+  const chat = /^(\[private(?: to \S+)?\] )?<([^>\s]+)> ([\s\S]*)$/.exec(line);
+  if (chat && kind !== 'notice' && kind !== 'error') {
+    if (chat[1]) div.append(span('mark', chat[1]));
+    div.append(span('from', `<${chat[2]}>`), ' ', chat[3]);
+  } else div.textContent = line;
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.append(div);
+  while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
+  if (atBottom) log.scrollTop = log.scrollHeight;
+}
+
+function kindOf(line) {
+  if (line.startsWith('* ')) return 'notice';
+  if (line.startsWith('! ')) return 'error';
+  if (line.startsWith('[private')) return 'private';
+  return 'chat';
+}
+
+function toMs(amount, unit) {
+  return Number(amount) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit];
+}
+
+/** Sends `/ping hb-N` at a third of the peer timeout, so the room never expires an open page. */
+function heartbeat(everyMs) {
+  clearInterval(beat);
+  beat = setInterval(() => send(`/ping hb-${++beats}`), Math.max(50, everyMs));
+}
+
+function send(line) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(line);
+}
+
+/** Hides the answers to the refresher's /who, and reads the peer list from them. */
+function whoLine(line) {
+  if (whoLeft > 0) {
+    const row = /^\*   (\S+) (\S+) \S+ idle (\S+)/.exec(line);
+    if (row || line.startsWith('*   ... and ')) {
+      whoLeft -= 1;
+      if (row) whoPeers.push({ name: row[1], transport: row[2], idle: row[3] });
+      renderPeers(whoPeers);
+      return true;
+    }
+    whoLeft = 0;
+  }
+  const head = /^\* (\d+) peers? here:$/.exec(line);
+  if (head && whoAsked > 0) {
+    whoAsked -= 1;
+    whoLeft = Number(head[1]);
+    whoPeers = [];
+    return true;
+  }
+  return false;
+}
+
+/** Handles one line from the server. */
+function heard(line) {
+  if (/^\/pong hb-\d+$/.test(line) || whoLine(line)) return;
+  const welcome = /^\* welcome (\S+); .*peer timeout (\d+(?:\.\d+)?)(ms|s|m|h)\b/.exec(line);
+  if (welcome) {
+    me = welcome[1];
+    heartbeat(toMs(welcome[2], welcome[3]) / 3);
+    status(`in the room as ${me}`);
+  }
+  const renamed = /^\* (\S+) is now (\S+)$/.exec(line);
+  if (renamed && renamed[1] === me) {
+    me = renamed[2];
+    status(`in the room as ${me}`);
+  }
+  show(line, kindOf(line));
+}
+
+function setJoined(joined) {
+  document.body.classList.toggle('joined', joined);
+  $('name').disabled = joined;
+  $('password').disabled = joined;
+  $('join').querySelector('button').textContent = joined ? 'Leave' : 'Join';
+  text.disabled = !joined;
+  $('say').querySelector('button').disabled = !joined;
+  text.placeholder = joined ? 'Message, or /help' : 'Join first';
+  if (joined) text.focus();
+}
+
+function connect(name, password) {
+  status('connecting…');
+  const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/`);
+  socket = ws;
+  ws.onopen = () => {
+    if (password) ws.send(`/join ${password}`);
+    ws.send(`/nick ${name}`);
+    heartbeat(20_000);
+    setJoined(true);
+  };
+  ws.onmessage = (event) => {
+    if (typeof event.data === 'string') for (const line of event.data.split('\n')) heard(line);
+  };
+  ws.onclose = (event) => {
+    if (socket !== ws) return;
+    clearInterval(beat);
+    socket = null;
+    me = null;
+    whoAsked = whoLeft = 0;
+    setJoined(false);
+    const why = event.code === 1009 ? 'message too long' : event.reason || (event.code === 1006 ? 'connection lost' : '');
+    show(`! disconnected${why ? ` (${why})` : ''}`, 'error');
+    status('not connected');
+    $('name').focus();
+  };
+}
+
+/** Shows locally what we said: the server does not send our own chat lines back. */
+function echo(line) {
+  const whisper = /^\/msg (\S+) ([\s\S]+)$/i.exec(line);
+  if (whisper) return show(`[private to ${whisper[1]}] <${me}> ${whisper[2]}`, 'private self');
+  if (line.startsWith('//')) line = line.slice(1);
+  else if (line.startsWith('/') || /^(rename|to)\|/i.test(line) || /^\s*(who|quit|exit|help)\s*$/i.test(line)) return;
+  show(`<${me}> ${line}`, 'chat self');
+}
+
+$('join').addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (socket) return send('/quit');
+  const name = $('name').value.trim();
+  if (name) connect(name, $('password').value);
+});
+
+$('say').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const line = text.value;
+  if (!line.trim() || !socket) return;
+  const size = encoder.encode(line).length;
+  // The server closes a WebSocket that sends more than its limit: refuse here, with its words.
+  if (size > maxBytes) return show(`! message too long: ${size} bytes, the limit is ${maxBytes}; not sent`, 'error');
+  send(line);
+  echo(line);
+  text.value = '';
+});
+
+// The peer list: rows kept by name and updated in place, so a focused name keeps its focus.
+const rows = new Map();
+
+function row(name) {
+  const li = document.createElement('li');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'name';
+  button.textContent = name;
+  button.title = `private message to ${name}`;
+  button.addEventListener('click', () => {
+    text.value = `/msg ${name} `;
+    text.focus();
+  });
+  li.append(button, span('transport', ''), span('idle', ''));
+  return li;
+}
+
+function renderPeers(list) {
+  const ul = $('peers');
+  const seen = new Set();
+  list.forEach((peer, i) => {
+    seen.add(peer.name);
+    let li = rows.get(peer.name);
+    if (!li) rows.set(peer.name, (li = row(peer.name)));
+    const you = peer.name === me;
+    li.classList.toggle('you', you);
+    li.querySelector('button').disabled = you || !socket;
+    li.querySelector('.transport').textContent = peer.transport;
+    li.querySelector('.transport').className = `transport t-${peer.transport}`;
+    li.querySelector('.idle').textContent = you ? 'you' : `idle ${peer.idle}`;
+    if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] ?? null);
+  });
+  for (const [name, li] of rows) {
+    if (!seen.has(name)) {
+      li.remove();
+      rows.delete(name);
+    }
+  }
+}
+
+function age(ms) {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+}
+
+function cell(tag, content) {
+  const c = document.createElement(tag);
+  c.textContent = typeof content === 'number' ? content.toLocaleString() : content;
+  if (tag === 'th') c.scope = 'row';
+  return c;
+}
+
+/** The teacher's panel: per transport, messages and bytes each way, rates, drops and expiries. */
+function teacher(stats, at) {
+  const c = stats.counters;
+  const seconds = previous ? (at - previous.at) / 1000 : 0;
+  $('traffic').replaceChildren(
+    ...TRANSPORTS.map((t) => {
+      const now = c.traffic[t];
+      const before = previous?.counters.traffic[t];
+      const rate = (key) => (before && seconds > 0 ? Math.round((now[key] - before[key]) / seconds) : 0);
+      const tr = document.createElement('tr');
+      tr.append(cell('th', t), ...[now.messagesIn, now.bytesIn, now.messagesOut, now.bytesOut, rate('messagesIn'), rate('messagesOut')].map((n) => cell('td', n)));
+      return tr;
+    }),
+  );
+  const drops = Object.entries(c.drops)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason.replace(/[A-Z]/g, (m) => ` ${m.toLowerCase()}`)} ${n.toLocaleString()}`);
+  $('drops').textContent = drops.join(' · ') || 'none';
+  $('expired').textContent = c.expired.toLocaleString();
+  $('joins').textContent = c.joins.toLocaleString();
+  $('rejected').textContent = c.rejected.toLocaleString();
+  $('teacher-peers').textContent = `${c.peers} peer${c.peers === 1 ? '' : 's'}, peer timeout ${age(stats.peerTimeoutMs)}`;
+  previous = { at, counters: c };
+}
+
+/** Every second: the counters and the peer list, from GET /stats. */
+async function poll() {
+  try {
+    const response = await fetch('stats', { cache: 'no-store' });
+    const stats = await response.json();
+    maxBytes = stats.maxMessageBytes;
+    peersFromStats = Array.isArray(stats.peers);
+    if (peersFromStats) renderPeers(stats.peers.map((p) => ({ name: p.name, transport: p.transport, idle: age(p.idleMs) })));
+    teacher(stats, performance.now());
+  } catch {
+    // The server may be restarting: the next second tries again.
+  }
+}
+
+setInterval(poll, 1000);
+poll();
+setInterval(() => {
+  if (!peersFromStats && me && socket) {
+    whoAsked += 1;
+    send('/who');
+  }
+}, WHO_EVERY_MS);
+
+function showTeacher(on) {
+  $('teacher').hidden = !on;
+  $('teacher-toggle').setAttribute('aria-expanded', String(on));
+}
+$('teacher-toggle').addEventListener('click', () => {
+  const on = $('teacher').hidden;
+  showTeacher(on);
+  history.replaceState(null, '', on ? '#teacher' : location.pathname);
+});
+window.addEventListener('hashchange', () => showTeacher(location.hash === '#teacher'));
+showTeacher(location.hash === '#teacher');
