@@ -38,6 +38,8 @@ export interface Peer {
   /** When this peer was last told it is sending too fast (one notice a second at most). */
   warnedAt: number;
   passwordTries: number;
+  /** `<name> ` encoded, kept for the fast path of chat lines; cleared on rename. */
+  prefix?: Uint8Array | undefined;
 }
 
 /** What logs and events say about a peer. */

@@ -34,7 +34,9 @@ export type DropReason =
   | 'notReading'
   | 'denied'
   | 'unvalidated'
-  | 'sendCap';
+  | 'sendCap'
+  // A stream peer's messages read after it had left (quit, dropped): the rest of a chunk, the grace before the close.
+  | 'afterLeave';
 
 /** Traffic of one transport, as the room saw it. */
 export interface TransportTraffic {
@@ -52,6 +54,12 @@ export interface RoomCounters {
   expired: number;
   /** Joins turned away (room full, per-address limits, join rate). */
   rejected: number;
+  /**
+   * Messages the room acted on: chat relayed, commands answered (refused ones too). Every message
+   * in is handled or dropped: Σ traffic.messagesIn = handled + drops.rateLimited + drops.tooLong
+   * + drops.notAdmitted.
+   */
+  handled: number;
   drops: Record<DropReason, number>;
   traffic: Record<TransportName, TransportTraffic>;
 }
@@ -68,7 +76,8 @@ export function zeroCounters(): RoomCounters {
     deliveries: 0,
     expired: 0,
     rejected: 0,
-    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0 },
+    handled: 0,
+    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0 },
     traffic: { udp: zeroTraffic(), tcp: zeroTraffic(), ws: zeroTraffic(), memory: zeroTraffic() },
   };
 }
@@ -86,6 +95,19 @@ export interface RoomOptions {
 }
 
 const encoder = new TextEncoder();
+
+/** True when the first `size` bytes are printable ASCII: the same bytes as the text, nothing to escape. */
+function plainAscii(bytes: Uint8Array, size: number): boolean {
+  if (size > bytes.length) return false;
+  for (let i = 0; i < size; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b > 0x7e) return false;
+  }
+  return true;
+}
+
+// Up to this many peers expiring in one sweep are announced one by one; more share one notice.
+const MAX_SEPARATE_NOTICES = 3;
 
 /** Encodes a line once, with the `\n` that makes it a line for `nc`. */
 export function encodeLine(line: string): Uint8Array {
@@ -107,6 +129,8 @@ export class Room {
   private readonly joinBuckets = new Map<string, Bucket>();
   private readonly password: string | undefined;
   private nextId = 1;
+  // Kept, not counted: a join and /who would otherwise walk every peer.
+  private admittedPeers = 0;
   private closed = false;
 
   constructor(options: RoomOptions = {}) {
@@ -141,7 +165,13 @@ export class Room {
   private turnAway(link: PeerLink, reason: DropReason, code: string, message: string): null {
     this.counters.rejected += 1;
     this.drop(reason);
-    link.send(encodeLine(errorLine(message)));
+    const line = encodeLine(errorLine(message));
+    // Counted as traffic out like any other line, so bytesOut is all the room sent (refusals are
+    // what a flood of joins costs us).
+    const traffic = this.counters.traffic[link.transport];
+    traffic.messagesOut += 1;
+    traffic.bytesOut += line.length;
+    link.send(line);
     this.onEvent({ type: 'error', code, message: `${message}: turned away ${link.address}` });
     return null;
   }
@@ -192,12 +222,14 @@ export class Room {
     this.byKey.set(peer.key, peer);
     this.perIp.set(link.ip, fromIp + 1);
     if (this.password === undefined) this.admit(peer);
-    else link.send(encodeLine(noticeLine('this room needs a password: send /join PASSWORD')));
+    // Through tell(), so the prompt is counted as traffic out like every other line.
+    else this.tell(peer, noticeLine('this room needs a password: send /join PASSWORD'));
     return peer;
   }
 
   private admit(peer: Peer): void {
     peer.admitted = true;
+    this.admittedPeers += 1;
     this.counters.joins += 1;
     this.tell(peer, welcomeLine(peer.name, this.admittedCount(), this.peerTimeoutMs));
     this.broadcast(encodeLine(noticeLine(`${peer.name} joined`)), peer);
@@ -205,9 +237,7 @@ export class Room {
   }
 
   private admittedCount(): number {
-    let n = 0;
-    for (const peer of this.byId.values()) if (peer.admitted) n += 1;
-    return n;
+    return this.admittedPeers;
   }
 
   private checkPassword(peer: Peer, given: string): void {
@@ -240,31 +270,47 @@ export class Room {
       return;
     }
     const size = bytes.length - (bytes[bytes.length - 1] === 0x0a ? (bytes[bytes.length - 2] === 0x0d ? 2 : 1) : 0);
-    if (size > l.maxMessageBytes) return this.tooLong(peer, size);
-    this.handle(peer, messageText(bytes));
+    if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
+    this.handle(peer, messageText(bytes), bytes, size);
   }
 
-  /** Tells a peer its message of `size` bytes was refused (a framer may find that out first). */
+  /**
+   * Tells a peer its message of `size` bytes was refused. A framer that finds that out first
+   * calls this instead of receive(): the message is counted in, as receive() would have.
+   */
   tooLong(peer: Peer, size: number): void {
+    if (!this.byId.has(peer.id)) return;
+    // Without this a TCP line refused by the framer was a drop with no message in, and the
+    // counters could not add up.
+    const traffic = this.counters.traffic[peer.link.transport];
+    traffic.messagesIn += 1;
+    traffic.bytesIn += size;
+    this.refuseSize(peer, size);
+  }
+
+  private refuseSize(peer: Peer, size: number): void {
     peer.lastSeen = this.clock();
     this.drop('tooLong');
     this.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent`));
     this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_MESSAGE_TOO_LONG', message: `message of ${size} bytes refused` });
   }
 
-  private handle(peer: Peer, text: string): void {
+  private handle(peer: Peer, text: string, raw?: Uint8Array, size = 0): void {
     const command = parseCommand(text);
-    if (!peer.admitted) {
-      if (command.kind === 'join') return this.checkPassword(peer, command.token);
-      if (command.kind === 'quit') return this.leave(peer, 'quit');
+    if (!peer.admitted && command.kind !== 'join' && command.kind !== 'quit') {
       this.drop('notAdmitted');
       return this.tell(peer, errorLine('this room needs a password: send /join PASSWORD first'));
+    }
+    this.counters.handled += 1;
+    if (!peer.admitted) {
+      if (command.kind === 'join') return this.checkPassword(peer, command.token);
+      return this.leave(peer, 'quit');
     }
     switch (command.kind) {
       case 'join':
         return this.tell(peer, noticeLine('you are in the room already'));
       case 'say':
-        return this.say(peer, command.text);
+        return this.say(peer, command.text, command.text.length === size ? raw : undefined);
       case 'heartbeat':
       case 'pong':
         return;
@@ -286,16 +332,31 @@ export class Room {
     }
   }
 
-  private say(peer: Peer, text: string): void {
+  /**
+   * Relays a chat line. `raw` is the message as it came, when its text is all of it: then a
+   * plain-ASCII message is copied behind the peer's cached `<name> ` bytes instead of being
+   * formatted and encoded again (the per-message cost that matters with few receivers).
+   */
+  private say(peer: Peer, text: string, raw?: Uint8Array): void {
     this.counters.messages += 1;
-    const line = encodeLine(chatLine(peer.name, text));
+    const line = raw && plainAscii(raw, text.length) ? this.fastLine(peer, raw, text.length) : encodeLine(chatLine(peer.name, text));
     this.broadcast(line, this.echoSelf ? undefined : peer);
     this.onEvent({ type: 'message', peer: peerInfo(peer), text });
   }
 
+  private fastLine(peer: Peer, raw: Uint8Array, size: number): Uint8Array {
+    const prefix = (peer.prefix ??= encoder.encode(chatLine(peer.name, '')));
+    const line = new Uint8Array(prefix.length + size + 1);
+    line.set(prefix);
+    line.set(raw.subarray(0, size), prefix.length);
+    line[line.length - 1] = 0x0a;
+    return line;
+  }
+
   private whisper(peer: Peer, to: string, text: string): void {
     const target = this.find(to);
-    if (!target) return this.refuse(peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
+    // A peer still waiting for the password hears nothing, private messages included.
+    if (!target || !target.admitted) return this.refuse(peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
     this.counters.messages += 1;
     this.deliver(target, encodeLine(privateLine(peer.name, text)));
     if (this.echoSelf && target !== peer) this.tell(peer, privateLine(peer.name, text, target.name));
@@ -322,6 +383,7 @@ export class Room {
     this.byKey.delete(peer.key);
     peer.name = name;
     peer.key = key;
+    peer.prefix = undefined;
     this.byKey.set(key, peer);
     this.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
     this.onEvent({ type: 'rename', peer: peerInfo(peer), from });
@@ -347,7 +409,13 @@ export class Room {
 
   /** Removes a peer and tells everyone why. Safe to call twice. */
   leave(peer: Peer, reason: LeaveReason, detail?: string): void {
+    this.remove(peer, reason, detail, true);
+  }
+
+  /** leave(), with the room's notice optional: a mass expiry sends one notice for all (see sweep). */
+  private remove(peer: Peer, reason: LeaveReason, detail: string | undefined, announce: boolean): void {
     if (!this.byId.delete(peer.id)) return;
+    if (peer.admitted) this.admittedPeers -= 1;
     this.byKey.delete(peer.key);
     const fromIp = (this.perIp.get(peer.link.ip) ?? 1) - 1;
     if (fromIp > 0) this.perIp.set(peer.link.ip, fromIp);
@@ -361,7 +429,7 @@ export class Room {
     peer.link.close(reason);
     // A peer that never gave the password was never announced: its going is no news either.
     if (!peer.admitted) return;
-    if (reason !== 'shutdown') this.broadcast(encodeLine(noticeLine(`${peer.name} left (${why})`)));
+    if (announce && reason !== 'shutdown') this.broadcast(encodeLine(noticeLine(`${peer.name} left (${why})`)));
     const event: RoomEvent = { type: 'leave', peer: peerInfo(peer), reason };
     if (detail) event.detail = detail;
     this.onEvent(event);
@@ -375,14 +443,23 @@ export class Room {
       if (refilled(bucket, now, l.joinsPerIpPerMinute, l.joinsPerIpPerMinute / 60)) this.joinBuckets.delete(ip);
     }
     const cutoff = now - this.peerTimeoutMs;
-    let expired = 0;
-    for (const peer of this.byId.values()) {
-      if (peer.lastSeen <= cutoff) {
-        this.leave(peer, 'timeout');
-        expired += 1;
-      }
+    const expired: Peer[] = [];
+    for (const peer of this.byId.values()) if (peer.lastSeen <= cutoff) expired.push(peer);
+    if (expired.length <= MAX_SEPARATE_NOTICES) {
+      for (const peer of expired) this.leave(peer, 'timeout');
+      return expired.length;
     }
-    return expired;
+    // Many at once (a lab's laptops closing, a network gone): a notice each to everyone left
+    // would cost expired x remaining sends, 50 million for 10,000 peers. Remove them all, then
+    // tell the others once.
+    for (const peer of expired) this.remove(peer, 'timeout', undefined, false);
+    const names = expired.filter((p) => p.admitted).map((p) => p.name);
+    if (names.length > 0) {
+      const shown = names.slice(0, MAX_SEPARATE_NOTICES * 2).join(', ');
+      const more = names.length > MAX_SEPARATE_NOTICES * 2 ? ` and ${names.length - MAX_SEPARATE_NOTICES * 2} more` : '';
+      this.broadcast(encodeLine(noticeLine(`${names.length} peers left (timeout): ${shown}${more}`)));
+    }
+    return expired.length;
   }
 
   /** Tells every peer the server is going and closes their links. */
