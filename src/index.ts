@@ -10,6 +10,7 @@ export { Room, encodeLine, type RoomEvent, type RoomOptions } from './core/room.
 export { escapeControls, messageText } from './core/sanitize.js';
 export { createDeframer, encodeFrame, type FramingName } from './transports/framing.js';
 export { startChatServer, type ChatServer, type ChatServerOptions, type ServerEvent } from './servers/chat-server.js';
+export { WsTransport, originAllowed, parseOrigins, type WebStats, type WebPeer } from './transports/ws.js';
 export { startEchoServer, upperAscii, type EchoServer, type EchoServerOptions } from './servers/echo-server.js';
 export { openConnection, type Connection, type ConnectOptions } from './client/connection.js';
 export { ChatSession } from './client/session.js';

@@ -160,21 +160,45 @@ class TcpConnection extends EventEmitter<ConnectionEvents> implements Connection
 /** A WebSocket to the room's web port: each message one frame, as the web page sends them. */
 class WsConnection extends EventEmitter<ConnectionEvents> implements Connection {
   readonly transport = 'ws' as const;
+  local = '?';
   private closed = false;
+  // Lines that came before the caller could listen (see release()).
+  private held: string[] | null = [];
+  private endHeld = false;
 
   constructor(
     private readonly socket: WebSocket,
     readonly remote: string,
-    readonly local: string,
   ) {
     super();
     socket.on('message', (data: RawData) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-      for (const line of payloadLines(bytes)) this.emit('line', line);
+      for (const line of payloadLines(bytes)) {
+        if (this.held) this.held.push(line);
+        else this.emit('line', line);
+      }
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => this.emit('error', socketError(err, 'ws', remote)));
+    // Until release(), openWs() reports failures itself, and nobody listens here yet.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!this.held) this.emit('error', socketError(err, 'ws', remote));
+    });
     socket.on('close', () => {
-      if (!this.closed) this.emit('end');
+      if (this.held) this.endHeld = true;
+      else if (!this.closed) this.emit('end');
+    });
+  }
+
+  /**
+   * Hands over the lines held so far, on a later turn of the event loop. The server's first
+   * frames often come in the same read as the handshake's answer, so ws emits them before
+   * openConnection() has resolved and anyone could listen: they are held until then.
+   */
+  release(): void {
+    setImmediate(() => {
+      const held = this.held ?? [];
+      this.held = null;
+      for (const line of held) this.emit('line', line);
+      if (this.endHeld && !this.closed) this.emit('end');
     });
   }
 
@@ -234,9 +258,9 @@ async function openWs(options: ConnectOptions, remote: string): Promise<Connecti
   const ms = options.connectTimeoutMs ?? 5000;
   // No Origin header: the server lets non-browser clients in whatever its --origin list says.
   const socket = new WebSocket(`ws://${remote}/`, { handshakeTimeout: ms, perMessageDeflate: false });
-  let local = '?';
+  const connection = new WsConnection(socket, remote);
   socket.once('upgrade', (res) => {
-    local = formatAddress(res.socket.localAddress ?? '?', res.socket.localPort ?? 0);
+    connection.local = formatAddress(res.socket.localAddress ?? '?', res.socket.localPort ?? 0);
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -251,12 +275,12 @@ async function openWs(options: ConnectOptions, remote: string): Promise<Connecti
       });
     });
   } catch (err) {
-    // Aborting the handshake reports one more error: it must not go unheard.
-    socket.on('error', () => {});
+    // Aborting the handshake reports one more error, which the unreleased connection ignores.
     socket.terminate();
     throw err;
   }
-  return new WsConnection(socket, remote, local);
+  connection.release();
+  return connection;
 }
 
 /** Opens a connection to a server; rejects with a ChatError a user can read. */

@@ -16,10 +16,11 @@ export function fullBucket(burst: number, now: number): Bucket {
 }
 
 /**
- * Takes one token if there is one. `burst` 0 means no limit: always true.
+ * Takes one token if there is one. `burst` 0 or `perSecond` 0 means no limit: always true.
  */
 export function take(bucket: Bucket, now: number, burst: number, perSecond: number): boolean {
-  if (burst <= 0) return true;
+  // A rate of 0 must turn the limit off as limits.ts promises, not grant one burst for life.
+  if (burst <= 0 || perSecond <= 0) return true;
   if (now > bucket.at) {
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * perSecond) / 1000);
     bucket.at = now;

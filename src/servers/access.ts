@@ -14,8 +14,10 @@ function family(address: string): 'ipv4' | 'ipv6' {
 }
 
 function addRule(list: net.BlockList, rule: string): void {
-  const [address = '', bits] = rule.trim().split('/');
-  if (!net.isIP(address) || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
+  const parts = rule.trim().split('/');
+  const [address = '', bits] = parts;
+  // More than one `/` (10.0.0.0/8/9) is a typo, not a /8: refuse it rather than guess.
+  if (parts.length > 2 || !net.isIP(address) || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
     throw new ChatError('ERR_BAD_ARGUMENT', `bad address range '${rule}': use an address or CIDR like 10.0.0.0/8 or fd00::/8`);
   }
   const max = family(address) === 'ipv4' ? 32 : 128;

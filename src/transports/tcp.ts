@@ -131,14 +131,18 @@ export class TcpTransport {
     const peer = this.room.join(link);
     if (!peer) {
       socket.end();
+      // A client that never closes its end would keep a turned-away connection (and a file
+      // descriptor) open for good: the same grace as a goodbye, then a hard close.
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       return;
     }
     link.peer = peer;
     this.links.add(link);
     const deframer = createDeframer(this.framing, this.room.limits.maxMessageBytes);
     const handle = (events: ReturnType<typeof deframer.push>) => {
-      for (const event of events) {
-        if (!this.links.has(link)) return;
+      for (const [i, event] of events.entries()) {
+        // Counted, so that every message read from a peer is either in the room's counters or here.
+        if (!this.links.has(link)) return this.room.drop('afterLeave', events.length - i);
         if (event.kind === 'message') this.room.receive(peer, event.bytes);
         else this.room.tooLong(peer, event.size);
       }

@@ -213,7 +213,9 @@ export class WsTransport {
     const assets = new Map<string, Buffer>();
     // Read once: the page is small and a classroom may load it a hundred times at once.
     for (const { file } of Object.values(ASSETS)) if (!assets.has(file)) assets.set(file, readFileSync(new URL(file, WEB_DIR)));
-    const server = http.createServer();
+    // A request (or a WebSocket handshake) must arrive whole within 10s: a client trickling its
+    // headers must not hold a connection for Node's default minute.
+    const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 10_000 });
     const failed = once(server, 'error');
     server.listen(options.port, options.host);
     const winner = await Promise.race([once(server, 'listening').then(() => null), failed.then(([err]) => err as Error)]);

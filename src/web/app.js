@@ -44,11 +44,20 @@ function show(line, kind) {
     if (chat[1]) div.append(span('mark', chat[1]));
     div.append(span('from', `<${chat[2]}>`), ' ', chat[3]);
   } else div.textContent = line;
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   log.append(div);
   while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
-  if (atBottom) log.scrollTop = log.scrollHeight;
+  if (following) log.scrollTop = log.scrollHeight;
 }
+
+// The log follows new lines unless the reader has scrolled up to read older ones.
+let following = true;
+log.addEventListener('scroll', () => {
+  following = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+});
+// The log shrinks as the layout around it grows (the peer list, the teacher panel): keep its end in view.
+new ResizeObserver(() => {
+  if (following) log.scrollTop = log.scrollHeight;
+}).observe(log);
 
 function kindOf(line) {
   if (line.startsWith('* ')) return 'notice';
@@ -100,12 +109,14 @@ function heard(line) {
   if (welcome) {
     me = welcome[1];
     heartbeat(toMs(welcome[2], welcome[3]) / 3);
-    status(`in the room as ${me}`);
+    status(`joined as ${me}`);
+    void poll(); // show ourselves in the list now, not in up to a second
   }
   const renamed = /^\* (\S+) is now (\S+)$/.exec(line);
   if (renamed && renamed[1] === me) {
     me = renamed[2];
-    status(`in the room as ${me}`);
+    status(`joined as ${me}`);
+    void poll();
   }
   show(line, kindOf(line));
 }
@@ -145,6 +156,7 @@ function connect(name, password) {
     show(`! disconnected${why ? ` (${why})` : ''}`, 'error');
     status('not connected');
     $('name').focus();
+    void poll();
   };
 }
 

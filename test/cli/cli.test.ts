@@ -1,9 +1,11 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildCli } from '../../src/cli/cli.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
+import { startEchoServer } from '../../src/servers/echo-server.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
 import { Output, run, start, stop } from '../helpers/spawn.js';
 
@@ -152,6 +154,87 @@ bin('a second server on the same port fails with one line and exit 1', async () 
     assert.is(r.code, 1);
     assert.match(r.stderr, /EADDRINUSE/);
     assert.is(r.stderr.trim().split('\n').length, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+bin('send --tcp to a port where nothing listens says so on one line and exits 1', async () => {
+  // Listen then stop, so nothing is listening on the port.
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const r = await run(['send', '--tcp', '--port', String(port), 'anyone?']);
+  assert.is(r.code, 1, JSON.stringify(r));
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /nothing is listening on tcp 127\.0\.0\.1:\d+/);
+});
+
+bin('send --tcp --wait prints the welcome of a serve --transport tcp room', async () => {
+  const child = start(['serve', '--port', '0', '--transport', 'tcp']);
+  const out = new Output(child);
+  try {
+    const banner = await out.next(/^udp-chat room on tcp 127\.0\.0\.1 port \d+/);
+    await out.next(/^ {2}join with: {2}nc 127\.0\.0\.1 \d+ /);
+    const port = /port (\d+)/.exec(banner)![1]!;
+    const r = await run(['send', '--tcp', '--port', port, '--wait', '300ms', '/ping t']);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\* welcome 127\.0\.0\.1:\d+; you are alone here/m);
+    assert.match(r.stdout, /^\/pong t$/m);
+    // The server saw the connection come and go: a TCP peer leaves at once, not at its timeout.
+    await out.next(/left \(disconnected\)/);
+    assert.is(await stop(child, 'SIGINT'), 0);
+  } finally {
+    await stop(child, 'SIGKILL');
+  }
+});
+
+bin('echo --transport both prints its banners, answers UDP and TCP on one port, and exits 0 on SIGINT with its stats', async () => {
+  const child = start(['echo', '--port', '0', '--transport', 'both']);
+  const out = new Output(child);
+  const udp = dgram.createSocket('udp4');
+  let tcp: net.Socket | undefined;
+  try {
+    const port = Number(/port (\d+)/.exec(await out.next(/^echo on udp 127\.0\.0\.1 port \d+$/))![1]);
+    await out.next(new RegExp(`^echo on tcp 127\\.0\\.0\\.1 port ${port}$`));
+    udp.bind(0, '127.0.0.1');
+    await once(udp, 'listening');
+    const answer = once(udp, 'message', { signal: AbortSignal.timeout(2000) });
+    udp.send('ping over udp', port, '127.0.0.1');
+    assert.is(String((await answer)[0]), 'ping over udp');
+    await out.next(/ udp 127\.0\.0\.1:\d+ 13 bytes$/);
+    tcp = net.connect({ host: '127.0.0.1', port });
+    await once(tcp, 'connect', { signal: AbortSignal.timeout(2000) });
+    const line = once(tcp, 'data', { signal: AbortSignal.timeout(2000) });
+    tcp.write('ping over tcp\n');
+    assert.is(String((await line)[0]), 'ping over tcp\n');
+    await out.next(/ tcp 127\.0\.0\.1:\d+ connected$/);
+    assert.is(await stop(child, 'SIGINT'), 0);
+    const stats = await out.next(/^stats: /);
+    // Each counter on its own: the server may count more things than these.
+    for (const counter of ['datagrams=1', 'answered=1', 'refused=0', 'connections=1', 'bytes=27']) assert.match(stats, new RegExp(`\\b${counter}\\b`));
+  } finally {
+    udp.close();
+    tcp?.destroy();
+    await stop(child, 'SIGKILL');
+  }
+});
+
+bin('send --tcp --transport both is a usage error: one line, exit 2', async () => {
+  const r = await run(['send', '--tcp', '--transport', 'both', 'x']);
+  assert.is(r.code, 2, JSON.stringify(r));
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.not.match(r.stderr, /\n\s+at /);
+});
+
+bin('send --seq --count 20 against an echo prints the stats line: received 20, lost 0', async () => {
+  const server = await startEchoServer({ transport: 'udp', host: '127.0.0.1', port: 0 });
+  try {
+    const r = await run(['send', '--port', String(server.port), '--seq', '--count', '20', '--interval', '1ms', '--wait', '300ms']);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sent 20, received 20, lost 0 \(0%\), duplicates 0, out of order 0, latency p50 [\d.]+ ms p99 [\d.]+ ms$/m);
   } finally {
     await server.close();
   }

@@ -1,17 +1,21 @@
 /** A raw UDP peer for tests: what `nc -u` is by hand. Every wait has a deadline. */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { LineLog, type LineMatch } from './line-log.js';
 
 /** A bound UDP socket that records every line it receives. */
 export class UdpPeer {
-  readonly lines: string[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly log = new LineLog();
 
   private constructor(readonly socket: dgram.Socket) {
     socket.on('message', (msg) => {
-      for (const line of String(msg).split('\n')) if (line !== '') this.lines.push(line);
-      for (const wake of this.waiters.splice(0)) wake();
+      for (const line of String(msg).split('\n')) if (line !== '') this.log.push(line);
     });
+  }
+
+  /** Every line received so far, in order. */
+  get lines(): string[] {
+    return this.log.lines;
   }
 
   /** Binds to 127.0.0.1 on a free port. */
@@ -36,22 +40,8 @@ export class UdpPeer {
   }
 
   /** Waits for a received line that matches, and returns it; fails after `ms`. */
-  async waitFor(match: string | RegExp | ((line: string) => boolean), ms = 2000): Promise<string> {
-    const test = typeof match === 'function' ? match : (l: string) => (typeof match === 'string' ? l === match : match.test(l));
-    const deadline = Date.now() + ms;
-    let seen = 0;
-    for (;;) {
-      for (; seen < this.lines.length; seen++) if (test(this.lines[seen]!)) return this.lines[seen]!;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no line matching ${String(match)} within ${ms} ms; got: ${JSON.stringify(this.lines)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  waitFor(match: LineMatch, ms = 2000): Promise<string> {
+    return this.log.waitFor(match, ms);
   }
 
   close(): void {

@@ -1,0 +1,233 @@
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import net from 'node:net';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startEchoServer, type EchoEvent, type EchoServerOptions } from '../../src/servers/echo-server.js';
+import { eventually } from '../helpers/udp-peer.js';
+
+const test = suite('the echo servers on real sockets');
+
+async function udpClient(port = 0): Promise<dgram.Socket> {
+  const socket = dgram.createSocket('udp4');
+  socket.bind(port, '127.0.0.1');
+  await once(socket, 'listening');
+  return socket;
+}
+
+/** Sends one datagram and returns the answer; fails after `ms`. */
+async function roundTrip(client: dgram.Socket, port: number, payload: Uint8Array | string, ms = 1000): Promise<Buffer> {
+  const answer = once(client, 'message', { signal: AbortSignal.timeout(ms) });
+  client.send(payload, port, '127.0.0.1');
+  const [msg] = (await answer) as [Buffer];
+  return msg;
+}
+
+async function tcpClient(port: number): Promise<net.Socket> {
+  const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+  await once(socket, 'connect', { signal: AbortSignal.timeout(1000) });
+  return socket;
+}
+
+/** Reads from a socket until `size` bytes came; fails after `ms` with what came. */
+function readBytes(socket: net.Socket, size: number, ms = 2000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let have = 0;
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (have >= size) done();
+    };
+    const timer = setTimeout(() => done(new Error(`${have} of ${size} bytes within ${ms} ms`)), ms);
+    socket.on('data', onData);
+  });
+}
+
+async function echo(options: EchoServerOptions) {
+  const events: EchoEvent[] = [];
+  const server = await startEchoServer({ host: '127.0.0.1', port: 0, ...options, onEvent: (e) => events.push(e) });
+  return { server, events };
+}
+
+/** Bytes that are not text, all 256 of them, in a scrambled order. */
+function binary(size: number, seed = 7): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) out[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  return out;
+}
+
+// A port below 1024 needs root (or a lowered net.ipv4.ip_unprivileged_port_start): find one now,
+// so the test that needs it can be skipped, saying why, where it cannot run.
+async function freePrivilegedPort(): Promise<number | null> {
+  for (let port = 1023; port >= 1000; port--) {
+    const socket = dgram.createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (bound) return port;
+  }
+  return null;
+}
+const lowPort = await freePrivilegedPort();
+
+test('UDP echo sends each datagram back verbatim: text, every byte value, and an empty one', async () => {
+  const { server } = await echo({ transport: 'udp' });
+  const client = await udpClient();
+  try {
+    assert.equal(await roundTrip(client, server.port, 'hello, echo\n'), Buffer.from('hello, echo\n'));
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    assert.equal(await roundTrip(client, server.port, all), all);
+    assert.equal(await roundTrip(client, server.port, binary(1400)), binary(1400));
+    assert.is((await roundTrip(client, server.port, new Uint8Array(0))).length, 0);
+    assert.equal(server.counters, { datagrams: 4, answered: 4, refused: 0, rateLimited: 0, connections: 0, bytes: 12 + 256 + 1400 });
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('upper: true answers ASCII letters in capitals and leaves every other byte as it is', async () => {
+  const { server } = await echo({ transport: 'udp', upper: true });
+  const client = await udpClient();
+  try {
+    assert.is(String(await roundTrip(client, server.port, 'héllo wörld ✓ az AZ 09')), 'HéLLO WöRLD ✓ AZ AZ 09');
+    // ` and { sit either side of a..z; 0xe9 and 0xff are Latin-1 lower-case letters, not ASCII.
+    const raw = Buffer.from([0x60, 0x61, 0x7a, 0x7b, 0xe9, 0xff, 0x00]);
+    assert.equal([...(await roundTrip(client, server.port, raw))], [0x60, 0x41, 0x5a, 0x7b, 0xe9, 0xff, 0x00]);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+// The other half of the policy, never answering our own address, cannot be reached from a test:
+// no second socket can bind the server's address and port, and Node cannot forge a source address.
+(lowPort === null ? test.skip : test)('UDP echo never answers a privileged source port (below 1024), and counts it', async () => {
+  const { server, events } = await echo({ transport: 'udp' });
+  const privileged = await udpClient(lowPort!);
+  const probe = await udpClient();
+  let answered = false;
+  privileged.on('message', () => (answered = true));
+  try {
+    privileged.send('are you an echo too?', server.port, '127.0.0.1');
+    await eventually(() => server.counters.refused === 1, 1000, 'the refusal counted');
+    // The server handles datagrams in order: once a later one is answered, an answer to the first would have left.
+    await roundTrip(probe, server.port, 'after');
+    assert.is(answered, false);
+    const refused = events.find((e) => e.type === 'datagram' && !e.answered);
+    assert.ok(refused && refused.type === 'datagram' && refused.port === lowPort, 'no refusal event');
+    assert.equal(server.counters, { datagrams: 2, answered: 1, refused: 1, rateLimited: 0, connections: 0, bytes: 20 + 5 });
+  } finally {
+    privileged.close();
+    probe.close();
+    await server.close();
+  }
+});
+if (lowPort === null) process.stdout.write('  note: no port below 1024 could be bound (not root), so the privileged-port refusal was skipped\n');
+
+test('TCP echo sends the bytes back as it reads them, and ends when the client does', async () => {
+  const { server, events } = await echo({ transport: 'tcp' });
+  const client = await tcpClient(server.port);
+  try {
+    client.write('one line\n');
+    assert.is(String(await readBytes(client, 9)), 'one line\n');
+    client.write('no newline');
+    assert.is(String(await readBytes(client, 10)), 'no newline');
+    const bytes = binary(3000, 3);
+    client.write(bytes);
+    assert.equal(await readBytes(client, bytes.length), bytes);
+    const ended = once(client, 'end', { signal: AbortSignal.timeout(1000) });
+    client.end();
+    await ended;
+    await eventually(() => events.some((e) => e.type === 'disconnect'), 1000, 'the disconnect event');
+    const gone = events.find((e) => e.type === 'disconnect');
+    assert.ok(gone && gone.type === 'disconnect' && gone.bytes === 9 + 10 + 3000, 'the disconnect event has the wrong byte count');
+  } finally {
+    client.destroy();
+    await server.close();
+  }
+});
+
+test('upper: true on TCP answers in capitals, UTF-8 intact even when split across writes', async () => {
+  const { server } = await echo({ transport: 'tcp', upper: true });
+  const client = await tcpClient(server.port);
+  try {
+    client.write('Mixed Case é ✓\n');
+    assert.is(String(await readBytes(client, Buffer.byteLength('Mixed Case é ✓\n'))), 'MIXED CASE é ✓\n');
+    const text = Buffer.from('straße 😀 end');
+    client.write(text.subarray(0, 6));
+    client.write(text.subarray(6, 11));
+    client.write(text.subarray(11));
+    assert.is(String(await readBytes(client, text.length)), 'STRAßE 😀 END');
+  } finally {
+    client.destroy();
+    await server.close();
+  }
+});
+
+for (const upper of [false, true]) {
+  test(`a 1 MB TCP echo${upper ? ' in capitals' : ''} comes back intact, written at once and ended at once`, async () => {
+    const { server } = await echo({ transport: 'tcp', upper });
+    const client = await tcpClient(server.port);
+    try {
+      // Lower-case ASCII and binary: the capitals change the one and must not touch the other.
+      const sent = Buffer.concat([Buffer.alloc(512 * 1024, 'abcxyz'), binary(512 * 1024, 11)]);
+      const want = upper ? Buffer.from(sent.map((b) => (b >= 0x61 && b <= 0x7a ? b - 0x20 : b))) : sent;
+      const received = readBytes(client, sent.length, 5000);
+      const ended = once(client, 'end', { signal: AbortSignal.timeout(5000) });
+      // All in one write and ended at once: what the echo cannot send yet it must hold back, not drop or reorder.
+      client.write(sent);
+      client.end();
+      const got = await received;
+      assert.is(got.length, sent.length);
+      assert.ok(got.equals(want), 'the echo came back changed');
+      await ended;
+      assert.is(server.counters.bytes, sent.length);
+    } finally {
+      client.destroy();
+      await server.close();
+    }
+  });
+}
+
+test("transport 'both' serves UDP and TCP on one port, and its counters add up", async () => {
+  const { server, events } = await echo({ transport: 'both' });
+  const udp = await udpClient();
+  const tcp1 = await tcpClient(server.port);
+  const tcp2 = await tcpClient(server.port);
+  try {
+    const starts = events.flatMap((e) => (e.type === 'start' ? [[e.transport, e.port]] : []));
+    assert.equal(starts, [
+      ['udp', server.port],
+      ['tcp', server.port],
+    ]);
+    assert.is(String(await roundTrip(udp, server.port, 'over udp')), 'over udp');
+    assert.is(String(await roundTrip(udp, server.port, 'again')), 'again');
+    tcp1.write('over tcp\n');
+    assert.is(String(await readBytes(tcp1, 9)), 'over tcp\n');
+    tcp2.write('xy');
+    assert.is(String(await readBytes(tcp2, 2)), 'xy');
+    assert.equal(server.counters, { datagrams: 2, answered: 2, refused: 0, rateLimited: 0, connections: 2, bytes: 8 + 5 + 9 + 2 });
+    // Closing the server ends the connections still open.
+    const closed = Promise.all([tcp1, tcp2].map((s) => once(s, 'close', { signal: AbortSignal.timeout(1000) })));
+    await server.close();
+    await closed;
+  } finally {
+    udp.close();
+    tcp1.destroy();
+    tcp2.destroy();
+    await server.close();
+  }
+});
+
+test.run();
