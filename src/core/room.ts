@@ -131,6 +131,7 @@ export class Room {
   private nextId = 1;
   // Kept, not counted: a join and /who would otherwise walk every peer.
   private admittedPeers = 0;
+  private timeoutLine: Uint8Array | undefined;
   private closed = false;
 
   constructor(options: RoomOptions = {}) {
@@ -424,7 +425,9 @@ export class Room {
     if (reason === 'quit') this.tell(peer, noticeLine('bye'));
     else if (reason === 'timeout') {
       this.counters.expired += 1;
-      this.tell(peer, noticeLine(`you were dropped: silent for ${formatDuration(this.peerTimeoutMs)} (timeout)`));
+      // The same words for every expired peer: encoded once, not once per peer of a mass expiry.
+      this.timeoutLine ??= encodeLine(noticeLine(`you were dropped: silent for ${formatDuration(this.peerTimeoutMs)} (timeout)`));
+      this.deliver(peer, this.timeoutLine);
     } else if (reason === 'dropped') this.tell(peer, noticeLine(`you were dropped (${why})`));
     peer.link.close(reason);
     // A peer that never gave the password was never announced: its going is no news either.
