@@ -311,7 +311,9 @@ export class WsTransport {
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already closed with 1009: tell the room, which tells the others why it went.
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && link.peer && this.links.has(link)) {
-        this.room.drop('tooLong');
+        // Counted as a message in and a drop, as the TCP framer's refusals are, so the room's
+        // counters add up (ws does not say how long the frame was: past the limit is all we know).
+        this.room.tooLong(link.peer, this.room.limits.maxMessageBytes + 1);
         this.room.leave(link.peer, 'dropped', 'message too long');
         return;
       }
@@ -329,6 +331,7 @@ export class WsTransport {
     this.links.add(link);
     ws.on('message', (data: RawData) => {
       if (this.links.has(link)) this.room.receive(peer, toBytes(data));
+      else this.room.drop('afterLeave');
     });
     ws.on('pong', () => {
       link.lastPong = performance.now();
