@@ -8,6 +8,7 @@ import net, { type AddressInfo } from 'node:net';
 import type { LeaveReason, Peer, PeerLink } from '../core/peer.js';
 import type { Room } from '../core/room.js';
 import { formatAddress } from './address.js';
+import { closeWithGrace } from './closing.js';
 import { createDeframer, encodeFrame, type FramingName } from './framing.js';
 
 /** Where to listen, and how messages are framed on the stream. */
@@ -172,11 +173,8 @@ export class TcpTransport {
    * each socket; a peer that does not close its end within half a second is cut off.
    */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
-    clearTimeout(timer);
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await closeWithGrace(this.server, () => {
+      for (const socket of this.sockets) socket.destroy();
+    });
   }
 }

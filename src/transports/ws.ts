@@ -13,6 +13,7 @@ import { ChatError } from '../core/errors.js';
 import type { LeaveReason, Peer, PeerLink, TransportName } from '../core/peer.js';
 import type { Room, RoomCounters } from '../core/room.js';
 import { formatAddress } from './address.js';
+import { closeWithGrace } from './closing.js';
 
 /** Where to listen, and who may open the page's WebSocket. */
 export interface WsListenOptions {
@@ -367,13 +368,10 @@ export class WsTransport {
    */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
-    clearTimeout(timer);
-    for (const ws of this.sockets) ws.terminate();
-    this.server.closeAllConnections();
-    await closed;
+    await closeWithGrace(this.server, () => {
+      for (const ws of this.sockets) ws.terminate();
+      this.server.closeAllConnections();
+    });
   }
 }
 
