@@ -24,17 +24,37 @@
  * is not, the harness was the bottleneck and deliveries/s cannot tell the relays apart: the
  * relay's CPU time per delivery still can. Other load on the machine shows as both below 100%.
  *
- *   node dist/scripts/bench-relay.js [--quick] [--json] [--rounds R] [--burst B] [--n 1,10,100] [--relay bare|udp-chat]
+ * TCP (N = 10, 100): one TCP sender to N TCP receivers through three relays, same harness, same
+ * measures, in alternating order:
+ *   bare         a net relay of a few lines: each chunk read from a socket is written, as it is,
+ *                to every other socket (with one sender, chunks keep its lines whole).
+ *   udp-chat     startChatServer({ transport: 'tcp' }) with NO_LIMITS (so no queue cap either:
+ *                no receiver is dropped as slow): each line is a message of the room.
+ *   ncat --chat  ncat's chat broker, a C program (`ncat --chat -l -m 1000`; its default cap is
+ *                100 connections). It prefixes each chunk it reads with `<userFD> `, announces
+ *                joins with `<announce>` lines, and escapes non-printable bytes. It prefixes
+ *                per read, not per line: a line split across two of its reads arrives damaged,
+ *                and counts as lost here.
+ * The sender writes each burst as one chunk of lines (`bench SEQ TIME\n`); receivers are in the
+ * room when a `sync` line from the sender has reached every one of them. ncat runs as a child
+ * process: its CPU is read from /proc/PID/schedstat (Linux; '-' elsewhere).
+ *
+ *   node dist/scripts/bench-relay.js [--quick] [--json] [--rounds R] [--burst B] [--n 1,10,100] [--relay bare|udp-chat|ncat] [--transport udp|tcp|both]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { NO_LIMITS } from '../src/core/limits.js';
 import { startChatServer } from '../src/servers/chat-server.js';
 
 /** Which relay a trial measures. */
 export type RelayKind = 'bare' | 'udp-chat';
+
+/** Which relay a TCP trial measures: ncat brokers TCP only ("ncat refuses to broker UDP"). */
+export type TcpRelayKind = RelayKind | 'ncat';
 
 /** What the harness measured in one trial. */
 export interface LoadResult {
@@ -51,7 +71,7 @@ export interface LoadResult {
 
 /** One trial: a relay, a receiver count, and what was measured. */
 export interface Trial extends LoadResult {
-  relay: RelayKind;
+  relay: TcpRelayKind;
   n: number;
   round: number;
   deliveriesPerSec: number;
@@ -64,7 +84,7 @@ export interface Trial extends LoadResult {
 /** The summary of every round of one relay at one N. */
 export interface RelaySummary {
   n: number;
-  relay: RelayKind;
+  relay: TcpRelayKind;
   messages: number;
   deliveriesPerSec: number;
   ratio: number;
@@ -93,11 +113,19 @@ const RECV_BUFFER = 1 << 20;
 const MARK = 'bench ';
 const TARGET_N = 100;
 const TARGET_RATIO = 0.9;
+const TCP_RECEIVERS = [10, 100] as const;
+/** The N at which udp-chat's TCP relay is to be ahead of ncat --chat. */
+const TCP_TARGET_N = [10, 100] as const;
+const SYNC_INTERVAL_MS = 50;
+const STOP_GRACE_MS = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // IPC between the relay process and the harness
 
-type ToHarness = { type: 'open'; n: number } | { type: 'run'; relay: RelayKind; port: number; count: number; burst: number };
+type ToHarness =
+  | { type: 'open'; n: number }
+  | { type: 'run'; relay: RelayKind; port: number; count: number; burst: number }
+  | { type: 'tcp-run'; relay: TcpRelayKind; port: number; n: number; count: number; burst: number };
 type FromHarness =
   | { type: 'opened'; receivers: number[]; sender: number }
   | { type: 'started' }
@@ -240,6 +268,175 @@ function send(child: ChildProcess, msg: ToHarness): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The TCP relays: bare and udp-chat in this process, ncat in a child of its own
+
+interface TcpRelay extends Relay {
+  /** CPU time the relay's process has used so far, in us; NaN when it cannot be read. */
+  cpuUs(): number;
+}
+
+const ownCpuUs = (): number => {
+  const used = process.cpuUsage();
+  return used.user + used.system;
+};
+
+/** The TCP baseline: each chunk read from one socket goes, as the same buffer, to every other. */
+async function startBareTcpRelay(): Promise<TcpRelay> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => {});
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('data', (chunk: Buffer) => {
+      for (const other of sockets) if (other !== socket) other.write(chunk);
+    });
+  });
+  server.listen(0, HOST);
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    cpuUs: ownCpuUs,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** udp-chat's room over TCP, every limit off (maxQueueBytes 0: no receiver is dropped as slow). */
+async function startChatTcpRelay(): Promise<TcpRelay> {
+  const server = await startChatServer({ transport: 'tcp', host: HOST, port: 0, limits: NO_LIMITS, open: true, peerTimeoutMs: 3_600_000 });
+  return { port: server.port, cpuUs: ownCpuUs, close: () => server.close() };
+}
+
+const TICK_US = (() => {
+  try {
+    return 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  } catch {
+    return 10_000;
+  }
+})();
+
+/**
+ * CPU time of a single-threaded process (ncat), in us; NaN off Linux or once it is gone. From
+ * /proc/PID/schedstat (nanoseconds on CPU) where the kernel has it, else utime + stime from
+ * /proc/PID/stat, in clock ticks (10 ms: too coarse for a short trial).
+ */
+function procCpuUs(pid: number): number {
+  try {
+    if (existsSync(`/proc/${pid}/schedstat`)) return Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[0]) / 1000;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name, in parentheses, may hold spaces: fields count from after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return NaN;
+  }
+}
+
+/** ncat, when installed: `ncat -h` runs. */
+function haveNcat(): boolean {
+  try {
+    execFileSync('ncat', ['-h'], { stdio: 'ignore', timeout: 3000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Child relays still running: killed on any way out of this process. */
+const children = new Set<ChildProcess>();
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: gone already.
+  }
+}
+
+/**
+ * True once ncat has accepted a connection and announced it. The probe waits for that
+ * announcement and then closes gently: ncat quits altogether ("getpeername ... failed:
+ * Transport endpoint is not connected. QUITTING.") when a connection is gone before it
+ * accepts it.
+ */
+function probe(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, HOST);
+    const timer = setTimeout(() => done(false), 1000);
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(ok);
+    };
+    socket.once('data', () => done(true));
+    socket.on('error', () => done(false));
+  });
+}
+
+/** ncat's chat broker on a free port, in its own process group, once it accepts connections. */
+async function startNcatRelay(): Promise<TcpRelay> {
+  const picker = net.createServer().listen(0, HOST);
+  await once(picker, 'listening');
+  const port = (picker.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => picker.close(() => resolve()));
+  const child = spawn('ncat', ['--chat', '-l', '-m', '1000', HOST, String(port)], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  const exited = once(child, 'exit').catch(() => undefined);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.on('error', () => {});
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
+    }
+    killGroup(child, 'SIGKILL');
+    children.delete(child);
+  };
+  const deadline = Date.now() + JOIN_DEADLINE_MS;
+  while (!(await probe(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`ncat --chat did not start on port ${port}: ${stderr.trim() || `exit ${child.exitCode}`}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { port, cpuUs: () => procCpuUs(child.pid!), close: stop };
+}
+
+function startTcpRelay(relay: TcpRelayKind): Promise<TcpRelay> {
+  return relay === 'bare' ? startBareTcpRelay() : relay === 'udp-chat' ? startChatTcpRelay() : startNcatRelay();
+}
+
+/** One TCP trial: the relay starts, the harness connects N receivers and a sender and loads it. */
+async function runTcpTrial(child: ChildProcess, inbox: Inbox, relay: TcpRelayKind, n: number, count: number, burst: number, round: number): Promise<Trial> {
+  const server = await startTcpRelay(relay);
+  try {
+    send(child, { type: 'tcp-run', relay, port: server.port, n, count, burst });
+    await inbox.next('started', IPC_DEADLINE_MS + JOIN_DEADLINE_MS);
+    const cpu = server.cpuUs();
+    const start = performance.now();
+    const { result } = await inbox.next('result', IPC_DEADLINE_MS + (count / burst) * BURST_DEADLINE_MS);
+    const cpuUs = server.cpuUs() - cpu;
+    const wallMs = performance.now() - start;
+    return {
+      ...result,
+      relay,
+      n,
+      round,
+      deliveriesPerSec: result.elapsedMs > 0 ? (result.received / result.elapsedMs) * 1000 : 0,
+      relayCpuUsPerDelivery: result.received > 0 ? cpuUs / result.received : NaN,
+      relayCpuPct: wallMs > 0 ? (cpuUs / 1000 / wallMs) * 100 : NaN,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The harness (the forked child): sender and receivers
 
 interface HarnessSockets {
@@ -327,12 +524,37 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+/** Where a load goes: how a burst leaves the sender, and where the receivers' messages come in. */
+interface LoadTarget {
+  n: number;
+  /** Sends messages from..end-1 as one burst. */
+  sendBurst(from: number, end: number): void;
+  /** Hands every message any receiver gets to onMessage; returns what stops that. */
+  listen(onMessage: (msg: Buffer) => void): () => void;
+}
+
+/** UDP: one datagram per message, and each datagram a receiver gets is one message. */
+function udpTarget(open: HarnessSockets): LoadTarget {
+  return {
+    n: open.receivers.length,
+    sendBurst(from, end) {
+      for (let seq = from; seq < end; seq++) open.sender.send(`${MARK}${seq} ${performance.now().toFixed(4)}`);
+    },
+    listen(onMessage) {
+      for (const socket of open.receivers) socket.on('message', onMessage);
+      return () => {
+        for (const socket of open.receivers) socket.off('message', onMessage);
+      };
+    },
+  };
+}
+
 /**
  * Sends `count` messages through the relay in bursts and counts what the receivers get.
  * Each message is `bench SEQ TIME`; udp-chat delivers it as `<name> bench SEQ TIME\n`.
  */
-async function load(open: HarnessSockets, count: number, burst: number, onStart: () => void): Promise<LoadResult> {
-  const n = open.receivers.length;
+async function load(target: LoadTarget, count: number, burst: number, onStart: () => void): Promise<LoadResult> {
+  const n = target.n;
   const bursts = Math.ceil(count / burst);
   const perBurst = new Uint32Array(bursts);
   const latencies = new Float64Array(count * n);
@@ -372,7 +594,7 @@ async function load(open: HarnessSockets, count: number, burst: number, onStart:
     });
   };
 
-  for (const socket of open.receivers) socket.on('message', onMessage);
+  const unlisten = target.listen(onMessage);
   try {
     onStart();
     const cpu = process.cpuUsage();
@@ -380,8 +602,7 @@ async function load(open: HarnessSockets, count: number, burst: number, onStart:
     let stalls = 0;
     for (let b = 0; b < bursts; b++) {
       if (b >= WINDOW && !(await settle(b - WINDOW))) stalls += 1;
-      const end = Math.min(count, (b + 1) * burst);
-      for (let seq = b * burst; seq < end; seq++) open.sender.send(`${MARK}${seq} ${performance.now().toFixed(4)}`);
+      target.sendBurst(b * burst, Math.min(count, (b + 1) * burst));
     }
     for (let b = Math.max(0, bursts - WINDOW); b < bursts; b++) if (!(await settle(b))) stalls += 1;
     const wallMs = performance.now() - start;
@@ -397,7 +618,7 @@ async function load(open: HarnessSockets, count: number, burst: number, onStart:
       harnessCpuPct: ((used.user + used.system) / 1000 / wallMs) * 100,
     };
   } finally {
-    for (const socket of open.receivers) socket.off('message', onMessage);
+    unlisten();
   }
 }
 
@@ -409,6 +630,7 @@ async function handle(msg: ToHarness): Promise<FromHarness | null> {
     sockets = { sender, receivers };
     return { type: 'opened', receivers: receivers.map((s) => s.address().port), sender: sender.address().port };
   }
+  if (msg.type === 'tcp-run') return handleTcp(msg);
   const open = sockets;
   if (!open) throw new Error('run before open');
   try {
@@ -420,31 +642,171 @@ async function handle(msg: ToHarness): Promise<FromHarness | null> {
       await Promise.all(receivers.map((socket, i) => join(socket, (line) => socket.send(line, msg.port, HOST), `r${i}`)));
       await join(sender, (line) => sender.send(line), 'sender');
     }
-    const result = await load(open, msg.count, msg.burst, () => process.send?.({ type: 'started' } satisfies FromHarness));
+    const result = await load(udpTarget(open), msg.count, msg.burst, () => process.send?.({ type: 'started' } satisfies FromHarness));
     return { type: 'result', result };
   } finally {
     await closeHarnessSockets();
   }
 }
 
+// The TCP harness: N receivers and a sender, each a connection to the relay.
+
+const SYNC_BYTES = Buffer.from('sync', 'latin1');
+
+/** Splits one connection's byte stream into lines (each with its \n), for one handler. */
+class LineReader {
+  onLine: (line: Buffer) => void = () => {};
+  private rest: Buffer | null = null;
+
+  push(chunk: Buffer): void {
+    const data = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.rest = null;
+    let start = 0;
+    for (let lf = data.indexOf(0x0a); lf !== -1; lf = data.indexOf(0x0a, start)) {
+      this.onLine(data.subarray(start, lf + 1));
+      start = lf + 1;
+    }
+    // Copied: the chunk's memory is not ours to keep.
+    if (start < data.length) this.rest = Buffer.from(data.subarray(start));
+  }
+}
+
+interface TcpHarness {
+  sender: net.Socket | null;
+  receivers: { socket: net.Socket; lines: LineReader }[];
+}
+
+let tcpSockets: TcpHarness | null = null;
+
+function closeTcpHarness(): void {
+  const open = tcpSockets;
+  tcpSockets = null;
+  if (!open) return;
+  open.sender?.destroy();
+  for (const { socket } of open.receivers) socket.destroy();
+}
+
+function connectTcp(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: HOST, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no TCP connection to port ${port} within ${JOIN_DEADLINE_MS} ms`));
+    }, JOIN_DEADLINE_MS);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', reject);
+      // After connect, an error (ECONNRESET at the end) is the close of a run, not a failure.
+      socket.on('error', () => {});
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * Until every receiver has read a `sync` line relayed from the sender: then each one is in the
+ * room (udp-chat joins a connection when it accepts it; ncat when it has announced it).
+ */
+function syncTcp(open: TcpHarness, sender: net.Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let waiting = open.receivers.length;
+    for (const r of open.receivers) {
+      r.lines.onLine = (line) => {
+        if (line.indexOf(SYNC_BYTES) === -1) return;
+        r.lines.onLine = () => {};
+        if (--waiting === 0) finish(null);
+      };
+    }
+    const tick = setInterval(() => sender.write('sync\n'), SYNC_INTERVAL_MS);
+    const timer = setTimeout(() => finish(new Error(`${waiting} of ${open.receivers.length} TCP receivers got no sync line within ${JOIN_DEADLINE_MS} ms`)), JOIN_DEADLINE_MS);
+    const finish = (err: Error | null): void => {
+      clearInterval(tick);
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    sender.write('sync\n');
+  });
+}
+
+/** TCP: a burst is one write of its lines; each line a receiver reads is one message. */
+function tcpTarget(open: TcpHarness, sender: net.Socket): LoadTarget {
+  return {
+    n: open.receivers.length,
+    sendBurst(from, end) {
+      let text = '';
+      for (let seq = from; seq < end; seq++) text += `${MARK}${seq} ${performance.now().toFixed(4)}\n`;
+      sender.write(text);
+    },
+    listen(onMessage) {
+      for (const r of open.receivers) r.lines.onLine = onMessage;
+      return () => {
+        for (const r of open.receivers) r.lines.onLine = () => {};
+      };
+    },
+  };
+}
+
+async function handleTcp(msg: Extract<ToHarness, { type: 'tcp-run' }>): Promise<FromHarness> {
+  closeTcpHarness();
+  const open: TcpHarness = { sender: null, receivers: [] };
+  tcpSockets = open;
+  try {
+    // One at a time, and with udp-chat and ncat each only once the relay has greeted it (a
+    // welcome, an announcement): connecting faster than the relay accepts overflows its listen
+    // backlog (ncat's is small), and a dropped SYN is retried only after a second.
+    for (let i = 0; i < msg.n; i++) {
+      const socket = await connectTcp(msg.port);
+      const lines = new LineReader();
+      const greeted = msg.relay === 'bare' ? null : once(socket, 'data', { signal: AbortSignal.timeout(JOIN_DEADLINE_MS) });
+      socket.on('data', (chunk: Buffer) => lines.push(chunk));
+      open.receivers.push({ socket, lines });
+      await greeted;
+    }
+    const sender = (open.sender = await connectTcp(msg.port));
+    // What the relay sends the sender (notices, ncat's announcements) is read and dropped.
+    sender.on('data', () => {});
+    await syncTcp(open, sender);
+    const result = await load(tcpTarget(open, sender), msg.count, msg.burst, () => process.send?.({ type: 'started' } satisfies FromHarness));
+    return { type: 'result', result };
+  } finally {
+    closeTcpHarness();
+  }
+}
+
 function harness(): void {
   // One request at a time, in order: the parent waits for each answer before the next.
   let chain = Promise.resolve();
+  let busy = false;
   process.on('message', (msg: unknown) => {
     if (!isMessage<ToHarness>(msg)) return;
     chain = chain.then(async () => {
       let reply: FromHarness | null;
+      busy = true;
       try {
         reply = await handle(msg);
       } catch (err) {
         reply = { type: 'error', message: (err as Error).message };
+      } finally {
+        busy = false;
       }
-      if (reply) process.send?.(reply);
+      if (reply && process.connected) process.send?.(reply);
     });
   });
   // The parent's disconnect is the end of the run: close what is open and let the loop drain.
   process.on('disconnect', () => {
-    chain = chain.then(closeHarnessSockets);
+    if (!busy) {
+      chain = chain.then(closeHarnessSockets).then(closeTcpHarness);
+      return;
+    }
+    // The parent went in the middle of a trial (interrupted): the load has nobody to report to
+    // and would wait out each burst's deadline, so it ends here.
+    closeTcpHarness();
+    void closeHarnessSockets().finally(() => process.exit(1));
   });
 }
 
@@ -459,7 +821,7 @@ function median(values: readonly number[]): number {
 }
 
 /** Folds every round of one relay at one N into one row. */
-function summarize(trials: readonly Trial[], n: number, relay: RelayKind, baseline?: RelaySummary): RelaySummary {
+function summarize(trials: readonly Trial[], n: number, relay: TcpRelayKind, baseline?: RelaySummary): RelaySummary {
   const mine = trials.filter((t) => t.n === n && t.relay === relay);
   const rate = median(mine.map((t) => t.deliveriesPerSec));
   return {
@@ -491,14 +853,14 @@ function render(summaries: readonly RelaySummary[]): string {
     ['N', 'relay', 'deliveries/s', 'vs bare', 'p50 ms', 'p99 ms', 'loss', 'relay cpu us/dlv', 'relay cpu', 'harness cpu'],
     summaries.map((s) => [
       String(s.n),
-      s.relay,
+      s.relay === 'ncat' ? 'ncat --chat' : s.relay,
       Math.round(s.deliveriesPerSec).toLocaleString('en-US'),
       Number.isNaN(s.ratio) ? '-' : `${s.ratio.toFixed(2)}x`,
       s.p50Ms.toFixed(3),
       s.p99Ms.toFixed(3),
       String(s.loss),
-      s.relayCpuUsPerDelivery.toFixed(2),
-      `${Math.round(s.relayCpuPct)}%`,
+      Number.isNaN(s.relayCpuUsPerDelivery) ? '-' : s.relayCpuUsPerDelivery.toFixed(2),
+      Number.isNaN(s.relayCpuPct) ? '-' : `${Math.round(s.relayCpuPct)}%`,
       `${Math.round(s.harnessCpuPct)}%`,
     ]),
   );
@@ -508,13 +870,28 @@ interface Options {
   quick: boolean;
   json: boolean;
   rounds: number;
+  /** TCP rounds: --rounds, else 3 (2 with --quick), to keep the default run of both near 90 s. */
+  tcpRounds: number;
   burst: number | null;
   receivers: number[];
-  relays: RelayKind[];
+  /** Receiver counts for TCP: 10 and 100 unless --n says otherwise. */
+  tcpReceivers: number[];
+  relays: TcpRelayKind[];
+  transports: ('udp' | 'tcp')[];
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { quick: false, json: false, rounds: 0, burst: null, receivers: [...RECEIVERS], relays: ['bare', 'udp-chat'] };
+  const options: Options = {
+    quick: false,
+    json: false,
+    rounds: 0,
+    tcpRounds: 0,
+    burst: null,
+    receivers: [...RECEIVERS],
+    tcpReceivers: [...TCP_RECEIVERS],
+    relays: ['bare', 'udp-chat', 'ncat'],
+    transports: ['udp', 'tcp'],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
@@ -527,13 +904,19 @@ function parseArgs(argv: readonly string[]): Options {
     } else if (arg === '--n') {
       options.receivers = String(argv[++i]).split(',').map(Number);
       if (!options.receivers.every((n) => Number.isInteger(n) && n >= 1 && n <= 1000)) throw new Error('--n takes receiver counts from 1 to 1000, as 1,10,100');
+      options.tcpReceivers = options.receivers;
     } else if (arg === '--relay') {
       // One relay alone, for a profile of it (node --cpu-prof); there is no ratio then.
       const relay = argv[++i];
-      if (relay !== 'bare' && relay !== 'udp-chat') throw new Error('--relay takes bare or udp-chat');
+      if (relay !== 'bare' && relay !== 'udp-chat' && relay !== 'ncat') throw new Error('--relay takes bare, udp-chat or ncat (TCP only)');
       options.relays = [relay];
-    } else throw new Error(`unknown argument ${arg}; use --quick, --json, --rounds R, --burst B, --n 1,10,100, --relay bare|udp-chat`);
+    } else if (arg === '--transport') {
+      const transport = argv[++i];
+      if (transport !== 'udp' && transport !== 'tcp' && transport !== 'both') throw new Error('--transport takes udp, tcp or both');
+      options.transports = transport === 'both' ? ['udp', 'tcp'] : [transport];
+    } else throw new Error(`unknown argument ${arg}; use --quick, --json, --rounds R, --burst B, --n 1,10,100, --relay bare|udp-chat|ncat, --transport udp|tcp|both`);
   }
+  options.tcpRounds = options.rounds || (options.quick ? 2 : 3);
   options.rounds ||= options.quick ? 2 : 4;
   return options;
 }
@@ -557,22 +940,42 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const udpRelays = options.transports.includes('udp') ? options.relays.filter((r): r is RelayKind => r !== 'ncat') : [];
+  const notes: string[] = [];
+  let tcpRelays = options.transports.includes('tcp') ? options.relays : [];
+  if (tcpRelays.includes('ncat') && !haveNcat()) {
+    notes.push('ncat is not installed (Debian: apt-get install ncat): ncat --chat left out');
+    tcpRelays = tcpRelays.filter((r) => r !== 'ncat');
+  }
   const child = fork(fileURLToPath(import.meta.url), ['--harness'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const inbox = new Inbox(child);
   const exited = once(child, 'exit');
   const trials: Trial[] = [];
+  const tcpTrials: Trial[] = [];
   try {
-    for (const n of options.receivers) {
+    if (udpRelays.length > 0) {
+      for (const n of options.receivers) {
+        const count = Math.max(100, Math.round(messagesFor(n) / (options.quick ? QUICK_DIVISOR : 1)));
+        const burst = burstFor(n, options.burst);
+        // A short unrecorded pass of each relay first, so neither is measured while still cold.
+        if (!options.quick) for (const relay of udpRelays) await runTrial(child, inbox, relay, n, Math.round(count / 5), burst, -1);
+        for (let round = 0; round < options.rounds; round++) {
+          const order = round % 2 === 0 ? udpRelays : [...udpRelays].reverse();
+          for (const relay of order) trials.push(await runTrial(child, inbox, relay, n, count, burst, round));
+        }
+      }
+    }
+    for (const n of tcpRelays.length > 0 ? options.tcpReceivers : []) {
       const count = Math.max(100, Math.round(messagesFor(n) / (options.quick ? QUICK_DIVISOR : 1)));
       const burst = burstFor(n, options.burst);
-      // A short unrecorded pass of each relay first, so neither is measured while still cold.
-      if (!options.quick) for (const relay of options.relays) await runTrial(child, inbox, relay, n, Math.round(count / 5), burst, -1);
-      for (let round = 0; round < options.rounds; round++) {
-        const order = round % 2 === 0 ? options.relays : [...options.relays].reverse();
-        for (const relay of order) trials.push(await runTrial(child, inbox, relay, n, count, burst, round));
+      if (!options.quick) for (const relay of tcpRelays) await runTcpTrial(child, inbox, relay, n, Math.round(count / 5), burst, -1);
+      for (let round = 0; round < options.tcpRounds; round++) {
+        const order = round % 2 === 0 ? tcpRelays : [...tcpRelays].reverse();
+        for (const relay of order) tcpTrials.push(await runTcpTrial(child, inbox, relay, n, count, burst, round));
       }
     }
   } finally {
+    for (const relay of children) killGroup(relay, 'SIGKILL');
     if (child.connected) child.disconnect();
     const timer = setTimeout(() => child.kill(), 5000);
     await exited;
@@ -580,21 +983,60 @@ async function main(): Promise<void> {
   }
 
   const summaries: RelaySummary[] = [];
-  for (const n of options.receivers) {
-    const bare = options.relays.includes('bare') ? summarize(trials, n, 'bare') : undefined;
+  for (const n of udpRelays.length > 0 ? options.receivers : []) {
+    const bare = udpRelays.includes('bare') ? summarize(trials, n, 'bare') : undefined;
     if (bare) summaries.push(bare);
-    if (options.relays.includes('udp-chat')) summaries.push(summarize(trials, n, 'udp-chat', bare));
+    if (udpRelays.includes('udp-chat')) summaries.push(summarize(trials, n, 'udp-chat', bare));
+  }
+  const tcpSummaries: RelaySummary[] = [];
+  for (const n of tcpRelays.length > 0 ? options.tcpReceivers : []) {
+    const bare = tcpRelays.includes('bare') ? summarize(tcpTrials, n, 'bare') : undefined;
+    if (bare) tcpSummaries.push(bare);
+    for (const relay of tcpRelays) if (relay !== 'bare') tcpSummaries.push(summarize(tcpTrials, n, relay, bare));
   }
   const target = verdict(summaries);
+  const tcpTarget = tcpVerdict(tcpSummaries, notes);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ quick: options.quick, rounds: options.rounds, summaries, trials, target }, null, 2)}\n`);
+    const tcp = tcpRelays.length > 0 ? { tcp: { receivers: options.tcpReceivers, rounds: options.tcpRounds, summaries: tcpSummaries, trials: tcpTrials, target: tcpTarget, notes } } : {};
+    process.stdout.write(`${JSON.stringify({ quick: options.quick, rounds: options.rounds, summaries, trials, target, ...tcp }, null, 2)}\n`);
     return;
   }
-  process.stdout.write(
-    `${render(summaries)}\n\n` +
-      `medians of ${options.rounds} rounds (alternating order); loss = sent*N - received over all rounds; ` +
-      `relay cpu us/dlv = relay process CPU time per delivery\n${target.line}\n`,
-  );
+  const footer = (rounds: number): string =>
+    `medians of ${rounds} rounds (alternating order); loss = sent*N - received over all rounds; ` + `relay cpu us/dlv = relay process CPU time per delivery\n`;
+  let out = '';
+  if (udpRelays.length > 0) out += `${render(summaries)}\n\n${footer(options.rounds)}${target.line}\n`;
+  if (tcpRelays.length > 0) {
+    out +=
+      `${out ? '\n' : ''}TCP: one TCP sender to N TCP receivers\n${render(tcpSummaries)}\n\n${footer(options.tcpRounds)}` +
+      `ncat --chat runs in a child process (relay cpu from /proc/PID/schedstat); bare and udp-chat in this one; ` +
+      `a burst is one write of its lines\n` +
+      notes.map((note) => `note: ${note}\n`).join('') +
+      `${tcpTarget.line}\n`;
+  }
+  process.stdout.write(out);
+}
+
+/** The TCP target: udp-chat's relay ahead of ncat --chat in deliveries/s at N=10 and N=100. */
+function tcpVerdict(summaries: readonly RelaySummary[], notes: readonly string[]): { ns: number[]; ratios: (number | null)[]; cpuRatios: (number | null)[]; pass: boolean | null; line: string } {
+  const ns = [...TCP_TARGET_N];
+  const pick = (n: number, relay: TcpRelayKind) => summaries.find((s) => s.n === n && s.relay === relay);
+  const ratios = ns.map((n) => {
+    const chat = pick(n, 'udp-chat');
+    const ncat = pick(n, 'ncat');
+    return chat && ncat ? chat.deliveriesPerSec / ncat.deliveriesPerSec : null;
+  });
+  const cpuRatios = ns.map((n) => {
+    const chat = pick(n, 'udp-chat');
+    const ncat = pick(n, 'ncat');
+    const r = chat && ncat ? chat.relayCpuUsPerDelivery / ncat.relayCpuUsPerDelivery : NaN;
+    return Number.isNaN(r) ? null : r;
+  });
+  const pass = ratios.some((r) => r === null) ? null : ratios.every((r) => r! > 1);
+  const label = `target: TCP relay at ${ns.map((n) => `N=${n}`).join(' and ')}: udp-chat ahead of ncat --chat`;
+  if (pass === null) return { ns, ratios, cpuRatios, pass, line: `${label}: not measured in this run${notes.length ? ` (${notes[0]})` : ''}` };
+  const detail = ns.map((n, i) => `N=${n} ${ratios[i]!.toFixed(2)}x`).join(', ');
+  const cpu = cpuRatios.every((r) => r !== null) ? `; relay CPU per delivery ${cpuRatios.map((r) => `${r!.toFixed(2)}x`).join(', ')} ncat's` : '';
+  return { ns, ratios, cpuRatios, pass, line: `${label}: ${pass ? 'PASS' : 'MISS'} (deliveries/s ${detail}${cpu})` };
 }
 
 /** The informational target: at N=100, udp-chat relays at least 0.9x what the bare relay does. */
@@ -608,8 +1050,19 @@ function verdict(summaries: readonly RelaySummary[]): { n: number; ratio: number
 }
 
 if (process.argv[2] === '--harness') harness();
-else
+else {
+  // A child relay (ncat) must not outlive the run, however it ends.
+  process.on('exit', () => {
+    for (const relay of children) killGroup(relay, 'SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      process.exitCode = 130;
+      process.exit();
+    });
+  }
   main().catch((err: unknown) => {
     process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
   });
+}

@@ -30,6 +30,11 @@ class TcpLink implements PeerLink {
   readonly ip: string;
   peer: Peer | undefined;
   private dropping = false;
+  // Lines sent in this turn of the event loop, written together at its end: one write (one
+  // system call) per receiver per turn instead of one per line. With a burst of lines the
+  // per-line writes were most of the relay's CPU time.
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly owner: TcpTransport,
@@ -41,15 +46,30 @@ class TcpLink implements PeerLink {
 
   send(line: Uint8Array): void {
     if (this.dropping || this.socket.destroyed || !this.socket.writable) return;
+    const bytes = this.owner.framing === 'line' ? line : encodeFrame('length', line.subarray(0, line.length - 1));
     // A peer that does not read lets the queue grow; past the cap it is dropped rather than
-    // letting one reader stall the room or the server's memory. Checked before writing.
-    if (this.socket.writableLength + line.length > this.owner.maxQueueBytes) {
+    // letting one reader stall the room or the server's memory. Checked before queueing.
+    if (this.socket.writableLength + this.pendingBytes + bytes.length > this.owner.maxQueueBytes) {
       this.dropping = true;
+      this.pending = [];
+      this.pendingBytes = 0;
       // Not from inside the room's broadcast loop: leave() would broadcast in the middle of it.
       setImmediate(() => this.owner.dropSlow(this));
       return;
     }
-    this.socket.write(this.owner.framing === 'line' ? line : encodeFrame('length', line.subarray(0, line.length - 1)));
+    if (this.pending.length === 0) process.nextTick(() => this.flush());
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  /** Writes what this turn queued, as one buffer. */
+  private flush(): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.dropping || this.socket.destroyed || !this.socket.writable) return;
+    this.socket.write(pending.length === 1 ? pending[0]! : this.owner.joined(pending));
   }
 
   close(reason: LeaveReason): void {
@@ -59,6 +79,8 @@ class TcpLink implements PeerLink {
       this.socket.destroy();
       return;
     }
+    // The goodbye the room just queued goes out before the FIN.
+    this.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
@@ -85,6 +107,21 @@ export class TcpTransport {
     this.framing = framing;
     server.on('connection', (socket) => this.accept(socket));
     server.on('error', (err) => onError(err));
+  }
+
+  // The last batch joined, and its parts: in a broadcast every receiver queues the very same
+  // line buffers in the same order, so the joined buffer is built once and written to all.
+  private lastParts: Uint8Array[] = [];
+  private lastJoined: Buffer = Buffer.alloc(0);
+
+  /** The parts as one buffer, reusing the previous batch's when the parts are the same buffers. */
+  joined(parts: Uint8Array[]): Buffer {
+    const last = this.lastParts;
+    if (last.length !== parts.length || parts.some((p, i) => p !== last[i])) {
+      this.lastParts = parts;
+      this.lastJoined = Buffer.concat(parts);
+    }
+    return this.lastJoined;
   }
 
   /** Most bytes queued for one peer. */
@@ -131,10 +168,9 @@ export class TcpTransport {
     const link = new TcpLink(this, socket);
     const peer = this.room.join(link);
     if (!peer) {
-      socket.end();
-      // A client that never closes its end would keep a turned-away connection (and a file
-      // descriptor) open for good: the same grace as a goodbye, then a hard close.
-      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      // The room has queued why (room full, too many from one address); the link sends it, ends
+      // the stream, and cuts a client that never closes its end after the same grace as a goodbye.
+      link.close('dropped');
       return;
     }
     link.peer = peer;
