@@ -42,6 +42,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killGroup, median, quantile, table } from './report.js';
 
 /** The transports an echo is measured on. */
 export type Transport = 'udp' | 'tcp';
@@ -197,16 +198,6 @@ function specs(transports: readonly Transport[]): { list: ServerSpec[]; notes: s
 
 /** Every server process started and not yet known to be gone: killed on any way out. */
 const running = new Set<ChildProcess>();
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    // Detached: the child leads its own process group, which holds its forks (socat, ncat, cat).
-    process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: the group is gone already.
-  }
-}
 
 process.on('exit', () => {
   for (const child of running) killGroup(child, 'SIGKILL');
@@ -560,11 +551,6 @@ async function tcpClient(port: number): Promise<Client> {
   };
 }
 
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
 interface Options {
   quick: boolean;
   json: boolean;
@@ -626,13 +612,6 @@ async function runTrial(spec: ServerSpec, options: Options, round: number): Prom
 // ---------------------------------------------------------------------------------------------
 // The report
 
-function median(values: readonly number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 function summarize(trials: readonly EchoTrial[], spec: ServerSpec, bare?: EchoSummary): EchoSummary {
   const mine = trials.filter((t) => t.transport === spec.transport && t.server === spec.server);
   const rate = median(mine.map((t) => t.messagesPerSec));
@@ -654,13 +633,6 @@ function summarize(trials: readonly EchoTrial[], spec: ServerSpec, bare?: EchoSu
     clientCpuPct: median(mine.map((t) => t.clientCpuPct)),
     rounds: mine.map((t) => Math.round(t.messagesPerSec)),
   };
-}
-
-/** Formats rows as a text table: the first two columns left-aligned, the rest right. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 const fixed = (v: number, digits: number): string => (Number.isNaN(v) ? '-' : v.toFixed(digits));

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { LeaveReason, Peer, PeerLink } from '../src/core/peer.js';
 import { Room } from '../src/core/room.js';
 import { formatAddress } from '../src/transports/address.js';
+import { median } from './report.js';
 
 const PEERS = 10_000;
 const PEER_TIMEOUT_MS = 60_000;
@@ -116,12 +117,6 @@ function retained<T>(gc: () => void, build: () => T): { bytes: number; value: T 
   const value = build();
   const bytes = heapUsed(gc) - before;
   return { bytes, value };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Times fn once, in milliseconds. */

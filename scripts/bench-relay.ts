@@ -49,6 +49,7 @@ import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { NO_LIMITS } from '../src/core/limits.js';
 import { startChatServer } from '../src/servers/chat-server.js';
+import { killGroup, median, quantile, table } from './report.js';
 
 /** Which relay a trial measures. */
 export type RelayKind = 'bare' | 'udp-chat';
@@ -347,15 +348,6 @@ function haveNcat(): boolean {
 /** Child relays still running: killed on any way out of this process. */
 const children = new Set<ChildProcess>();
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: gone already.
-  }
-}
-
 /**
  * True once ncat has accepted a connection and announced it. The probe waits for that
  * announcement and then closes gently: ncat quits altogether ("getpeername ... failed:
@@ -516,12 +508,6 @@ function parseBench(msg: Buffer, out: { seq: number; sentAt: number }): boolean 
   out.seq = seq;
   out.sentAt = whole + fraction / scale;
   return true;
-}
-
-/** The value at fraction q of sorted samples. */
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 /** Where a load goes: how a burst leaves the sender, and where the receivers' messages come in. */
@@ -813,13 +799,6 @@ function harness(): void {
 // ---------------------------------------------------------------------------------------------
 // The report
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** Folds every round of one relay at one N into one row. */
 function summarize(trials: readonly Trial[], n: number, relay: TcpRelayKind, baseline?: RelaySummary): RelaySummary {
   const mine = trials.filter((t) => t.n === n && t.relay === relay);
@@ -839,13 +818,6 @@ function summarize(trials: readonly Trial[], n: number, relay: TcpRelayKind, bas
     harnessCpuPct: median(mine.map((t) => t.harnessCpuPct)),
     rounds: mine.map((t) => Math.round(t.deliveriesPerSec)),
   };
-}
-
-/** Formats rows as a left-aligned text table. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 function render(summaries: readonly RelaySummary[]): string {
