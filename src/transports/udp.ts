@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { LeaveReason, Peer, PeerLink } from '../core/peer.js';
 import type { Room } from '../core/room.js';
 import { fullBucket, take, type Bucket } from '../core/rate.js';
-import { formatAddress, udpType } from './address.js';
+import { formatAddress, isLoopback, udpType } from './address.js';
 import { CookieJar, sourcePrefix } from './cookie.js';
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -30,6 +30,11 @@ export interface ListenOptions {
    * Off, the first datagram joins: fine on loopback, where no address can be forged.
    */
   validate?: boolean;
+  /**
+   * Without validation, rate-limit the answers to a joining address per source prefix. By
+   * default on exactly when the room is open and bound off loopback.
+   */
+  limitOpenAnswers?: boolean;
 }
 
 // Answers to unvalidated addresses are rate-limited per source prefix; past this many prefixes
@@ -42,6 +47,12 @@ const encoder = new TextEncoder();
 class UdpLink implements PeerLink {
   readonly transport = 'udp' as const;
   readonly address: string;
+  /**
+   * True while the room answers the datagram that is joining this address, in an open room off
+   * loopback: the welcome or refusal goes to an address nobody has proven, so it is rate-limited
+   * per source prefix like a challenge.
+   */
+  unproven = false;
   constructor(
     private readonly owner: UdpTransport,
     readonly ip: string,
@@ -50,6 +61,7 @@ class UdpLink implements PeerLink {
     this.address = formatAddress(ip, port);
   }
   send(line: Uint8Array): void {
+    if (this.unproven && !this.owner.mayAnswer(this.ip)) return this.owner.dropUnproven();
     this.owner.sendTo(line, this.port, this.ip);
   }
   close(_reason: LeaveReason): void {
@@ -68,6 +80,8 @@ export class UdpTransport {
   private readonly peers = new Map<number, Map<string, Peer>>();
   private count = 0;
   private readonly cookies: CookieJar | undefined;
+  // An open room (no join tokens) bound off loopback, where a source address can be forged.
+  private readonly guardOpen: boolean;
   private readonly answerBuckets = new Map<string, Bucket>();
   // The whole socket's output this second, reset by a timer: the global send cap.
   private sentDatagrams = 0;
@@ -81,8 +95,10 @@ export class UdpTransport {
     private readonly onError: (err: Error) => void,
     private readonly admit: (ip: string) => boolean,
     validate: boolean,
+    limitOpenAnswers: boolean,
   ) {
     this.cookies = validate ? new CookieJar() : undefined;
+    this.guardOpen = !validate && limitOpenAnswers;
     this.capTimer = setInterval(() => {
       this.sentDatagrams = 0;
       this.sentBytes = 0;
@@ -108,7 +124,9 @@ export class UdpTransport {
       socket.close();
       throw winner;
     }
-    return new UdpTransport(socket, room, onError, options.admit ?? (() => true), options.validate ?? false);
+    const validate = options.validate ?? false;
+    const limitOpen = options.limitOpenAnswers ?? !isLoopback(socket.address().address);
+    return new UdpTransport(socket, room, onError, options.admit ?? (() => true), validate, limitOpen);
   }
 
   /** The bound address; port is the real one when 0 was asked for. */
@@ -131,7 +149,10 @@ export class UdpTransport {
         rest = this.validated(this.cookies, msg, ip, port);
         if (!rest) return;
       }
-      const joined = this.room.join(new UdpLink(this, ip, port));
+      const link = new UdpLink(this, ip, port);
+      link.unproven = this.guardOpen;
+      const joined = this.room.join(link);
+      link.unproven = false;
       if (!joined) return;
       peer = joined;
       let byIp = this.peers.get(port);
@@ -169,7 +190,13 @@ export class UdpTransport {
     return undefined;
   }
 
-  private mayAnswer(ip: string): boolean {
+  /** Counts an answer to an unproven address that its prefix's rate did not allow. */
+  dropUnproven(): void {
+    this.room.drop('unvalidated');
+  }
+
+  /** True when an answer to this unproven address fits its source prefix's rate. */
+  mayAnswer(ip: string): boolean {
     const l = this.room.limits;
     const prefix = sourcePrefix(ip);
     const now = performance.now();
