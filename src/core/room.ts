@@ -9,9 +9,12 @@ import { ChatError } from './errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, type Limits } from './limits.js';
 import { chatLine, errorLine, noticeLine, privateLine, welcomeLine } from './lines.js';
 import { nameKey, validateName } from './names.js';
-import { peerInfo, type LeaveReason, type Peer, type PeerInfo, type PeerLink, type TransportName } from './peer.js';
+import { peerInfo, type LeaveReason, type Peer, type PeerInfo, type PeerLink } from './peer.js';
 import { fullBucket, refilled, take, type Bucket } from './rate.js';
+import { zeroCounters, type DropReason, type RoomCounters } from './counters.js';
 import { messageText } from './sanitize.js';
+
+export { zeroCounters, type DropReason, type RoomCounters, type TransportTraffic } from './counters.js';
 
 /** What happened in the room, for logs and the NDJSON stream. All text in it is already safe to print. */
 export type RoomEvent =
@@ -21,66 +24,6 @@ export type RoomEvent =
   | { type: 'message'; peer: PeerInfo; text: string; to?: string }
   | { type: 'error'; peer?: PeerInfo; code: string; message: string };
 
-/** Why a message or a peer was turned away; every drop is counted under one of these. */
-export type DropReason =
-  | 'tooLong'
-  | 'rateLimited'
-  | 'renameLimited'
-  | 'roomFull'
-  | 'perIpLimit'
-  | 'joinRate'
-  | 'badPassword'
-  | 'notAdmitted'
-  | 'notReading'
-  | 'denied'
-  | 'unvalidated'
-  | 'sendCap'
-  // A stream peer's messages read after it had left (quit, dropped): the rest of a chunk, the grace before the close.
-  | 'afterLeave';
-
-/** Traffic of one transport, as the room saw it. */
-export interface TransportTraffic {
-  messagesIn: number;
-  bytesIn: number;
-  messagesOut: number;
-  bytesOut: number;
-}
-
-/** Counters a server reports at exit and in its events. */
-export interface RoomCounters {
-  joins: number;
-  messages: number;
-  deliveries: number;
-  expired: number;
-  /** Joins turned away (room full, per-address limits, join rate). */
-  rejected: number;
-  /**
-   * Messages the room acted on: chat relayed, commands answered (refused ones too). Every message
-   * in is handled or dropped: Σ traffic.messagesIn = handled + drops.rateLimited + drops.tooLong
-   * + drops.notAdmitted.
-   */
-  handled: number;
-  drops: Record<DropReason, number>;
-  traffic: Record<TransportName, TransportTraffic>;
-}
-
-function zeroTraffic(): TransportTraffic {
-  return { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
-}
-
-/** A fresh set of counters. */
-export function zeroCounters(): RoomCounters {
-  return {
-    joins: 0,
-    messages: 0,
-    deliveries: 0,
-    expired: 0,
-    rejected: 0,
-    handled: 0,
-    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0 },
-    traffic: { udp: zeroTraffic(), tcp: zeroTraffic(), ws: zeroTraffic(), memory: zeroTraffic() },
-  };
-}
 
 export interface RoomOptions {
   /** Milliseconds since any fixed point; tests pass a fake one to test expiry without waiting. */

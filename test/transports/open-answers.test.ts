@@ -26,14 +26,10 @@ test('welcomes and refusals to joining addresses are rate-limited per source pre
       s.send('hi', udp.address().port, '127.0.0.1');
     }
     await eventually(() => room.size === 10, 2000, 'ten joins');
-    // A probe from a joined peer round-trips after every welcome that was sent.
-    const probe = sockets[0]!;
-    const pong = once(probe, 'message', { signal: AbortSignal.timeout(2000) });
-    probe.send('/ping p', udp.address().port, '127.0.0.1');
-    await pong;
+    // Every welcome not dropped arrives (loopback); which sockets read first is up to the poller.
+    await eventually(() => answers === 10 - room.counters.drops.unvalidated, 2000, 'welcomes sent = welcomes heard');
     assert.ok(answers <= 3, `${answers} welcomes went out`);
     assert.ok(answers >= 1);
-    assert.is(room.counters.drops.unvalidated, 10 - answers);
   } finally {
     for (const s of sockets) s.close();
     await udp.close();
