@@ -34,15 +34,15 @@
  *
  *   node dist/scripts/bench-echo.js [--quick] [--json] [--rounds R] [--duration MS] [--window W] [--pings N] [--transport udp|tcp|both] [--servers bare,udp-chat,...]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killGroup, median, quantile, table } from './report.js';
+import { groupCpuUs, have, killedOnExit, killGroup, median, quantile, table } from './report.js';
 
 /** The transports an echo is measured on. */
 export type Transport = 'udp' | 'tcp';
@@ -149,16 +149,6 @@ interface ServerSpec {
   printsPort: boolean;
 }
 
-function have(binary: string): boolean {
-  try {
-    execFileSync(binary, ['-h'], { stdio: 'ignore', timeout: 3000 });
-    return true;
-  } catch (err) {
-    // Exit status 1 from `-h` still proves it runs; ENOENT does not.
-    return (err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as { status?: number }).status !== undefined;
-  }
-}
-
 function specs(transports: readonly Transport[]): { list: ServerSpec[]; notes: string[] } {
   const list: ServerSpec[] = [];
   const notes: string[] = [];
@@ -197,19 +187,7 @@ function specs(transports: readonly Transport[]): { list: ServerSpec[]; notes: s
 }
 
 /** Every server process started and not yet known to be gone: killed on any way out. */
-const running = new Set<ChildProcess>();
-
-process.on('exit', () => {
-  for (const child of running) killGroup(child, 'SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    for (const child of running) killGroup(child, 'SIGKILL');
-    process.exitCode = 130;
-    // A benchmark interrupted has nothing left to finish: the 'exit' handler above has run its course.
-    process.exit();
-  });
-}
+const running = killedOnExit();
 
 /** A port free right now on this transport (bound, read back, released). */
 async function freePort(transport: Transport): Promise<number> {
@@ -278,55 +256,6 @@ async function stopServer(started: Started): Promise<string> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU of a process group, from /proc (Linux)
-
-const TICK_US = (() => {
-  try {
-    return 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-  } catch {
-    return 10_000;
-  }
-})();
-const HAVE_PROC = existsSync('/proc/self/stat');
-
-/**
- * CPU time in us of every live process in group `pgid`, including the children they have
- * reaped (cutime, cstime): socat's and ncat's forks count. A live process's own time comes from
- * its threads' /proc/PID/task/TID/schedstat (nanoseconds on CPU) where the kernel has it, since
- * utime and stime are in clock ticks (10 ms). NaN where there is no /proc.
- */
-function groupCpuUs(pgid: number): number {
-  if (!HAVE_PROC) return NaN;
-  let us = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    // The command name, in parentheses, may hold spaces: fields count from after its last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) !== pgid) continue;
-    const own = threadsCpuUs(entry);
-    us += (Number.isNaN(own) ? (Number(fields[11]) + Number(fields[12])) * TICK_US : own) + (Number(fields[13]) + Number(fields[14])) * TICK_US;
-  }
-  return us;
-}
-
-/** The summed schedstat run time of a process's threads, in us; NaN without schedstat. */
-function threadsCpuUs(pid: string): number {
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
-    return ns / 1000;
-  } catch {
-    return NaN;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -41,15 +41,14 @@
  *
  *   node dist/scripts/bench-relay.js [--quick] [--json] [--rounds R] [--burst B] [--n 1,10,100] [--relay bare|udp-chat|ncat] [--transport udp|tcp|both]
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { NO_LIMITS } from '../src/core/limits.js';
 import { startChatServer } from '../src/servers/chat-server.js';
-import { killGroup, median, quantile, table } from './report.js';
+import { groupCpuUs, have, killedOnExit, killGroup, median, quantile, table } from './report.js';
 
 /** Which relay a trial measures. */
 export type RelayKind = 'bare' | 'udp-chat';
@@ -310,43 +309,8 @@ async function startChatTcpRelay(): Promise<TcpRelay> {
   return { port: server.port, cpuUs: ownCpuUs, close: () => server.close() };
 }
 
-const TICK_US = (() => {
-  try {
-    return 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-  } catch {
-    return 10_000;
-  }
-})();
-
-/**
- * CPU time of a single-threaded process (ncat), in us; NaN off Linux or once it is gone. From
- * /proc/PID/schedstat (nanoseconds on CPU) where the kernel has it, else utime + stime from
- * /proc/PID/stat, in clock ticks (10 ms: too coarse for a short trial).
- */
-function procCpuUs(pid: number): number {
-  try {
-    if (existsSync(`/proc/${pid}/schedstat`)) return Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[0]) / 1000;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // The command name, in parentheses, may hold spaces: fields count from after its last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-  } catch {
-    return NaN;
-  }
-}
-
-/** ncat, when installed: `ncat -h` runs. */
-function haveNcat(): boolean {
-  try {
-    execFileSync('ncat', ['-h'], { stdio: 'ignore', timeout: 3000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Child relays still running: killed on any way out of this process. */
-const children = new Set<ChildProcess>();
+/** Child relays still running: killed on any way out of this process (the harness child has none). */
+const children = process.argv[2] === '--harness' ? new Set<ChildProcess>() : killedOnExit();
 
 /**
  * True once ncat has accepted a connection and announced it. The probe waits for that
@@ -396,7 +360,7 @@ async function startNcatRelay(): Promise<TcpRelay> {
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { port, cpuUs: () => procCpuUs(child.pid!), close: stop };
+  return { port, cpuUs: () => groupCpuUs(child.pid!), close: stop };
 }
 
 function startTcpRelay(relay: TcpRelayKind): Promise<TcpRelay> {
@@ -915,7 +879,7 @@ async function main(): Promise<void> {
   const udpRelays = options.transports.includes('udp') ? options.relays.filter((r): r is RelayKind => r !== 'ncat') : [];
   const notes: string[] = [];
   let tcpRelays = options.transports.includes('tcp') ? options.relays : [];
-  if (tcpRelays.includes('ncat') && !haveNcat()) {
+  if (tcpRelays.includes('ncat') && !have('ncat')) {
     notes.push('ncat is not installed (Debian: apt-get install ncat): ncat --chat left out');
     tcpRelays = tcpRelays.filter((r) => r !== 'ncat');
   }
@@ -1023,16 +987,6 @@ function verdict(summaries: readonly RelaySummary[]): { n: number; ratio: number
 
 if (process.argv[2] === '--harness') harness();
 else {
-  // A child relay (ncat) must not outlive the run, however it ends.
-  process.on('exit', () => {
-    for (const relay of children) killGroup(relay, 'SIGKILL');
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      process.exitCode = 130;
-      process.exit();
-    });
-  }
   main().catch((err: unknown) => {
     process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
