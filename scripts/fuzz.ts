@@ -574,7 +574,7 @@ function render(s: {
     ['honest', `2 senders x ${s.honest.perSender} lines at ${s.honest.rate}/s, 2 receivers`],
     ['room', `joins ${c.joins}, rejected ${c.rejected}, handled ${c.handled}, chat relayed ${c.messages}, deliveries ${c.deliveries}, peers at the end ${c.peers}`],
     ['drops', Object.entries(c.drops).map(([k, v]) => `${k} ${v}`).join(', ')],
-    ['transports', `socketErrors ${c.socketErrors}, slowDrops ${c.slowDrops}, challenges ${c.challenges}, tcp turned away ${s.server.tcpConnectionsTurnedAway}`],
+    ['transports', `socketErrors ${c.socketErrors}, challenges ${c.challenges}, tcp turned away ${s.server.tcpConnectionsTurnedAway}`],
     ['traffic', Object.entries(c.traffic).filter(([, t]) => t.messagesIn + t.messagesOut > 0).map(([k, t]) => `${k} in ${t.messagesIn}/${(t.bytesIn / MB).toFixed(1)} MB out ${t.messagesOut}/${(t.bytesOut / MB).toFixed(1)} MB`).join('; ')],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -12,7 +12,7 @@ import { nameKey, validateName } from './names.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerInfo, type PeerLink } from './peer.js';
 import { fullBucket, refilled, take, type Bucket } from './rate.js';
 import { zeroCounters, type DropReason, type RoomCounters } from './counters.js';
-import { messageText } from './sanitize.js';
+import { messageLength, messageText } from './sanitize.js';
 
 export { zeroCounters, type DropReason, type RoomCounters, type TransportTraffic } from './counters.js';
 
@@ -175,13 +175,9 @@ export class Room {
     peer.admitted = true;
     this.admittedPeers += 1;
     this.counters.joins += 1;
-    this.tell(peer, welcomeLine(peer.name, this.admittedCount(), this.peerTimeoutMs));
+    this.tell(peer, welcomeLine(peer.name, this.admittedPeers, this.peerTimeoutMs));
     this.broadcast(encodeLine(noticeLine(`${peer.name} joined`)), peer);
     this.onEvent({ type: 'join', peer: peerInfo(peer) });
-  }
-
-  private admittedCount(): number {
-    return this.admittedPeers;
   }
 
   private checkPassword(peer: Peer, given: string): void {
@@ -213,9 +209,9 @@ export class Room {
       }
       return;
     }
-    const size = bytes.length - (bytes[bytes.length - 1] === 0x0a ? (bytes[bytes.length - 2] === 0x0d ? 2 : 1) : 0);
+    const size = messageLength(bytes);
     if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
-    this.handle(peer, messageText(bytes), bytes, size);
+    this.handle(peer, messageText(bytes, size), bytes, size);
   }
 
   /**
@@ -335,7 +331,7 @@ export class Room {
 
   private who(peer: Peer): void {
     const now = this.clock();
-    const count = this.admittedCount();
+    const count = this.admittedPeers;
     this.tell(peer, noticeLine(`${count} peer${count === 1 ? '' : 's'} here:`));
     let shown = 0;
     for (const other of this.byId.values()) {
@@ -349,6 +345,16 @@ export class Room {
       this.tell(peer, noticeLine(`  ${other.name} ${other.link.transport} ${other.link.address} idle ${idle}${you}`));
       shown += 1;
     }
+  }
+
+  /**
+   * Drops a stream peer whose send queue passed `maxQueueBytes` (counted as drops.notReading).
+   * Transports call it from a later tick, never from inside a broadcast.
+   */
+  dropSlowReader(peer: Peer): void {
+    if (!this.byId.has(peer.id)) return;
+    this.drop('notReading');
+    this.leave(peer, 'dropped', 'not reading');
   }
 
   /** Removes a peer and tells everyone why. Safe to call twice. */

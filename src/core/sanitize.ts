@@ -37,11 +37,16 @@ export function decodeText(bytes: Uint8Array): string {
  * Turns one message from the wire into safe text: decode, drop one trailing `\n` or `\r\n`
  * (what `nc` appends), then escape what remains.
  */
-export function messageText(bytes: Uint8Array): string {
+export function messageText(bytes: Uint8Array, length = messageLength(bytes)): string {
+  return escapeControls(decodeText(length === bytes.length ? bytes : bytes.subarray(0, length)));
+}
+
+/** A message's length in bytes without one trailing `\n` or `\r\n`: what the size limit counts. */
+export function messageLength(bytes: Uint8Array): number {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === 0x0a) {
     end -= 1;
     if (end > 0 && bytes[end - 1] === 0x0d) end -= 1;
   }
-  return escapeControls(decodeText(end === bytes.length ? bytes : bytes.subarray(0, end)));
+  return end;
 }

@@ -28,8 +28,6 @@ export interface ServerCounters extends RoomCounters {
   peers: number;
   /** UDP sends that failed, and TCP and WebSocket sockets that errored (RST, EPIPE). */
   socketErrors: number;
-  /** TCP and WebSocket peers dropped because they did not read. */
-  slowDrops: number;
   /** UDP datagrams from addresses that had not shown a join token. */
   challenges: number;
 }
@@ -138,7 +136,6 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     ...room.counters,
     peers: room.size,
     socketErrors: (udp?.sendErrors ?? 0) + (tcp?.socketErrors ?? 0) + (web?.socketErrors ?? 0),
-    slowDrops: (tcp?.slowDrops ?? 0) + (web?.slowDrops ?? 0),
     challenges: udp?.challenges ?? 0,
   });
   let closing: Promise<void> | undefined;

@@ -90,8 +90,6 @@ class TcpLink implements PeerLink {
 export class TcpTransport {
   /** Socket errors seen (ECONNRESET, EPIPE): counted, never fatal. */
   socketErrors = 0;
-  /** Peers dropped because their send queue passed maxQueueBytes. */
-  slowDrops = 0;
   readonly framing: FramingName;
   private readonly links = new Set<TcpLink>();
   // Every open socket, peers and those being closed alike, so close() can finish them all.
@@ -194,9 +192,7 @@ export class TcpTransport {
   /** Drops a peer whose send queue passed the cap. */
   dropSlow(link: TcpLink): void {
     if (!link.peer || !this.links.has(link)) return;
-    this.slowDrops += 1;
-    this.room.drop('notReading');
-    this.room.leave(link.peer, 'dropped', 'not reading');
+    this.room.dropSlowReader(link.peer);
   }
 
   /** Called by a link when the room removes its peer. */

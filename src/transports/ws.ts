@@ -169,8 +169,6 @@ class WsLink implements PeerLink {
 export class WsTransport {
   /** Socket errors seen (ECONNRESET, a broken frame): counted, never fatal. */
   socketErrors = 0;
-  /** Peers dropped because their send queue passed maxQueueBytes. */
-  slowDrops = 0;
   private readonly links = new Set<WsLink>();
   // Every WebSocket, peers and those turned away or closing alike, so close() can finish them all.
   private readonly sockets = new Set<WebSocket>();
@@ -352,9 +350,7 @@ export class WsTransport {
   /** Drops a peer whose send queue passed the cap. */
   dropSlow(link: WsLink): void {
     if (!link.peer || !this.links.has(link)) return;
-    this.slowDrops += 1;
-    this.room.drop('notReading');
-    this.room.leave(link.peer, 'dropped', 'not reading');
+    this.room.dropSlowReader(link.peer);
   }
 
   /** Called by a link when the room removes its peer. */

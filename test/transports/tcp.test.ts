@@ -254,7 +254,7 @@ test('a peer that never reads is dropped while the readers keep receiving everyt
     const got = chatFrom(reader, 'flood');
     assert.is(got.length, sent);
     for (let n = 0; n < sent; n++) if (got[n] !== line(n)) assert.unreachable(`line ${n} is ${got[n]?.slice(0, 12)}`);
-    assert.is(server.counters().slowDrops, 1);
+    assert.is(server.counters().drops.notReading, 1);
     assert.ok(server.room.find('reader') && server.room.find('flood'), 'a reading peer was dropped');
     assert.not.ok(server.room.find('slow'), 'the slow peer is still in the room');
     await connectionsBecome(server, 2);

@@ -335,7 +335,7 @@ test('a browser that stops reading is dropped as not reading, while the readers 
     const got = reader.lines.filter((l) => l.startsWith('<flood> ')).map((l) => l.slice(8));
     assert.is(got.length, sent);
     for (let n = 0; n < sent; n++) if (got[n] !== line(n)) assert.unreachable(`line ${n} is ${got[n]?.slice(0, 12)}`);
-    assert.is(server.counters().slowDrops, 1);
+    assert.is(server.counters().drops.notReading, 1);
     assert.is(server.counters().drops.notReading, 1);
     assert.not.ok(server.room.find('slow'), 'the slow peer is still in the room');
     await eventually(() => server.web!.size === 2, 2000, 'two WebSocket peers left');
