@@ -7,7 +7,8 @@ import { DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from '../core/limits.js';
 import { Room, type RoomCounters, type RoomEvent } from '../core/room.js';
 import type { FramingName } from '../transports/framing.js';
 import { TcpTransport } from '../transports/tcp.js';
-import { accessList, type Admit } from './access.js';
+import { accessList } from './access.js';
+import { bindPair } from './port-pair.js';
 import { isLoopback } from '../transports/address.js';
 import { UdpTransport } from '../transports/udp.js';
 import { parseOrigins, WsTransport } from '../transports/ws.js';
@@ -73,22 +74,6 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-// With --transport both and port 0, the port UDP got may be taken for TCP; try a few pairs.
-const PAIR_TRIES = 5;
-
-async function bindBoth(room: Room, host: string, port: number, framing: FramingName, admit: Admit, validate: boolean, onError: (t: 'udp' | 'tcp', e: Error) => void) {
-  for (let attempt = 1; ; attempt++) {
-    const udp = await UdpTransport.listen(room, { host, port, admit, validate }, (e) => onError('udp', e));
-    try {
-      const tcp = await TcpTransport.listen(room, { host, port: udp.address().port, framing, admit }, (e) => onError('tcp', e));
-      return { udp, tcp };
-    } catch (err) {
-      await udp.close();
-      if (port !== 0 || attempt === PAIR_TRIES || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    }
-  }
-}
-
 /** Starts a chat server; rejects when a socket cannot be bound. */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
@@ -112,9 +97,11 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   let udp: UdpTransport | undefined;
   let tcp: TcpTransport | undefined;
   const validate = !(options.open ?? isLoopback(host));
-  if (transport === 'both') ({ udp, tcp } = await bindBoth(room, host, port, framing, admit, validate, onError));
-  else if (transport === 'udp') udp = await UdpTransport.listen(room, { host, port, admit, validate }, (e) => onError('udp', e));
-  else tcp = await TcpTransport.listen(room, { host, port, framing, admit }, (e) => onError('tcp', e));
+  const listenUdp = (p: number) => UdpTransport.listen(room, { host, port: p, admit, validate }, (e) => onError('udp', e));
+  const listenTcp = (p: number) => TcpTransport.listen(room, { host, port: p, framing, admit }, (e) => onError('tcp', e));
+  if (transport === 'both') ({ udp, tcp } = await bindPair(port, listenUdp, (u) => u.address().port, listenTcp, (u) => u.close()));
+  else if (transport === 'udp') udp = await listenUdp(port);
+  else tcp = await listenTcp(port);
   let web: WsTransport | undefined;
   if (options.web) {
     const listen = { host: options.web.host ?? host, port: options.web.port, origins, admit, listPeers: !options.password };

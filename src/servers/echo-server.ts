@@ -11,6 +11,7 @@ import { DEFAULT_PORT } from '../core/limits.js';
 import { fullBucket, take, type Bucket } from '../core/rate.js';
 import { isLoopback, udpType } from '../transports/address.js';
 import { sourcePrefix } from '../transports/cookie.js';
+import { bindPair } from './port-pair.js';
 
 export interface EchoServerOptions {
   transport?: 'udp' | 'tcp' | 'both';
@@ -143,7 +144,6 @@ async function listenTcp(o: Required<Omit<EchoServerOptions, 'transport'>>, coun
 }
 
 // How many port pairs `both` tries with port 0 before giving up.
-const PAIR_TRIES = 5;
 
 /** Starts an echo server; with `both`, UDP and TCP share the port number. */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
@@ -159,18 +159,11 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const counters: EchoCounters = { datagrams: 0, answered: 0, refused: 0, rateLimited: 0, connections: 0, bytes: 0 };
   let udp: Awaited<ReturnType<typeof listenUdp>> | undefined;
   let tcp: Awaited<ReturnType<typeof listenTcp>> | undefined;
-  // With 'both' and port 0, the port UDP got may be taken for TCP (a connection's port, one in
-  // TIME_WAIT): try a few pairs, as the chat server does.
-  for (let attempt = 1; ; attempt++) {
-    udp = transport === 'tcp' ? undefined : await listenUdp(o, counters);
-    try {
-      if (transport !== 'udp') tcp = await listenTcp({ ...o, port: udp?.port ?? o.port }, counters);
-      break;
-    } catch (err) {
-      udp?.socket.close();
-      if (!udp || o.port !== 0 || attempt === PAIR_TRIES || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    }
-  }
+  if (transport === 'both') {
+    const closeUdp = (u: NonNullable<typeof udp>) => new Promise<void>((resolve) => u.socket.close(() => resolve()));
+    ({ udp, tcp } = await bindPair(o.port, (port) => listenUdp({ ...o, port }, counters), (u) => u.port, (port) => listenTcp({ ...o, port }, counters), closeUdp));
+  } else if (transport === 'udp') udp = await listenUdp(o, counters);
+  else tcp = await listenTcp(o, counters);
   if (udp) o.onEvent({ type: 'start', transport: 'udp', host: udp.address.address, port: udp.port });
   if (tcp) o.onEvent({ type: 'start', transport: 'tcp', host: o.host, port: tcp.port });
   // Closing twice must not throw (a dgram socket throws ERR_SOCKET_DGRAM_NOT_RUNNING): the second call waits for the first.
