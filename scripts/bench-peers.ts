@@ -18,6 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { lineChannel } from '../src/core/channel.js';
 import type { LeaveReason, Peer, PeerLink } from '../src/core/peer.js';
 import { Room } from '../src/core/room.js';
 import { formatAddress } from '../src/transports/address.js';
@@ -56,9 +57,11 @@ class FakeTransport {
   }
 }
 
+const UDP_CHANNEL = lineChannel('udp');
+
 /** The shape of UdpTransport's link (it is private there): what each peer holds on the transport side. */
 class FakeUdpLink implements PeerLink {
-  readonly transport = 'udp' as const;
+  readonly channel = UDP_CHANNEL;
   readonly address: string;
   constructor(
     private readonly owner: FakeTransport,

@@ -364,13 +364,13 @@ class Attackers {
 /** Counts what the server reads, beside its own listeners: datagrams, and the messages framed from each TCP peer. */
 function tapServer(server: ChatServer) {
   const tap = { datagrams: 0, tcpFramed: 0, tcpTurnedAway: 0, tcpDenied: 0 };
-  server.udp!.socket.on('message', () => {
+  server.transports.udp!.socket.on('message', () => {
     tap.datagrams += 1;
   });
   // Added after the transport's own 'connection' listener, so it runs after the transport has
   // decided: a peer's socket has the transport's 'data' listener; one turned away has none and
   // is never read, so it is not read here either.
-  server.tcp!.server.on('connection', (socket: net.Socket) => {
+  server.transports.tcp!.server.on('connection', (socket: net.Socket) => {
     if (socket.destroyed) {
       tap.tcpDenied += 1;
       return;

@@ -1,18 +1,41 @@
-/** udp-chat as a library, so an instructor can script a lab in TypeScript. */
+/**
+ * udp-chat as a library, so an instructor can script a lab in TypeScript: servers, clients, the
+ * room and its parser, the impairment proxy and the demos. Types come with them; the room's
+ * internals (peers, links, encoders) stay inside.
+ */
+// Protocol: the parser both dialects share, server lines, names, durations, limits, errors.
 export { parseCommand, HELP_LINES, type Command } from './core/commands.js';
 export { parseDuration, formatDuration } from './core/duration.js';
 export { ChatError, type ChatErrorCode } from './core/errors.js';
-export { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, DEFAULT_PORT, type Limits } from './core/limits.js';
+export { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, DEFAULT_PORT, NO_LIMITS, type Limits } from './core/limits.js';
 export { parseServerLine, welcomeTimeout, type ServerLine } from './core/lines.js';
 export { validateName, nameKey } from './core/names.js';
-export type { LeaveReason, Peer, PeerInfo, PeerLink, TransportName } from './core/peer.js';
-export { Room, encodeLine, type RoomEvent, type RoomOptions } from './core/room.js';
 export { escapeControls, messageText } from './core/sanitize.js';
 export { createDeframer, encodeFrame, type FramingName } from './transports/framing.js';
-export { startChatServer, type ChatServer, type ChatServerOptions, type ServerEvent } from './servers/chat-server.js';
-export { WsTransport, originAllowed, parseOrigins, type WebStats, type WebPeer } from './transports/ws.js';
-export { startEchoServer, upperAscii, type EchoServer, type EchoServerOptions } from './servers/echo-server.js';
+
+// The room, for a server of one's own: a transport is handed room.contextFor() (DESIGN.md).
+export { Room, type RoomEvent, type RoomOptions, type RoomCounters, type PeerSnapshot } from './core/room.js';
+export type { Channel } from './core/channel.js';
+export type { LeaveReason, PeerInfo, PeerLink } from './core/peer.js';
+export type { BoundAddress, RoomDoor, Transport, TransportContext, TransportStats } from './core/transport.js';
+export { TRANSPORT_NAMES, type TransportName } from './transports/registry.js';
+
+// Servers.
+export { startChatServer, type ChatServer, type ChatServerOptions, type ServerCounters, type ServerEvent, type ServerTransport } from './servers/chat-server.js';
+export { startEchoServer, upperAscii, type EchoServer, type EchoServerOptions, type EchoEvent, type EchoCounters } from './servers/echo-server.js';
+export { originAllowed, parseOrigins } from './transports/ws/origin.js';
+export type { WebStats, WebPeer } from './transports/ws/page.js';
+
+// Clients.
 export { openConnection, type Connection, type ConnectOptions } from './client/connection.js';
 export { ChatSession } from './client/session.js';
 export { sendMessages, type SendOptions, type SendResult } from './client/send.js';
-export { formatSeq, parseSeq, SeqStats, wallClockMs, MAX_SEQ_TOTAL, type SeqMessage, type SeqResult, type SeqLatency } from './client/seq-stats.js';
+export { formatSeq, parseSeq, SeqStats, MAX_SEQ_TOTAL, type SeqMessage, type SeqResult, type SeqLatency } from './client/seq-stats.js';
+
+// The impairment proxy (seeded loss, delay, reorder, duplicates) and the classroom demos.
+export { startProxy, type Proxy, type ProxyOptions } from './proxy/proxy.js';
+export { startUdpProxy, type UdpProxy } from './proxy/udp-proxy.js';
+export { startTcpProxy, NO_TCP_IMPAIRMENT, type TcpProxy, type TcpImpairment } from './proxy/tcp-proxy.js';
+export { NO_IMPAIRMENT, type UdpImpairment } from './proxy/policy.js';
+export { DEMOS } from './demos/demos.js';
+export type { DemoOptions, DemoResult } from './demos/common.js';

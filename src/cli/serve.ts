@@ -98,7 +98,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (!json) {
     const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string' };
     for (const line of serveBanner(banner, c)) print(line);
-    if (server.web) print(webBanner(options.host, server.web.port));
+    if (server.transports.ws) print(webBanner(options.host, server.transports.ws!.port));
   }
   const ticker =
     statsEvery > 0

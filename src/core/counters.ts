@@ -1,5 +1,4 @@
 /** What the room counts: traffic per transport and every drop by its reason. Plain data. */
-import type { TransportName } from './peer.js';
 
 /** Why a message or a peer was turned away; every drop is counted under one of these. */
 export type DropReason =
@@ -41,15 +40,17 @@ export interface RoomCounters {
    */
   handled: number;
   drops: Record<DropReason, number>;
-  traffic: Record<TransportName, TransportTraffic>;
+  /** By transport name: one entry for each transport the server runs, made when the room is. */
+  traffic: Record<string, TransportTraffic>;
 }
 
-function zeroTraffic(): TransportTraffic {
+/** Traffic of a transport that has sent and received nothing yet. */
+export function zeroTraffic(): TransportTraffic {
   return { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
 }
 
-/** A fresh set of counters. */
-export function zeroCounters(): RoomCounters {
+/** A fresh set of counters, with a traffic entry for each named transport. */
+export function zeroCounters(transports: readonly string[] = []): RoomCounters {
   return {
     joins: 0,
     messages: 0,
@@ -58,6 +59,11 @@ export function zeroCounters(): RoomCounters {
     rejected: 0,
     handled: 0,
     drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0 },
-    traffic: { udp: zeroTraffic(), tcp: zeroTraffic(), ws: zeroTraffic(), memory: zeroTraffic() },
+    traffic: Object.fromEntries(transports.map((name) => [name, zeroTraffic()])),
   };
+}
+
+/** The traffic entry of a transport, made on first use (a test's own link, a transport added later). */
+export function trafficOf(counters: RoomCounters, transport: string): TransportTraffic {
+  return (counters.traffic[transport] ??= zeroTraffic());
 }

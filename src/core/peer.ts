@@ -1,7 +1,5 @@
+import type { Channel } from './channel.js';
 import type { Bucket } from './rate.js';
-
-/** Which transport a peer came in on. The room treats them all alike; logs and `/who` show it. */
-export type TransportName = 'udp' | 'tcp' | 'ws' | 'memory';
 
 /**
  * Why a peer left. TCP learns of a departure from FIN/RST (`disconnected`), UDP only from
@@ -9,15 +7,16 @@ export type TransportName = 'udp' | 'tcp' | 'ws' | 'memory';
  */
 export type LeaveReason = 'quit' | 'timeout' | 'disconnected' | 'dropped' | 'shutdown';
 
-/** What a transport gives the room for each peer: a way to send it one line, and to close it. */
+/** What a transport gives the room for each peer: its channel, a way to send it bytes, and to close it. */
 export interface PeerLink {
-  readonly transport: TransportName;
+  /** The transport the peer came in on; every link of one transport shares one channel. */
+  readonly channel: Channel;
   /** The peer's IP address alone, for the per-address limits. */
   readonly ip: string;
   /** `127.0.0.1:5000` or `[::1]:5000`: where the peer is, and its name until it chooses one. */
   readonly address: string;
-  /** Sends one line, UTF-8 with its trailing `\n`. The same buffer goes to every receiver. */
-  send(line: Uint8Array): void;
+  /** Sends bytes its channel encoded. The same buffer goes to every receiver of a broadcast. */
+  send(bytes: Uint8Array): void;
   /** Forgets the peer on the transport's side (a TCP socket is ended); the room has already said goodbye. */
   close(reason: LeaveReason): void;
 }
@@ -46,10 +45,10 @@ export interface Peer {
 export interface PeerInfo {
   name: string;
   address: string;
-  transport: TransportName;
+  transport: string;
 }
 
 /** The loggable view of a peer. */
 export function peerInfo(peer: Peer): PeerInfo {
-  return { name: peer.name, address: peer.link.address, transport: peer.link.transport };
+  return { name: peer.name, address: peer.link.address, transport: peer.link.channel.name };
 }

@@ -19,14 +19,19 @@ export function fullBucket(burst: number, now: number): Bucket {
  * Takes one token if there is one. `burst` 0 or `perSecond` 0 means no limit: always true.
  */
 export function take(bucket: Bucket, now: number, burst: number, perSecond: number): boolean {
+  return spend(bucket, now, burst, perSecond, 1);
+}
+
+/** Takes `amount` tokens if there are that many (a byte budget spends a datagram's size at once). */
+export function spend(bucket: Bucket, now: number, burst: number, perSecond: number, amount: number): boolean {
   // A rate of 0 must turn the limit off as limits.ts promises, not grant one burst for life.
   if (burst <= 0 || perSecond <= 0) return true;
   if (now > bucket.at) {
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * perSecond) / 1000);
     bucket.at = now;
   }
-  if (bucket.tokens < 1) return false;
-  bucket.tokens -= 1;
+  if (bucket.tokens < amount) return false;
+  bucket.tokens -= amount;
   return true;
 }
 

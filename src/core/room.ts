@@ -1,29 +1,29 @@
 /**
- * The room: peers, their names, broadcast, private messages and expiry. It knows nothing of
- * sockets or timers: transports hand it a PeerLink per peer and the bytes of each message,
- * and the server calls sweep() on its own timer with the clock the room was given.
+ * The room: it ties its parts together. The roster says who is in, admission who may come in,
+ * dispatch what a message does, the outbox how lines go out, and the counters what happened.
+ * It knows nothing of sockets or timers: transports hand it a PeerLink per peer and the bytes
+ * of each message (through the RoomDoor they are given), and the server calls sweep() on its
+ * own timer with the clock the room was given.
  */
-import { parseCommand, HELP_LINES } from './commands.js';
-import { formatAge, formatDuration } from './duration.js';
-import { ChatError } from './errors.js';
+import { Admission } from './admission.js';
+import { zeroCounters, trafficOf, type DropReason, type RoomCounters } from './counters.js';
+import { dispatch, type DispatchContext } from './dispatch.js';
+import { formatDuration } from './duration.js';
+import type { RoomEvent } from './events.js';
+import { JoinNotices, type Schedule } from './join-notices.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, type Limits } from './limits.js';
-import { chatLine, errorLine, noticeLine, privateLine, welcomeLine } from './lines.js';
-import { nameKey, validateName } from './names.js';
-import { peerInfo, type LeaveReason, type Peer, type PeerInfo, type PeerLink } from './peer.js';
-import { fullBucket, refilled, take, type Bucket } from './rate.js';
-import { zeroCounters, type DropReason, type RoomCounters } from './counters.js';
+import { errorLine, noticeLine, welcomeLine } from './lines.js';
+import { nameKey } from './names.js';
+import { encodeLine, Outbox } from './outbox.js';
+import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
+import { fullBucket, take } from './rate.js';
+import { Roster } from './roster.js';
 import { messageLength, messageText } from './sanitize.js';
+import type { RoomDoor, TransportContext } from './transport.js';
 
 export { zeroCounters, type DropReason, type RoomCounters, type TransportTraffic } from './counters.js';
-
-/** What happened in the room, for logs and the NDJSON stream. All text in it is already safe to print. */
-export type RoomEvent =
-  | { type: 'join'; peer: PeerInfo }
-  | { type: 'leave'; peer: PeerInfo; reason: LeaveReason; detail?: string }
-  | { type: 'rename'; peer: PeerInfo; from: string }
-  | { type: 'message'; peer: PeerInfo; text: string; to?: string }
-  | { type: 'error'; peer?: PeerInfo; code: string; message: string };
-
+export type { RoomEvent } from './events.js';
+export { encodeLine } from './outbox.js';
 
 export interface RoomOptions {
   /** Milliseconds since any fixed point; tests pass a fake one to test expiry without waiting. */
@@ -35,70 +35,84 @@ export interface RoomOptions {
   /** When set, a peer must send `/join PASSWORD` before it hears or is heard. */
   password?: string;
   onEvent?: (event: RoomEvent) => void;
+  /** The transports whose traffic the counters list from the start (zeros included). */
+  transports?: readonly string[];
+  /** A timer for coalescing join notices (see join-notices.ts); without one every join is told at once. */
+  schedule?: Schedule;
 }
 
-const encoder = new TextEncoder();
-
-/** True when the first `size` bytes are printable ASCII: the same bytes as the text, nothing to escape. */
-function plainAscii(bytes: Uint8Array, size: number): boolean {
-  if (size > bytes.length) return false;
-  for (let i = 0; i < size; i++) {
-    const b = bytes[i]!;
-    if (b < 0x20 || b > 0x7e) return false;
-  }
-  return true;
+/** One peer as a live panel lists it. */
+export interface PeerSnapshot {
+  name: string;
+  transport: string;
+  /** Milliseconds since the room last heard from it, on the room's clock. */
+  idleMs: number;
 }
 
-// Up to this many peers expiring in one sweep are announced one by one; more share one notice.
+// Up to this many peers expiring (or joining) together are announced one by one; more share one notice.
 const MAX_SEPARATE_NOTICES = 3;
 
-/** Encodes a line once, with the `\n` that makes it a line for `nc`. */
-export function encodeLine(line: string): Uint8Array {
-  return encoder.encode(line + '\n');
+/** Names for a shared notice: the first few, then how many more. */
+function nameList(names: readonly string[]): string {
+  const most = MAX_SEPARATE_NOTICES * 2;
+  const more = names.length > most ? ` and ${names.length - most} more` : '';
+  return `${names.slice(0, most).join(', ')}${more}`;
 }
 
 /** One chat room shared by every transport. */
-export class Room {
+export class Room implements RoomDoor {
   readonly limits: Readonly<Limits>;
   readonly peerTimeoutMs: number;
-  readonly counters: RoomCounters = zeroCounters();
-  private readonly clock: () => number;
-  private readonly echoSelf: boolean;
+  readonly counters: RoomCounters;
+  /** The room's clock, for the transports' own limits and the live panel. */
+  readonly clock: () => number;
+  private readonly roster: Roster;
+  private readonly admission: Admission;
+  private readonly outbox: Outbox;
+  private readonly joins: JoinNotices<Peer>;
+  private readonly context: DispatchContext;
   private readonly onEvent: (event: RoomEvent) => void;
-  private readonly byId = new Map<number, Peer>();
-  private readonly byKey = new Map<string, Peer>();
-  // Peers per IP, and each IP's join bucket (forgotten once full again, so the map stays small).
-  private readonly perIp = new Map<string, number>();
-  private readonly joinBuckets = new Map<string, Bucket>();
-  private readonly password: string | undefined;
   private nextId = 1;
-  // Kept, not counted: a join and /who would otherwise walk every peer.
-  private admittedPeers = 0;
   private timeoutLine: Uint8Array | undefined;
   private closed = false;
 
   constructor(options: RoomOptions = {}) {
     this.clock = options.clock ?? (() => performance.now());
     this.peerTimeoutMs = options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
-    this.echoSelf = options.echoSelf ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.onEvent = options.onEvent ?? (() => {});
-    this.password = options.password || undefined;
+    this.counters = zeroCounters(options.transports);
+    this.roster = new Roster(this.counters);
+    this.admission = new Admission(this.limits, options.password || undefined);
+    this.outbox = new Outbox(this.roster, this.counters);
+    this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
+    this.outbox.beforeBroadcast = () => this.joins.flush();
+    this.context = {
+      roster: this.roster,
+      outbox: this.outbox,
+      counters: this.counters,
+      limits: this.limits,
+      echoSelf: options.echoSelf ?? false,
+      clock: this.clock,
+      emit: this.onEvent,
+      leave: (peer, reason, detail) => this.leave(peer, reason, detail),
+      tryPassword: (peer, given) => this.tryPassword(peer, given),
+    };
   }
 
   /** How many peers are in the room. */
   get size(): number {
-    return this.byId.size;
+    return this.roster.size;
   }
 
   /** Every peer, in order of joining. */
   peers(): IterableIterator<Peer> {
-    return this.byId.values();
+    return this.roster.byId.values();
   }
 
   /** The peer with this name (compared case-folded), if any. */
   find(name: string): Peer | undefined {
-    return this.byKey.get(nameKey(name));
+    return this.roster.find(name);
   }
 
   /** Counts a drop, for the counters and the NDJSON stream. */
@@ -106,18 +120,31 @@ export class Room {
     this.counters.drops[reason] += count;
   }
 
-  private turnAway(link: PeerLink, reason: DropReason, code: string, message: string): null {
-    this.counters.rejected += 1;
-    this.drop(reason);
-    const line = encodeLine(errorLine(message));
-    // Counted as traffic out like any other line, so bytesOut is all the room sent (refusals are
-    // what a flood of joins costs us).
-    const traffic = this.counters.traffic[link.transport];
-    traffic.messagesOut += 1;
-    traffic.bytesOut += line.length;
-    link.send(line);
-    this.onEvent({ type: 'error', code, message: `${message}: turned away ${link.address}` });
-    return null;
+  /**
+   * What a transport is handed: this room's door, its drop counters as the sink, its limits and
+   * clock. `admit` is the access list (everyone by default), `onError` where socket errors go.
+   */
+  contextFor(options: { admit?: (ip: string) => boolean; onError?: (err: Error) => void } = {}): TransportContext {
+    return {
+      room: this,
+      drop: (reason, count) => this.drop(reason, count),
+      limits: this.limits,
+      clock: this.clock,
+      peerTimeoutMs: this.peerTimeoutMs,
+      admit: options.admit ?? (() => true),
+      onError: options.onError ?? (() => {}),
+    };
+  }
+
+  /** Admitted peers in joining order, at most `most` (0: all), with idle times on the room's clock. */
+  snapshot(most: number): PeerSnapshot[] {
+    const now = this.clock();
+    const out: PeerSnapshot[] = [];
+    for (const peer of this.roster.byId.values()) {
+      if (most > 0 && out.length >= most) break;
+      if (peer.admitted) out.push({ name: peer.name, transport: peer.link.channel.name, idleMs: Math.max(0, Math.round(now - peer.lastSeen)) });
+    }
+    return out;
   }
 
   /**
@@ -128,27 +155,23 @@ export class Room {
    */
   join(link: PeerLink): Peer | null {
     if (this.closed) return null;
-    const l = this.limits;
-    if (l.maxPeers > 0 && this.byId.size >= l.maxPeers) {
-      return this.turnAway(link, 'roomFull', 'ERR_ROOM_FULL', `room full (${l.maxPeers} peers); try again later`);
-    }
-    const fromIp = this.perIp.get(link.ip) ?? 0;
-    if (l.maxPeersPerIp > 0 && fromIp >= l.maxPeersPerIp) {
-      return this.turnAway(link, 'perIpLimit', 'ERR_ROOM_FULL', `too many peers from ${link.ip} (${l.maxPeersPerIp})`);
-    }
     const now = this.clock();
-    if (l.joinsPerIpPerMinute > 0) {
-      let bucket = this.joinBuckets.get(link.ip);
-      if (!bucket) this.joinBuckets.set(link.ip, (bucket = fullBucket(l.joinsPerIpPerMinute, now)));
-      if (!take(bucket, now, l.joinsPerIpPerMinute, l.joinsPerIpPerMinute / 60)) {
-        return this.turnAway(link, 'joinRate', 'ERR_ROOM_FULL', `too many joins from ${link.ip}; wait a minute`);
-      }
+    const refusal = this.admission.refusal(this.roster, link.ip, now);
+    if (refusal) {
+      this.counters.rejected += 1;
+      this.drop(refusal.reason);
+      // Counted as traffic out like any other line, so bytesOut is all the room sent (refusals are
+      // what a flood of joins costs us).
+      const bytes = link.channel.encode(encodeLine(errorLine(refusal.message)));
+      const traffic = trafficOf(this.counters, link.channel.name);
+      traffic.messagesOut += 1;
+      traffic.bytesOut += bytes.length;
+      link.send(bytes);
+      this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
+      return null;
     }
-    let name = link.address;
-    if (this.byKey.has(nameKey(name))) name = `${link.transport}/${link.address}`;
-    // Links can share a transport and an address too (memory links do): a name must stay unique,
-    // or the second peer takes the first one's index entry and the first one's leave deletes it.
-    for (let n = 2; this.byKey.has(nameKey(name)); n++) name = `${link.transport}/${link.address}#${n}`;
+    const l = this.limits;
+    const name = this.roster.firstName(link);
     const peer: Peer = {
       id: this.nextId++,
       link,
@@ -162,41 +185,44 @@ export class Room {
       warnedAt: -Infinity,
       passwordTries: 0,
     };
-    this.byId.set(peer.id, peer);
-    this.byKey.set(peer.key, peer);
-    this.perIp.set(link.ip, fromIp + 1);
-    if (this.password === undefined) this.admit(peer);
-    // Through tell(), so the prompt is counted as traffic out like every other line.
-    else this.tell(peer, noticeLine('this room needs a password: send /join PASSWORD'));
+    this.roster.add(peer);
+    if (this.admission.password === undefined) this.admit(peer);
+    else this.outbox.tell(peer, noticeLine('this room needs a password: send /join PASSWORD'));
     return peer;
   }
 
   private admit(peer: Peer): void {
-    peer.admitted = true;
-    this.admittedPeers += 1;
+    this.roster.admit(peer);
     this.counters.joins += 1;
-    this.tell(peer, welcomeLine(peer.name, this.admittedPeers, this.peerTimeoutMs));
-    this.broadcast(encodeLine(noticeLine(`${peer.name} joined`)), peer);
+    this.outbox.tell(peer, welcomeLine(peer.name, this.roster.admitted, this.peerTimeoutMs));
+    this.joins.add(peer);
     this.onEvent({ type: 'join', peer: peerInfo(peer) });
   }
 
-  private checkPassword(peer: Peer, given: string): void {
-    if (given === this.password) return this.admit(peer);
+  private announceJoins(joined: readonly Peer[]): void {
+    if (joined.length <= MAX_SEPARATE_NOTICES) {
+      for (const peer of joined) this.outbox.broadcast(encodeLine(noticeLine(`${peer.name} joined`)), peer);
+      return;
+    }
+    // Told to the joiners too: excluding each of them would cost a check per delivery.
+    this.outbox.broadcast(encodeLine(noticeLine(`${joined.length} peers joined: ${nameList(joined.map((p) => p.name))}`)));
+  }
+
+  private tryPassword(peer: Peer, given: string): void {
+    if (this.admission.passwordOk(given)) return this.admit(peer);
     peer.passwordTries += 1;
     this.drop('badPassword');
     this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: 'wrong password' });
-    if (this.limits.maxPasswordTries > 0 && peer.passwordTries >= this.limits.maxPasswordTries) {
-      return this.leave(peer, 'dropped', 'wrong password');
-    }
-    this.tell(peer, errorLine('wrong password; send /join PASSWORD'));
+    if (this.admission.triesUsed(peer.passwordTries)) return this.leave(peer, 'dropped', 'wrong password');
+    this.outbox.tell(peer, errorLine('wrong password; send /join PASSWORD'));
   }
 
   /** Handles one message from a peer: any bytes at all, as they came off the wire. */
   receive(peer: Peer, bytes: Uint8Array): void {
-    if (!this.byId.has(peer.id)) return;
+    if (!this.roster.has(peer)) return;
     const now = this.clock();
     peer.lastSeen = now;
-    const traffic = this.counters.traffic[peer.link.transport];
+    const traffic = trafficOf(this.counters, peer.link.channel.name);
     traffic.messagesIn += 1;
     traffic.bytesIn += bytes.length;
     const l = this.limits;
@@ -205,13 +231,13 @@ export class Room {
       // One notice a second at most: a flood must not be answered by a flood.
       if (now - peer.warnedAt >= 1000) {
         peer.warnedAt = now;
-        this.tell(peer, errorLine(`slow down: at most ${l.messageRate} messages a second (bursts of ${l.messageBurst}); dropped`));
+        this.outbox.tell(peer, errorLine(`slow down: at most ${l.messageRate} messages a second (bursts of ${l.messageBurst}); dropped`));
       }
       return;
     }
     const size = messageLength(bytes);
     if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
-    this.handle(peer, messageText(bytes, size), bytes, size);
+    dispatch(this.context, peer, messageText(bytes, size), bytes, size);
   }
 
   /**
@@ -219,10 +245,10 @@ export class Room {
    * calls this instead of receive(): the message is counted in, as receive() would have.
    */
   tooLong(peer: Peer, size: number): void {
-    if (!this.byId.has(peer.id)) return;
+    if (!this.roster.has(peer)) return;
     // Without this a TCP line refused by the framer was a drop with no message in, and the
     // counters could not add up.
-    const traffic = this.counters.traffic[peer.link.transport];
+    const traffic = trafficOf(this.counters, peer.link.channel.name);
     traffic.messagesIn += 1;
     traffic.bytesIn += size;
     this.refuseSize(peer, size);
@@ -231,120 +257,8 @@ export class Room {
   private refuseSize(peer: Peer, size: number): void {
     peer.lastSeen = this.clock();
     this.drop('tooLong');
-    this.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent`));
+    this.outbox.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent`));
     this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_MESSAGE_TOO_LONG', message: `message of ${size} bytes refused` });
-  }
-
-  private handle(peer: Peer, text: string, raw?: Uint8Array, size = 0): void {
-    const command = parseCommand(text);
-    if (!peer.admitted && command.kind !== 'join' && command.kind !== 'quit') {
-      this.drop('notAdmitted');
-      return this.tell(peer, errorLine('this room needs a password: send /join PASSWORD first'));
-    }
-    this.counters.handled += 1;
-    if (!peer.admitted) {
-      if (command.kind === 'join') return this.checkPassword(peer, command.token);
-      return this.leave(peer, 'quit');
-    }
-    switch (command.kind) {
-      case 'join':
-        return this.tell(peer, noticeLine('you are in the room already'));
-      case 'say':
-        return this.say(peer, command.text, command.text.length === size ? raw : undefined);
-      case 'heartbeat':
-      case 'pong':
-        return;
-      case 'ping':
-        return this.tell(peer, command.token ? `/pong ${command.token}` : '/pong');
-      case 'nick':
-        return this.rename(peer, command.name);
-      case 'who':
-        return this.who(peer);
-      case 'msg':
-        return this.whisper(peer, command.to, command.text);
-      case 'quit':
-        return this.leave(peer, 'quit');
-      case 'help':
-        for (const line of HELP_LINES) this.tell(peer, noticeLine(line));
-        return;
-      case 'invalid':
-        return this.refuse(peer, command.code, command.message);
-    }
-  }
-
-  /**
-   * Relays a chat line. `raw` is the message as it came, when its text is all of it: then a
-   * plain-ASCII message is copied behind the peer's cached `<name> ` bytes instead of being
-   * formatted and encoded again (the per-message cost that matters with few receivers).
-   */
-  private say(peer: Peer, text: string, raw?: Uint8Array): void {
-    this.counters.messages += 1;
-    const line = raw && plainAscii(raw, text.length) ? this.fastLine(peer, raw, text.length) : encodeLine(chatLine(peer.name, text));
-    this.broadcast(line, this.echoSelf ? undefined : peer);
-    this.onEvent({ type: 'message', peer: peerInfo(peer), text });
-  }
-
-  private fastLine(peer: Peer, raw: Uint8Array, size: number): Uint8Array {
-    const prefix = (peer.prefix ??= encoder.encode(chatLine(peer.name, '')));
-    const line = new Uint8Array(prefix.length + size + 1);
-    line.set(prefix);
-    line.set(raw.subarray(0, size), prefix.length);
-    line[line.length - 1] = 0x0a;
-    return line;
-  }
-
-  private whisper(peer: Peer, to: string, text: string): void {
-    const target = this.find(to);
-    // A peer still waiting for the password hears nothing, private messages included.
-    if (!target || !target.admitted) return this.refuse(peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
-    this.counters.messages += 1;
-    this.deliver(target, encodeLine(privateLine(peer.name, text)));
-    if (this.echoSelf && target !== peer) this.tell(peer, privateLine(peer.name, text, target.name));
-    this.onEvent({ type: 'message', peer: peerInfo(peer), text, to: target.name });
-  }
-
-  private rename(peer: Peer, wanted: string): void {
-    const l = this.limits;
-    if (!take(peer.renames, this.clock(), l.renameBurst, 1000 / l.renameIntervalMs)) {
-      this.drop('renameLimited');
-      return this.refuse(peer, 'ERR_RATE_LIMITED', `too many renames; one every ${formatDuration(l.renameIntervalMs)}`);
-    }
-    let name: string;
-    try {
-      name = validateName(wanted, this.limits.maxNameLength);
-    } catch (err) {
-      return this.refuse(peer, 'ERR_BAD_NAME', (err as ChatError).message);
-    }
-    const key = nameKey(name);
-    const holder = this.byKey.get(key);
-    if (holder && holder !== peer) return this.refuse(peer, 'ERR_NAME_TAKEN', `name taken: ${name}`);
-    if (name === peer.name) return this.tell(peer, noticeLine(`you are already ${name}`));
-    const from = peer.name;
-    this.byKey.delete(peer.key);
-    peer.name = name;
-    peer.key = key;
-    peer.prefix = undefined;
-    this.byKey.set(key, peer);
-    this.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
-    this.onEvent({ type: 'rename', peer: peerInfo(peer), from });
-  }
-
-  private who(peer: Peer): void {
-    const now = this.clock();
-    const count = this.admittedPeers;
-    this.tell(peer, noticeLine(`${count} peer${count === 1 ? '' : 's'} here:`));
-    let shown = 0;
-    for (const other of this.byId.values()) {
-      if (!other.admitted) continue;
-      if (this.limits.maxWhoLines > 0 && shown === this.limits.maxWhoLines) {
-        this.tell(peer, noticeLine(`  ... and ${count - shown} more`));
-        break;
-      }
-      const idle = formatAge(Math.max(0, now - other.lastSeen));
-      const you = other === peer ? ' (you)' : '';
-      this.tell(peer, noticeLine(`  ${other.name} ${other.link.transport} ${other.link.address} idle ${idle}${you}`));
-      shown += 1;
-    }
   }
 
   /**
@@ -352,7 +266,7 @@ export class Room {
    * Transports call it from a later tick, never from inside a broadcast.
    */
   dropSlowReader(peer: Peer): void {
-    if (!this.byId.has(peer.id)) return;
+    if (!this.roster.has(peer)) return;
     this.drop('notReading');
     this.leave(peer, 'dropped', 'not reading');
   }
@@ -364,39 +278,32 @@ export class Room {
 
   /** leave(), with the room's notice optional: a mass expiry sends one notice for all (see sweep). */
   private remove(peer: Peer, reason: LeaveReason, detail: string | undefined, announce: boolean): void {
-    if (!this.byId.delete(peer.id)) return;
-    if (peer.admitted) this.admittedPeers -= 1;
-    this.byKey.delete(peer.key);
-    const fromIp = (this.perIp.get(peer.link.ip) ?? 1) - 1;
-    if (fromIp > 0) this.perIp.set(peer.link.ip, fromIp);
-    else this.perIp.delete(peer.link.ip);
+    if (!this.roster.remove(peer)) return;
     const why = detail ? `${reason}: ${detail}` : reason;
-    if (reason === 'quit') this.tell(peer, noticeLine('bye'));
+    if (reason === 'quit') this.outbox.tell(peer, noticeLine('bye'));
     else if (reason === 'timeout') {
       this.counters.expired += 1;
       // The same words for every expired peer: encoded once, not once per peer of a mass expiry.
       this.timeoutLine ??= encodeLine(noticeLine(`you were dropped: silent for ${formatDuration(this.peerTimeoutMs)} (timeout)`));
-      this.deliver(peer, this.timeoutLine);
-    } else if (reason === 'dropped') this.tell(peer, noticeLine(`you were dropped (${why})`));
+      this.outbox.deliver(peer, this.timeoutLine);
+    } else if (reason === 'dropped') this.outbox.tell(peer, noticeLine(`you were dropped (${why})`));
     peer.link.close(reason);
     // A peer that never gave the password was never announced: its going is no news either.
     if (!peer.admitted) return;
-    if (announce && reason !== 'shutdown') this.broadcast(encodeLine(noticeLine(`${peer.name} left (${why})`)));
+    if (announce && reason !== 'shutdown') this.outbox.broadcast(encodeLine(noticeLine(`${peer.name} left (${why})`)));
     const event: RoomEvent = { type: 'leave', peer: peerInfo(peer), reason };
     if (detail) event.detail = detail;
     this.onEvent(event);
   }
 
-  /** Expires every peer silent for the peer timeout or longer. Returns how many left. */
+  /** Expires every peer silent for the peer timeout or longer, and tells gathered joins. Returns how many left. */
   sweep(): number {
     const now = this.clock();
-    const l = this.limits;
-    for (const [ip, bucket] of this.joinBuckets) {
-      if (refilled(bucket, now, l.joinsPerIpPerMinute, l.joinsPerIpPerMinute / 60)) this.joinBuckets.delete(ip);
-    }
+    this.admission.sweep(now);
+    this.joins.flush();
     const cutoff = now - this.peerTimeoutMs;
     const expired: Peer[] = [];
-    for (const peer of this.byId.values()) if (peer.lastSeen <= cutoff) expired.push(peer);
+    for (const peer of this.roster.byId.values()) if (peer.lastSeen <= cutoff) expired.push(peer);
     if (expired.length <= MAX_SEPARATE_NOTICES) {
       for (const peer of expired) this.leave(peer, 'timeout');
       return expired.length;
@@ -406,44 +313,15 @@ export class Room {
     // tell the others once.
     for (const peer of expired) this.remove(peer, 'timeout', undefined, false);
     const names = expired.filter((p) => p.admitted).map((p) => p.name);
-    if (names.length > 0) {
-      const shown = names.slice(0, MAX_SEPARATE_NOTICES * 2).join(', ');
-      const more = names.length > MAX_SEPARATE_NOTICES * 2 ? ` and ${names.length - MAX_SEPARATE_NOTICES * 2} more` : '';
-      this.broadcast(encodeLine(noticeLine(`${names.length} peers left (timeout): ${shown}${more}`)));
-    }
+    if (names.length > 0) this.outbox.broadcast(encodeLine(noticeLine(`${names.length} peers left (timeout): ${nameList(names)}`)));
     return expired.length;
   }
 
   /** Tells every peer the server is going and closes their links. */
   close(): void {
     if (this.closed) return;
-    this.broadcast(encodeLine(noticeLine('server shutting down')));
-    for (const peer of [...this.byId.values()]) this.leave(peer, 'shutdown');
+    this.outbox.broadcast(encodeLine(noticeLine('server shutting down')));
+    for (const peer of [...this.roster.byId.values()]) this.leave(peer, 'shutdown');
     this.closed = true;
-  }
-
-  /** Sends a line to one peer. */
-  tell(peer: Peer, line: string): void {
-    this.deliver(peer, encodeLine(line));
-  }
-
-  private refuse(peer: Peer, code: string, message: string): void {
-    this.tell(peer, errorLine(message));
-    this.onEvent({ type: 'error', peer: peerInfo(peer), code, message });
-  }
-
-  private deliver(peer: Peer, line: Uint8Array): void {
-    this.counters.deliveries += 1;
-    const traffic = this.counters.traffic[peer.link.transport];
-    traffic.messagesOut += 1;
-    traffic.bytesOut += line.length;
-    peer.link.send(line);
-  }
-
-  /** Sends one encoded line to every admitted peer but `except`: encoded once, the same buffer to all. */
-  private broadcast(line: Uint8Array, except?: Peer): void {
-    for (const peer of this.byId.values()) {
-      if (peer !== except && peer.admitted) this.deliver(peer, line);
-    }
   }
 }

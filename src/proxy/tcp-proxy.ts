@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import type { Direction } from './udp-proxy.js';
 import { seededRandom, type Random } from './random.js';
+import { listening } from '../transports/bind.js';
 
 /** TCP impairments; 0 turns one off. */
 export interface TcpImpairment {
@@ -195,13 +196,7 @@ export async function startTcpProxy(o: TcpProxyOptions): Promise<TcpProxy> {
     client.once('error', abort);
     upstream.once('error', abort);
   });
-  const failed = once(server, 'error');
-  server.listen(o.listenPort, o.listenHost);
-  const err = await Promise.race([once(server, 'listening').then(() => null), failed.then(([e]) => e as Error)]);
-  if (err) {
-    server.close();
-    throw err;
-  }
+  await listening(server, (s) => s.listen(o.listenPort, o.listenHost));
   const address = server.address() as AddressInfo;
   return {
     port: address.port,

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { udpType } from '../transports/address.js';
 import { UdpPolicy, type PolicyCounters, type UdpImpairment } from './policy.js';
 import { seededRandom } from './random.js';
+import { listening } from '../transports/bind.js';
 
 /** Which way impairments apply: `in` is client to server, `out` server to client. */
 export type Direction = 'in' | 'out' | 'both';
@@ -40,13 +41,7 @@ export interface UdpProxy {
 }
 
 async function bound(socket: dgram.Socket, port: number, host: string): Promise<void> {
-  const failed = once(socket, 'error');
-  socket.bind(port, host);
-  const err = await Promise.race([once(socket, 'listening').then(() => null), failed.then(([e]) => e as Error)]);
-  if (err) {
-    socket.close();
-    throw err;
-  }
+  await listening(socket, (s) => s.bind(port, host));
 }
 
 /** Starts a UDP impairment proxy. */

@@ -1,33 +1,36 @@
 /**
- * A chat server: one room, fed by UDP, TCP or both on the same port number (and WebSocket on a
- * port of its own, beside the web page), swept for silent
- * peers on a timer. Library code: it reports what happens as events and prints nothing.
+ * A chat server: one room, fed by the transports it was asked for (UDP, TCP or both on the same
+ * port number, and WebSocket on the page's port of its own), swept for silent peers on a timer.
+ * Library code: it reports what happens as events and prints nothing.
  */
 import { DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from '../core/limits.js';
-import { Room, type RoomCounters, type RoomEvent } from '../core/room.js';
-import type { FramingName } from '../transports/framing.js';
-import { TcpTransport } from '../transports/tcp.js';
-import { accessList } from './access.js';
-import { bindPair } from './port-pair.js';
+import { Room, type RoomCounters, type RoomEvent, type TransportTraffic } from '../core/room.js';
+import type { Transport, TransportContext } from '../core/transport.js';
 import { isLoopback } from '../transports/address.js';
-import { UdpTransport } from '../transports/udp.js';
-import { parseOrigins, WsTransport } from '../transports/ws.js';
+import type { FramingName } from '../transports/framing.js';
+import { TRANSPORT_NAMES, TRANSPORTS, type TransportName, type Transports, type TransportSpec } from '../transports/registry.js';
+import type { WebStats } from '../transports/ws/page.js';
+import { parseOrigins } from '../transports/ws/origin.js';
+import { accessList } from './access.js';
+import { bindShared } from './port-pair.js';
 
-/** Which transports a server listens on. */
+/** Which transports a server listens on at the room's port. */
 export type ServerTransport = 'udp' | 'tcp' | 'both';
 
 /** Everything a server reports: the room's events plus its own start, socket errors and stop. */
 export type ServerEvent =
   | RoomEvent
-  | { type: 'start'; transport: 'udp' | 'tcp' | 'ws'; host: string; port: number }
-  | { type: 'socket-error'; transport: 'udp' | 'tcp' | 'ws'; code: string; message: string }
+  | { type: 'start'; transport: TransportName; host: string; port: number }
+  | { type: 'socket-error'; transport: TransportName; code: string; message: string }
   | { type: 'stats'; counters: ServerCounters }
   | { type: 'stop'; counters: ServerCounters };
 
 /** The room's counters and the transports'. */
 export interface ServerCounters extends RoomCounters {
+  /** Every registered transport's traffic, zeros for those not running. */
+  traffic: Record<TransportName, TransportTraffic>;
   peers: number;
-  /** UDP sends that failed, and TCP and WebSocket sockets that errored (RST, EPIPE). */
+  /** Failed sends and errored sockets, over every transport (EMSGSIZE, ECONNRESET, EPIPE). */
   socketErrors: number;
   /** UDP datagrams from addresses that had not shown a join token. */
   challenges: number;
@@ -58,87 +61,115 @@ export interface ChatServerOptions {
   web?: { port: number; host?: string; origins?: readonly string[] };
   /** How often silent peers are looked for; by default a tenth of the timeout, at most 1s. */
   sweepIntervalMs?: number;
+  /** The room's clock (ms), which every limit runs on; tests pass a fake one. */
+  clock?: () => number;
 }
 
 /** A running chat server. */
 export interface ChatServer {
   readonly room: Room;
-  /** The port the server listens on: the same number on every transport. */
+  /** The room's port: the same number on every transport that shares it (UDP, TCP). */
   readonly port: number;
-  readonly udp?: UdpTransport;
-  readonly tcp?: TcpTransport;
-  /** The web page and its WebSocket, on their own port (web.port), when asked for. */
-  readonly web?: WsTransport;
+  /** The running transports by name; `ws` is the web page's, on its own port. */
+  readonly transports: Transports;
   counters(): ServerCounters;
   /** Tells every peer the server is going, closes every socket. */
   close(): Promise<void>;
 }
 
+/** The transports a server's options ask for, in the registry's order. */
+function wanted(options: ChatServerOptions): TransportName[] {
+  const transport = options.transport ?? 'udp';
+  return TRANSPORT_NAMES.filter((name) => (name === 'ws' ? Boolean(options.web) : transport === 'both' || transport === name));
+}
+
 /** Starts a chat server; rejects when a socket cannot be bound. */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? DEFAULT_PORT;
-  const framing = options.framing ?? 'line';
-  const transport = options.transport ?? 'udp';
   const emit = options.onEvent ?? (() => {});
   const admit = accessList(options.allow, options.deny);
   // Checked before any socket is bound, so a bad --origin leaves nothing to clean up.
   const origins = options.web ? parseOrigins(options.web.origins) : [];
+  const timers = new Set<NodeJS.Timeout>();
   const room = new Room({
+    ...(options.clock ? { clock: options.clock } : {}),
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     ...(options.password ? { password: options.password } : {}),
     onEvent: emit,
+    transports: TRANSPORT_NAMES,
+    schedule: (fn, ms) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        fn();
+      }, ms);
+      timers.add(timer);
+    },
   });
-  const onError = (t: 'udp' | 'tcp' | 'ws', err: Error) =>
-    emit({ type: 'socket-error', transport: t, code: (err as NodeJS.ErrnoException).code ?? 'ERR_SOCKET', message: err.message });
-
-  let udp: UdpTransport | undefined;
-  let tcp: TcpTransport | undefined;
-  const validate = !(options.open ?? isLoopback(host));
-  const listenUdp = (p: number) => UdpTransport.listen(room, { host, port: p, admit, validate }, (e) => onError('udp', e));
-  const listenTcp = (p: number) => TcpTransport.listen(room, { host, port: p, framing, admit }, (e) => onError('tcp', e));
-  if (transport === 'both') ({ udp, tcp } = await bindPair(port, listenUdp, (u) => u.address().port, listenTcp, (u) => u.close()));
-  else if (transport === 'udp') udp = await listenUdp(port);
-  else tcp = await listenTcp(port);
-  let web: WsTransport | undefined;
-  if (options.web) {
-    const listen = { host: options.web.host ?? host, port: options.web.port, origins, admit, listPeers: !options.password };
-    try {
-      web = await WsTransport.listen(room, listen, (e) => onError('ws', e));
-    } catch (err) {
-      await Promise.all([udp?.close(), tcp?.close()]);
-      throw err;
-    }
+  const running: Transports = {};
+  const all = (): Transport[] => Object.values(running);
+  const counters = (): ServerCounters => {
+    const stats = all().map((t) => t.stats());
+    return {
+      ...room.counters,
+      traffic: room.counters.traffic as Record<TransportName, TransportTraffic>,
+      peers: room.size,
+      socketErrors: stats.reduce((sum, s) => sum + s.socketErrors, 0),
+      challenges: stats.reduce((sum, s) => sum + s.challenges, 0),
+    };
+  };
+  const webStats = (): WebStats => {
+    const stats: WebStats = { peerTimeoutMs: room.peerTimeoutMs, maxMessageBytes: room.limits.maxMessageBytes, counters: { ...room.counters, peers: room.size } };
+    // A room with a password does not publish who is in it: the page reads names from /who.
+    if (!options.password) stats.peers = room.snapshot(room.limits.maxWhoLines);
+    return stats;
+  };
+  const spec: TransportSpec = {
+    host,
+    webHost: options.web?.host ?? host,
+    framing: options.framing ?? 'line',
+    validate: !(options.open ?? isLoopback(host)),
+    origins,
+    stats: webStats,
+  };
+  const context = (name: TransportName): TransportContext =>
+    room.contextFor({
+      admit,
+      onError: (err) => emit({ type: 'socket-error', transport: name, code: (err as NodeJS.ErrnoException).code ?? 'ERR_SOCKET', message: err.message }),
+    });
+  const listen = (name: TransportName, port: number): Promise<Transport> => (TRANSPORTS[name] as { listen(...a: unknown[]): Promise<Transport> }).listen(context(name), spec, port);
+  const names = wanted(options);
+  try {
+    // The room's transports share one port number; each page transport has its own.
+    const shared = names.filter((n) => TRANSPORTS[n].port === 'room');
+    const bound = await bindShared(options.port ?? DEFAULT_PORT, shared.map((n) => (port: number) => listen(n, port)), (t) => t.address().port, (t) => t.close());
+    shared.forEach((n, i) => Object.assign(running, { [n]: bound[i] }));
+    for (const n of names.filter((n) => TRANSPORTS[n].port === 'web')) Object.assign(running, { [n]: await listen(n, options.web!.port) });
+  } catch (err) {
+    await Promise.all(all().map((t) => t.close()));
+    throw err;
   }
-  for (const [name, t] of [['udp', udp], ['tcp', tcp], ['ws', web]] as const) {
-    if (t) emit({ type: 'start', transport: name, host: t.address().address, port: t.address().port });
-  }
+  for (const t of all()) emit({ type: 'start', transport: t.name as TransportName, host: t.address().address, port: t.address().port });
 
   const every = options.sweepIntervalMs ?? Math.max(10, Math.min(1000, room.peerTimeoutMs / 10));
   const sweeper = setInterval(() => room.sweep(), every);
-
-  const counters = (): ServerCounters => ({
-    ...room.counters,
-    peers: room.size,
-    socketErrors: (udp?.sendErrors ?? 0) + (tcp?.socketErrors ?? 0) + (web?.socketErrors ?? 0),
-    challenges: udp?.challenges ?? 0,
-  });
+  const roomPort = names.find((n) => TRANSPORTS[n].port === 'room');
   let closing: Promise<void> | undefined;
-  const server: ChatServer = {
+  return {
     room,
-    port: (udp ?? tcp)!.address().port,
+    port: running[roomPort ?? 'ws']!.address().port,
+    transports: running,
     counters,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        for (const timer of timers) clearTimeout(timer);
         room.close();
-        await Promise.all([udp?.close(), tcp?.close(), web?.close()]);
+        await Promise.all(all().map((t) => t.close()));
         emit({ type: 'stop', counters: counters() });
       })();
       return closing;
     },
   };
-  return Object.assign(server, udp ? { udp } : {}, tcp ? { tcp } : {}, web ? { web } : {});
 }

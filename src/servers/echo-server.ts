@@ -8,9 +8,9 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { DEFAULT_PORT } from '../core/limits.js';
-import { fullBucket, take, type Bucket } from '../core/rate.js';
 import { isLoopback, udpType } from '../transports/address.js';
-import { sourcePrefix } from '../transports/cookie.js';
+import { listening } from '../transports/bind.js';
+import { PrefixLimiter } from '../transports/prefix-limiter.js';
 import { bindPair } from './port-pair.js';
 
 export interface EchoServerOptions {
@@ -73,33 +73,14 @@ function refusal(ip: string, port: number, own: AddressInfo): string | null {
 
 async function listenUdp(o: Required<Omit<EchoServerOptions, 'transport'>>, counters: EchoCounters) {
   const socket = dgram.createSocket(udpType(o.host));
-  const failed = once(socket, 'error');
-  socket.bind(o.port, o.host);
-  const err = await Promise.race([once(socket, 'listening').then(() => null), failed.then(([e]) => e as Error)]);
-  if (err) {
-    socket.close();
-    throw err;
-  }
+  await listening(socket, (s) => s.bind(o.port, o.host));
   const own = socket.address();
-  const rate = o.ratePerSource;
-  const buckets = new Map<string, Bucket>();
-  const limited = (ip: string): boolean => {
-    if (rate <= 0) return false;
-    const now = performance.now();
-    const prefix = sourcePrefix(ip);
-    let bucket = buckets.get(prefix);
-    if (!bucket) {
-      // Bounded: a flood of forged prefixes empties the table rather than growing it.
-      if (buckets.size >= 10_000) buckets.clear();
-      buckets.set(prefix, (bucket = fullBucket(rate, now)));
-    }
-    return !take(bucket, now, rate, rate);
-  };
+  const answers = new PrefixLimiter(o.ratePerSource, () => performance.now());
   socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'udp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
   socket.on('message', (msg, rinfo) => {
     counters.datagrams += 1;
     counters.bytes += msg.length;
-    const why = refusal(rinfo.address, rinfo.port, own) ?? (limited(rinfo.address) ? 'rate limited' : null);
+    const why = refusal(rinfo.address, rinfo.port, own) ?? (answers.allow(rinfo.address) ? null : 'rate limited');
     if (why === 'rate limited') counters.rateLimited += 1;
     else if (why) counters.refused += 1;
     else {
@@ -133,13 +114,7 @@ async function listenTcp(o: Required<Omit<EchoServerOptions, 'transport'>>, coun
     if (o.upper) socket.pipe(new Transform({ transform: (chunk: Buffer, _enc, done) => done(null, upperAscii(chunk)) })).pipe(socket);
     else socket.pipe(socket);
   });
-  const failed = once(server, 'error');
-  server.listen(o.port, o.host);
-  const err = await Promise.race([once(server, 'listening').then(() => null), failed.then(([e]) => e as Error)]);
-  if (err) {
-    server.close();
-    throw err;
-  }
+  await listening(server, (s) => s.listen(o.port, o.host));
   return { server, sockets, port: (server.address() as AddressInfo).port };
 }
 

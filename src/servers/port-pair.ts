@@ -1,12 +1,35 @@
 /**
- * UDP and TCP on one port number (`--transport both`). With port 0 the number UDP got may be
- * taken on the TCP side (a connection's local port, one in TIME_WAIT): then the pair is tried
- * again with a new number, a few times.
+ * Several transports on one port number (`--transport both`: UDP and TCP). With port 0 the number
+ * the first got may be taken on another's side (a connection's local port, one in TIME_WAIT):
+ * then the set is tried again with a new number, a few times.
  */
 
-const PAIR_TRIES = 5;
+const TRIES = 5;
 
-/** Binds UDP, then TCP on the port UDP got; returns both, or throws the last error. */
+/**
+ * Binds the first on `port`, the rest on the port the first got; returns them in order, or
+ * closes what was bound and throws the last error.
+ */
+export async function bindShared<T>(
+  port: number,
+  binders: readonly ((port: number) => Promise<T>)[],
+  portOf: (first: T) => number,
+  close: (bound: T, index: number) => Promise<void>,
+): Promise<T[]> {
+  for (let attempt = 1; ; attempt++) {
+    const bound: T[] = [];
+    try {
+      for (const bind of binders) bound.push(await bind(bound.length === 0 ? port : portOf(bound[0]!)));
+      return bound;
+    } catch (err) {
+      await Promise.all(bound.map(close));
+      const retry = port === 0 && bound.length > 0 && attempt < TRIES && (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!retry) throw err;
+    }
+  }
+}
+
+/** Binds UDP, then TCP on the port UDP got (the echo server's `both`). */
 export async function bindPair<U, T>(
   port: number,
   bindUdp: (port: number) => Promise<U>,
@@ -14,13 +37,8 @@ export async function bindPair<U, T>(
   bindTcp: (port: number) => Promise<T>,
   closeUdp: (udp: U) => Promise<void>,
 ): Promise<{ udp: U; tcp: T }> {
-  for (let attempt = 1; ; attempt++) {
-    const udp = await bindUdp(port);
-    try {
-      return { udp, tcp: await bindTcp(portOf(udp)) };
-    } catch (err) {
-      await closeUdp(udp);
-      if (port !== 0 || attempt === PAIR_TRIES || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    }
-  }
+  const [udp, tcp] = await bindShared<U | T>(port, [bindUdp, bindTcp], (first) => portOf(first as U), async (bound, i) => {
+    if (i === 0) await closeUdp(bound as U);
+  });
+  return { udp: udp as U, tcp: tcp as T };
 }

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   watchdog.unref();
   try {
     server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'both', web: { port: 0 } });
-    const url = `http://127.0.0.1:${server.web!.port}/`;
+    const url = `http://127.0.0.1:${server.transports.ws!.port}/`;
     const roomPort = server.port;
     browser = await chromium.launch({
       executablePath: CHROMIUM,

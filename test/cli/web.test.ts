@@ -107,7 +107,7 @@ bin('serve --json --web 0 reports a start event for ws with its own port', async
 bin('serve --web on a port in use fails with one line and exit 1', async () => {
   const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0 } });
   try {
-    const r = await run(['serve', '--port', '0', '--web', String(server.web!.port)]);
+    const r = await run(['serve', '--port', '0', '--web', String(server.transports.ws!.port)]);
     assert.is(r.code, 1);
     assert.match(r.stderr, /EADDRINUSE/);
     assert.is(r.stderr.trim().split('\n').length, 1);

@@ -35,7 +35,7 @@ async function failure(promise: Promise<unknown>): Promise<ChatError> {
 
 test('a client is named by its local address, gets the welcome sent with the handshake, talks, and hears the close', async () => {
   const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0 } });
-  const port = server.web!.port;
+  const port = server.transports.ws!.port;
   // The welcome comes in the same read as the handshake's answer: it must still reach a listener.
   const a = await openConnection({ host: '127.0.0.1', port, transport: 'ws' });
   const wa = watch(a);
@@ -62,7 +62,7 @@ test('a client is named by its local address, gets the welcome sent with the han
 
 test('a session over WebSocket joins by name, keeps itself in with heartbeats, and gives the password when asked', async () => {
   const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0 }, peerTimeoutMs: 300, sweepIntervalMs: 20, password: 'pw' });
-  const session = new ChatSession(await openConnection({ host: '127.0.0.1', port: server.web!.port, transport: 'ws' }), { name: 'ann', password: 'pw' });
+  const session = new ChatSession(await openConnection({ host: '127.0.0.1', port: server.transports.ws!.port, transport: 'ws' }), { name: 'ann', password: 'pw' });
   const lines: ServerLine[] = [];
   session.on('line', (l) => lines.push(l));
   try {
@@ -73,7 +73,7 @@ test('a session over WebSocket joins by name, keeps itself in with heartbeats, a
     // Two silent peers expiring one after the other are the clock: by then the session, which
     // says nothing but its heartbeats, has been as quiet as each of them.
     for (const n of [1, 2]) {
-      const silent = await WsPeer.open(server.web!.port);
+      const silent = await WsPeer.open(server.transports.ws!.port);
       try {
         silent.send('/join pw');
         await silent.waitFor(/^\* welcome /);
@@ -93,7 +93,7 @@ test('a session over WebSocket joins by name, keeps itself in with heartbeats, a
 test('send --transport ws collects the replies', async () => {
   const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0 } });
   try {
-    const result = await sendMessages({ host: '127.0.0.1', port: server.web!.port, transport: 'ws', messages: ['/who'], waitMs: 200 });
+    const result = await sendMessages({ host: '127.0.0.1', port: server.transports.ws!.port, transport: 'ws', messages: ['/who'], waitMs: 200 });
     assert.is(result.sent, 1);
     assert.ok(result.received.some((l) => /^\* \d+ peers? here:$/.test(l)), JSON.stringify(result.received));
     assert.ok(result.received.some((l) => /^\*   \S+ ws 127\.0\.0\.1:\d+ idle .* \(you\)$/.test(l)), JSON.stringify(result.received));
@@ -119,7 +119,7 @@ test('a refused upgrade (403, 404) rejects with ERR_CONNECTION_REFUSED and the H
   plain.listen(0, '127.0.0.1');
   await once(plain, 'listening');
   try {
-    const denied = await failure(openConnection({ host: '127.0.0.1', port: web.web!.port, transport: 'ws' }));
+    const denied = await failure(openConnection({ host: '127.0.0.1', port: web.transports.ws!.port, transport: 'ws' }));
     assert.is(denied.code, 'ERR_CONNECTION_REFUSED');
     assert.match(denied.message, /HTTP 403/);
     const other = await failure(openConnection({ host: '127.0.0.1', port: (plain.address() as net.AddressInfo).port, transport: 'ws' }));
@@ -148,7 +148,7 @@ test('a server that never answers the handshake times out with ERR_CONNECT_TIMEO
 
 test('a closed client sends nothing more and closing twice is harmless', async () => {
   const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0 } });
-  const a = await openConnection({ host: '127.0.0.1', port: server.web!.port, transport: 'ws' });
+  const a = await openConnection({ host: '127.0.0.1', port: server.transports.ws!.port, transport: 'ws' });
   const wa = watch(a);
   try {
     await wa.log.waitFor(/^\* welcome /);

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { HELP_LINES } from '../../src/core/commands.js';
 import { DEFAULT_LIMITS } from '../../src/core/limits.js';
 import { noticeLine, welcomeLine, welcomeTimeout } from '../../src/core/lines.js';
-import type { LeaveReason, Peer, TransportName } from '../../src/core/peer.js';
+import type { LeaveReason, Peer } from '../../src/core/peer.js';
 import { Room, encodeLine, type RoomEvent, type RoomOptions } from '../../src/core/room.js';
 import { MemoryLink } from '../helpers/memory-link.js';
 
@@ -30,7 +30,7 @@ function setup(options: RoomOptions = {}) {
       now += ms;
     },
     /** Joins a link at the next free 127.0.0.1 port. */
-    join(transport: TransportName = 'memory', address = `127.0.0.1:${++port}`): Member {
+    join(transport = 'memory', address = `127.0.0.1:${++port}`): Member {
       const link = new MemoryLink(address, transport);
       const peer = room.join(link);
       assert.ok(peer, `${address} joins`);

@@ -1,10 +1,20 @@
 /**
  * A PeerLink that keeps what the room sends it, for room tests: each line decoded and without
  * its trailing `\n`, the very buffers (to check a broadcast is encoded once), and close reasons.
+ * `memory` is a transport of the tests alone: links of one name share one line channel.
  */
-import type { LeaveReason, PeerLink, TransportName } from '../../src/core/peer.js';
+import { lineChannel, type Channel } from '../../src/core/channel.js';
+import type { LeaveReason, PeerLink } from '../../src/core/peer.js';
 
 const decoder = new TextDecoder();
+const channels = new Map<string, Channel>();
+
+/** The one channel of a test transport's name, so the room groups its links together. */
+export function memoryChannel(name: string): Channel {
+  let channel = channels.get(name);
+  if (!channel) channels.set(name, (channel = lineChannel(name)));
+  return channel;
+}
 
 /** Records every line and close a room gives one peer. */
 export class MemoryLink implements PeerLink {
@@ -14,16 +24,23 @@ export class MemoryLink implements PeerLink {
   readonly buffers: Uint8Array[] = [];
   /** Every reason close() was called with, in order. */
   readonly closes: LeaveReason[] = [];
+  readonly channel: Channel;
 
   /** The IP the per-address limits count by: the whole address unless a test says otherwise. */
   readonly ip: string;
 
   constructor(
     readonly address: string,
-    readonly transport: TransportName = 'memory',
+    transport = 'memory',
     ip?: string,
   ) {
+    this.channel = memoryChannel(transport);
     this.ip = ip ?? address;
+  }
+
+  /** The transport's name. */
+  get transport(): string {
+    return this.channel.name;
   }
 
   send(line: Uint8Array): void {

@@ -144,7 +144,7 @@ maybe('a denied UDP address gets no answer and leaves no state, and the drop is 
       // Anything sent to the denied socket left before the pong did.
       assert.equal(denied.got, []);
       assert.is(server.room.size, 1);
-      assert.is(server.udp!.size, 1);
+      assert.is(server.transports.udp!.size, 1);
     } finally {
       denied.socket.close();
       allowed.close();

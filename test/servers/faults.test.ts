@@ -48,7 +48,7 @@ async function tcpJoin(port: number, name: string): Promise<TcpTestPeer> {
 
 test('a TCP peer that sends half a line and then resets leaves as disconnected, and the others keep chatting', async () => {
   await withServer({ transport: 'tcp' }, async (server, events) => {
-    const reads = tapReads(server.tcp!.server);
+    const reads = tapReads(server.transports.tcp!.server);
     const [a, b, c] = [await tcpJoin(server.port, 'a'), await tcpJoin(server.port, 'b'), await tcpJoin(server.port, 'c')];
     try {
       const before = reads.bytes(a.port);
@@ -117,7 +117,7 @@ test('a failing UDP send (ENOBUFS, EMSGSIZE) is counted and reported, and the ro
       b.send(server.port, '/nick b');
       await b.waitFor(/ is now b$/);
       // What dgram does when a send without a callback fails: it emits 'error' on the socket.
-      for (const code of ['ENOBUFS', 'EMSGSIZE']) server.udp!.socket.emit('error', Object.assign(new Error(`send ${code}`), { code }));
+      for (const code of ['ENOBUFS', 'EMSGSIZE']) server.transports.udp!.socket.emit('error', Object.assign(new Error(`send ${code}`), { code }));
       assert.is(server.counters().socketErrors, 2);
       assert.equal(
         events.flatMap((e) => (e.type === 'socket-error' ? [e.code] : [])),
@@ -162,7 +162,7 @@ test('a TCP connection turned away that never closes its end is cut after a grac
       assert.match(String(data), /^! too many peers from 127\.0\.0\.1/);
       assert.is(server.room.counters.drops.perIpLimit, 1);
       // Its own side is still open, so the client never sees 'close': count the server's connections.
-      const connections = () => new Promise<number>((resolve, reject) => server.tcp!.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+      const connections = () => new Promise<number>((resolve, reject) => server.transports.tcp!.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
       const deadline = Date.now() + 3000;
       while ((await connections()) !== 1) {
         if (Date.now() > deadline) throw new Error(`the server still holds ${await connections()} connections`);

@@ -45,7 +45,7 @@ async function withRoom(setup: TransportSetup, options: Partial<ChatServerOption
   const open = async () => {
     for (;;) {
       const kind = setup.peer(peers.length);
-      const peer = await openPeer(kind, kind === 'ws' ? server.web!.port : server.port, setup.framing);
+      const peer = await openPeer(kind, kind === 'ws' ? server.transports.ws!.port : server.port, setup.framing);
       // Two sockets of different transports may get the same port number, and the room then names the second
       // `tcp/ADDRESS`: rare, but the tests name peers by address, so take another port.
       if (!peers.some((p) => p.address === peer.address)) {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Room } from '../../src/core/room.js';
-import { UdpTransport } from '../../src/transports/udp.js';
+import { UdpTransport } from '../../src/transports/udp/transport.js';
 import { eventually } from '../helpers/udp-peer.js';
 
 const test = suite('answers to unproven addresses in an open room off loopback');
@@ -31,7 +31,7 @@ async function join(port: number, count: number) {
 test('welcomes and refusals to joining addresses are rate-limited per source prefix, joins still happen', async () => {
   // limitOpenAnswers is what a room bound to 0.0.0.0 with --open gets; tests stay on 127.0.0.1.
   const room = new Room({ limits: { unvalidatedRepliesPerSecond: 3, maxPeersPerIp: 0, joinsPerIpPerMinute: 0 } });
-  const udp = await UdpTransport.listen(room, { host: '127.0.0.1', port: 0, limitOpenAnswers: true });
+  const udp = await UdpTransport.listen(room.contextFor(), { host: '127.0.0.1', port: 0, limitOpenAnswers: true });
   let joiners: Awaited<ReturnType<typeof join>> | undefined;
   try {
     joiners = await join(udp.address().port, 10);
@@ -48,7 +48,7 @@ test('welcomes and refusals to joining addresses are rate-limited per source pre
 
 test('on loopback an open room answers every joining address', async () => {
   const room = new Room({ limits: { unvalidatedRepliesPerSecond: 1 } });
-  const udp = await UdpTransport.listen(room, { host: '127.0.0.1', port: 0 });
+  const udp = await UdpTransport.listen(room.contextFor(), { host: '127.0.0.1', port: 0 });
   let joiners: Awaited<ReturnType<typeof join>> | undefined;
   try {
     joiners = await join(udp.address().port, 4);

@@ -27,7 +27,7 @@ async function withTcp(options: Partial<ChatServerOptions>, body: (room: Tcp) =>
   // Floods and byte-by-byte frames are the point here, not the message rate limit (tested in test/core).
   const limits = { messageBurst: 0, ...options.limits };
   const server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'tcp', ...options, limits, onEvent: (e) => events.push(e) });
-  const reads = tapReads(server.tcp!.server);
+  const reads = tapReads(server.transports.tcp!.server);
   const peers: TcpTestPeer[] = [];
   const join = async (name?: string) => {
     const peer = await openPeer('tcp', server.port, options.framing);
@@ -67,7 +67,7 @@ function chatFrom(peer: TcpTestPeer, from: string): string[] {
 }
 
 async function connections(server: ChatServer): Promise<number> {
-  return new Promise((resolve, reject) => server.tcp!.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  return new Promise((resolve, reject) => server.transports.tcp!.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
 }
 
 /** Waits until the server holds `n` connections; fails after `ms`. */

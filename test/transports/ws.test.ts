@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startChatServer, type ChatServer, type ChatServerOptions, type ServerEvent } from '../../src/servers/chat-server.js';
-import type { WebStats } from '../../src/transports/ws.js';
+import type { WebStats } from '../../src/transports/ws/page.js';
 import { openPeer } from '../helpers/peers.js';
 import { eventually } from '../helpers/udp-peer.js';
 import { UpgradeRefused, WsPeer, type WsPeerOptions } from '../helpers/ws-peer.js';
@@ -30,9 +30,9 @@ async function withWeb(options: Partial<ChatServerOptions>, body: (web: Web) => 
   const events: ServerEvent[] = [];
   const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0 }, ...options, onEvent: (e) => events.push(e) });
   const peers: WsPeer[] = [];
-  const url = `http://127.0.0.1:${server.web!.port}`;
+  const url = `http://127.0.0.1:${server.transports.ws!.port}`;
   const open = async (peerOptions?: WsPeerOptions) => {
-    const peer = await WsPeer.open(server.web!.port, peerOptions);
+    const peer = await WsPeer.open(server.transports.ws!.port, peerOptions);
     peers.push(peer);
     return peer;
   };
@@ -128,10 +128,10 @@ test('GET /stats counts the traffic of each transport and lists the peers with t
       assert.is(s.peerTimeoutMs, 60_000);
       assert.is(s.maxMessageBytes, 1200);
       assert.is(s.counters.peers, 2);
-      assert.is(s.counters.traffic.ws.messagesIn, 2);
-      assert.is(s.counters.traffic.ws.bytesIn, '/nick ann'.length + '<b>hello</b>'.length);
-      assert.is(s.counters.traffic.udp.messagesIn, 1);
-      assert.ok(s.counters.traffic.ws.messagesOut >= 2 && s.counters.traffic.udp.messagesOut >= 2, JSON.stringify(s.counters.traffic));
+      assert.is(s.counters.traffic['ws']!.messagesIn, 2);
+      assert.is(s.counters.traffic['ws']!.bytesIn, '/nick ann'.length + '<b>hello</b>'.length);
+      assert.is(s.counters.traffic['udp']!.messagesIn, 1);
+      assert.ok(s.counters.traffic['ws']!.messagesOut >= 2 && s.counters.traffic['udp']!.messagesOut >= 2, JSON.stringify(s.counters.traffic));
       assert.equal(
         s.peers?.map((p) => [p.name, p.transport]),
         [
@@ -148,7 +148,7 @@ test('GET /stats counts the traffic of each transport and lists the peers with t
 
 test('a page from a foreign Origin is refused with 403 and no peer joins', async () => {
   await withWeb({}, async ({ server, events }) => {
-    const port = server.web!.port;
+    const port = server.transports.ws!.port;
     for (const origin of ['http://evil.example', `http://localhost:${port}`, `http://127.0.0.1:${port + 1}`, 'null']) {
       assert.is(await upgradeStatus(port, { origin }), 403, origin);
     }
@@ -160,7 +160,7 @@ test('a page from a foreign Origin is refused with 403 and no peer joins', async
 
 test('a client without an Origin, and a page of the same origin, are let in', async () => {
   await withWeb({}, async ({ server, join }) => {
-    const port = server.web!.port;
+    const port = server.transports.ws!.port;
     const script = await join();
     const page = await join(undefined, { origin: `http://127.0.0.1:${port}` });
     page.send('from the page');
@@ -172,12 +172,12 @@ test('a client without an Origin, and a page of the same origin, are let in', as
 test('--origin lets a listed page in, and * any', async () => {
   const listed = 'http://teacher.local:8080';
   await withWeb({ web: { port: 0, origins: [listed + '/'] } }, async ({ server }) => {
-    const port = server.web!.port;
+    const port = server.transports.ws!.port;
     assert.is(await upgradeStatus(port, { origin: listed }), 101);
     assert.is(await upgradeStatus(port, { origin: 'http://other.local:8080' }), 403);
   });
   await withWeb({ web: { port: 0, origins: ['*'] } }, async ({ server }) => {
-    assert.is(await upgradeStatus(server.web!.port, { origin: 'http://anywhere.example' }), 101);
+    assert.is(await upgradeStatus(server.transports.ws!.port, { origin: 'http://anywhere.example' }), 101);
   });
 });
 
@@ -197,7 +197,7 @@ test('an address kept out by --deny gets 403 for the page and the WebSocket', as
     const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) });
     assert.is(page.status, 403);
     await page.arrayBuffer();
-    assert.is(await upgradeStatus(server.web!.port, {}), 403);
+    assert.is(await upgradeStatus(server.transports.ws!.port, {}), 403);
     assert.is(server.counters().drops.denied, 1);
   });
 });
@@ -338,7 +338,7 @@ test('a browser that stops reading is dropped as not reading, while the readers 
     assert.is(server.counters().drops.notReading, 1);
     assert.is(server.counters().drops.notReading, 1);
     assert.not.ok(server.room.find('slow'), 'the slow peer is still in the room');
-    await eventually(() => server.web!.size === 2, 2000, 'two WebSocket peers left');
+    await eventually(() => server.transports.ws!.size === 2, 2000, 'two WebSocket peers left');
   });
 });
 
@@ -346,7 +346,7 @@ test('a server shutting down tells its WebSocket peers and closes them with 1001
   const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0 } });
   let peer: WsPeer | undefined;
   try {
-    peer = await WsPeer.open(server.web!.port);
+    peer = await WsPeer.open(server.transports.ws!.port);
     await peer.waitFor(/^\* welcome /);
     await server.close();
     await peer.waitFor('* server shutting down');
@@ -363,7 +363,7 @@ test('a web port already in use makes the server fail to start with EADDRINUSE',
   try {
     let error: NodeJS.ErrnoException | undefined;
     try {
-      await startChatServer({ host: '127.0.0.1', port: 0, transport: 'both', web: { port: first.web!.port } });
+      await startChatServer({ host: '127.0.0.1', port: 0, transport: 'both', web: { port: first.transports.ws!.port } });
     } catch (err) {
       error = err as NodeJS.ErrnoException;
     }

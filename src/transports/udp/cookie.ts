@@ -41,16 +41,3 @@ export class CookieJar {
     return false;
   }
 }
-
-/** The source prefix answers are rate-limited by, as DNS response rate limiting does: /24 or /56. */
-export function sourcePrefix(ip: string): string {
-  if (!ip.includes(':')) return ip.split('.').slice(0, 3).join('.');
-  if (ip.startsWith('::ffff:')) return sourcePrefix(ip.slice(7));
-  // Expand `::` so the first 56 bits are the first three and a half groups.
-  const [head = '', tail = ''] = ip.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  const fourth = (groups[3] ?? '0').padStart(4, '0').slice(0, 2);
-  return `${groups.slice(0, 3).join(':')}:${fourth}`;
-}

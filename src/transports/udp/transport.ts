@@ -4,27 +4,19 @@
  * room's expiry of silent peers does.
  */
 import dgram from 'node:dgram';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import type { LeaveReason, Peer, PeerLink } from '../core/peer.js';
-import type { Room } from '../core/room.js';
-import { fullBucket, take, type Bucket } from '../core/rate.js';
-import { formatAddress, isLoopback, udpType } from './address.js';
-import { CookieJar, sourcePrefix } from './cookie.js';
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
+import { lineChannel } from '../../core/channel.js';
+import type { LeaveReason, Peer, PeerLink } from '../../core/peer.js';
+import { fullBucket, spend, type Bucket } from '../../core/rate.js';
+import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
+import { formatAddress, isLoopback, udpType } from '../address.js';
+import { listening } from '../bind.js';
+import { PrefixLimiter } from '../prefix-limiter.js';
+import { CookieJar } from './cookie.js';
 
 /** Where to listen. */
-export interface ListenOptions {
+export interface UdpListenOptions {
   host: string;
   port: number;
-  /** Who may join at all (--allow/--deny); others are dropped without an answer. */
-  admit?: (ip: string) => boolean;
   /**
    * Address validation: an address joins only after echoing a join token (`/join TOKEN`).
    * Off, the first datagram joins: fine on loopback, where no address can be forged.
@@ -37,15 +29,21 @@ export interface ListenOptions {
   limitOpenAnswers?: boolean;
 }
 
-// Answers to unvalidated addresses are rate-limited per source prefix; past this many prefixes
-// the table is simply emptied, so a flood of forged sources cannot grow memory.
-const MAX_PREFIXES = 10_000;
-
 const encoder = new TextEncoder();
+
+/** Every UDP peer's lines go out as they are: one datagram, one line with its `\n`. */
+const UDP_CHANNEL = lineChannel('udp');
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
 
 /** One UDP peer's link: a reply goes back to the address the peer wrote from. */
 class UdpLink implements PeerLink {
-  readonly transport = 'udp' as const;
+  readonly channel = UDP_CHANNEL;
   readonly address: string;
   /**
    * True while the room answers the datagram that is joining this address, in an open room off
@@ -60,9 +58,9 @@ class UdpLink implements PeerLink {
   ) {
     this.address = formatAddress(ip, port);
   }
-  send(line: Uint8Array): void {
-    if (this.unproven && !this.owner.mayAnswer(this.ip)) return this.owner.dropUnproven();
-    this.owner.sendTo(line, this.port, this.ip);
+  send(bytes: Uint8Array): void {
+    if (this.unproven && !this.owner.mayAnswer(this.ip)) return;
+    this.owner.sendTo(bytes, this.port, this.ip);
   }
   close(_reason: LeaveReason): void {
     this.owner.forget(this.ip, this.port);
@@ -70,11 +68,10 @@ class UdpLink implements PeerLink {
 }
 
 /** A bound UDP socket feeding one room. */
-export class UdpTransport {
-  /** Send errors (EMSGSIZE, ENOBUFS, an ICMP error reported late): counted, never fatal. */
-  sendErrors = 0;
-  /** Join tokens asked for and refused: what a spoofed flood costs us, counted. */
-  challenges = 0;
+export class UdpTransport implements Transport {
+  readonly name = 'udp';
+  private sendErrors = 0;
+  private challenges = 0;
   // Peers by source port, then address: no key string is built for each datagram (a measurable
   // share of the per-message cost), and most ports hold a single address.
   private readonly peers = new Map<number, Map<string, Peer>>();
@@ -82,55 +79,42 @@ export class UdpTransport {
   private readonly cookies: CookieJar | undefined;
   // An open room (no join tokens) bound off loopback, where a source address can be forged.
   private readonly guardOpen: boolean;
-  private readonly answerBuckets = new Map<string, Bucket>();
-  // The whole socket's output this second, reset by a timer: the global send cap.
-  private sentDatagrams = 0;
-  private sentBytes = 0;
-  private readonly capTimer: NodeJS.Timeout;
+  private readonly answers: PrefixLimiter;
+  // The global send cap: token buckets on the room's clock, a second's worth of burst each.
+  private readonly datagramBudget: Bucket;
+  private readonly byteBudget: Bucket;
   private closed = false;
 
   private constructor(
     readonly socket: dgram.Socket,
-    private readonly room: Room,
-    private readonly onError: (err: Error) => void,
-    private readonly admit: (ip: string) => boolean,
+    private readonly ctx: TransportContext,
     validate: boolean,
     limitOpenAnswers: boolean,
   ) {
     this.cookies = validate ? new CookieJar() : undefined;
     this.guardOpen = !validate && limitOpenAnswers;
-    this.capTimer = setInterval(() => {
-      this.sentDatagrams = 0;
-      this.sentBytes = 0;
-    }, 1000);
-    this.capTimer.unref();
+    this.answers = new PrefixLimiter(ctx.limits.unvalidatedRepliesPerSecond, ctx.clock);
+    const now = ctx.clock();
+    this.datagramBudget = fullBucket(ctx.limits.maxSendDatagramsPerSecond, now);
+    this.byteBudget = fullBucket(ctx.limits.maxSendBytesPerSecond, now);
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address, rinfo.port));
     // After bind, a dgram 'error' is a failed send or a late ICMP error: one peer's trouble,
     // not the room's. Without a listener Node would throw it and end the process.
     socket.on('error', (err) => {
       this.sendErrors += 1;
-      this.onError(err);
+      ctx.onError(err);
     });
   }
 
   /** Binds a socket and starts feeding the room. Rejects with EADDRINUSE and the like. */
-  static async listen(room: Room, options: ListenOptions, onError: (err: Error) => void = () => {}): Promise<UdpTransport> {
-    const socket = dgram.createSocket({ type: udpType(options.host), reuseAddr: false });
-    const failed = once(socket, 'error');
-    const bound = once(socket, 'listening');
-    socket.bind(options.port, options.host);
-    const winner = await Promise.race([bound.then(() => null), failed.then(([err]) => err as Error)]);
-    if (winner) {
-      socket.close();
-      throw winner;
-    }
-    const validate = options.validate ?? false;
+  static async listen(ctx: TransportContext, options: UdpListenOptions): Promise<UdpTransport> {
+    const socket = await listening(dgram.createSocket({ type: udpType(options.host), reuseAddr: false }), (s) => s.bind(options.port, options.host));
     const limitOpen = options.limitOpenAnswers ?? !isLoopback(socket.address().address);
-    return new UdpTransport(socket, room, onError, options.admit ?? (() => true), validate, limitOpen);
+    return new UdpTransport(socket, ctx, options.validate ?? false, limitOpen);
   }
 
   /** The bound address; port is the real one when 0 was asked for. */
-  address(): AddressInfo {
+  address(): BoundAddress {
     return this.socket.address();
   }
 
@@ -139,11 +123,21 @@ export class UdpTransport {
     return this.count;
   }
 
+  /** Peers, failed sends, and join tokens asked for and refused (what a spoofed flood costs us). */
+  stats(): TransportStats {
+    return { peers: this.count, socketErrors: this.sendErrors, challenges: this.challenges };
+  }
+
+  /** True when join tokens are asked of new addresses. */
+  get validating(): boolean {
+    return this.cookies !== undefined;
+  }
+
   private receive(msg: Buffer, ip: string, port: number): void {
     let peer = this.peers.get(port)?.get(ip);
     if (!peer) {
       // Not even an error goes back to a denied address: an answer would confirm we are here.
-      if (!this.admit(ip)) return this.room.drop('denied');
+      if (!this.ctx.admit(ip)) return this.ctx.drop('denied');
       let rest: Uint8Array | undefined;
       if (this.cookies) {
         rest = this.validated(this.cookies, msg, ip, port);
@@ -151,7 +145,7 @@ export class UdpTransport {
       }
       const link = new UdpLink(this, ip, port);
       link.unproven = this.guardOpen;
-      const joined = this.room.join(link);
+      const joined = this.ctx.room.join(link);
       link.unproven = false;
       if (!joined) return;
       peer = joined;
@@ -161,11 +155,11 @@ export class UdpTransport {
       this.count += 1;
       // A `/join TOKEN PASSWORD` carries the room's password on: the room checks it.
       if (rest) {
-        if (rest.length > 0) this.room.receive(peer, concat(encoder.encode('/join '), rest));
+        if (rest.length > 0) this.ctx.room.receive(peer, concat(encoder.encode('/join '), rest));
         return;
       }
     }
-    this.room.receive(peer, msg);
+    this.ctx.room.receive(peer, msg);
   }
 
   /**
@@ -182,48 +176,33 @@ export class UdpTransport {
       return rest.subarray(0, end);
     }
     this.challenges += 1;
-    this.room.drop('unvalidated');
-    if (!this.mayAnswer(ip)) return undefined;
+    this.ctx.drop('unvalidated');
+    if (!this.answers.allow(ip)) return undefined;
     // Small on purpose (QUIC's rule: answer an unproven address with little): about 50 bytes,
     // rate-limited per source prefix, so a forged source cannot make us flood its owner.
     this.sendTo(encoder.encode(`* to join, send: /join ${cookies.token(ip, port)}\n`), port, ip);
     return undefined;
   }
 
-  /** Counts an answer to an unproven address that its prefix's rate did not allow. */
-  dropUnproven(): void {
-    this.room.drop('unvalidated');
-  }
-
-  /** True when an answer to this unproven address fits its source prefix's rate. */
+  /** True when an answer to this unproven address fits its source prefix's rate; counted as a drop when not. */
   mayAnswer(ip: string): boolean {
-    const l = this.room.limits;
-    const prefix = sourcePrefix(ip);
-    const now = performance.now();
-    let bucket = this.answerBuckets.get(prefix);
-    if (!bucket) {
-      if (this.answerBuckets.size >= MAX_PREFIXES) this.answerBuckets.clear();
-      this.answerBuckets.set(prefix, (bucket = fullBucket(l.unvalidatedRepliesPerSecond, now)));
-    }
-    return take(bucket, now, l.unvalidatedRepliesPerSecond, l.unvalidatedRepliesPerSecond);
-  }
-
-  /** True when join tokens are asked of new addresses. */
-  get validating(): boolean {
-    return this.cookies !== undefined;
+    if (this.answers.allow(ip)) return true;
+    this.ctx.drop('unvalidated');
+    return false;
   }
 
   /** Sends one datagram, within the global cap; after close() it is dropped, since the socket can no longer send. */
-  sendTo(line: Uint8Array, port: number, ip: string): void {
+  sendTo(bytes: Uint8Array, port: number, ip: string): void {
     if (this.closed) return;
-    const l = this.room.limits;
-    if ((l.maxSendDatagramsPerSecond > 0 && this.sentDatagrams >= l.maxSendDatagramsPerSecond) || (l.maxSendBytesPerSecond > 0 && this.sentBytes + line.length > l.maxSendBytesPerSecond)) {
-      this.room.drop('sendCap');
-      return;
+    const l = this.ctx.limits;
+    const now = this.ctx.clock();
+    if (!spend(this.byteBudget, now, l.maxSendBytesPerSecond, l.maxSendBytesPerSecond, bytes.length)) return this.ctx.drop('sendCap');
+    if (!spend(this.datagramBudget, now, l.maxSendDatagramsPerSecond, l.maxSendDatagramsPerSecond, 1)) {
+      // Not sent, so its bytes are not spent either.
+      if (l.maxSendBytesPerSecond > 0) this.byteBudget.tokens += bytes.length;
+      return this.ctx.drop('sendCap');
     }
-    this.sentDatagrams += 1;
-    this.sentBytes += line.length;
-    this.socket.send(line, port, ip);
+    this.socket.send(bytes, port, ip);
   }
 
   /** Called by a link when the room removes its peer. */
@@ -238,7 +217,6 @@ export class UdpTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.capTimer);
     // send() resolves its address on a later tick, and closing cancels whatever libuv still
     // queues: without this wait, `* server shutting down` would never leave.
     const deadline = Date.now() + 500;

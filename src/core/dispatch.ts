@@ -1,0 +1,158 @@
+/**
+ * What the room does with one message it accepted: parse it, then relay a chat line, answer a
+ * command, or refuse it. The room has already checked the sender's rate and the message's size.
+ */
+import { HELP_LINES, parseCommand } from './commands.js';
+import { formatAge, formatDuration } from './duration.js';
+import type { ChatError } from './errors.js';
+import type { Limits } from './limits.js';
+import { chatLine, errorLine, noticeLine, privateLine } from './lines.js';
+import { nameKey, validateName } from './names.js';
+import { encodeLine, type Outbox } from './outbox.js';
+import { peerInfo, type LeaveReason, type Peer } from './peer.js';
+import { take } from './rate.js';
+import type { RoomCounters } from './counters.js';
+import type { RoomEvent } from './events.js';
+import type { Roster } from './roster.js';
+
+/** What dispatch needs of the room. */
+export interface DispatchContext {
+  readonly roster: Roster;
+  readonly outbox: Outbox;
+  readonly counters: RoomCounters;
+  readonly limits: Readonly<Limits>;
+  readonly echoSelf: boolean;
+  clock(): number;
+  emit(event: RoomEvent): void;
+  leave(peer: Peer, reason: LeaveReason, detail?: string): void;
+  /** A peer not yet admitted sent `/join TOKEN`: the password check. */
+  tryPassword(peer: Peer, given: string): void;
+}
+
+const encoder = new TextEncoder();
+
+/** True when the first `size` bytes are printable ASCII: the same bytes as the text, nothing to escape. */
+function plainAscii(bytes: Uint8Array, size: number): boolean {
+  if (size > bytes.length) return false;
+  for (let i = 0; i < size; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Handles one accepted message: `text` is its safe text, `raw` its bytes as they came (`size` without the newline). */
+export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Uint8Array, size: number): void {
+  const command = parseCommand(text);
+  if (!peer.admitted && command.kind !== 'join' && command.kind !== 'quit') {
+    ctx.counters.drops.notAdmitted += 1;
+    return ctx.outbox.tell(peer, errorLine('this room needs a password: send /join PASSWORD first'));
+  }
+  ctx.counters.handled += 1;
+  if (!peer.admitted) {
+    if (command.kind === 'join') return ctx.tryPassword(peer, command.token);
+    return ctx.leave(peer, 'quit');
+  }
+  switch (command.kind) {
+    case 'join':
+      return ctx.outbox.tell(peer, noticeLine('you are in the room already'));
+    case 'say':
+      return say(ctx, peer, command.text, command.text.length === size ? raw : undefined);
+    case 'heartbeat':
+    case 'pong':
+      return;
+    case 'ping':
+      return ctx.outbox.tell(peer, command.token ? `/pong ${command.token}` : '/pong');
+    case 'nick':
+      return rename(ctx, peer, command.name);
+    case 'who':
+      return who(ctx, peer);
+    case 'msg':
+      return whisper(ctx, peer, command.to, command.text);
+    case 'quit':
+      return ctx.leave(peer, 'quit');
+    case 'help':
+      for (const line of HELP_LINES) ctx.outbox.tell(peer, noticeLine(line));
+      return;
+    case 'invalid':
+      return refuse(ctx, peer, command.code, command.message);
+  }
+}
+
+/** Tells a peer `! message` and reports the refusal. */
+export function refuse(ctx: Pick<DispatchContext, 'outbox' | 'emit'>, peer: Peer, code: string, message: string): void {
+  ctx.outbox.tell(peer, errorLine(message));
+  ctx.emit({ type: 'error', peer: peerInfo(peer), code, message });
+}
+
+/**
+ * Relays a chat line. `raw` is the message as it came, when its text is all of it: then a
+ * plain-ASCII message is copied behind the peer's cached `<name> ` bytes instead of being
+ * formatted and encoded again (the per-message cost that matters with few receivers).
+ */
+function say(ctx: DispatchContext, peer: Peer, text: string, raw?: Uint8Array): void {
+  ctx.counters.messages += 1;
+  const line = raw && plainAscii(raw, text.length) ? fastLine(peer, raw, text.length) : encodeLine(chatLine(peer.name, text));
+  ctx.outbox.broadcast(line, ctx.echoSelf ? undefined : peer);
+  ctx.emit({ type: 'message', peer: peerInfo(peer), text });
+}
+
+function fastLine(peer: Peer, raw: Uint8Array, size: number): Uint8Array {
+  const prefix = (peer.prefix ??= encoder.encode(chatLine(peer.name, '')));
+  const line = new Uint8Array(prefix.length + size + 1);
+  line.set(prefix);
+  line.set(raw.subarray(0, size), prefix.length);
+  line[line.length - 1] = 0x0a;
+  return line;
+}
+
+function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string): void {
+  const target = ctx.roster.find(to);
+  // A peer still waiting for the password hears nothing, private messages included.
+  if (!target || !target.admitted) return refuse(ctx, peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
+  ctx.counters.messages += 1;
+  ctx.outbox.deliver(target, encodeLine(privateLine(peer.name, text)));
+  if (ctx.echoSelf && target !== peer) ctx.outbox.tell(peer, privateLine(peer.name, text, target.name));
+  ctx.emit({ type: 'message', peer: peerInfo(peer), text, to: target.name });
+}
+
+function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
+  const l = ctx.limits;
+  if (!take(peer.renames, ctx.clock(), l.renameBurst, 1000 / l.renameIntervalMs)) {
+    ctx.counters.drops.renameLimited += 1;
+    return refuse(ctx, peer, 'ERR_RATE_LIMITED', `too many renames; one every ${formatDuration(l.renameIntervalMs)}`);
+  }
+  let name: string;
+  try {
+    name = validateName(wanted, l.maxNameLength);
+  } catch (err) {
+    return refuse(ctx, peer, 'ERR_BAD_NAME', (err as ChatError).message);
+  }
+  const key = nameKey(name);
+  const holder = ctx.roster.holder(key);
+  if (holder && holder !== peer) return refuse(ctx, peer, 'ERR_NAME_TAKEN', `name taken: ${name}`);
+  if (name === peer.name) return ctx.outbox.tell(peer, noticeLine(`you are already ${name}`));
+  const from = peer.name;
+  ctx.roster.rename(peer, name, key);
+  ctx.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
+  ctx.emit({ type: 'rename', peer: peerInfo(peer), from });
+}
+
+function who(ctx: DispatchContext, peer: Peer): void {
+  const now = ctx.clock();
+  const count = ctx.roster.admitted;
+  const most = ctx.limits.maxWhoLines;
+  ctx.outbox.tell(peer, noticeLine(`${count} peer${count === 1 ? '' : 's'} here:`));
+  let shown = 0;
+  for (const other of ctx.roster.byId.values()) {
+    if (!other.admitted) continue;
+    if (most > 0 && shown === most) {
+      ctx.outbox.tell(peer, noticeLine(`  ... and ${count - shown} more`));
+      break;
+    }
+    const idle = formatAge(Math.max(0, now - other.lastSeen));
+    const you = other === peer ? ' (you)' : '';
+    ctx.outbox.tell(peer, noticeLine(`  ${other.name} ${other.link.channel.name} ${other.link.address} idle ${idle}${you}`));
+    shown += 1;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The seam between the room and every server-side transport. A transport is handed a
+ * TransportContext when it starts: the room's door (join, receive, leave), a sink for the drops
+ * it decides, the limits and the clock. It never reads the room's state; the server holds it by
+ * the Transport interface alone.
+ */
+import type { DropReason } from './counters.js';
+import type { Limits } from './limits.js';
+import type { LeaveReason, Peer, PeerLink } from './peer.js';
+
+/** What a transport may ask of the room. */
+export interface RoomDoor {
+  /** Adds a peer, or returns null after telling the link why it was turned away. */
+  join(link: PeerLink): Peer | null;
+  /** One message from a peer: any bytes at all, as they came off the wire. */
+  receive(peer: Peer, bytes: Uint8Array): void;
+  /** A message of `size` bytes the transport refused before buffering it (framer, ws maxPayload). */
+  tooLong(peer: Peer, size: number): void;
+  /** The peer is gone (FIN, RST, no pong): the room tells the others. */
+  leave(peer: Peer, reason: LeaveReason, detail?: string): void;
+  /** A stream peer whose send queue passed the cap; called from a later tick, never inside a broadcast. */
+  dropSlowReader(peer: Peer): void;
+}
+
+/** Everything a transport is given when it starts. */
+export interface TransportContext {
+  readonly room: RoomDoor;
+  /** Counts a drop the transport decided (denied, unvalidated, sendCap, afterLeave). */
+  drop(reason: DropReason, count?: number): void;
+  readonly limits: Readonly<Limits>;
+  /** The room's clock (ms): every limit a transport enforces runs on it. */
+  clock(): number;
+  readonly peerTimeoutMs: number;
+  /** Who may connect at all (--allow/--deny). */
+  admit(ip: string): boolean;
+  /** A socket error that is one peer's trouble, not the server's: reported, never thrown. */
+  onError(err: Error): void;
+}
+
+/** Where a transport is bound. */
+export interface BoundAddress {
+  address: string;
+  family: string;
+  port: number;
+}
+
+/** What each transport reports besides the room's counters. */
+export interface TransportStats {
+  /** Peers connected (or known, for UDP) on this transport. */
+  peers: number;
+  /** Sends that failed and sockets that errored (EMSGSIZE, ENOBUFS, ECONNRESET, EPIPE): counted, never fatal. */
+  socketErrors: number;
+  /** Join tokens asked for and not (yet) shown: what a forged flood costs (UDP). */
+  challenges: number;
+}
+
+/** A running server-side transport: every one of them, as the chat server holds it. */
+export interface Transport {
+  /** The registry's name for it (`udp`, `tcp`, `ws`). */
+  readonly name: string;
+  address(): BoundAddress;
+  stats(): TransportStats;
+  /** Stops taking peers and closes every socket once the room's goodbyes have gone. */
+  close(): Promise<void>;
+}

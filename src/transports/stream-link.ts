@@ -1,0 +1,127 @@
+/**
+ * What TCP and WebSocket links share: a send queue with a cap (a peer that stops reading is
+ * dropped rather than let it stall the room or grow the server's memory), and a close that lets
+ * the goodbye go out before the connection ends, cutting a peer that never finishes.
+ */
+import type { Channel } from '../core/channel.js';
+import type { LeaveReason, Peer, PeerLink } from '../core/peer.js';
+import type { TransportContext } from '../core/transport.js';
+
+// After the goodbye is written, a peer that keeps its end open gets this long before a hard close.
+export const CLOSE_GRACE_MS = 1000;
+
+/** One stream connection's link; a subclass says how to write, end and cut its socket. */
+export abstract class StreamLink implements PeerLink {
+  /** The room's peer, once joined. */
+  peer: Peer | undefined;
+  /** Set when the link is being cut rather than closed politely: dropped as slow, or not answering. */
+  private cutting = false;
+
+  constructor(
+    readonly channel: Channel,
+    readonly ip: string,
+    readonly address: string,
+    private readonly home: StreamLinks,
+  ) {}
+
+  /** Bytes waiting to be written to the peer. */
+  protected abstract queued(): number;
+  /** True while bytes can still be written. */
+  protected abstract writable(): boolean;
+  /** Queues bytes for the peer. */
+  protected abstract write(bytes: Uint8Array): void;
+  /** Closes politely, after what is queued (a FIN, a close frame). */
+  protected abstract end(reason: LeaveReason): void;
+  /** Closes at once. */
+  protected abstract destroy(): void;
+  /** True once the connection is fully closed. */
+  protected abstract gone(): boolean;
+
+  /** True when the link is being cut. */
+  get cut(): boolean {
+    return this.cutting;
+  }
+
+  /** Marks the link to be cut when the room closes it: it does not read or does not answer. */
+  cutOff(): void {
+    this.cutting = true;
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.cutting || !this.writable()) return;
+    // Checked before queueing: past the cap the peer is dropped, and nothing more is buffered for it.
+    if (this.queued() + bytes.length > this.home.maxQueueBytes) {
+      this.cutOff();
+      // Not from inside the room's broadcast loop: leave() would broadcast in the middle of it.
+      setImmediate(() => this.home.dropSlow(this));
+      return;
+    }
+    this.write(bytes);
+  }
+
+  close(reason: LeaveReason): void {
+    this.home.forget(this);
+    if (reason === 'disconnected' || this.gone()) return;
+    // It does not read or does not answer: a polite close would never finish.
+    if (this.cutting) return this.destroy();
+    this.end(reason);
+    setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+/** A stream transport's joined links, and the slow-reader drop. */
+export class StreamLinks {
+  private readonly links = new Set<StreamLink>();
+
+  constructor(private readonly ctx: TransportContext) {}
+
+  /** Most bytes queued for one peer. */
+  get maxQueueBytes(): number {
+    return this.ctx.limits.maxQueueBytes > 0 ? this.ctx.limits.maxQueueBytes : Infinity;
+  }
+
+  /** How many links are in the room. */
+  get size(): number {
+    return this.links.size;
+  }
+
+  /** Every link in the room. */
+  values(): IterableIterator<StreamLink> {
+    return this.links.values();
+  }
+
+  /** Joins the link's peer to the room; false (the room has told it why) when turned away. */
+  join(link: StreamLink): boolean {
+    const peer = this.ctx.room.join(link);
+    if (!peer) return false;
+    link.peer = peer;
+    this.links.add(link);
+    return true;
+  }
+
+  /** True while the link's peer is in the room. */
+  has(link: StreamLink): boolean {
+    return this.links.has(link);
+  }
+
+  /** Hands one message to the room, or counts it when the peer has already left (the rest of a chunk). */
+  receive(link: StreamLink, bytes: Uint8Array): void {
+    if (link.peer && this.links.has(link)) this.ctx.room.receive(link.peer, bytes);
+    else this.ctx.drop('afterLeave');
+  }
+
+  /** The connection closed under the peer: the room tells the others. */
+  disconnected(link: StreamLink): void {
+    if (link.peer && this.links.has(link)) this.ctx.room.leave(link.peer, 'disconnected');
+  }
+
+  /** Drops a peer whose send queue passed the cap. */
+  dropSlow(link: StreamLink): void {
+    if (link.peer && this.links.has(link)) this.ctx.room.dropSlowReader(link.peer);
+  }
+
+  /** Called by a link when the room removes its peer. */
+  forget(link: StreamLink): void {
+    this.links.delete(link);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The room over TCP. A peer is a connection; framing.ts rebuilds messages from the byte stream
+ * (lines by default, so `nc HOST PORT` works, or length-prefixed frames). Unlike UDP, the server
+ * learns of a departure at once, from FIN or RST, and must guard against a peer that stops reading.
+ */
+import net from 'node:net';
+import { lineChannel, type Channel } from '../../core/channel.js';
+import type { LeaveReason } from '../../core/peer.js';
+import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
+import { formatAddress } from '../address.js';
+import { listening } from '../bind.js';
+import { closeWithGrace } from '../closing.js';
+import { createDeframer, encodeFrame, type FramingName } from '../framing.js';
+import { StreamLink, StreamLinks } from '../stream-link.js';
+
+/** Where to listen, and how messages are framed on the stream. */
+export interface TcpListenOptions {
+  host: string;
+  port: number;
+  framing?: FramingName;
+}
+
+/** The TCP channel for a framing: lines go out as they are; length framing swaps the `\n` for a 2-byte prefix. */
+export function tcpChannel(framing: FramingName): Channel {
+  if (framing === 'line') return lineChannel('tcp');
+  return { name: 'tcp', encode: (line) => encodeFrame('length', line.subarray(0, line.length - 1)) };
+}
+
+/** One connection's link. */
+class TcpLink extends StreamLink {
+  // Lines sent in this turn of the event loop, written together at its end: one write (one
+  // system call) per receiver per turn instead of one per line. With a burst of lines the
+  // per-line writes were most of the relay's CPU time.
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  constructor(
+    private readonly owner: TcpTransport,
+    readonly socket: net.Socket,
+    links: StreamLinks,
+  ) {
+    const ip = socket.remoteAddress ?? '?';
+    super(owner.channel, ip, formatAddress(ip, socket.remotePort ?? 0), links);
+  }
+
+  protected queued(): number {
+    return this.socket.writableLength + this.pendingBytes;
+  }
+
+  protected writable(): boolean {
+    return !this.socket.destroyed && this.socket.writable;
+  }
+
+  protected write(bytes: Uint8Array): void {
+    if (this.pending.length === 0) process.nextTick(() => this.flush());
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  override cutOff(): void {
+    super.cutOff();
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Writes what this turn queued, as one buffer. */
+  private flush(): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.cut || !this.writable()) return;
+    this.socket.write(pending.length === 1 ? pending[0]! : this.owner.joined(pending));
+  }
+
+  protected end(_reason: LeaveReason): void {
+    // The goodbye the room just queued goes out before the FIN.
+    this.flush();
+    this.socket.end();
+  }
+
+  protected destroy(): void {
+    this.socket.destroy();
+  }
+
+  protected gone(): boolean {
+    return this.socket.destroyed;
+  }
+}
+
+/** A listening TCP server feeding one room. */
+export class TcpTransport implements Transport {
+  readonly name = 'tcp';
+  readonly channel: Channel;
+  private socketErrors = 0;
+  private readonly links: StreamLinks;
+  // Every open socket, peers and those being closed alike, so close() can finish them all.
+  private readonly sockets = new Set<net.Socket>();
+  // The last batch joined, and its parts: in a broadcast every receiver queues the very same
+  // line buffers in the same order, so the joined buffer is built once and written to all.
+  private lastParts: Uint8Array[] = [];
+  private lastJoined: Buffer = Buffer.alloc(0);
+
+  private constructor(
+    readonly server: net.Server,
+    private readonly ctx: TransportContext,
+    readonly framing: FramingName,
+  ) {
+    this.channel = tcpChannel(framing);
+    this.links = new StreamLinks(ctx);
+    server.on('connection', (socket) => this.accept(socket));
+    server.on('error', (err) => ctx.onError(err));
+  }
+
+  /** Starts listening; rejects with EADDRINUSE and the like. */
+  static async listen(ctx: TransportContext, options: TcpListenOptions): Promise<TcpTransport> {
+    const server = await listening(net.createServer({ noDelay: true }), (s) => s.listen(options.port, options.host));
+    return new TcpTransport(server, ctx, options.framing ?? 'line');
+  }
+
+  /** The parts as one buffer, reusing the previous batch's when the parts are the same buffers. */
+  joined(parts: Uint8Array[]): Buffer {
+    const last = this.lastParts;
+    if (last.length !== parts.length || parts.some((p, i) => p !== last[i])) {
+      this.lastParts = parts;
+      this.lastJoined = Buffer.concat(parts);
+    }
+    return this.lastJoined;
+  }
+
+  /** The bound address. */
+  address(): BoundAddress {
+    return this.server.address() as BoundAddress;
+  }
+
+  /** How many TCP peers are connected. */
+  get size(): number {
+    return this.links.size;
+  }
+
+  /** Peers, and sockets that errored (ECONNRESET, EPIPE). */
+  stats(): TransportStats {
+    return { peers: this.links.size, socketErrors: this.socketErrors, challenges: 0 };
+  }
+
+  private accept(socket: net.Socket): void {
+    // Every socket gets an error listener first: an RST must not become an uncaught exception.
+    socket.on('error', (err) => {
+      this.socketErrors += 1;
+      this.ctx.onError(err);
+    });
+    if (!this.ctx.admit(socket.remoteAddress ?? '')) {
+      this.ctx.drop('denied');
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const link = new TcpLink(this, socket, this.links);
+    if (!this.links.join(link)) {
+      // The room has queued why (room full, too many from one address); the link sends it, ends
+      // the stream, and cuts a client that never closes its end after the same grace as a goodbye.
+      link.close('dropped');
+      return;
+    }
+    const peer = link.peer!;
+    const deframer = createDeframer(this.framing, this.ctx.limits.maxMessageBytes);
+    const handle = (events: ReturnType<typeof deframer.push>) => {
+      for (const [i, event] of events.entries()) {
+        // Counted, so that every message read from a peer is either in the room's counters or here.
+        if (!this.links.has(link)) return this.ctx.drop('afterLeave', events.length - i);
+        if (event.kind === 'message') this.ctx.room.receive(peer, event.bytes);
+        else this.ctx.room.tooLong(peer, event.size);
+      }
+    };
+    socket.on('data', (chunk) => handle(deframer.push(chunk)));
+    socket.on('end', () => handle(deframer.end()));
+    socket.on('close', () => this.links.disconnected(link));
+  }
+
+  /**
+   * Stops listening and closes every connection. The room has already said goodbye and ended
+   * each socket; a peer that does not close its end within half a second is cut off.
+   */
+  async close(): Promise<void> {
+    await closeWithGrace(this.server, () => {
+      for (const socket of this.sockets) socket.destroy();
+    });
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The HTTP side of the web transport: the page (src/web), a JSON `/stats` for its live panel,
+ * and the policy a WebSocket upgrade must pass (address, path, Origin) before it is handed on.
+ * It knows nothing of the room: `/stats` answers whatever the server's stats() gives.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { PeerSnapshot, RoomCounters } from '../../core/room.js';
+import { listening } from '../bind.js';
+import { CLOSE_GRACE_MS } from '../stream-link.js';
+import { originAllowed } from './origin.js';
+
+/** One peer as `/stats` lists it. */
+export type WebPeer = PeerSnapshot;
+
+/** What GET /stats answers: the room's counters, its peers (unless hidden), and the limits the page needs. */
+export interface WebStats {
+  peerTimeoutMs: number;
+  maxMessageBytes: number;
+  counters: RoomCounters & { peers: number };
+  /** Admitted peers in joining order, at most maxWhoLines of them; absent in a room with a password. */
+  peers?: WebPeer[];
+}
+
+/** How the page server is set up. */
+export interface PageOptions {
+  host: string;
+  port: number;
+  /** Origins allowed besides the page's own (parsed by parseOrigins); `*` allows any. */
+  origins: readonly string[];
+  admit(ip: string): boolean;
+  stats(): WebStats;
+  /** An upgrade that passed the policy: the WebSocket transport takes it from here. */
+  upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void;
+  /** An upgrade from an address --allow/--deny keeps out. */
+  denied(): void;
+  /** A socket error on an upgrading connection, or the server's own. */
+  onError(err: Error): void;
+}
+
+// The page's files: plain HTML, JS and CSS, no build step. The build copies src/web to
+// dist/src/web, so the folder sits at the same place beside this module in the source and the package.
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+const WEB_DIR = new URL('../../web/', import.meta.url);
+
+// Everything the page needs comes from this server (no CDN, no inline script): a peer's text
+// that slipped into the DOM as HTML still could not run.
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/** Starts the page's HTTP server; rejects with EADDRINUSE and the like. */
+export async function startPageServer(o: PageOptions): Promise<http.Server> {
+  const assets = new Map<string, Buffer>();
+  // Read once: the page is small and a classroom may load it a hundred times at once.
+  for (const { file } of Object.values(ASSETS)) if (!assets.has(file)) assets.set(file, readFileSync(new URL(file, WEB_DIR)));
+  // A request (or a WebSocket handshake) must arrive whole within 10s: a client trickling its
+  // headers must not hold a connection for Node's default minute.
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 10_000 });
+  server.on('request', (req, res) => request(o, assets, req, res));
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => upgrade(o, req, socket, head));
+  server.on('error', (err) => o.onError(err));
+  return listening(server, (s) => s.listen(o.port, o.host));
+}
+
+function request(o: PageOptions, assets: Map<string, Buffer>, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (!o.admit(req.socket.remoteAddress ?? '')) return answer(res, 403, 'forbidden\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return answer(res, 405, 'method not allowed\n');
+  }
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (path === '/stats') {
+    res.setHeader('cache-control', 'no-store');
+    return answer(res, 200, JSON.stringify(o.stats()), 'application/json; charset=utf-8');
+  }
+  const asset = ASSETS[path];
+  if (!asset) return answer(res, 404, 'not found\n');
+  res.setHeader('cache-control', 'no-cache');
+  answer(res, 200, assets.get(asset.file)!, asset.type);
+}
+
+function answer(res: http.ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function upgrade(o: PageOptions, req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+  // Node removes its own error listener from an upgraded socket: an RST must not go uncaught.
+  socket.on('error', (err) => o.onError(err));
+  if (!o.admit(socket.remoteAddress ?? '')) {
+    o.denied();
+    return refuse(socket, 403, 'forbidden');
+  }
+  if ((req.url ?? '/').split('?')[0] !== '/') return refuse(socket, 404, 'not found');
+  if (!originAllowed(req.headers.origin, req.headers.host, o.origins)) {
+    return refuse(socket, 403, 'origin not allowed (udp-chat serve --origin allows more)');
+  }
+  o.upgrade(req, socket, head);
+}
+
+/** Answers an upgrade with a plain HTTP error and closes the socket. */
+function refuse(socket: Socket, status: number, message: string): void {
+  if (!socket.writable) return void socket.destroy();
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(message) + 1}\r\n\r\n${message}\n`,
+  );
+  // A client that keeps its end open is not waited for.
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}

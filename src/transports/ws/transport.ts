@@ -1,0 +1,222 @@
+/**
+ * The room over WebSocket, beside UDP and TCP, on the page's HTTP port (page.ts). Message-oriented
+ * like UDP, reliable and ordered like TCP, with the framing done by the protocol: one text frame
+ * is one message, and the server's lines go out one per frame.
+ */
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Channel } from '../../core/channel.js';
+import type { LeaveReason } from '../../core/peer.js';
+import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
+import { formatAddress } from '../address.js';
+import { closeWithGrace } from '../closing.js';
+import { CLOSE_GRACE_MS, StreamLink, StreamLinks } from '../stream-link.js';
+import { parseOrigins } from './origin.js';
+import { startPageServer, type WebStats } from './page.js';
+
+/** Where to listen, who may open the WebSocket, and what `/stats` answers. */
+export interface WsListenOptions {
+  host: string;
+  port: number;
+  /** Origins allowed besides the page's own (see parseOrigins); `*` allows any. */
+  origins?: readonly string[];
+  /** What GET /stats answers (the chat server builds it from the room). */
+  stats(): WebStats;
+}
+
+// A frame may carry the trailing `\n` or `\r\n` that the message limit does not count (as a UDP
+// datagram from `nc -u` does), so the WebSocket limit is 2 bytes over the room's.
+const NEWLINE_SLACK = 2;
+
+/**
+ * One line is one text frame, without its `\n`: the frame is the message boundary. The payload
+ * is a view of the room's line (no copy), made once per broadcast; ws adds each frame's header.
+ */
+const WS_CHANNEL: Channel = { name: 'ws', encode: (line) => line.subarray(0, line.length - 1) };
+
+/** One WebSocket connection's link. */
+class WsLink extends StreamLink {
+  /** When the client last answered a ping (or connected), on the room's clock. */
+  lastPong: number;
+
+  constructor(
+    readonly socket: WebSocket,
+    ip: string,
+    port: number,
+    links: StreamLinks,
+    now: number,
+  ) {
+    super(WS_CHANNEL, ip, formatAddress(ip, port), links);
+    this.lastPong = now;
+  }
+
+  // A browser that stops reading lets the queue grow: ws's own queue plus the socket's.
+  protected queued(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  protected writable(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  protected write(bytes: Uint8Array): void {
+    // The room's lines are UTF-8 already, so the same bytes go out as text for every receiver.
+    this.socket.send(bytes, { binary: false });
+  }
+
+  protected end(reason: LeaveReason): void {
+    this.socket.close(reason === 'shutdown' ? 1001 : reason === 'dropped' ? 1008 : 1000, reason);
+  }
+
+  protected destroy(): void {
+    this.socket.terminate();
+  }
+
+  protected gone(): boolean {
+    return this.socket.readyState === WebSocket.CLOSED;
+  }
+
+  /** Asks for a pong; the client's WebSocket answers on its own, without the page's help. */
+  ping(): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+  }
+}
+
+/** WebSocket connections into the room, on the page's HTTP server. */
+export class WsTransport implements Transport {
+  readonly name = 'ws';
+  private socketErrors = 0;
+  private readonly links: StreamLinks;
+  // Every WebSocket, peers and those turned away or closing alike, so close() can finish them all.
+  private readonly sockets = new Set<WebSocket>();
+  private readonly wss: WebSocketServer;
+  private readonly heartbeat: NodeJS.Timeout;
+  private server: http.Server | undefined;
+
+  private constructor(private readonly ctx: TransportContext) {
+    this.links = new StreamLinks(ctx);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: ctx.limits.maxMessageBytes + NEWLINE_SLACK,
+      // Compression would let a small frame inflate into a large message, and lines are short.
+      perMessageDeflate: false,
+      // Bad UTF-8 is the room's to replace with U+FFFD, as on UDP and TCP, not a reason to close.
+      skipUTF8Validation: true,
+      clientTracking: false,
+    });
+    // Liveness: a ping every third of the peer timeout, and a client that has not answered one
+    // for the whole timeout is cut off. Pongs are not chat: the room's idle clock ignores them.
+    this.heartbeat = setInterval(() => this.checkAlive(), Math.max(10, ctx.peerTimeoutMs / 3));
+  }
+
+  /** Starts the page's server with WebSockets on it; rejects with EADDRINUSE and the like, or ERR_BAD_ARGUMENT for a bad origin. */
+  static async listen(ctx: TransportContext, options: WsListenOptions): Promise<WsTransport> {
+    const origins = parseOrigins(options.origins);
+    const transport = new WsTransport(ctx);
+    try {
+      transport.server = await startPageServer({
+        host: options.host,
+        port: options.port,
+        origins,
+        admit: ctx.admit,
+        stats: options.stats,
+        upgrade: (req, socket, head) => transport.upgrade(req, socket, head),
+        denied: () => ctx.drop('denied'),
+        onError: (err) => transport.socketError(err),
+      });
+    } catch (err) {
+      clearInterval(transport.heartbeat);
+      throw err;
+    }
+    return transport;
+  }
+
+  /** The bound address. */
+  address(): BoundAddress {
+    return this.server!.address() as BoundAddress;
+  }
+
+  /** The HTTP port the page and the WebSocket are on. */
+  get port(): number {
+    return this.address().port;
+  }
+
+  /** How many WebSocket peers are connected. */
+  get size(): number {
+    return this.links.size;
+  }
+
+  /** Peers, and sockets that errored (ECONNRESET, a broken frame). */
+  stats(): TransportStats {
+    return { peers: this.links.size, socketErrors: this.socketErrors, challenges: 0 };
+  }
+
+  private socketError(err: Error): void {
+    this.socketErrors += 1;
+    this.ctx.onError(err);
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket.remoteAddress ?? '', socket.remotePort ?? 0));
+  }
+
+  private accept(ws: WebSocket, ip: string, port: number): void {
+    const link = new WsLink(ws, ip, port, this.links, this.ctx.clock());
+    this.sockets.add(ws);
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      this.links.disconnected(link);
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws has already closed with 1009: tell the room, which tells the others why it went.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && link.peer && this.links.has(link)) {
+        // Counted as a message in and a drop, as the TCP framer's refusals are, so the room's
+        // counters add up (ws does not say how long the frame was: past the limit is all we know).
+        this.ctx.room.tooLong(link.peer, this.ctx.limits.maxMessageBytes + 1);
+        this.ctx.room.leave(link.peer, 'dropped', 'message too long');
+        return;
+      }
+      this.socketError(err);
+    });
+    if (!this.links.join(link)) {
+      // The room told it why (room full, too many from its address) before this.
+      ws.close(1008, 'turned away');
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    ws.on('message', (data: RawData) => this.links.receive(link, toBytes(data)));
+    ws.on('pong', () => {
+      link.lastPong = this.ctx.clock();
+    });
+  }
+
+  private checkAlive(): void {
+    const now = this.ctx.clock();
+    for (const link of [...this.links.values()] as WsLink[]) {
+      if (now - link.lastPong > this.ctx.peerTimeoutMs && link.peer) {
+        link.cutOff();
+        this.ctx.room.leave(link.peer, 'timeout');
+      } else link.ping();
+    }
+  }
+
+  /**
+   * Stops listening and closes every connection. The room has already said goodbye and closed
+   * each WebSocket; a client that has not finished the close handshake within half a second is cut off.
+   */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    const server = this.server!;
+    await closeWithGrace(server, () => {
+      for (const ws of this.sockets) ws.terminate();
+      server.closeAllConnections();
+    });
+  }
+}
+
+/** A message's bytes: ws hands over a Buffer unless told otherwise (binaryType), but the type allows more. */
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
