@@ -8,12 +8,13 @@ import type { FramingName } from '../transports/framing.js';
 import { addressOptions, duration, host, port, transport } from './options.js';
 import { formatSeqStats, formatServerLine, paint } from './output.js';
 import { untilSignal } from './signals.js';
+import { TRANSPORT_NAMES, type TransportName } from '../transports/registry.js';
 
 export const command = 'chat';
 export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'server to join', ['udp', 'tcp', 'ws'])
+  return addressOptions(y, 'server to join', TRANSPORT_NAMES)
     .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
     .option('password', { type: 'string', describe: "the room's password, given when asked" })
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, late, duplicated, latency on exit' })
@@ -24,7 +25,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const connection = await openConnection({
     host: host(argv['host']),
     port: port(argv['port'], false),
-    transport: transport(argv) as 'udp' | 'tcp' | 'ws',
+    transport: transport(argv) as TransportName,
     framing: argv['framing'] as FramingName,
     connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
   });

@@ -7,12 +7,13 @@ import { ChatError } from '../core/errors.js';
 import type { FramingName } from '../transports/framing.js';
 import { addressOptions, count, duration, host, port, transport } from './options.js';
 import { formatSeqStats } from './output.js';
+import { TRANSPORT_NAMES, type TransportName } from '../transports/registry.js';
 
 export const command = 'send [message..]';
 export const describe = 'send messages (arguments, else each line of stdin) as datagrams';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'server to send to', ['udp', 'tcp', 'ws'])
+  return addressOptions(y, 'server to send to', TRANSPORT_NAMES)
     .positional('message', { type: 'string', array: true, describe: 'messages; each is one datagram' })
     .option('wait', { alias: 'w', type: 'string', describe: 'print replies until none came for this long (500ms, 2s)' })
     .option('count', { alias: 'c', type: 'string', default: '1', describe: 'send each message N times, numbered #1..#N' })
@@ -41,7 +42,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const result = await sendMessages({
     host: host(argv['host']),
     port: port(argv['port'], false),
-    transport: transport(argv) as 'udp' | 'tcp' | 'ws',
+    transport: transport(argv) as TransportName,
     framing: argv['framing'] as FramingName,
     connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
     messages: listed ?? stdinLines(),

@@ -12,13 +12,14 @@ import { ChatError } from '../core/errors.js';
 import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
 import { createDeframer, encodeFrame, MAX_LENGTH_FRAME, type FramingName } from '../transports/framing.js';
+import type { TransportName } from '../transports/registry.js';
 
 /** Where to connect, and how. */
 export interface ConnectOptions {
   host: string;
   port: number;
   /** `ws` connects to the room's web port (serve --web), not to its UDP/TCP port. */
-  transport?: 'udp' | 'tcp' | 'ws';
+  transport?: TransportName;
   /** TCP only: how messages are framed (lines by default). */
   framing?: FramingName;
   /** TCP only: give up connecting after this long (default 5s). */
@@ -30,7 +31,7 @@ export type ConnectionEvents = { line: [string]; error: [ChatError]; end: [] };
 
 /** One client connection, whatever the transport. */
 export interface Connection extends EventEmitter<ConnectionEvents> {
-  readonly transport: 'udp' | 'tcp' | 'ws';
+  readonly transport: TransportName;
   /** The server's address, `127.0.0.1:9000`. */
   readonly remote: string;
   /** The address the server knows this client by. */
@@ -51,7 +52,7 @@ export function payloadLines(bytes: Uint8Array): string[] {
 }
 
 /** Turns a socket error into the one line a user should read. */
-export function socketError(err: NodeJS.ErrnoException, transport: 'udp' | 'tcp' | 'ws', remote: string): ChatError {
+export function socketError(err: NodeJS.ErrnoException, transport: TransportName, remote: string): ChatError {
   switch (err.code) {
     case 'ECONNREFUSED':
       return new ChatError(

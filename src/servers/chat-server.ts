@@ -14,8 +14,11 @@ import { parseOrigins } from '../transports/ws/origin.js';
 import { accessList } from './access.js';
 import { bindShared } from './port-pair.js';
 
-/** Which transports a server listens on at the room's port. */
-export type ServerTransport = 'udp' | 'tcp' | 'both';
+/** The transports that share the room's port number (the registry's `room` entries). */
+export type RoomTransportName = { [K in TransportName]: (typeof TRANSPORTS)[K]['port'] extends 'room' ? K : never }[TransportName];
+
+/** Which transports a server listens on at the room's port: one, or `both` (every room-port transport). */
+export type ServerTransport = RoomTransportName | 'both';
 
 /** Everything a server reports: the room's events plus its own start, socket errors and stop. */
 export type ServerEvent =
@@ -80,7 +83,7 @@ export interface ChatServer {
 /** The transports a server's options ask for, in the registry's order. */
 function wanted(options: ChatServerOptions): TransportName[] {
   const transport = options.transport ?? 'udp';
-  return TRANSPORT_NAMES.filter((name) => (name === 'ws' ? Boolean(options.web) : transport === 'both' || transport === name));
+  return TRANSPORT_NAMES.filter((name) => (TRANSPORTS[name].port === 'web' ? Boolean(options.web) : transport === 'both' || transport === name));
 }
 
 /** Starts a chat server; rejects when a socket cannot be bound. */

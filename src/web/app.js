@@ -9,7 +9,6 @@ const log = $('log');
 const text = $('text');
 const encoder = new TextEncoder();
 const MAX_LOG_LINES = 500;
-const TRANSPORTS = ['udp', 'tcp', 'ws'];
 // A room with a password lists no names in /stats; then /who, every few seconds, does.
 const WHO_EVERY_MS = 5000;
 
@@ -246,7 +245,8 @@ function teacher(stats, at) {
   const c = stats.counters;
   const seconds = previous ? (at - previous.at) / 1000 : 0;
   $('traffic').replaceChildren(
-    ...TRANSPORTS.map((t) => {
+    // One row per transport the server has: /stats lists every one, in the server's order.
+    ...Object.keys(c.traffic).map((t) => {
       const now = c.traffic[t];
       const before = previous?.counters.traffic[t];
       const rate = (key) => (before && seconds > 0 ? Math.round((now[key] - before[key]) / seconds) : 0);
