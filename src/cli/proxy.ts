@@ -43,8 +43,10 @@ export function builder(y: Argv) {
 /** A probability: `0.25` or `25%`. */
 export function probability(value: unknown, flag: string): number {
   const text = String(value).trim();
-  const n = text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text);
-  if (!(n >= 0 && n <= 1) || text === '') throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes a probability: 0 to 1, or 0% to 100%`);
+  const digits = text.endsWith('%') ? text.slice(0, -1).trim() : text;
+  const n = text.endsWith('%') ? Number(digits) / 100 : Number(digits);
+  // Number('') is 0: a bare `%` must not pass as no loss at all.
+  if (!(n >= 0 && n <= 1) || digits === '') throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes a probability: 0 to 1, or 0% to 100%`);
   return n;
 }
 
@@ -95,7 +97,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const c = paint(process.stdout);
   const print = (line: string) => process.stdout.write(line + '\n');
   const counters = () => running.proxy.counters() as unknown as { in: Record<string, number>; out: Record<string, number> } & Record<string, unknown>;
-  if (!json) {
+  // With --json a script still needs to know where the proxy listens (--listen 0 is the default)
+  // and when it is ready: one start line now, the counters at the end.
+  if (json) print(JSON.stringify({ event: 'start', transport, host: argv['listen-host'], port: running.proxy.port, to: String(argv['to']), seed, direction: String(argv['direction']) }));
+  else {
     print(c.bold(`udp-chat proxy: ${transport} ${argv['listen-host']} port ${running.proxy.port} → ${String(argv['to'])} (seed ${seed}, direction ${String(argv['direction'])})`));
     print(c.dim(`  repeat this run exactly with --seed ${seed}; Ctrl-C prints what was done`));
   }
@@ -113,7 +118,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const final = counters();
   await running.proxy.close();
   if (json) {
-    print(JSON.stringify({ transport, port: running.proxy.port, seed, ...final }));
+    print(JSON.stringify({ event: 'stop', transport, port: running.proxy.port, seed, ...final }));
     return;
   }
   if (live) process.stdout.write('\n');

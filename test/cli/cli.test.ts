@@ -7,18 +7,9 @@ import { buildCli } from '../../src/cli/cli.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
-import { Output, run, start, stop } from '../helpers/spawn.js';
+import { closedPort, Output, parsed, run, start, stop } from '../helpers/spawn.js';
 
 const parse = suite('the command line, parsed in-process');
-
-async function parsed(argv: string[]): Promise<[string, Record<string, unknown>]> {
-  let seen: [string, Record<string, unknown>] | undefined;
-  await buildCli(argv, async (name, args) => {
-    seen = [name, args];
-  }).parseAsync();
-  if (!seen) throw new Error('no command ran');
-  return seen;
-}
 
 parse('serve takes its defaults from DESIGN.md', async () => {
   const [name, argv] = await parsed(['serve']);
@@ -63,12 +54,7 @@ bin('usage mistakes print one line and exit 2, without a stack trace', async () 
 });
 
 bin('send to a port where nothing listens says so and exits 1', async () => {
-  // Bind then free a port, so nothing is listening on it.
-  const probe = dgram.createSocket('udp4');
-  probe.bind(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = probe.address().port;
-  probe.close();
+  const port = await closedPort('udp');
   const r = await run(['send', '--port', String(port), 'anyone?']);
   assert.is(r.code, 1);
   assert.match(r.stderr, /nothing is listening on udp 127\.0\.0\.1:\d+/, JSON.stringify(r));
@@ -160,12 +146,7 @@ bin('a second server on the same port fails with one line and exit 1', async () 
 });
 
 bin('send --tcp to a port where nothing listens says so on one line and exits 1', async () => {
-  // Listen then stop, so nothing is listening on the port.
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const port = await closedPort('tcp');
   const r = await run(['send', '--tcp', '--port', String(port), 'anyone?']);
   assert.is(r.code, 1, JSON.stringify(r));
   assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);

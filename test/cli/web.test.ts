@@ -4,19 +4,10 @@ import * as assert from 'uvu/assert';
 import { buildCli } from '../../src/cli/cli.js';
 import { webBanner } from '../../src/cli/output.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
-import { Output, run, start, stop } from '../helpers/spawn.js';
+import { Output, parsed, run, start, stop } from '../helpers/spawn.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 
 const parse = suite('the web flags, parsed in-process');
-
-async function parsed(argv: string[]): Promise<[string, Record<string, unknown>]> {
-  let seen: [string, Record<string, unknown>] | undefined;
-  await buildCli(argv, async (name, args) => {
-    seen = [name, args];
-  }).parseAsync();
-  if (!seen) throw new Error('no command ran');
-  return seen;
-}
 
 parse('serve takes --web PORT and a repeatable --origin', async () => {
   const [, argv] = await parsed(['serve', '--web', '8080', '--origin', 'http://a.local:8080', '--origin', 'http://b.local:8080']);

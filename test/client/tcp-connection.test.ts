@@ -1,87 +1,120 @@
+/**
+ * What only the TCP client does: frame its messages on a byte stream and cut the server's stream
+ * back into lines. The rest of its behaviour is the client contract (contract.test.ts).
+ */
 import { once } from 'node:events';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openConnection, type Connection } from '../../src/client/connection.js';
-import { ChatError } from '../../src/core/errors.js';
-import { startChatServer } from '../../src/servers/chat-server.js';
+import { openConnection } from '../../src/client/connection.js';
 import type { FramingName } from '../../src/transports/framing.js';
-import { LineLog } from '../helpers/line-log.js';
 import { eventually } from '../helpers/udp-peer.js';
+import { watch } from './contract.js';
 
 const test = suite('the chat client over TCP');
 
-/** Records a connection's lines and whether it saw the server end the stream. */
-function watch(connection: Connection) {
-  const log = new LineLog();
+/** A bare TCP server that records the bytes of its one connection and hands that connection over. */
+async function rawServer() {
+  const server = net.createServer();
+  const sockets: net.Socket[] = [];
+  const chunks: Buffer[] = [];
   let ended = false;
-  connection.on('line', (line) => log.push(line));
-  connection.on('end', () => (ended = true));
-  return { log, ended: () => ended };
+  server.on('connection', (socket) => {
+    sockets.push(socket);
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('end', () => (ended = true));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    /** The accepted connection, once there is one. */
+    async peer(): Promise<net.Socket> {
+      await eventually(() => sockets.length > 0, 2000, 'the connection accepted');
+      return sockets[0]!;
+    },
+    /** Everything received, once the client has ended its side. */
+    async received(): Promise<Buffer> {
+      await eventually(() => ended, 2000, "the client's end of stream");
+      return Buffer.concat(chunks);
+    },
+    async close(): Promise<void> {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
-for (const framing of ['line', 'length'] as FramingName[]) {
-  test(`a ${framing}-framed client is named by its local address, talks to the room, and hears it close`, async () => {
-    const server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'tcp', framing });
-    // Watched as soon as it is open: the welcome comes at once, and a line with no listener is gone.
-    const a = await openConnection({ host: '127.0.0.1', port: server.port, transport: 'tcp', framing });
-    const wa = watch(a);
-    await wa.log.waitFor(/^\* welcome /);
-    const b = await openConnection({ host: '127.0.0.1', port: server.port, transport: 'tcp', framing });
-    const wb = watch(b);
+// What a client writes for `send('hi')`, then for the bytes `x\n` and `z`: a line-framed client
+// adds a newline unless the bytes end in one; a length-framed one prefixes each with its 2-byte
+// big-endian length, newline and all.
+const written: Record<FramingName, number[]> = {
+  line: [0x68, 0x69, 0x0a, 0x78, 0x0a, 0x7a, 0x0a],
+  length: [0, 2, 0x68, 0x69, 0, 2, 0x78, 0x0a, 0, 1, 0x7a],
+};
+
+for (const [framing, bytes] of Object.entries(written) as Array<[FramingName, number[]]>) {
+  test(`a ${framing}-framed client frames text and bytes as the server expects`, async () => {
+    const server = await rawServer();
+    const client = await openConnection({ host: '127.0.0.1', port: server.port, transport: 'tcp', framing });
     try {
-      assert.is(a.transport, 'tcp');
-      assert.is(a.remote, `127.0.0.1:${server.port}`);
-      await wa.log.waitFor(`* welcome ${a.local}; you are alone here; peer timeout 60s: send /ping (heartbeat) or anything to stay; /help lists commands`);
-      await wb.log.waitFor(new RegExp(`^\\* welcome ${b.local.replace(/\./g, '\\.')}; 1 other here`));
-      // Text and bytes, with and without their own newline: each is one message.
-      a.send('hello');
-      a.send(new TextEncoder().encode('bytes\n'));
-      await wb.log.waitFor(`<${a.local}> hello`);
-      await wb.log.waitFor(`<${a.local}> bytes`);
-      await server.close();
-      await wa.log.waitFor('* server shutting down');
-      await eventually(() => wa.ended() && wb.ended(), 2000, "both clients hearing the server's close");
+      client.send('hi');
+      client.send(new TextEncoder().encode('x\n'));
+      client.send(new TextEncoder().encode('z'));
+      await client.close();
+      assert.equal([...(await server.received())], bytes);
     } finally {
-      await a.close();
-      await b.close();
+      await client.close();
       await server.close();
     }
   });
 }
 
-test('connecting where nothing listens rejects with ERR_CONNECTION_REFUSED', async () => {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const err = await openConnection({ host: '127.0.0.1', port, transport: 'tcp' }).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  assert.instance(err, ChatError);
-  assert.is((err as ChatError).code, 'ERR_CONNECTION_REFUSED');
-});
+// Each chunk, and the lines it completes: the client is waited for before the next chunk, so
+// each is a read of its own whenever it completes a line.
+const streams: Record<FramingName, { chunks: Array<[Buffer, string[]]>; atEnd: string[] }> = {
+  // Two lines in one read, one line over two reads, a CRLF, and a last line the close ends.
+  line: {
+    chunks: [
+      [Buffer.from('one\ntwo\n'), ['one', 'two']],
+      [Buffer.from('thr'), []],
+      [Buffer.from('ee\r\nlast'), ['three']],
+    ],
+    atEnd: ['last'],
+  },
+  // Two frames in one read (the second cut short), then its rest and a header's first byte, then the rest.
+  length: {
+    chunks: [
+      [Buffer.from([0, 3, 0x6f, 0x6e, 0x65, 0, 3, 0x74]), ['one']],
+      [Buffer.from([0x77, 0x6f, 0]), ['two']],
+      [Buffer.from([2, 0x68, 0x69]), ['hi']],
+    ],
+    atEnd: [],
+  },
+};
 
-test('a closed client sends nothing more and closing twice is harmless', async () => {
-  const server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'tcp' });
-  const a = await openConnection({ host: '127.0.0.1', port: server.port, transport: 'tcp' });
-  const wa = watch(a);
-  try {
-    await wa.log.waitFor(/^\* welcome /);
-    const local = a.local;
-    await a.close();
-    await a.close();
-    a.send('too late');
-    await eventually(() => server.room.size === 0, 1000, 'the room forgetting the client');
-    assert.is(server.counters().messages, 0);
-    assert.not.ok(wa.ended(), "the client's own close was reported as the server's");
-    assert.ok(local.startsWith('127.0.0.1:'));
-  } finally {
-    await a.close();
-    await server.close();
-  }
-});
+for (const [framing, { chunks, atEnd }] of Object.entries(streams) as Array<[FramingName, (typeof streams)[FramingName]]>) {
+  test(`a ${framing}-framed client cuts the server's stream into its messages, whatever the reads`, async () => {
+    const server = await rawServer();
+    const client = await openConnection({ host: '127.0.0.1', port: server.port, transport: 'tcp', framing });
+    const seen = watch(client);
+    const expected: string[] = [];
+    try {
+      const peer = await server.peer();
+      for (const [chunk, lines] of chunks) {
+        peer.write(chunk);
+        for (const line of lines) await seen.log.waitFor(line);
+        expected.push(...lines);
+        assert.equal(seen.log.lines, expected);
+      }
+      peer.end();
+      await eventually(() => seen.ended(), 2000, "the server's end of stream");
+      assert.equal(seen.log.lines, [...expected, ...atEnd]);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+}
 
 test.run();

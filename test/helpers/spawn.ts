@@ -1,9 +1,58 @@
-/** Runs the built udp-chat binary, as a user would, with NO_COLOR set and a deadline. */
+/**
+ * The udp-chat command line from a test: parsed in-process with buildCli (as c8 tests buildYargs),
+ * or the built binary run as a user would, with NO_COLOR set and a deadline. Also a port where
+ * nothing listens, for the "nothing is listening" paths.
+ */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { buildCli } from '../../src/cli/cli.js';
 
 /** The compiled CLI entry point. */
 export const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** Parses argv in-process and returns the command it would run and its arguments, without running it. */
+export async function parsed(argv: string[]): Promise<[string, Record<string, unknown>]> {
+  let seen: [string, Record<string, unknown>] | undefined;
+  await buildCli(argv, async (name, args) => {
+    seen = [name, args];
+  }).parseAsync();
+  if (!seen) throw new Error('no command ran');
+  return seen;
+}
+
+/**
+ * The error that parsing and running argv in-process throws (a usage error, or a flag the handler
+ * refuses before it starts anything). Only for argv that fail: a valid one runs the real command.
+ */
+export async function parseError(argv: string[]): Promise<unknown> {
+  try {
+    await buildCli(argv).parseAsync();
+    return null;
+  } catch (err) {
+    return err;
+  }
+}
+
+/** A loopback port where nothing listens on `kind`: bound (or listened on), then freed. */
+export async function closedPort(kind: 'udp' | 'tcp'): Promise<number> {
+  if (kind === 'udp') {
+    const probe = dgram.createSocket('udp4');
+    probe.bind(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = probe.address().port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    return port;
+  }
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 export interface RunResult {
   code: number | null;
