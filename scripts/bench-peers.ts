@@ -14,14 +14,15 @@
  * room) and when all expire at once (a fresh room each time, median of 5 runs).
  * Targets: under 30 MB extra heap, and a sweep under 5 ms.
  *
- *   node dist/scripts/bench-peers.js [--json]
+ *   node dist/scripts/bench-peers.js [--json] [--peers N]   (N: 10,000 unless given)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LeaveReason, Peer, PeerLink } from '../src/core/peer.js';
 import { Room } from '../src/core/room.js';
 import { formatAddress } from '../src/transports/address.js';
-import { median } from './report.js';
+import { flags, int, runMain, wantsHelp } from './harness/args.js';
+import { median, print, verdict } from './harness/report.js';
 
 const PEERS = 10_000;
 const PEER_TIMEOUT_MS = 60_000;
@@ -186,7 +187,6 @@ export function measurePeers(gc: () => void, peers = PEERS): PeersResult {
 }
 
 function report(r: PeersResult): string {
-  const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
   const row = (label: string, m: { mb: number; bytesPerPeer: number }): string =>
     `  ${label.padEnd(36)} ${m.mb.toFixed(2).padStart(7)} MB  ${Math.round(m.bytesPerPeer).toString().padStart(6)} B/peer`;
   return [
@@ -204,14 +204,13 @@ function report(r: PeersResult): string {
   ].join('\n');
 }
 
+const USAGE = 'node dist/scripts/bench-peers.js [--json] [--peers N]';
+
 function main(): void {
   const args = process.argv.slice(2);
-  const unknown = args.find((a) => a !== '--json');
-  if (unknown) {
-    process.stderr.write(`unknown argument ${unknown}; use --json\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const v = flags(args, { json: { type: 'boolean' }, peers: { type: 'string' } });
+  if (wantsHelp(v)) return;
+  const peers = int(v.peers, 'peers', PEERS, 100, 1_000_000);
   const gc = globalThis.gc;
   if (typeof gc !== 'function') {
     if (process.env[RESPAWNED]) throw new Error('gc is still missing under --expose-gc');
@@ -224,13 +223,8 @@ function main(): void {
     process.exitCode = child.status ?? 1;
     return;
   }
-  const result = measurePeers(() => gc());
-  process.stdout.write(args.includes('--json') ? `${JSON.stringify(result, null, 2)}\n` : `${report(result)}\n`);
+  const result = measurePeers(() => gc(), peers);
+  print(v.json ?? false, result, () => report(result));
 }
 
-try {
-  main();
-} catch (err) {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-}
+runMain(import.meta.url, USAGE, main);

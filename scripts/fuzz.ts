@@ -44,7 +44,7 @@
  * Slow readers are dropped (`notReading`) once the fan-out has filled their kernel buffers and
  * 256 KiB more, which takes more than 10 seconds of this load on some machines: try --seconds 30.
  *
- *   node dist/scripts/fuzz.js [--seconds N] [--seed N] [--json]
+ *   node dist/scripts/fuzz.js [--seconds N] [--seed S] [--json]   (N: 1 to 600, default 10; S: 0 to 2^32-1, default fresh)
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -56,6 +56,8 @@ import type { Limits } from '../src/core/limits.js';
 import { freshSeed, seededRandom, type Random } from '../src/proxy/random.js';
 import { startChatServer, type ChatServer, type ServerCounters } from '../src/servers/chat-server.js';
 import { createDeframer } from '../src/transports/framing.js';
+import { flags, int, runMain, wantsHelp } from './harness/args.js';
+import { keyValues, print } from './harness/report.js';
 
 const HOST = '127.0.0.1';
 const ATTACKER_PEERS_PER_IP = 250;
@@ -72,27 +74,18 @@ const HEAP_GROWTH_LIMIT_MB = 100;
 const DRAIN_MS = 3000;
 const MB = 1024 * 1024;
 
+const USAGE = 'node dist/scripts/fuzz.js [--seconds N] [--seed S] [--json]';
+
 interface Options {
   seconds: number;
   seed: number;
   json: boolean;
 }
 
-function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { seconds: 10, seed: freshSeed(), json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--json') options.json = true;
-    else if (arg === '--seconds' || arg === '--seed') {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < (arg === '--seed' ? 0 : 1) || (arg === '--seconds' && value > 600)) {
-        throw new Error(`${arg} takes a whole number${arg === '--seconds' ? ' from 1 to 600' : ''}`);
-      }
-      if (arg === '--seconds') options.seconds = value;
-      else options.seed = value;
-    } else throw new Error(`unknown argument ${arg}; use --seconds N, --seed N, --json`);
-  }
-  return options;
+function parseOptions(argv: readonly string[]): Options | null {
+  const v = flags(argv, { seconds: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } });
+  if (wantsHelp(v)) return null;
+  return { seconds: int(v.seconds, 'seconds', 10, 1, 600), seed: v.seed === undefined ? freshSeed() : int(v.seed, 'seed', 0, 0, 2 ** 32 - 1), json: v.json ?? false };
 }
 
 /** What the attackers did, by kind. */
@@ -402,14 +395,8 @@ function seqLine(s: SeqResult | undefined, expected: number): string {
 }
 
 async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) return;
   const random = seededRandom(options.seed);
   const limits: Partial<Limits> = { maxPeersPerIp: ATTACKER_PEERS_PER_IP, joinsPerIpPerMinute: ATTACKER_JOINS_PER_MINUTE };
   // Turned-away joins, told apart by transport from the addresses they came from.
@@ -547,8 +534,8 @@ async function main(): Promise<void> {
     checks,
     pass: checks.every((x) => x.pass),
   };
-  if (options.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else process.stdout.write(render(summary) + '\n');
+  print(options.json, summary, () => render(summary));
+  // A failed check fails the run (CI runs a short seeded fuzz after the tests).
   process.exitCode = summary.pass ? 0 : 1;
 }
 
@@ -577,15 +564,10 @@ function render(s: {
     ['transports', `socketErrors ${c.socketErrors}, challenges ${c.challenges}, tcp turned away ${s.server.tcpConnectionsTurnedAway}`],
     ['traffic', Object.entries(c.traffic).filter(([, t]) => t.messagesIn + t.messagesOut > 0).map(([k, t]) => `${k} in ${t.messagesIn}/${(t.bytesIn / MB).toFixed(1)} MB out ${t.messagesOut}/${(t.bytesOut / MB).toFixed(1)} MB`).join('; ')],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-  lines.push('');
+  const lines = [keyValues(rows), ''];
   for (const check of s.checks) lines.push(`${check.pass ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`);
   lines.push('', s.pass ? 'all checks passed' : 'SOME CHECKS FAILED');
   return lines.join('\n');
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+runMain(import.meta.url, USAGE, main);
