@@ -38,7 +38,7 @@
  *   node dist/scripts/bench-echo.js [--quick] [--json] [--rounds R] [--duration MS] [--window W] [--pings N] [--transport udp|tcp|both] [--servers bare,udp-chat,...]
  */
 import os from 'node:os';
-import { choiceList, flags, int, runMain, transports, wantsHelp } from './harness/args.js';
+import { BENCH_FLAGS, choiceList, flags, int, runMain, transports, wantsHelp } from './harness/args.js';
 import { killAllGroups } from './harness/process.js';
 import { HOST } from './harness/sockets.js';
 import { count, fixed, median, percent, print, quantile, ratio, table, times, verdict } from './harness/report.js';
@@ -108,16 +108,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options | null {
-  const v = flags(argv, {
-    quick: { type: 'boolean' },
-    json: { type: 'boolean' },
-    rounds: { type: 'string' },
-    duration: { type: 'string' },
-    window: { type: 'string' },
-    pings: { type: 'string' },
-    transport: { type: 'string' },
-    servers: { type: 'string' },
-  });
+  const v = flags(argv, { ...BENCH_FLAGS, duration: { type: 'string' }, window: { type: 'string' }, pings: { type: 'string' }, servers: { type: 'string' } });
   if (wantsHelp(v)) return null;
   const quick = v.quick ?? false;
   const window = int(v.window, 'window', 0);

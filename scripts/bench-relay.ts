@@ -39,7 +39,7 @@
  *   node dist/scripts/bench-relay.js [--quick] [--json] [--rounds R] [--burst B] [--window W]
  *     [--n 1,10,100,1000] [--relay bare,udp-chat,ncat] [--transport udp|tcp|both]
  */
-import { choiceList, flags, int, intList, runMain, transports, wantsHelp } from './harness/args.js';
+import { BENCH_FLAGS, choiceList, flags, int, intList, runMain, transports, wantsHelp } from './harness/args.js';
 import { ChildLink, have, killAllGroups } from './harness/process.js';
 import { count, fixed, median, percent, print, ratio, table, times, verdict } from './harness/report.js';
 import { runTcpTrial } from './relay/tcp.js';
@@ -103,16 +103,7 @@ function burstFor(n: number): number {
 }
 
 function parseOptions(argv: readonly string[]): Options | null {
-  const v = flags(argv, {
-    quick: { type: 'boolean' },
-    json: { type: 'boolean' },
-    rounds: { type: 'string' },
-    burst: { type: 'string' },
-    window: { type: 'string' },
-    n: { type: 'string' },
-    relay: { type: 'string' },
-    transport: { type: 'string' },
-  });
+  const v = flags(argv, { ...BENCH_FLAGS, burst: { type: 'string' }, window: { type: 'string' }, n: { type: 'string' }, relay: { type: 'string' } });
   if (wantsHelp(v)) return null;
   const quick = v.quick ?? false;
   const rounds = int(v.rounds, 'rounds', 0);

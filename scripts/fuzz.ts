@@ -58,8 +58,8 @@ import { startChatServer, type ChatServer, type ServerCounters } from '../src/se
 import { createDeframer } from '../src/transports/framing.js';
 import { flags, int, runMain, wantsHelp } from './harness/args.js';
 import { keyValues, print } from './harness/report.js';
+import { HOST } from './harness/sockets.js';
 
-const HOST = '127.0.0.1';
 const ATTACKER_PEERS_PER_IP = 250;
 const ATTACKER_JOINS_PER_MINUTE = 5000;
 /** Honest messages a second per sender: under the default rate of 10. */
@@ -245,6 +245,12 @@ class Attackers {
     const kind =
       r < 0.25 ? 'datagram' : r < 0.33 ? 'udp-flood' : r < 0.43 ? 'chatter' : r < 0.46 ? 'who-flood' : r < 0.49 ? 'udp-vanish' : r < 0.59 ? 'tcp-random' : r < 0.62 ? 'tcp-huge-line' : r < 0.65 ? 'tcp-crlf-storm' : r < 0.75 ? 'tcp-flood' : r < 0.8 ? 'slow-reader' : 'abrupt-disconnect';
     this.tally.actions[kind] = (this.tally.actions[kind] ?? 0) + 1;
+    if (kind.startsWith('tcp-') || kind === 'slow-reader' || kind === 'abrupt-disconnect') return this.actTcp(kind);
+    return this.actUdp(kind);
+  }
+
+  /** The UDP actions: datagrams from the pool's sockets. */
+  private async actUdp(kind: string): Promise<void> {
     const random = this.random;
     switch (kind) {
       case 'datagram':
@@ -278,9 +284,17 @@ class Attackers {
         old.close();
         return;
       }
+    }
+  }
+
+  /** The TCP actions, each on a connection of its own (none once MAX_CONNECTIONS are used). */
+  private async actTcp(kind: string): Promise<void> {
+    if (kind === 'slow-reader' && this.slow.size >= MAX_SLOW_READERS) return;
+    const socket = this.connect();
+    if (!socket) return;
+    const random = this.random;
+    switch (kind) {
       case 'tcp-random': {
-        const socket = this.connect();
-        if (!socket) return;
         const chunks = 2 + Math.floor(random() * 8);
         for (let i = 0; i < chunks; i++) this.write(socket, randomBytes(random, Math.floor(random() * 4000)));
         await delay(Math.floor(random() * 50));
@@ -289,8 +303,6 @@ class Attackers {
         return;
       }
       case 'tcp-huge-line': {
-        const socket = this.connect();
-        if (!socket) return;
         const chunks = 1 + Math.floor(random() * 16);
         for (let i = 0; i < chunks; i++) this.write(socket, Buffer.alloc(64 * 1024, 0x41 + (i % 26)));
         this.write(socket, '\nafter the huge line\n');
@@ -298,15 +310,11 @@ class Attackers {
         return;
       }
       case 'tcp-crlf-storm': {
-        const socket = this.connect();
-        if (!socket) return;
         this.write(socket, '\r\n'.repeat(5000 + Math.floor(random() * 20_000)));
         socket.end();
         return;
       }
       case 'tcp-flood': {
-        const socket = this.connect();
-        if (!socket) return;
         const n = 100 + Math.floor(random() * 900);
         const lines: string[] = [];
         for (let i = 0; i < n; i++) lines.push(`tcp flood ${i} ${'y'.repeat(Math.floor(random() * 1100))}`);
@@ -318,9 +326,6 @@ class Attackers {
         return;
       }
       case 'slow-reader': {
-        if (this.slow.size >= MAX_SLOW_READERS) return;
-        const socket = this.connect();
-        if (!socket) return;
         this.tally.slowReaders += 1;
         this.slow.add(socket);
         // It joins and never reads again: the floods fan out to it until the server drops it.
@@ -330,8 +335,6 @@ class Attackers {
         return;
       }
       case 'abrupt-disconnect': {
-        const socket = this.connect();
-        if (!socket) return;
         await once(socket, 'connect', { signal: AbortSignal.timeout(2000) }).catch(() => {});
         this.write(socket, `/nick ab${Math.floor(random() * 1000)}\nhalf a li`);
         await delay(Math.floor(random() * 20));

@@ -2,11 +2,11 @@
 
 /** Bytes in one message. */
 export const MESSAGE_BYTES = 64;
-/** How long a server has to answer a first probe. */
-export const START_DEADLINE_MS = 5000;
-/** One RTT ping: UDP counts it lost after this; TCP fails the trial. */
-export const PING_DEADLINE_MS = 1000;
-export const PROBE_INTERVAL_MS = 50;
+/**
+ * The clients' waits, in ms: `start`, for a server to answer a first probe (sent every
+ * `probeInterval`); `ping`, for one RTT ping (UDP counts it lost after this; TCP fails the trial).
+ */
+export const WAIT_MS = { start: 5000, ping: 1000, probeInterval: 50 } as const;
 
 /** What a throughput phase measured. */
 export interface Phase {

@@ -5,20 +5,20 @@
 import type net from 'node:net';
 import { connectTcp } from '../harness/sockets.js';
 import { delay } from '../harness/process.js';
-import { MESSAGE_BYTES, message, PING_DEADLINE_MS, PROBE_INTERVAL_MS, START_DEADLINE_MS, type Client } from './client.js';
+import { MESSAGE_BYTES, message, WAIT_MS, type Client } from './client.js';
 
 /** A client on one connection, once the server has echoed a probe. */
 export async function tcpClient(port: number): Promise<Client> {
-  const deadline = Date.now() + START_DEADLINE_MS;
+  const deadline = Date.now() + WAIT_MS.start;
   let socket: net.Socket;
   for (;;) {
     try {
-      socket = await connectTcp(port, START_DEADLINE_MS);
+      socket = await connectTcp(port, WAIT_MS.start);
       break;
     } catch (err) {
       // ECONNREFUSED while the server is still starting; anything past the deadline is fatal.
-      if (Date.now() > deadline) throw new Error(`no TCP echo on port ${port} within ${START_DEADLINE_MS} ms: ${(err as Error).message}`);
-      await delay(PROBE_INTERVAL_MS);
+      if (Date.now() > deadline) throw new Error(`no TCP echo on port ${port} within ${WAIT_MS.start} ms: ${(err as Error).message}`);
+      await delay(WAIT_MS.probeInterval);
     }
   }
   let failure: Error | null = null;
@@ -45,7 +45,7 @@ export async function tcpClient(port: number): Promise<Client> {
     });
   // One probe round trip: a server that accepted but does not echo fails here, not later.
   socket.write(message(0));
-  if (!(await waitBytes(MESSAGE_BYTES, START_DEADLINE_MS))) {
+  if (!(await waitBytes(MESSAGE_BYTES, WAIT_MS.start))) {
     socket.destroy();
     throw new Error(`no TCP echo from port ${port}`);
   }
@@ -57,7 +57,7 @@ export async function tcpClient(port: number): Promise<Client> {
         const target = bytes + MESSAGE_BYTES;
         const sent = performance.now();
         socket.write(message(i));
-        if (!(await waitBytes(target, PING_DEADLINE_MS))) throw new Error(`TCP ping ${i} unanswered within ${PING_DEADLINE_MS} ms${failure ? `: ${(failure as Error).message}` : ''}`);
+        if (!(await waitBytes(target, WAIT_MS.ping))) throw new Error(`TCP ping ${i} unanswered within ${WAIT_MS.ping} ms${failure ? `: ${(failure as Error).message}` : ''}`);
         rtts[i - 1] = (performance.now() - sent) * 1000;
       }
       return { rtts: rtts.sort(), lost: 0 };

@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { HOST, bindUdp } from '../harness/sockets.js';
-import { MESSAGE_BYTES, message, PING_DEADLINE_MS, PROBE_INTERVAL_MS, START_DEADLINE_MS, type Client } from './client.js';
+import { MESSAGE_BYTES, message, WAIT_MS, type Client } from './client.js';
 
 /** A UDP throughput datagram unanswered this long is lost, and replaced. */
 const STALL_MS = 200;
@@ -19,7 +19,7 @@ export async function udpClient(port: number): Promise<Client> {
   const socket = await bindUdp({ recv: CLIENT_BUFFER, send: CLIENT_BUFFER });
   // A connected socket: no address per send, and only the server's answers come in.
   socket.connect(port, HOST);
-  await once(socket, 'connect', { signal: AbortSignal.timeout(START_DEADLINE_MS) });
+  await once(socket, 'connect', { signal: AbortSignal.timeout(WAIT_MS.start) });
   let onMessage: (msg: Buffer) => void = () => {};
   socket.on('message', (msg) => onMessage(msg));
 
@@ -42,11 +42,11 @@ export async function udpClient(port: number): Promise<Client> {
     });
 
   // The server may still be starting: probe until it answers.
-  const deadline = Date.now() + START_DEADLINE_MS;
-  while ((await pingOnce(message(0), PROBE_INTERVAL_MS)) === null) {
+  const deadline = Date.now() + WAIT_MS.start;
+  while ((await pingOnce(message(0), WAIT_MS.probeInterval)) === null) {
     if (Date.now() > deadline) {
       socket.close();
-      throw new Error(`no UDP echo from port ${port} within ${START_DEADLINE_MS} ms`);
+      throw new Error(`no UDP echo from port ${port} within ${WAIT_MS.start} ms`);
     }
   }
 
@@ -56,7 +56,7 @@ export async function udpClient(port: number): Promise<Client> {
       let got = 0;
       let lost = 0;
       for (let i = 1; i <= count; i++) {
-        const rtt = await pingOnce(message(i), PING_DEADLINE_MS);
+        const rtt = await pingOnce(message(i), WAIT_MS.ping);
         if (rtt === null) lost += 1;
         else rtts[got++] = rtt;
       }

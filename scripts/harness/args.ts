@@ -38,6 +38,14 @@ export function flags<const O extends OptionTable>(argv: readonly string[], opti
   }
 }
 
+/** The flags every benchmark takes: --quick, --json, --rounds R, --transport udp|tcp|both. */
+export const BENCH_FLAGS = {
+  quick: { type: 'boolean' },
+  json: { type: 'boolean' },
+  rounds: { type: 'string' },
+  transport: { type: 'string' },
+} as const;
+
 /** A whole number within [min, max], or the fallback when the flag is absent. */
 export function int(value: string | undefined, flag: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
