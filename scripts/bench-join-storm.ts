@@ -6,7 +6,7 @@
  * (scripts/storm/clients.ts), so the server keeps its core, each socket bound to its own port
  * (a distinct source address:port per peer).
  *
- * Reported, once the server has been quiet (its counters unchanged) for QUIET_MS, or at the
+ * Reported, once the server has been quiet (its counters unchanged) for half a second, or at the
  * deadline:
  *   joined        server.room.size, and the `join` events counted through onEvent;
  *   lost          first datagrams the server never read (sent - traffic.udp.messagesIn - rejected):
@@ -31,9 +31,8 @@ import type { FromClients, ToClients } from './storm/protocol.js';
 
 const USAGE = 'node dist/scripts/bench-join-storm.js [--peers P] [--rate R] [--deadline S] [--recv-buffer BYTES] [--json] [--quick]';
 const FIRST_DATAGRAM = '/ping j';
-/** The storm is over when the counters have not moved for this long. */
-const QUIET_MS = 500;
-const POLL_MS = 50;
+/** The storm is over when the counters (read every pollMs) have not moved for ms. */
+const QUIET = { ms: 500, pollMs: 50 } as const;
 
 /** What one storm measured. */
 export interface StormResult {
@@ -90,7 +89,7 @@ async function main(): Promise<void> {
     const start = performance.now();
     clients.send({ type: 'send', port: server.port, rate: options.rate, text: FIRST_DATAGRAM });
     const sent = await clients.next('sent', Math.max(1000, until - Date.now()));
-    // Quiet: nothing the server counts has moved for QUIET_MS (or the deadline has come).
+    // Quiet: nothing the server counts has moved for QUIET.ms (or the deadline has come).
     let last = '';
     let still = performance.now();
     let quiet = false;
@@ -99,11 +98,11 @@ async function main(): Promise<void> {
       if (now !== last) {
         last = now;
         still = performance.now();
-      } else if (performance.now() - still >= QUIET_MS) {
+      } else if (performance.now() - still >= QUIET.ms) {
         quiet = true;
         break;
       }
-      await delay(POLL_MS);
+      await delay(QUIET.pollMs);
     }
     const stormMs = still - start;
     const c = server.counters();
