@@ -14,7 +14,7 @@
  * room) and when all expire at once (a fresh room each time, median of 5 runs).
  * Targets: under 30 MB extra heap, and a sweep under 5 ms.
  *
- *   node dist/scripts/bench-peers.js [--json]
+ *   node dist/scripts/bench-peers.js [--json] [--peers N]   (N: 10,000 unless given)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,14 +22,15 @@ import { lineChannel } from '../src/core/channel.js';
 import type { LeaveReason, Peer, PeerLink } from '../src/core/peer.js';
 import { Room } from '../src/core/room.js';
 import { formatAddress } from '../src/transports/address.js';
-import { median } from './report.js';
+import { flags, int, runMain, wantsHelp } from './harness/args.js';
+import { median, print, verdict } from './harness/report.js';
 
 const PEERS = 10_000;
 const PEER_TIMEOUT_MS = 60_000;
-const SWEEP_NONE_RUNS = 20;
-const SWEEP_ALL_RUNS = 5;
-const TARGET_MB = 30;
-const TARGET_SWEEP_MS = 5;
+/** Timed sweeps: over one room where none expire, and over fresh rooms where all do. */
+const SWEEP_RUNS = { none: 20, all: 5 } as const;
+/** The targets: extra heap in MB (10^6 bytes), and the time of one sweep. */
+const TARGET = { mb: 30, sweepMs: 5 } as const;
 const MB = 1_000_000;
 /** Set in the re-spawned child, so a node that ignores --expose-gc cannot loop forever. */
 const RESPAWNED = 'UDP_CHAT_BENCH_PEERS_GC';
@@ -147,7 +148,7 @@ export function measurePeers(gc: () => void, peers = PEERS): PeersResult {
   // the per-IP join buckets, refilled by now).
   now = PEER_TIMEOUT_MS - 1;
   const noneRuns: number[] = [];
-  for (let i = 0; i < SWEEP_NONE_RUNS; i++) {
+  for (let i = 0; i < SWEEP_RUNS.none; i++) {
     gc();
     const run = timed(() => full.sweep());
     if (run.value !== 0) throw new Error(`sweep expired ${run.value} peers, expected none`);
@@ -156,7 +157,7 @@ export function measurePeers(gc: () => void, peers = PEERS): PeersResult {
 
   // Everybody's lastSeen (0) is at the cutoff: all expire, each one announced to those still in.
   const allRuns: number[] = [];
-  for (let i = 0; i < SWEEP_ALL_RUNS; i++) {
+  for (let i = 0; i < SWEEP_RUNS.all; i++) {
     now = 0;
     const fresh = fillRoom(peers, clock);
     now = PEER_TIMEOUT_MS;
@@ -181,15 +182,14 @@ export function measurePeers(gc: () => void, peers = PEERS): PeersResult {
     targets: { memory: false, sweepNone: false, sweepAll: false },
   };
   result.targets = {
-    memory: result.memory.room.mb < TARGET_MB,
-    sweepNone: result.sweep.noneExpireMs < TARGET_SWEEP_MS,
-    sweepAll: result.sweep.allExpireMs < TARGET_SWEEP_MS,
+    memory: result.memory.room.mb < TARGET.mb,
+    sweepNone: result.sweep.noneExpireMs < TARGET.sweepMs,
+    sweepAll: result.sweep.allExpireMs < TARGET.sweepMs,
   };
   return result;
 }
 
 function report(r: PeersResult): string {
-  const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
   const row = (label: string, m: { mb: number; bytesPerPeer: number }): string =>
     `  ${label.padEnd(36)} ${m.mb.toFixed(2).padStart(7)} MB  ${Math.round(m.bytesPerPeer).toString().padStart(6)} B/peer`;
   return [
@@ -201,20 +201,19 @@ function report(r: PeersResult): string {
     `room.sweep() over ${r.peers.toLocaleString('en-US')} peers:`,
     `  none expire (median of ${r.sweep.noneRuns.length})       ${r.sweep.noneExpireMs.toFixed(3).padStart(9)} ms  (first run, cold: ${(r.sweep.noneRuns[0] ?? NaN).toFixed(3)} ms)`,
     `  all expire (median of ${r.sweep.allRuns.length})         ${r.sweep.allExpireMs.toFixed(3).padStart(9)} ms`,
-    `target: extra heap for ${r.peers.toLocaleString('en-US')} peers < ${TARGET_MB} MB: ${verdict(r.targets.memory)} (${r.memory.room.mb.toFixed(2)} MB)`,
-    `target: sweep < ${TARGET_SWEEP_MS} ms, none expire: ${verdict(r.targets.sweepNone)} (${r.sweep.noneExpireMs.toFixed(3)} ms)`,
-    `target: sweep < ${TARGET_SWEEP_MS} ms, all expire: ${verdict(r.targets.sweepAll)} (${r.sweep.allExpireMs.toFixed(3)} ms)`,
+    `target: extra heap for ${r.peers.toLocaleString('en-US')} peers < ${TARGET.mb} MB: ${verdict(r.targets.memory)} (${r.memory.room.mb.toFixed(2)} MB)`,
+    `target: sweep < ${TARGET.sweepMs} ms, none expire: ${verdict(r.targets.sweepNone)} (${r.sweep.noneExpireMs.toFixed(3)} ms)`,
+    `target: sweep < ${TARGET.sweepMs} ms, all expire: ${verdict(r.targets.sweepAll)} (${r.sweep.allExpireMs.toFixed(3)} ms)`,
   ].join('\n');
 }
 
+const USAGE = 'node dist/scripts/bench-peers.js [--json] [--peers N]';
+
 function main(): void {
   const args = process.argv.slice(2);
-  const unknown = args.find((a) => a !== '--json');
-  if (unknown) {
-    process.stderr.write(`unknown argument ${unknown}; use --json\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const v = flags(args, { json: { type: 'boolean' }, peers: { type: 'string' } });
+  if (wantsHelp(v)) return;
+  const peers = int(v.peers, 'peers', PEERS, 100, 1_000_000);
   const gc = globalThis.gc;
   if (typeof gc !== 'function') {
     if (process.env[RESPAWNED]) throw new Error('gc is still missing under --expose-gc');
@@ -227,13 +226,8 @@ function main(): void {
     process.exitCode = child.status ?? 1;
     return;
   }
-  const result = measurePeers(() => gc());
-  process.stdout.write(args.includes('--json') ? `${JSON.stringify(result, null, 2)}\n` : `${report(result)}\n`);
+  const result = measurePeers(() => gc(), peers);
+  print(v.json ?? false, result, () => report(result));
 }
 
-try {
-  main();
-} catch (err) {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-}
+runMain(import.meta.url, USAGE, main);

@@ -44,7 +44,7 @@
  * Slow readers are dropped (`notReading`) once the fan-out has filled their kernel buffers and
  * 256 KiB more, which takes more than 10 seconds of this load on some machines: try --seconds 30.
  *
- *   node dist/scripts/fuzz.js [--seconds N] [--seed N] [--json]
+ *   node dist/scripts/fuzz.js [--seconds N] [--seed S] [--json]   (N: 1 to 600, default 10; S: 0 to 2^32-1, default fresh)
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -56,8 +56,10 @@ import type { Limits } from '../src/core/limits.js';
 import { freshSeed, seededRandom, type Random } from '../src/proxy/random.js';
 import { startChatServer, type ChatServer, type ServerCounters } from '../src/servers/chat-server.js';
 import { createDeframer } from '../src/transports/framing.js';
+import { flags, int, runMain, wantsHelp } from './harness/args.js';
+import { keyValues, print } from './harness/report.js';
+import { HOST } from './harness/sockets.js';
 
-const HOST = '127.0.0.1';
 const ATTACKER_PEERS_PER_IP = 250;
 const ATTACKER_JOINS_PER_MINUTE = 5000;
 /** Honest messages a second per sender: under the default rate of 10. */
@@ -72,27 +74,18 @@ const HEAP_GROWTH_LIMIT_MB = 100;
 const DRAIN_MS = 3000;
 const MB = 1024 * 1024;
 
+const USAGE = 'node dist/scripts/fuzz.js [--seconds N] [--seed S] [--json]';
+
 interface Options {
   seconds: number;
   seed: number;
   json: boolean;
 }
 
-function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { seconds: 10, seed: freshSeed(), json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--json') options.json = true;
-    else if (arg === '--seconds' || arg === '--seed') {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < (arg === '--seed' ? 0 : 1) || (arg === '--seconds' && value > 600)) {
-        throw new Error(`${arg} takes a whole number${arg === '--seconds' ? ' from 1 to 600' : ''}`);
-      }
-      if (arg === '--seconds') options.seconds = value;
-      else options.seed = value;
-    } else throw new Error(`unknown argument ${arg}; use --seconds N, --seed N, --json`);
-  }
-  return options;
+function parseOptions(argv: readonly string[]): Options | null {
+  const v = flags(argv, { seconds: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } });
+  if (wantsHelp(v)) return null;
+  return { seconds: int(v.seconds, 'seconds', 10, 1, 600), seed: v.seed === undefined ? freshSeed() : int(v.seed, 'seed', 0, 0, 2 ** 32 - 1), json: v.json ?? false };
 }
 
 /** What the attackers did, by kind. */
@@ -252,6 +245,12 @@ class Attackers {
     const kind =
       r < 0.25 ? 'datagram' : r < 0.33 ? 'udp-flood' : r < 0.43 ? 'chatter' : r < 0.46 ? 'who-flood' : r < 0.49 ? 'udp-vanish' : r < 0.59 ? 'tcp-random' : r < 0.62 ? 'tcp-huge-line' : r < 0.65 ? 'tcp-crlf-storm' : r < 0.75 ? 'tcp-flood' : r < 0.8 ? 'slow-reader' : 'abrupt-disconnect';
     this.tally.actions[kind] = (this.tally.actions[kind] ?? 0) + 1;
+    if (kind.startsWith('tcp-') || kind === 'slow-reader' || kind === 'abrupt-disconnect') return this.actTcp(kind);
+    return this.actUdp(kind);
+  }
+
+  /** The UDP actions: datagrams from the pool's sockets. */
+  private async actUdp(kind: string): Promise<void> {
     const random = this.random;
     switch (kind) {
       case 'datagram':
@@ -285,9 +284,17 @@ class Attackers {
         old.close();
         return;
       }
+    }
+  }
+
+  /** The TCP actions, each on a connection of its own (none once MAX_CONNECTIONS are used). */
+  private async actTcp(kind: string): Promise<void> {
+    if (kind === 'slow-reader' && this.slow.size >= MAX_SLOW_READERS) return;
+    const socket = this.connect();
+    if (!socket) return;
+    const random = this.random;
+    switch (kind) {
       case 'tcp-random': {
-        const socket = this.connect();
-        if (!socket) return;
         const chunks = 2 + Math.floor(random() * 8);
         for (let i = 0; i < chunks; i++) this.write(socket, randomBytes(random, Math.floor(random() * 4000)));
         await delay(Math.floor(random() * 50));
@@ -296,8 +303,6 @@ class Attackers {
         return;
       }
       case 'tcp-huge-line': {
-        const socket = this.connect();
-        if (!socket) return;
         const chunks = 1 + Math.floor(random() * 16);
         for (let i = 0; i < chunks; i++) this.write(socket, Buffer.alloc(64 * 1024, 0x41 + (i % 26)));
         this.write(socket, '\nafter the huge line\n');
@@ -305,15 +310,11 @@ class Attackers {
         return;
       }
       case 'tcp-crlf-storm': {
-        const socket = this.connect();
-        if (!socket) return;
         this.write(socket, '\r\n'.repeat(5000 + Math.floor(random() * 20_000)));
         socket.end();
         return;
       }
       case 'tcp-flood': {
-        const socket = this.connect();
-        if (!socket) return;
         const n = 100 + Math.floor(random() * 900);
         const lines: string[] = [];
         for (let i = 0; i < n; i++) lines.push(`tcp flood ${i} ${'y'.repeat(Math.floor(random() * 1100))}`);
@@ -325,9 +326,6 @@ class Attackers {
         return;
       }
       case 'slow-reader': {
-        if (this.slow.size >= MAX_SLOW_READERS) return;
-        const socket = this.connect();
-        if (!socket) return;
         this.tally.slowReaders += 1;
         this.slow.add(socket);
         // It joins and never reads again: the floods fan out to it until the server drops it.
@@ -337,8 +335,6 @@ class Attackers {
         return;
       }
       case 'abrupt-disconnect': {
-        const socket = this.connect();
-        if (!socket) return;
         await once(socket, 'connect', { signal: AbortSignal.timeout(2000) }).catch(() => {});
         this.write(socket, `/nick ab${Math.floor(random() * 1000)}\nhalf a li`);
         await delay(Math.floor(random() * 20));
@@ -402,14 +398,8 @@ function seqLine(s: SeqResult | undefined, expected: number): string {
 }
 
 async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) return;
   const random = seededRandom(options.seed);
   const limits: Partial<Limits> = { maxPeersPerIp: ATTACKER_PEERS_PER_IP, joinsPerIpPerMinute: ATTACKER_JOINS_PER_MINUTE };
   // Turned-away joins, told apart by transport from the addresses they came from.
@@ -547,8 +537,8 @@ async function main(): Promise<void> {
     checks,
     pass: checks.every((x) => x.pass),
   };
-  if (options.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else process.stdout.write(render(summary) + '\n');
+  print(options.json, summary, () => render(summary));
+  // A failed check fails the run (CI runs a short seeded fuzz after the tests).
   process.exitCode = summary.pass ? 0 : 1;
 }
 
@@ -577,15 +567,10 @@ function render(s: {
     ['transports', `socketErrors ${c.socketErrors}, challenges ${c.challenges}, tcp turned away ${s.server.tcpConnectionsTurnedAway}`],
     ['traffic', Object.entries(c.traffic).filter(([, t]) => t.messagesIn + t.messagesOut > 0).map(([k, t]) => `${k} in ${t.messagesIn}/${(t.bytesIn / MB).toFixed(1)} MB out ${t.messagesOut}/${(t.bytesOut / MB).toFixed(1)} MB`).join('; ')],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-  lines.push('');
+  const lines = [keyValues(rows), ''];
   for (const check of s.checks) lines.push(`${check.pass ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`);
   lines.push('', s.pass ? 'all checks passed' : 'SOME CHECKS FAILED');
   return lines.join('\n');
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+runMain(import.meta.url, USAGE, main);

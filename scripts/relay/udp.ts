@@ -1,0 +1,127 @@
+/**
+ * UDP trials: one sender, N receivers, each a UDP socket of the forked child; one datagram is one
+ * message. Relays: the bare dgram relay, and udp-chat's room (every receiver and the sender join
+ * with `/ping`; each chat line is parsed, escaped, re-encoded as `<name> TEXT\n` and broadcast).
+ */
+import type dgram from 'node:dgram';
+import { once } from 'node:events';
+import { NO_LIMITS } from '../../src/core/limits.js';
+import { startChatServer } from '../../src/servers/chat-server.js';
+import { ownCpuUs } from '../harness/process.js';
+import { bindUdp, closeUdp, HOST } from '../harness/sockets.js';
+import { startBareUdpRelay } from './bare.js';
+import { benchText, load, type LoadTarget } from './load.js';
+import { IPC_DEADLINE_MS, joinDeadlineMs, measure, type FromChild, type LoadLink, type Relay, type RelayKind, type Shape, type ToChild, type Trial } from './trial.js';
+
+/**
+ * udp-chat's server with every limit off (the per-peer message rate alone would hold the sender
+ * to 10 a second) and no expiry during a run. Open: on loopback no source can be forged, so
+ * peers join with their first datagram, as the default for 127.0.0.1 is anyway.
+ */
+async function startChatUdpRelay(): Promise<Relay> {
+  const server = await startChatServer({ transport: 'udp', host: HOST, port: 0, limits: NO_LIMITS, open: true, peerTimeoutMs: 3_600_000 });
+  return { port: server.port, cpuUs: ownCpuUs, close: () => server.close() };
+}
+
+/** One UDP trial (parent): the child opens its sockets, the relay starts here, the child loads it. */
+export async function runUdpTrial(link: LoadLink, relay: RelayKind, shape: Shape, round: number): Promise<Trial> {
+  link.send({ type: 'open', n: shape.n });
+  // The bare relay needs the receivers' ports; udp-chat learns them as they join.
+  const opened = await link.next('opened', IPC_DEADLINE_MS + shape.n * 10);
+  const server = relay === 'bare' ? await startBareUdpRelay(opened.receivers, opened.sender) : await startChatUdpRelay();
+  try {
+    return await measure(link, server, { type: 'udp-run', relay, port: server.port, ...shape }, round);
+  } finally {
+    await server.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The child's side: the sockets, joining, the load
+
+/** A receive buffer that holds a window of bursts, smaller per socket when there are many. */
+function receiveBuffer(n: number): number {
+  return Math.max(1 << 17, Math.min(1 << 20, Math.round((1 << 26) / n)));
+}
+
+let sockets: { sender: dgram.Socket; receivers: dgram.Socket[] } | null = null;
+
+/** Closes the child's UDP sockets, if open. */
+export async function closeUdpSockets(): Promise<void> {
+  const open = sockets;
+  sockets = null;
+  if (open) await Promise.all([open.sender, ...open.receivers].map(closeUdp));
+}
+
+/** Binds N receivers and a sender; their ports go to the parent. */
+export async function openUdpSockets(msg: Extract<ToChild, { type: 'open' }>): Promise<FromChild> {
+  await closeUdpSockets();
+  const recv = receiveBuffer(msg.n);
+  const receivers = await Promise.all(Array.from({ length: msg.n }, () => bindUdp({ recv })));
+  const sender = await bindUdp({ recv });
+  sockets = { sender, receivers };
+  return { type: 'opened', receivers: receivers.map((s) => s.address().port), sender: sender.address().port };
+}
+
+/** Sends `/ping TOKEN` until `/pong TOKEN` comes back: the peer has then joined the room. */
+function join(socket: dgram.Socket, sendLine: (line: string) => void, token: string, deadlineMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const expected = `/pong ${token}\n`;
+    const ping = (): void => sendLine(`/ping ${token}`);
+    // A lost /ping (or /pong) is only retried, never fatal, until the deadline.
+    const retry = setInterval(ping, 200);
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no '/pong ${token}' within ${deadlineMs} ms`));
+    }, deadlineMs);
+    const onMessage = (msg: Buffer): void => {
+      if (msg.toString('latin1') === expected) {
+        done();
+        resolve();
+      }
+    };
+    const done = (): void => {
+      clearInterval(retry);
+      clearTimeout(timer);
+      socket.off('message', onMessage);
+    };
+    socket.on('message', onMessage);
+    ping();
+  });
+}
+
+/** Every message a datagram from the (connected) sender; each datagram a receiver gets is one message. */
+function udpTarget(sender: dgram.Socket, receivers: readonly dgram.Socket[]): LoadTarget {
+  return {
+    sendBurst(from, end) {
+      for (let seq = from; seq < end; seq++) sender.send(benchText(seq));
+    },
+    listen(onMessage) {
+      for (const socket of receivers) socket.on('message', onMessage);
+      return () => {
+        for (const socket of receivers) socket.off('message', onMessage);
+      };
+    },
+  };
+}
+
+/** Joins the room (udp-chat) and runs the load; the sockets are closed after, whatever happens. */
+export async function runUdpLoad(msg: Extract<ToChild, { type: 'udp-run' }>, started: () => void): Promise<FromChild> {
+  const open = sockets;
+  if (!open) throw new Error('udp-run before open');
+  try {
+    const { sender, receivers } = open;
+    // Connected: no address per send, as a client would do it.
+    sender.connect(msg.port, HOST);
+    await once(sender, 'connect', { signal: AbortSignal.timeout(IPC_DEADLINE_MS) });
+    if (msg.relay === 'udp-chat') {
+      // Receivers first, then the sender; the room does not echo the sender's lines back.
+      const deadline = joinDeadlineMs(msg.n);
+      await Promise.all(receivers.map((socket, i) => join(socket, (line) => socket.send(line, msg.port, HOST), `r${i}`, deadline)));
+      await join(sender, (line) => sender.send(line), 'sender', deadline);
+    }
+    return { type: 'result', result: await load(udpTarget(sender, receivers), msg, started) };
+  } finally {
+    await closeUdpSockets();
+  }
+}
