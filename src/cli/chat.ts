@@ -4,11 +4,10 @@ import type { Argv } from 'yargs';
 import { openConnection } from '../client/connection.js';
 import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
-import type { FramingName } from '../transports/framing.js';
-import { addressOptions, duration, host, port, transport } from './options.js';
+import { addressOptions, connectOptions } from './options.js';
 import { formatSeqStats, formatServerLine, paint } from './output.js';
 import { untilSignal } from './signals.js';
-import { TRANSPORT_NAMES, type TransportName } from '../transports/registry.js';
+import { TRANSPORT_NAMES } from '../transports/registry.js';
 
 export const command = 'chat';
 export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
@@ -22,13 +21,7 @@ export function builder(y: Argv) {
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
-  const connection = await openConnection({
-    host: host(argv['host']),
-    port: port(argv['port'], false),
-    transport: transport(argv) as TransportName,
-    framing: argv['framing'] as FramingName,
-    connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
-  });
+  const connection = await openConnection(connectOptions(argv));
   const name = typeof argv['name'] === 'string' ? argv['name'] : undefined;
   const c = paint(process.stdout);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);

@@ -3,7 +3,10 @@ import type { Argv } from 'yargs';
 import { parseDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_PORT } from '../core/limits.js';
+import type { ConnectOptions } from '../client/connection.js';
 import { parseHost, parsePort } from '../transports/address.js';
+import type { FramingName } from '../transports/framing.js';
+import type { TransportName } from '../transports/registry.js';
 
 /** Error codes that mean the user typed something wrong: exit 2, like a yargs usage error. */
 export const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_BAD_PORT', 'ERR_BAD_HOST', 'ERR_BAD_DURATION', 'ERR_BAD_ARGUMENT']);
@@ -52,4 +55,15 @@ export function count(value: unknown, flag: string, min = 1): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes a whole number from ${min}`);
   return n;
+}
+
+/** Where a client connects and how, from the flags `chat` and `send` share. */
+export function connectOptions(argv: Record<string, unknown>): ConnectOptions {
+  return {
+    host: host(argv['host']),
+    port: port(argv['port'], false),
+    transport: transport(argv) as TransportName,
+    framing: argv['framing'] as FramingName,
+    connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
+  };
 }

@@ -4,10 +4,9 @@ import type { Argv } from 'yargs';
 import { MAX_SEQ_TOTAL } from '../client/seq-stats.js';
 import { sendMessages } from '../client/send.js';
 import { ChatError } from '../core/errors.js';
-import type { FramingName } from '../transports/framing.js';
-import { addressOptions, count, duration, host, port, transport } from './options.js';
+import { addressOptions, connectOptions, count, duration } from './options.js';
 import { formatSeqStats } from './output.js';
-import { TRANSPORT_NAMES, type TransportName } from '../transports/registry.js';
+import { TRANSPORT_NAMES } from '../transports/registry.js';
 
 export const command = 'send [message..]';
 export const describe = 'send messages (arguments, else each line of stdin) as datagrams';
@@ -40,11 +39,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   }
   const print = (line: string) => process.stdout.write(line + '\n');
   const result = await sendMessages({
-    host: host(argv['host']),
-    port: port(argv['port'], false),
-    transport: transport(argv) as TransportName,
-    framing: argv['framing'] as FramingName,
-    connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
+    ...connectOptions(argv),
     messages: listed ?? stdinLines(),
     count: times,
     intervalMs: duration(argv['interval'], 'interval'),
