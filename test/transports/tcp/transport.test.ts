@@ -5,10 +5,10 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { jsonEvent } from '../../src/cli/output.js';
-import { startChatServer, type ChatServer, type ChatServerOptions, type ServerEvent } from '../../src/servers/chat-server.js';
-import { openPeer, tapReads, type ReadTap, type TcpTestPeer } from '../helpers/peers.js';
-import { eventually } from '../helpers/udp-peer.js';
+import { jsonEvent } from '../../../src/cli/output.js';
+import { startChatServer, type ChatServer, type ChatServerOptions, type ServerEvent } from '../../../src/servers/chat-server.js';
+import { openPeer, tapReads, type ReadTap, type TcpTestPeer } from '../../helpers/peers.js';
+import { eventually } from '../../helpers/udp-peer.js';
 
 const test = suite('the TCP transport on real sockets');
 

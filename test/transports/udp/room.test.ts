@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startChatServer, type ServerEvent } from '../../src/servers/chat-server.js';
-import { UdpPeer, eventually } from '../helpers/udp-peer.js';
+import { startChatServer, type ServerEvent } from '../../../src/servers/chat-server.js';
+import { UdpPeer, eventually } from '../../helpers/udp-peer.js';
 
 const test = suite('the UDP room on real sockets');
 

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startChatServer, type ChatServer, type ChatServerOptions, type ServerEvent } from '../../src/servers/chat-server.js';
-import type { WebStats } from '../../src/transports/ws/page.js';
-import { openPeer } from '../helpers/peers.js';
-import { eventually } from '../helpers/udp-peer.js';
-import { UpgradeRefused, WsPeer, type WsPeerOptions } from '../helpers/ws-peer.js';
+import { startChatServer, type ChatServer, type ChatServerOptions, type ServerEvent } from '../../../src/servers/chat-server.js';
+import type { WebStats } from '../../../src/transports/ws/page.js';
+import { openPeer } from '../../helpers/peers.js';
+import { eventually } from '../../helpers/udp-peer.js';
+import { UpgradeRefused, WsPeer, type WsPeerOptions } from '../../helpers/ws-peer.js';
 
 const test = suite('the WebSocket transport and the page on real sockets');
 
@@ -107,7 +107,7 @@ test('GET / serves the page with its script and style, each with its type; anyth
 
 test('the page puts text from the network into the DOM as text only, never as HTML', () => {
   // The browser test shows it rendered; this keeps any HTML-parsing sink out of the script.
-  const app = readFileSync(new URL('../../src/web/app.js', import.meta.url), 'utf8');
+  const app = readFileSync(new URL('../../../src/web/app.js', import.meta.url), 'utf8');
   for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function']) {
     assert.not.ok(app.includes(sink), `app.js uses ${sink}`);
   }

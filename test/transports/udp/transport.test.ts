@@ -2,9 +2,9 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Room } from '../../src/core/room.js';
-import { UdpTransport } from '../../src/transports/udp/transport.js';
-import { eventually } from '../helpers/udp-peer.js';
+import { Room } from '../../../src/core/room.js';
+import { UdpTransport } from '../../../src/transports/udp/transport.js';
+import { eventually } from '../../helpers/udp-peer.js';
 
 const test = suite('answers to unproven addresses in an open room off loopback');
 

@@ -5,12 +5,12 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openConnection } from '../../src/client/connection.js';
-import { ChatSession } from '../../src/client/session.js';
-import { startChatServer, type ChatServer, type ChatServerOptions } from '../../src/servers/chat-server.js';
-import { CookieJar } from '../../src/transports/udp/cookie.js';
-import { sourcePrefix } from '../../src/transports/prefix-limiter.js';
-import { UdpPeer, eventually } from '../helpers/udp-peer.js';
+import { openConnection } from '../../../src/client/connection.js';
+import { ChatSession } from '../../../src/client/session.js';
+import { startChatServer, type ChatServer, type ChatServerOptions } from '../../../src/servers/chat-server.js';
+import { CookieJar } from '../../../src/transports/udp/cookie.js';
+import { sourcePrefix } from '../../../src/transports/prefix-limiter.js';
+import { UdpPeer, eventually } from '../../helpers/udp-peer.js';
 
 const CHALLENGE = /^\* to join, send: \/join ([A-Za-z0-9_-]{12})$/;
 
