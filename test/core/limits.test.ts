@@ -270,6 +270,16 @@ peers('sweep forgets full join buckets but not one still refilling', () => {
 
 peers.run();
 
+/** In a room whose password is `sesame`: a peer let in, and one just joined from another address, pending; neither has anything left to hear. */
+function inAndPending(h: ReturnType<typeof setup>): [Member, Member] {
+  const a = h.joinFrom('10.0.0.1');
+  h.send(a, '/join sesame');
+  a.link.take();
+  const pending = h.joinFrom('10.0.0.2');
+  pending.link.take();
+  return [a, pending];
+}
+
 const password = suite('limits: a room password');
 
 password('a peer waiting for the password hears nothing, is not listed, and is not announced', () => {
@@ -300,11 +310,7 @@ password('a peer waiting for the password hears nothing, is not listed, and is n
 
 password('a pending peer is not heard: its chat is refused and counted as notAdmitted', () => {
   const h = setup({}, 'sesame');
-  const a = h.joinFrom('10.0.0.1');
-  h.send(a, '/join sesame');
-  a.link.take();
-  const pending = h.joinFrom('10.0.0.2');
-  pending.link.take();
+  const [a, pending] = inAndPending(h);
   h.send(pending, 'let me in');
   h.send(pending, '/nick mallory');
   h.send(pending, '/who');
@@ -316,11 +322,7 @@ password('a pending peer is not heard: its chat is refused and counted as notAdm
 
 password('a wrong password is counted, and after maxPasswordTries the peer is dropped without a word to the room', () => {
   const h = setup({ maxPasswordTries: 3 }, 'sesame');
-  const a = h.joinFrom('10.0.0.1');
-  h.send(a, '/join sesame');
-  a.link.take();
-  const guesser = h.joinFrom('10.0.0.2');
-  guesser.link.take();
+  const [a, guesser] = inAndPending(h);
   h.send(guesser, '/join guess1');
   h.send(guesser, '/join guess2');
   assert.equal(guesser.link.take(), ['! wrong password; send /join PASSWORD', '! wrong password; send /join PASSWORD']);
