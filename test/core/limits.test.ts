@@ -5,54 +5,23 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_LIMITS, type Limits } from '../../src/core/limits.js';
-import type { Peer } from '../../src/core/peer.js';
-import { Room, type RoomEvent } from '../../src/core/room.js';
-import { MemoryLink } from '../helpers/memory-link.js';
+import type { MemoryLink } from '../helpers/memory-link.js';
+import { roomHarness, type Member } from '../helpers/room-harness.js';
 
 const encoder = new TextEncoder();
 
-interface Member {
-  link: MemoryLink;
-  peer: Peer;
-}
-
-/** A room on a fake clock with these limits and options. */
+/** A room on a fake clock with these limits (and a password). */
 function setup(limits: Partial<Limits> = {}, password?: string) {
-  let now = 0;
-  let port = 5000;
-  const events: RoomEvent[] = [];
-  const room = new Room({ clock: () => now, limits, onEvent: (e) => events.push(e), ...(password ? { password } : {}) });
-  const h = {
-    room,
-    events,
-    tick(ms: number): void {
-      now += ms;
-    },
-    /** Tries to join from `ip` (a fresh port each time); the link whatever happened, the peer if admitted to the list. */
-    tryJoin(ip = '10.0.0.1', transport = 'memory'): { link: MemoryLink; peer: Peer | null } {
-      const link = new MemoryLink(`${ip}:${++port}`, transport, ip);
-      return { link, peer: room.join(link) };
-    },
-    join(ip = '10.0.0.1', transport = 'memory'): Member {
-      const { link, peer } = h.tryJoin(ip, transport);
-      assert.ok(peer, `a peer from ${ip} joins`);
-      return { link, peer: peer! };
-    },
-    send(member: Member, text: string): void {
-      room.receive(member.peer, encoder.encode(text + '\n'));
-    },
-    /** Joins one peer per name from distinct IPs, and forgets what was said so far. */
+  const h = roomHarness({ limits, ...(password ? { password } : {}) });
+  return {
+    ...h,
+    /** The harness's crowd, then a minute later, when every bucket is full again: the renames cost the tests nothing. */
     crowd(...names: string[]): Member[] {
-      const members = names.map((_, i) => h.join(`10.0.1.${i + 1}`));
-      names.forEach((name, i) => h.send(members[i]!, `/nick ${name}`));
-      // A minute later every bucket is full again: the renames above cost the tests nothing.
+      const members = h.crowd(...names);
       h.tick(60_000);
-      for (const m of members) m.link.take();
-      events.length = 0;
       return members;
     },
   };
-  return h;
 }
 
 function chatFrom(link: MemoryLink, name: string): string[] {
@@ -144,21 +113,20 @@ rate.run();
 
 const off = suite('limits: 0 turns a limit off');
 
-off('messageBurst 0: a thousand messages at once all go through', () => {
-  const h = setup({ messageBurst: 0 });
-  const [a, b] = h.crowd('alice', 'bob');
-  for (let i = 0; i < 1000; i++) h.send(a!, `m${i}`);
-  assert.is(chatFrom(b!.link, 'alice').length, 1000);
-  assert.is(h.room.counters.drops.rateLimited, 0);
-});
+const unlimited: Array<[why: string, limits: Partial<Limits>]> = [
+  ['messageBurst 0: a thousand messages at once all go through', { messageBurst: 0 }],
+  ['messageRate 0: no limit either, not a burst for life', { messageBurst: 30, messageRate: 0 }],
+];
 
-off('messageRate 0: no limit either, not a burst for life', () => {
-  const h = setup({ messageBurst: 30, messageRate: 0 });
-  const [a, b] = h.crowd('alice', 'bob');
-  for (let i = 0; i < 1000; i++) h.send(a!, `m${i}`);
-  assert.is(chatFrom(b!.link, 'alice').length, 1000);
-  assert.is(h.room.counters.drops.rateLimited, 0);
-});
+for (const [why, limits] of unlimited) {
+  off(why, () => {
+    const h = setup(limits);
+    const [a, b] = h.crowd('alice', 'bob');
+    for (let i = 0; i < 1000; i++) h.send(a!, `m${i}`);
+    assert.is(chatFrom(b!.link, 'alice').length, 1000);
+    assert.is(h.room.counters.drops.rateLimited, 0);
+  });
+}
 
 off('renameBurst 0: renames are not limited', () => {
   const h = setup({ renameBurst: 0, messageBurst: 0 });
@@ -170,14 +138,14 @@ off('renameBurst 0: renames are not limited', () => {
 
 off('maxPeersPerIp 0 and joinsPerIpPerMinute 0: one address may bring any number of peers', () => {
   const h = setup({ maxPeersPerIp: 0, joinsPerIpPerMinute: 0, maxPeers: 0 });
-  for (let i = 0; i < 500; i++) h.join('10.9.9.9');
+  for (let i = 0; i < 500; i++) h.joinFrom('10.9.9.9');
   assert.is(h.room.size, 500);
   assert.is(h.room.counters.rejected, 0);
 });
 
 off('maxPasswordTries 0: a wrong password may be tried again and again', () => {
   const h = setup({ maxPasswordTries: 0 }, 'pw');
-  const a = h.join();
+  const a = h.joinFrom('10.0.0.1');
   for (let i = 0; i < 20; i++) h.send(a, '/join nope');
   assert.is(h.room.size, 1);
   assert.is(h.room.counters.drops.badPassword, 20);
@@ -229,8 +197,8 @@ const peers = suite('limits: peers and joins');
 
 peers('maxPeers: the next joiner is told ! room full, counted as roomFull and rejected', () => {
   const h = setup({ maxPeers: 3 });
-  for (let i = 0; i < 3; i++) h.join(`10.0.0.${i + 1}`);
-  const late = h.tryJoin('10.0.0.9');
+  for (let i = 0; i < 3; i++) h.joinFrom(`10.0.0.${i + 1}`);
+  const late = h.tryJoinFrom('10.0.0.9');
   assert.is(late.peer, null);
   assert.match(late.link.lines[0]!, /^! room full/);
   assert.is(h.room.counters.drops.roomFull, 1);
@@ -240,43 +208,43 @@ peers('maxPeers: the next joiner is told ! room full, counted as roomFull and re
 
 peers('maxPeersPerIp: one address gets that many peers, then ! too many, while other addresses still join', () => {
   const h = setup({ maxPeersPerIp: 3 });
-  const mine = [h.join('10.0.0.1'), h.join('10.0.0.1'), h.join('10.0.0.1')];
-  const fourth = h.tryJoin('10.0.0.1');
+  const mine = [h.joinFrom('10.0.0.1'), h.joinFrom('10.0.0.1'), h.joinFrom('10.0.0.1')];
+  const fourth = h.tryJoinFrom('10.0.0.1');
   assert.is(fourth.peer, null);
   assert.match(fourth.link.lines[0]!, /^! too many peers from 10\.0\.0\.1/);
   assert.is(h.room.counters.drops.perIpLimit, 1);
-  assert.ok(h.tryJoin('10.0.0.2').peer, 'another address is turned away too');
+  assert.ok(h.tryJoinFrom('10.0.0.2').peer, 'another address is turned away too');
   assert.equal(
     h.events.flatMap((e) => (e.type === 'error' ? [e.code] : [])),
     ['ERR_ROOM_FULL'],
   );
   // A leaver frees its place for its address, whatever the reason it left.
   h.room.leave(mine[0]!.peer, 'disconnected');
-  assert.ok(h.tryJoin('10.0.0.1').peer, 'the freed place was not given back');
-  assert.is(h.tryJoin('10.0.0.1').peer, null);
+  assert.ok(h.tryJoinFrom('10.0.0.1').peer, 'the freed place was not given back');
+  assert.is(h.tryJoinFrom('10.0.0.1').peer, null);
   h.send(mine[1]!, '/quit');
-  assert.ok(h.tryJoin('10.0.0.1').peer);
+  assert.ok(h.tryJoinFrom('10.0.0.1').peer);
 });
 
 peers('maxPeersPerIp counts transports together: UDP and TCP peers from one address share it', () => {
   const h = setup({ maxPeersPerIp: 2 });
-  h.join('10.0.0.1', 'udp');
-  h.join('10.0.0.1', 'tcp');
-  assert.is(h.tryJoin('10.0.0.1', 'ws').peer, null);
+  h.joinFrom('10.0.0.1', 'udp');
+  h.joinFrom('10.0.0.1', 'tcp');
+  assert.is(h.tryJoinFrom('10.0.0.1', 'ws').peer, null);
 });
 
 peers('joinsPerIpPerMinute: joins past it are refused even after the joiners left, and refill over a minute', () => {
   const h = setup({ joinsPerIpPerMinute: 6, maxPeersPerIp: 0 });
   // Join and leave at once: the peer count never stops it, only the join rate can.
   const churn = () => {
-    const { peer } = h.tryJoin('10.0.0.1');
+    const { peer } = h.tryJoinFrom('10.0.0.1');
     if (peer) h.room.leave(peer, 'quit');
     return peer !== null;
   };
   for (let i = 0; i < 6; i++) assert.ok(churn(), `join ${i + 1}`);
   assert.not.ok(churn());
   assert.is(h.room.counters.drops.joinRate, 1);
-  assert.ok(h.tryJoin('10.0.0.2').peer, 'another address is not limited');
+  assert.ok(h.tryJoinFrom('10.0.0.2').peer, 'another address is not limited');
   // 6 a minute: one more every 10 s.
   h.tick(9_999);
   assert.not.ok(churn());
@@ -291,26 +259,36 @@ peers('joinsPerIpPerMinute: joins past it are refused even after the joiners lef
 
 peers('sweep forgets full join buckets but not one still refilling', () => {
   const h = setup({ joinsPerIpPerMinute: 2, maxPeersPerIp: 0 });
-  h.join('10.0.0.1');
-  h.join('10.0.0.1');
+  h.joinFrom('10.0.0.1');
+  h.joinFrom('10.0.0.1');
   h.tick(30_000);
   h.room.sweep();
   // Half a minute refilled one token: one join, not two.
-  assert.ok(h.tryJoin('10.0.0.1').peer);
-  assert.is(h.tryJoin('10.0.0.1').peer, null);
+  assert.ok(h.tryJoinFrom('10.0.0.1').peer);
+  assert.is(h.tryJoinFrom('10.0.0.1').peer, null);
 });
 
 peers.run();
+
+/** In a room whose password is `sesame`: a peer let in, and one just joined from another address, pending; neither has anything left to hear. */
+function inAndPending(h: ReturnType<typeof setup>): [Member, Member] {
+  const a = h.joinFrom('10.0.0.1');
+  h.send(a, '/join sesame');
+  a.link.take();
+  const pending = h.joinFrom('10.0.0.2');
+  pending.link.take();
+  return [a, pending];
+}
 
 const password = suite('limits: a room password');
 
 password('a peer waiting for the password hears nothing, is not listed, and is not announced', () => {
   const h = setup({}, 'sesame');
-  const a = h.join('10.0.0.1');
+  const a = h.joinFrom('10.0.0.1');
   h.send(a, '/join sesame');
   h.send(a, '/nick alice');
   a.link.take();
-  const pending = h.join('10.0.0.2');
+  const pending = h.joinFrom('10.0.0.2');
   assert.equal(pending.link.take(), ['* this room needs a password: send /join PASSWORD']);
   assert.equal(a.link.take(), [], 'the pending peer was announced');
   h.send(a, 'secret plans');
@@ -332,11 +310,7 @@ password('a peer waiting for the password hears nothing, is not listed, and is n
 
 password('a pending peer is not heard: its chat is refused and counted as notAdmitted', () => {
   const h = setup({}, 'sesame');
-  const a = h.join('10.0.0.1');
-  h.send(a, '/join sesame');
-  a.link.take();
-  const pending = h.join('10.0.0.2');
-  pending.link.take();
+  const [a, pending] = inAndPending(h);
   h.send(pending, 'let me in');
   h.send(pending, '/nick mallory');
   h.send(pending, '/who');
@@ -348,11 +322,7 @@ password('a pending peer is not heard: its chat is refused and counted as notAdm
 
 password('a wrong password is counted, and after maxPasswordTries the peer is dropped without a word to the room', () => {
   const h = setup({ maxPasswordTries: 3 }, 'sesame');
-  const a = h.join('10.0.0.1');
-  h.send(a, '/join sesame');
-  a.link.take();
-  const guesser = h.join('10.0.0.2');
-  guesser.link.take();
+  const [a, guesser] = inAndPending(h);
   h.send(guesser, '/join guess1');
   h.send(guesser, '/join guess2');
   assert.equal(guesser.link.take(), ['! wrong password; send /join PASSWORD', '! wrong password; send /join PASSWORD']);
@@ -364,17 +334,17 @@ password('a wrong password is counted, and after maxPasswordTries the peer is dr
   assert.is(h.room.counters.drops.badPassword, 3);
   assert.equal(a.link.take(), [], 'the room heard of a peer it never saw');
   // Its address may try again, as a new peer.
-  const again = h.join('10.0.0.2');
+  const again = h.joinFrom('10.0.0.2');
   h.send(again, '/join sesame');
   assert.ok(again.peer.admitted);
 });
 
 password('the right password admits: welcome, announced, heard and listed', () => {
   const h = setup({}, 'sesame');
-  const a = h.join('10.0.0.1');
+  const a = h.joinFrom('10.0.0.1');
   h.send(a, '/join sesame');
   assert.match(a.link.take().at(-1)!, /^\* welcome 10\.0\.0\.1:\d+; you are alone here/);
-  const b = h.join('10.0.0.2');
+  const b = h.joinFrom('10.0.0.2');
   h.send(b, '/join sesame');
   assert.match(b.link.take().at(-1)!, /^\* welcome .* 1 other here/);
   assert.equal(a.link.take(), [`* ${b.peer.name} joined`]);
@@ -387,10 +357,10 @@ password('the right password admits: welcome, announced, heard and listed', () =
 
 password('a pending peer may quit, and its leaving is no news', () => {
   const h = setup({}, 'sesame');
-  const a = h.join('10.0.0.1');
+  const a = h.joinFrom('10.0.0.1');
   h.send(a, '/join sesame');
   a.link.take();
-  const pending = h.join('10.0.0.2');
+  const pending = h.joinFrom('10.0.0.2');
   h.send(pending, '/quit');
   assert.is(h.room.size, 1);
   assert.equal(a.link.take(), []);
@@ -399,11 +369,11 @@ password('a pending peer may quit, and its leaving is no news', () => {
 
 password('a pending peer that goes silent expires like any other, and takes its place along', () => {
   const h = setup({ maxPeersPerIp: 1 }, 'sesame');
-  h.join('10.0.0.2');
-  assert.is(h.tryJoin('10.0.0.2').peer, null);
+  h.joinFrom('10.0.0.2');
+  assert.is(h.tryJoinFrom('10.0.0.2').peer, null);
   h.tick(60_000);
   assert.is(h.room.sweep(), 1);
-  assert.ok(h.tryJoin('10.0.0.2').peer);
+  assert.ok(h.tryJoinFrom('10.0.0.2').peer);
 });
 
 password.run();
@@ -425,11 +395,11 @@ counted('an oversize message is counted as tooLong and as traffic in', () => {
 
 counted('traffic per transport adds up to what the links sent and received', () => {
   const h = setup({ maxPeers: 4, messageBurst: 3, messageRate: 1, maxMessageBytes: 100 });
-  const udp = h.join('10.0.0.1', 'udp');
-  const tcp = h.join('10.0.0.2', 'tcp');
-  const ws = h.join('10.0.0.3', 'ws');
-  const mem = h.join('10.0.0.4', 'memory');
-  const turnedAway = h.tryJoin('10.0.0.5', 'udp');
+  const udp = h.joinFrom('10.0.0.1', 'udp');
+  const tcp = h.joinFrom('10.0.0.2', 'tcp');
+  const ws = h.joinFrom('10.0.0.3', 'ws');
+  const mem = h.joinFrom('10.0.0.4', 'memory');
+  const turnedAway = h.tryJoinFrom('10.0.0.5', 'udp');
   assert.is(turnedAway.peer, null);
   const sent: Record<string, { messages: number; bytes: number }> = {
     udp: { messages: 0, bytes: 0 },
@@ -467,7 +437,7 @@ counted('traffic per transport adds up to what the links sent and received', () 
 
 counted('every message in is handled or dropped for a counted reason', () => {
   const h = setup({ messageBurst: 5, messageRate: 1, maxMessageBytes: 50 }, 'pw');
-  const [a, b] = [h.join('10.0.0.1'), h.join('10.0.0.2')];
+  const [a, b] = [h.joinFrom('10.0.0.1'), h.joinFrom('10.0.0.2')];
   h.send(a, '/join pw');
   h.send(b, 'not in yet');
   h.send(b, '/join wrong');

@@ -6,55 +6,12 @@ import { noticeLine, welcomeLine, welcomeTimeout } from '../../src/core/lines.js
 import type { LeaveReason, Peer } from '../../src/core/peer.js';
 import { Room, encodeLine, type RoomEvent, type RoomOptions } from '../../src/core/room.js';
 import { MemoryLink } from '../helpers/memory-link.js';
+import { eventKinds, refused, roomHarness as setup, silent, type Member, type RoomHarness } from '../helpers/room-harness.js';
 
 const encoder = new TextEncoder();
 
 // Independent of src/core/sanitize.ts on purpose.
 const FORBIDDEN = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
-
-interface Member {
-  link: MemoryLink;
-  peer: Peer;
-}
-
-/** A room on a fake clock, recording its events, with helpers to join and talk. */
-function setup(options: RoomOptions = {}) {
-  let now = 0;
-  let port = 5000;
-  const events: RoomEvent[] = [];
-  const room = new Room({ clock: () => now, onEvent: (event) => events.push(event), ...options });
-  const h = {
-    room,
-    events,
-    tick(ms: number): void {
-      now += ms;
-    },
-    /** Joins a link at the next free 127.0.0.1 port. */
-    join(transport = 'memory', address = `127.0.0.1:${++port}`): Member {
-      const link = new MemoryLink(address, transport);
-      const peer = room.join(link);
-      assert.ok(peer, `${address} joins`);
-      return { link, peer: peer! };
-    },
-    /** Sends one line as `nc` does, with its trailing newline. */
-    send(member: Member, text: string): void {
-      room.receive(member.peer, encoder.encode(text + '\n'));
-    },
-    /** Joins one peer per name, names them, and forgets everything said so far. */
-    crowd(...names: string[]): Member[] {
-      const members = names.map(() => h.join());
-      names.forEach((name, i) => h.send(members[i]!, `/nick ${name}`));
-      for (const member of members) member.link.take();
-      events.length = 0;
-      return members;
-    },
-  };
-  return h;
-}
-
-function silent(...members: Member[]): void {
-  for (const member of members) assert.equal(member.link.take(), [], `${member.peer.name} hears nothing`);
-}
 
 const join = suite('Room.join');
 
@@ -303,11 +260,7 @@ for (const wanted of ['bob', 'BOB', 'Bob', 'Ｂob', 'ｂｏｂ']) {
   rename(`a name clash with '${wanted}' is a ! to the sender only`, () => {
     const h = setup();
     const [a, b, c] = h.crowd('alice', 'bob', 'carol');
-    h.send(a!, `/nick ${wanted}`);
-    const told = a!.link.take();
-    assert.is(told.length, 1);
-    assert.ok(told[0]!.startsWith('! '), told[0]);
-    silent(b!, c!);
+    refused(h, a!, [b!, c!], `/nick ${wanted}`);
     assert.is(a!.peer.name, 'alice');
     assert.is(h.room.find('bob'), b!.peer);
     assert.is(h.events.length, 1);
@@ -319,9 +272,7 @@ for (const wanted of ['bob', 'BOB', 'Bob', 'Ｂob', 'ｂｏｂ']) {
 rename('the pipe dialect clashes the same way', () => {
   const h = setup();
   const [a, b] = h.crowd('alice', 'bob');
-  h.send(a!, 'rename|BOB');
-  assert.ok(a!.link.take()[0]!.startsWith('! '));
-  silent(b!);
+  refused(h, a!, [b!], 'rename|BOB');
 });
 
 const badNames: Array<[command: string, why: string]> = [
@@ -342,17 +293,9 @@ for (const [command, why] of badNames) {
   rename(`${why} is refused with ERR_BAD_NAME, told to the sender only`, () => {
     const h = setup();
     const [a, b] = h.crowd('alice', 'bob');
-    h.send(a!, command);
-    const told = a!.link.take();
-    assert.is(told.length, 1);
-    assert.ok(told[0]!.startsWith('! '), told[0]);
-    assert.not.match(told[0]!, FORBIDDEN);
-    silent(b!);
+    assert.not.match(refused(h, a!, [b!], command), FORBIDDEN);
     assert.is(a!.peer.name, 'alice');
-    assert.equal(
-      h.events.map((e) => (e.type === 'error' ? e.code : e.type)),
-      ['ERR_BAD_NAME'],
-    );
+    assert.equal(eventKinds(h.events), ['ERR_BAD_NAME']);
   });
 }
 
@@ -360,11 +303,7 @@ for (const command of ['/nick', 'rename|', 'rename|   ', '/nick bob smith', 'ren
   rename(`'${command}' is a usage error for the sender only`, () => {
     const h = setup();
     const [a, b] = h.crowd('alice', 'bob');
-    h.send(a!, command);
-    const told = a!.link.take();
-    assert.is(told.length, 1);
-    assert.ok(told[0]!.startsWith('! '), told[0]);
-    silent(b!);
+    refused(h, a!, [b!], command);
     assert.is(a!.peer.name, 'alice');
   });
 }
@@ -398,8 +337,7 @@ rename('a rename is reported with the old name', () => {
 rename('the name length limit comes from the room limits', () => {
   const h = setup({ limits: { maxNameLength: 3 } });
   const [a] = h.crowd('bob');
-  h.send(a!, '/nick abcd');
-  assert.ok(a!.link.take()[0]!.startsWith('! '));
+  refused(h, a!, [], '/nick abcd');
   h.send(a!, '/nick abc');
   assert.equal(a!.link.take(), ['* bob is now abc']);
 });
@@ -505,16 +443,9 @@ for (const command of ['/msg nobody hi', 'to|nobody|hi', '/msg alice2 hi']) {
   whisper(`'${command}' to an unknown peer is a ! to the sender only`, () => {
     const h = setup();
     const [a, b] = h.crowd('alice', 'bob');
-    h.send(a!, command);
-    const told = a!.link.take();
-    assert.is(told.length, 1);
-    assert.ok(told[0]!.startsWith('! '), told[0]);
-    silent(b!);
+    refused(h, a!, [b!], command);
     assert.is(h.room.counters.messages, 0);
-    assert.equal(
-      h.events.map((e) => (e.type === 'error' ? e.code : e.type)),
-      ['ERR_NO_SUCH_PEER'],
-    );
+    assert.equal(eventKinds(h.events), ['ERR_NO_SUCH_PEER']);
   });
 }
 
@@ -522,11 +453,7 @@ for (const command of ['to|x', 'to||hi', 'to|bob|', '/msg bob', '/msg']) {
   whisper(`'${command}' is a usage error for the sender only`, () => {
     const h = setup();
     const [a, b] = h.crowd('alice', 'bob');
-    h.send(a!, command);
-    const told = a!.link.take();
-    assert.is(told.length, 1);
-    assert.ok(told[0]!.startsWith('! '), told[0]);
-    silent(b!);
+    refused(h, a!, [b!], command);
     assert.is(h.events.length, 1);
     assert.is(h.events[0]!.type, 'error');
   });
@@ -538,9 +465,7 @@ whisper('a peer that left cannot be messaged', () => {
   h.send(b!, '/quit');
   b!.link.take();
   a!.link.take();
-  h.send(a!, '/msg bob hi');
-  assert.ok(a!.link.take()[0]!.startsWith('! '));
-  silent(b!);
+  refused(h, a!, [b!], '/msg bob hi');
 });
 
 whisper.run();
@@ -560,16 +485,8 @@ for (const command of ['/help', 'help', '/?']) {
 commands('an unknown /command is a ! to the sender with ERR_UNKNOWN_COMMAND', () => {
   const h = setup();
   const [a, b] = h.crowd('alice', 'bob');
-  h.send(a!, '/foo bar');
-  const told = a!.link.take();
-  assert.is(told.length, 1);
-  assert.ok(told[0]!.startsWith('! '));
-  assert.ok(told[0]!.includes('/foo'));
-  silent(b!);
-  assert.equal(
-    h.events.map((e) => (e.type === 'error' ? e.code : e.type)),
-    ['ERR_UNKNOWN_COMMAND'],
-  );
+  assert.ok(refused(h, a!, [b!], '/foo bar').includes('/foo'));
+  assert.equal(eventKinds(h.events), ['ERR_UNKNOWN_COMMAND']);
 });
 
 const pings: Array<[command: string, answer: string]> = [
@@ -781,19 +698,12 @@ expiry.run();
 
 const limits = suite('Room: limits');
 
-function refusedTooLong(h: ReturnType<typeof setup>, sender: Member, others: Member[], bytes: Uint8Array): void {
+function refusedTooLong(h: RoomHarness, sender: Member, others: Member[], bytes: Uint8Array): void {
   const messages = h.room.counters.messages;
   h.events.length = 0;
-  h.room.receive(sender.peer, bytes);
-  const told = sender.link.take();
-  assert.is(told.length, 1);
-  assert.ok(told[0]!.startsWith('! '), told[0]);
-  silent(...others);
+  refused(h, sender, others, bytes);
   assert.is(h.room.counters.messages, messages);
-  assert.equal(
-    h.events.map((e) => (e.type === 'error' ? e.code : e.type)),
-    ['ERR_MESSAGE_TOO_LONG'],
-  );
+  assert.equal(eventKinds(h.events), ['ERR_MESSAGE_TOO_LONG']);
 }
 
 limits('a message of maxMessageBytes + 1 is refused with a ! and not relayed', () => {
@@ -854,7 +764,7 @@ limits('when the room is full the next joiner is told ! room full and join retur
   assert.is(h.room.counters.rejected, 1);
   assert.is(h.room.find('127.0.0.1:9999'), undefined);
   assert.equal(
-    h.events.map((e) => (e.type === 'error' ? e.code : e.type)),
+    eventKinds(h.events),
     ['ERR_ROOM_FULL'],
   );
 });

@@ -40,6 +40,16 @@ export class LineLog {
     }
   }
 
+  /** Waits until `check` holds, looking again at each push() or wake(); fails after `ms` with `what` and the lines seen. */
+  async until(check: () => boolean, ms: number, what: string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${what} within ${ms} ms; got: ${this.shown()}`);
+      await this.changed(left);
+    }
+  }
+
   /** The lines seen, for a failure message: each cut short, and only the last ones of a long list. */
   shown(): string {
     const last = this.lines.slice(-SHOWN_LINES).map(brief);

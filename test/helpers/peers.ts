@@ -24,6 +24,8 @@ export interface TestPeer {
   send(text: string | Uint8Array): void;
   /** Waits for a received line that matches and returns it; fails after `ms`, listing the lines seen. */
   waitFor(match: LineMatch, ms?: number): Promise<string>;
+  /** Stops taking in what the server sends, as a peer that never reads: a stream backs up to the server; a UDP socket just lets datagrams go. */
+  stopReading(): void;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,9 @@ class UdpTest implements UdpTestPeer {
   }
   waitFor(match: LineMatch, ms?: number): Promise<string> {
     return this.udp.waitFor(match, ms);
+  }
+  stopReading(): void {
+    this.udp.socket.removeAllListeners('message');
   }
   async close(): Promise<void> {
     this.udp.close();
@@ -175,13 +180,12 @@ class TcpTest implements TcpTestPeer {
     return this.log.waitFor(match, ms);
   }
 
-  async waitForEnd(ms = 2000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!this.ended) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the server did not close ${this.address} within ${ms} ms; got: ${this.log.shown()}`);
-      await this.log.changed(left);
-    }
+  waitForEnd(ms = 2000): Promise<void> {
+    return this.log.until(() => this.ended, ms, `the server did not close ${this.address}`);
+  }
+
+  stopReading(): void {
+    this.socket.pause();
   }
 
   async close(): Promise<void> {

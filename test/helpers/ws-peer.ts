@@ -99,13 +99,13 @@ export class WsPeer {
   }
 
   /** Waits until the connection has closed, whoever closed it; fails after `ms`. */
-  async waitForEnd(ms = 2000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!this.ended) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the server did not close ${this.address} within ${ms} ms; got: ${this.log.shown()}`);
-      await this.log.changed(left);
-    }
+  waitForEnd(ms = 2000): Promise<void> {
+    return this.log.until(() => this.ended, ms, `the connection of ${this.address} did not close`);
+  }
+
+  /** Stops reading: what the server sends backs up in the kernel, then in the server's queue. */
+  stopReading(): void {
+    this.socket.pause();
   }
 
   async close(): Promise<void> {

@@ -1,16 +1,14 @@
 /**
- * UDP address validation (transports/cookie.ts, udp.ts): a server that does not know an address
+ * UDP address validation (transports/udp/transport.ts, with udp/cookie.ts): a server that does not know an address
  * answers it with a small, rate-limited challenge and keeps no state until the address echoes its
- * join token; and the global cap on what the server sends a second.
+ * join token.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openConnection } from '../../src/client/connection.js';
-import { ChatSession } from '../../src/client/session.js';
-import { startChatServer, type ChatServer, type ChatServerOptions } from '../../src/servers/chat-server.js';
-import { CookieJar } from '../../src/transports/udp/cookie.js';
-import { sourcePrefix } from '../../src/transports/prefix-limiter.js';
-import { UdpPeer, eventually } from '../helpers/udp-peer.js';
+import { openConnection } from '../../../src/client/connection.js';
+import { ChatSession } from '../../../src/client/session.js';
+import { startChatServer, type ChatServer, type ChatServerOptions } from '../../../src/servers/chat-server.js';
+import { UdpPeer, eventually } from '../../helpers/udp-peer.js';
 
 const CHALLENGE = /^\* to join, send: \/join ([A-Za-z0-9_-]{12})$/;
 
@@ -183,105 +181,3 @@ test('a ChatSession with a password joins a validating password room by itself',
 });
 
 test.run();
-
-const cap = suite('the global send cap on real sockets');
-
-cap('a broadcast to more peers than maxSendDatagramsPerSecond delivers at most that many, and counts the rest as sendCap', async () => {
-  // The cap is a token bucket on the room's clock: a fake clock makes every count exact.
-  let now = 0;
-  const server = await startChatServer({ host: '127.0.0.1', port: 0, clock: () => now, limits: { maxSendDatagramsPerSecond: 5 } });
-  const peers = await Promise.all(Array.from({ length: 9 }, () => UdpPeer.open()));
-  try {
-    for (const p of peers) p.send(server.port, '');
-    await eventually(() => server.room.size === 9, 2000, 'nine peers in');
-    const [sender, ...receivers] = peers as [UdpPeer, ...UdpPeer[]];
-    let round = 0;
-    /** Sends one chat line to the 8 others; returns how many copies went out and how many were counted as dropped. */
-    const broadcast = async () => {
-      const text = `to everyone ${++round}`;
-      const before = server.room.counters.drops.sendCap;
-      const messages = server.room.counters.messages;
-      sender.send(server.port, text);
-      await eventually(() => server.room.counters.messages === messages + 1, 2000, 'the line relayed');
-      const dropped = server.room.counters.drops.sendCap - before;
-      const heard = () => receivers.filter((r) => r.lines.includes(`<${sender.address}> ${text}`)).length;
-      await eventually(() => heard() === Math.max(0, receivers.length - dropped), 2000, 'every copy sent arrives');
-      return { heard: heard(), dropped };
-    };
-    // The nine welcomes spent the second's five datagrams: nothing of the first broadcast goes out.
-    const first = await broadcast();
-    assert.is(first.heard, 0);
-    assert.ok(first.dropped >= receivers.length);
-    // A second later the bucket is full again: five copies go out, the other three are counted.
-    now += 1000;
-    assert.equal(await broadcast(), { heard: 5, dropped: 3 });
-    // 400 ms refill two datagrams.
-    now += 400;
-    assert.equal(await broadcast(), { heard: 2, dropped: 6 });
-  } finally {
-    for (const p of peers) p.close();
-    await server.close();
-  }
-});
-
-cap.run();
-
-const cookies = suite('CookieJar and sourcePrefix');
-
-cookies('a token is valid this minute and the next, not two minutes later', () => {
-  let now = 10 * 60_000 + 5_000;
-  const jar = new CookieJar(Buffer.alloc(32, 7), () => now);
-  const token = jar.token('192.0.2.1', 4000);
-  assert.match(token, /^[A-Za-z0-9_-]{12}$/);
-  assert.ok(jar.check('192.0.2.1', 4000, token));
-  now += 54_999;
-  assert.ok(jar.check('192.0.2.1', 4000, token), 'the end of the same minute');
-  now += 1;
-  assert.ok(jar.check('192.0.2.1', 4000, token), 'the next minute');
-  now += 60_000;
-  assert.not.ok(jar.check('192.0.2.1', 4000, token), 'two minutes later');
-});
-
-cookies('a token is only good for its own address and port, and under its own secret', () => {
-  const clock = () => 1_000_000;
-  const jar = new CookieJar(Buffer.alloc(32, 1), clock);
-  const token = jar.token('192.0.2.1', 4000);
-  assert.not.ok(jar.check('192.0.2.1', 4001, token), 'another port');
-  assert.not.ok(jar.check('192.0.2.2', 4000, token), 'another address');
-  assert.not.ok(new CookieJar(Buffer.alloc(32, 2), clock).check('192.0.2.1', 4000, token), 'another run');
-  assert.is(new CookieJar(Buffer.alloc(32, 1), clock).token('192.0.2.1', 4000), token, 'the same secret makes the same token');
-});
-
-cookies('a malformed token is refused, not thrown on', () => {
-  const jar = new CookieJar();
-  for (const bad of ['', 'short', 'x'.repeat(12), 'x'.repeat(200), 'é'.repeat(12)]) assert.not.ok(jar.check('192.0.2.1', 1, bad), bad);
-});
-
-const prefixes: Array<[ip: string, prefix: string]> = [
-  ['192.168.1.77', '192.168.1'],
-  ['192.168.1.1', '192.168.1'],
-  ['10.0.0.1', '10.0.0'],
-  ['::ffff:192.168.1.77', '192.168.1'],
-  ['2001:db8:1:2:3:4:5:6', '2001:db8:1:00'],
-  ['2001:db8:1:ab12::1', '2001:db8:1:ab'],
-  ['2001:db8:1:12::1', '2001:db8:1:00'],
-  ['2001:db8::1', '2001:db8:0:00'],
-  ['2001:db8::', '2001:db8:0:00'],
-  ['::1', '0:0:0:00'],
-  ['::', '0:0:0:00'],
-  ['fe80::1:2:3', 'fe80:0:0:00'],
-];
-
-for (const [ip, prefix] of prefixes) {
-  cookies(`sourcePrefix of ${ip} is ${prefix}`, () => {
-    assert.is(sourcePrefix(ip), prefix);
-  });
-}
-
-cookies('addresses in one /24 or /56 share a prefix; in the next they do not', () => {
-  assert.is(sourcePrefix('2001:db8:1:ab00::1'), sourcePrefix('2001:db8:1:abff:ffff::9'));
-  assert.is.not(sourcePrefix('2001:db8:1:ab00::1'), sourcePrefix('2001:db8:1:ac00::1'));
-  assert.is.not(sourcePrefix('192.168.1.1'), sourcePrefix('192.168.2.1'));
-});
-
-cookies.run();

@@ -1,7 +1,7 @@
 /** The Origin rule of the web transport, as tables: which pages may open a WebSocket into the room. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { originAllowed, parseOrigins } from '../../src/transports/ws/origin.js';
+import { originAllowed, parseOrigins } from '../../../src/transports/ws/origin.js';
 
 const allowed = suite('originAllowed');
 

@@ -1,14 +1,15 @@
 /**
- * What only TCP has: a byte stream to frame (one write is not one read), departures the server
- * learns of at once (FIN, RST), and peers that stop reading. The room's behaviour common to
- * every transport is in contract.ts.
+ * What only TCP has: a byte stream to frame (one write is not one read), and departures the
+ * server learns of at once (FIN, RST). The room's behaviour common to every transport (slow
+ * readers, a full room and shutdown included) is in ../contract.ts.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { jsonEvent } from '../../src/cli/output.js';
-import { startChatServer, type ChatServer, type ChatServerOptions, type ServerEvent } from '../../src/servers/chat-server.js';
-import { openPeer, tapReads, type ReadTap, type TcpTestPeer } from '../helpers/peers.js';
-import { eventually } from '../helpers/udp-peer.js';
+import { jsonEvent } from '../../../src/cli/output.js';
+import type { ChatServer, ChatServerOptions, ServerEvent } from '../../../src/servers/chat-server.js';
+import { withChatRoom } from '../../helpers/chat-room.js';
+import { tapReads, type ReadTap, type TcpTestPeer } from '../../helpers/peers.js';
+import { eventually } from '../../helpers/udp-peer.js';
 
 const test = suite('the TCP transport on real sockets');
 
@@ -23,28 +24,13 @@ interface Tcp {
 
 /** A TCP room for one test; its peers and the server are closed afterwards whatever happened. */
 async function withTcp(options: Partial<ChatServerOptions>, body: (room: Tcp) => Promise<void>): Promise<void> {
-  const events: ServerEvent[] = [];
   // Floods and byte-by-byte frames are the point here, not the message rate limit (tested in test/core).
   const limits = { messageBurst: 0, ...options.limits };
-  const server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'tcp', ...options, limits, onEvent: (e) => events.push(e) });
-  const reads = tapReads(server.transports.tcp!.server);
-  const peers: TcpTestPeer[] = [];
-  const join = async (name?: string) => {
-    const peer = await openPeer('tcp', server.port, options.framing);
-    peers.push(peer);
-    await peer.waitFor(/^\* welcome /);
-    if (name) {
-      peer.send(`/nick ${name}`);
-      await peer.waitFor(`* ${peer.address} is now ${name}`);
-    }
-    return peer;
-  };
-  try {
-    await body({ server, events, reads, join });
-  } finally {
-    for (const peer of peers) await peer.close();
-    await server.close();
-  }
+  await withChatRoom({ transport: 'tcp', ...options, limits }, async ({ server, events, join }) => {
+    // Installed before any client connects.
+    const reads = tapReads(server.transports.tcp!.server);
+    await body({ server, events, reads, join: (name) => join('tcp', name) });
+  });
 }
 
 /**
@@ -225,62 +211,6 @@ test('a UTF-8 character split across two writes stays whole', async () => {
     }
     await b.waitFor(`<a> café ✓ 😀`);
     assert.equal(chatFrom(b, 'a'), Array(6).fill('café ✓ 😀'));
-  });
-});
-
-test('a peer that never reads is dropped while the readers keep receiving everything, in order', async () => {
-  // The flood is thousands of lines: the message rate limit, another defence, is off here.
-  await withTcp({ limits: { maxQueueBytes: 64 * 1024, messageBurst: 0, messageRate: 0 } }, async ({ server, join }) => {
-    const slow = await join('slow');
-    // It stops reading: what the server sends it piles up in the kernel, then in the server's queue.
-    slow.socket.pause();
-    const [flood, reader] = [await join('flood'), await join('reader')];
-    const pad = 'x'.repeat(1000);
-    const line = (n: number) => `${String(n).padStart(6, '0')} ${pad}`;
-    let sent = 0;
-    const batch = async () => {
-      for (let i = 0; i < 20; i++) flood.send(line(sent++));
-      // Paced: the reader takes in each batch before the next, so it is never a slow reader itself.
-      // A batch must stay well under what the kernel and the 64 KB queue hold together: the server
-      // may read a whole batch at once and write it to every peer before the reader's turn to read.
-      await reader.waitFor(`<flood> ${line(sent - 1)}`, 5000);
-    };
-    // Loopback kernel buffers hold a few MB before the server's own queue grows: ~200 batches here.
-    while (!reader.lines.includes('* slow left (dropped: not reading)')) {
-      if (sent >= 30_000) throw new Error(`the slow peer was not dropped after ${sent} lines`);
-      await batch();
-    }
-    await batch();
-    const got = chatFrom(reader, 'flood');
-    assert.is(got.length, sent);
-    for (let n = 0; n < sent; n++) if (got[n] !== line(n)) assert.unreachable(`line ${n} is ${got[n]?.slice(0, 12)}`);
-    assert.is(server.counters().drops.notReading, 1);
-    assert.ok(server.room.find('reader') && server.room.find('flood'), 'a reading peer was dropped');
-    assert.not.ok(server.room.find('slow'), 'the slow peer is still in the room');
-    await connectionsBecome(server, 2);
-  });
-});
-
-test('a TCP peer beyond maxPeers is told the room is full and disconnected', async () => {
-  await withTcp({ limits: { maxPeers: 1 } }, async ({ server, events }) => {
-    const a = await openPeer('tcp', server.port);
-    const b = await openPeer('tcp', server.port);
-    try {
-      await a.waitFor(/^\* welcome /);
-      await b.waitFor(/^! room full/);
-      await b.waitForEnd(1000);
-      const codes = events.flatMap((e) => (e.type === 'error' ? [e.code] : []));
-      assert.equal(codes, ['ERR_ROOM_FULL']);
-      assert.is(server.counters().rejected, 1);
-      // The turned-away connection is let go, not kept open until the server stops.
-      await connectionsBecome(server, 1);
-      a.send('/ping still');
-      await a.waitFor('/pong still');
-      assert.not.ok(a.lines.some((l) => l.includes('joined')), 'the turned-away peer was announced');
-    } finally {
-      await a.close();
-      await b.close();
-    }
   });
 });
 
