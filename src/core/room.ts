@@ -69,7 +69,7 @@ export class Room implements RoomDoor {
   private readonly roster: Roster;
   private readonly admission: Admission;
   private readonly outbox: Outbox;
-  private readonly joins: JoinNotices<Peer>;
+  private readonly joins: JoinNotices<{ peer: Peer; name: string }>;
   private readonly context: DispatchContext;
   private readonly onEvent: (event: RoomEvent) => void;
   private nextId = 1;
@@ -195,17 +195,18 @@ export class Room implements RoomDoor {
     this.roster.admit(peer);
     this.counters.joins += 1;
     this.outbox.tell(peer, welcomeLine(peer.name, this.roster.admitted, this.peerTimeoutMs));
-    this.joins.add(peer);
+    // The name as it is now: a rename before the notice goes out must not rewrite who joined.
+    this.joins.add({ peer, name: peer.name });
     this.onEvent({ type: 'join', peer: peerInfo(peer) });
   }
 
-  private announceJoins(joined: readonly Peer[]): void {
+  private announceJoins(joined: readonly { peer: Peer; name: string }[]): void {
     if (joined.length <= MAX_SEPARATE_NOTICES) {
-      for (const peer of joined) this.outbox.broadcast(encodeLine(noticeLine(`${peer.name} joined`)), peer);
+      for (const { peer, name } of joined) this.outbox.broadcast(encodeLine(noticeLine(`${name} joined`)), peer);
       return;
     }
     // Told to the joiners too: excluding each of them would cost a check per delivery.
-    this.outbox.broadcast(encodeLine(noticeLine(`${joined.length} peers joined: ${nameList(joined.map((p) => p.name))}`)));
+    this.outbox.broadcast(encodeLine(noticeLine(`${joined.length} peers joined: ${nameList(joined.map((j) => j.name))}`)));
   }
 
   private tryPassword(peer: Peer, given: string): void {

@@ -132,7 +132,7 @@ test('without a schedule every join is told at once, however many', () => {
 
 // Fails today: dispatch renames the peer in the roster before broadcasting `is now`, and that
 // broadcast flushes the gathered join under the new name (src/core/dispatch.ts:136-137).
-test.skip('a gathered joiner that renames is told joined under the name it joined with, then renamed', () => {
+test('a gathered joiner that renames is told joined under the name it joined with, then renamed', () => {
   const { h, watcher } = watched();
   joinMany(h, JOIN_NOTICE_BURST);
   watcher.link.take();
