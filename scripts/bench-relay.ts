@@ -7,7 +7,7 @@
  *                  sender goes, as the same buffer, to every receiver. The most any Node relay can do.
  *     udp-chat     startChatServer() with NO_LIMITS: the receivers and the sender join the room with
  *                  `/ping`, and each chat line is parsed, escaped, re-encoded and broadcast.
- *   TCP (N = 10, 100, 1000, and N = 100 with 16 in flight)
+ *   TCP (N = 10, 100, 1000, N = 10 with one message in flight, N = 100 with 16 in flight)
  *     bare         a net relay of a few lines: each chunk read goes, as it is, to every other socket.
  *     udp-chat     startChatServer({ transport: 'tcp' }) with NO_LIMITS (no receiver dropped as slow).
  *     ncat --chat  ncat's chat broker, a C program (scripts/relay/ncat.ts; `-m N+16`). It prefixes
@@ -19,8 +19,9 @@
  * they do not take the relay's CPU. The sender is a windowed closed loop (scripts/relay/load.ts):
  * bursts of B messages, at most W bursts unfinished, so at most W x B messages are in flight (sent
  * and not yet at every receiver). The default rows use W = 2 and B = 2000/N clamped to 8..64 (so
- * 2 x 64 at N = 1 and 10, 2 x 20 at N = 100, 2 x 8 at N = 1000); the TCP "16 in flight" row is
- * W = 1, B = 16: one write of 16 lines, and the next only once all 16 have reached all N.
+ * 2 x 64 at N = 1 and 10, 2 x 20 at N = 100, 2 x 8 at N = 1000); the TCP "one in flight" row is
+ * W = 1, B = 1 at N = 10, and the "16 in flight" row W = 1, B = 16 at N = 100: one write of 16
+ * lines, and the next only once all 16 have reached all N.
  *
  * Reported per row and relay: deliveries/s (messages received by all receivers / elapsed, the
  * median over rounds), the ratio to the bare relay (and for TCP to ncat --chat), latency p50 and
@@ -54,8 +55,15 @@ const MESSAGES: Readonly<Record<number, number>> = { 1: 40_000, 10: 12_000, 100:
 const QUICK_DIVISOR = 20;
 /** Bursts in flight by default: one being relayed while the next is queued keeps the relay busy. */
 const WINDOW = 2;
-/** The explicit small-window TCP row: at N = 100, one burst of 16 lines at a time. */
-const SMALL = { n: 100, window: 1, burst: 16 } as const;
+/**
+ * The explicit small-window TCP rows: at N = 10 one message in flight (a latency-bound relay:
+ * send, wait for all 10, send the next), at N = 100 one burst of 16 lines at a time. One
+ * message in flight moves few messages a second, so that row sends fewer.
+ */
+const SMALL: readonly { n: number; window: number; burst: number; messages?: number }[] = [
+  { n: 10, window: 1, burst: 1, messages: 4000 },
+  { n: 100, window: 1, burst: 16 },
+];
 const TARGET_N = 100;
 const TARGET_RATIO = 0.9;
 /** The N at which udp-chat's TCP relay is to be ahead of ncat --chat. */
@@ -110,20 +118,21 @@ function parseOptions(argv: readonly string[]): Options | null {
   const burst = int(v.burst, 'burst', 0);
   const window = int(v.window, 'window', WINDOW);
   const chosen = v.n === undefined ? null : intList(v.n, 'n', [], 1, 1000);
-  const scenario = (transport: 'udp' | 'tcp', n: number, shape?: { window: number; burst: number }): Scenario => {
+  const scenario = (transport: 'udp' | 'tcp', n: number, shape?: { window: number; burst: number; messages?: number }): Scenario => {
     const w = shape?.window ?? window;
     const b = shape?.burst ?? (burst || burstFor(n));
     const big = n >= 1000;
     const defaultRounds = quick ? (big ? 1 : 2) : big ? (transport === 'udp' ? 2 : 1) : transport === 'udp' ? 4 : 3;
-    const messages = MESSAGES[n] ?? Math.max(200, Math.round(200_000 / n));
+    const messages = shape?.messages ?? MESSAGES[n] ?? Math.max(200, Math.round(200_000 / n));
     return { transport, n, window: w, burst: b, count: Math.max(100, Math.round(messages / (quick ? QUICK_DIVISOR : 1))), rounds: rounds || defaultRounds, inFlight: `${w} x ${b}` };
   };
   const scenarios: Scenario[] = [];
   for (const transport of transports(v.transport)) {
     for (const n of chosen ?? (transport === 'udp' ? UDP_N : TCP_N)) {
       scenarios.push(scenario(transport, n));
-      // The small-window row, after the default N = 100 row, unless --window or --burst fix the shape.
-      if (transport === 'tcp' && n === SMALL.n && !v.window && !v.burst) scenarios.push(scenario('tcp', SMALL.n, SMALL));
+      // The small-window rows, after the default row of their N, unless --window or --burst fix the shape.
+      if (transport !== 'tcp' || v.window || v.burst) continue;
+      for (const small of SMALL.filter((x) => x.n === n)) scenarios.push(scenario('tcp', n, small));
     }
   }
   // One relay alone is for a profile of it (node --cpu-prof); there is no ratio then.
