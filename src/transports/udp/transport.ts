@@ -3,6 +3,7 @@
  * one datagram is one message. Nothing tells a UDP server that a peer has gone: only the
  * room's expiry of silent peers does.
  */
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { lineChannel } from '../../core/channel.js';
 import type { LeaveReason, Peer, PeerLink } from '../../core/peer.js';
@@ -91,7 +92,8 @@ export class UdpTransport implements Transport {
     validate: boolean,
     limitOpenAnswers: boolean,
   ) {
-    this.cookies = validate ? new CookieJar() : undefined;
+    // Tokens by the minute of the room's clock, as every other limit here.
+    this.cookies = validate ? new CookieJar(randomBytes(32), ctx.clock) : undefined;
     this.guardOpen = !validate && limitOpenAnswers;
     this.answers = new PrefixLimiter(ctx.limits.unvalidatedRepliesPerSecond, ctx.clock);
     const now = ctx.clock();
