@@ -107,6 +107,8 @@ function fastLine(peer: Peer, raw: Uint8Array, size: number): Uint8Array {
 }
 
 function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string): void {
+  // A gathered `* X joined` goes out before anything X says, a private line too.
+  ctx.outbox.flushPending();
   const target = ctx.roster.find(to);
   // A peer still waiting for the password hears nothing, private messages included.
   if (!target || !target.admitted) return refuse(ctx, peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
@@ -139,6 +141,8 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
 }
 
 function who(ctx: DispatchContext, peer: Peer): void {
+  // Nobody is listed before the room has been told they joined.
+  ctx.outbox.flushPending();
   const now = ctx.clock();
   const count = ctx.roster.admitted;
   const most = ctx.limits.maxWhoLines;

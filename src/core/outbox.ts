@@ -17,8 +17,8 @@ export function encodeLine(line: string): Uint8Array {
 
 /** The room's sending side. */
 export class Outbox {
-  /** Runs before every broadcast: pending notices (coalesced joins) go out ahead of what follows them. */
-  beforeBroadcast: () => void = () => {};
+  /** Pending notices (coalesced joins), sent before every broadcast so they go out ahead of what follows them. */
+  pending: () => void = () => {};
 
   constructor(
     private readonly roster: Roster,
@@ -40,9 +40,14 @@ export class Outbox {
     this.deliver(peer, encodeLine(text));
   }
 
+  /** Sends the pending notices now (before a private line or a listing that must come after them). */
+  flushPending(): void {
+    this.pending();
+  }
+
   /** Sends one line (room form) to every admitted peer but `except`: one encoding per channel, the same bytes to all. */
   broadcast(line: Uint8Array, except?: Peer): void {
-    this.beforeBroadcast();
+    this.pending();
     for (const group of this.roster.groups.values()) {
       const peers = group.peers;
       if (peers.size === 0) continue;

@@ -86,7 +86,7 @@ export class Room implements RoomDoor {
     this.admission = new Admission(this.limits, options.password || undefined);
     this.outbox = new Outbox(this.roster, this.counters);
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
-    this.outbox.beforeBroadcast = () => this.joins.flush();
+    this.outbox.pending = () => this.joins.flush();
     this.context = {
       roster: this.roster,
       outbox: this.outbox,

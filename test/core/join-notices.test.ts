@@ -142,4 +142,25 @@ test('a gathered joiner that renames is told joined under the name it joined wit
   assert.equal(watcher.link.take(), [`* ${address} joined`, `* ${address} is now pat`]);
 });
 
+test('a private line from a gathered joiner comes after its * X joined', () => {
+  const { h, watcher } = watched();
+  joinMany(h, JOIN_NOTICE_BURST);
+  h.send(watcher, '/nick alice');
+  watcher.link.take();
+  const [x] = joinMany(h, 1);
+  h.send(x!, '/msg alice psst');
+  assert.equal(watcher.link.take(), [`* ${x!.peer.name} joined`, `[private] <${x!.peer.name}> psst`]);
+});
+
+test('/who lists nobody the room has not been told of: gathered joins go out first', () => {
+  const { h, watcher } = watched();
+  joinMany(h, JOIN_NOTICE_BURST);
+  watcher.link.take();
+  const [x] = joinMany(h, 1);
+  h.send(watcher, '/who');
+  const lines = watcher.link.take();
+  assert.is(lines[0], `* ${x!.peer.name} joined`);
+  assert.ok(lines.some((l) => l.startsWith(`*   ${x!.peer.name} `)), lines.join('\n'));
+});
+
 test.run();

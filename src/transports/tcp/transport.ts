@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { lineChannel, type Channel } from '../../core/channel.js';
+import { ChatError } from '../../core/errors.js';
 import type { LeaveReason } from '../../core/peer.js';
 import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
 import { formatAddress } from '../address.js';
@@ -19,6 +20,13 @@ export interface TcpListenOptions {
   port: number;
   framing?: FramingName;
 }
+
+/**
+ * The largest --max-message a length-framed room takes. A line is the message escaped (a control
+ * byte becomes four characters, `\x01`) behind a name prefix, and a length frame holds 65535
+ * bytes: above this, one peer's message could make a line no frame can carry.
+ */
+export const MAX_LENGTH_FRAMED_MESSAGE = 16_000;
 
 /** The TCP channel for a framing: lines go out as they are; length framing swaps the `\n` for a 2-byte prefix. */
 export function tcpChannel(framing: FramingName): Channel {
@@ -114,6 +122,9 @@ export class TcpTransport implements Transport {
 
   /** Starts listening; rejects with EADDRINUSE and the like. */
   static async listen(ctx: TransportContext, options: TcpListenOptions): Promise<TcpTransport> {
+    if (options.framing === 'length' && ctx.limits.maxMessageBytes > MAX_LENGTH_FRAMED_MESSAGE) {
+      throw new ChatError('ERR_BAD_ARGUMENT', `--max-message with --framing length is at most ${MAX_LENGTH_FRAMED_MESSAGE} bytes (an escaped line must fit a 65535-byte frame)`);
+    }
     const server = await listening(net.createServer({ noDelay: true }), (s) => s.listen(options.port, options.host));
     return new TcpTransport(server, ctx, options.framing ?? 'line');
   }

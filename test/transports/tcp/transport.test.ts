@@ -6,6 +6,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { jsonEvent } from '../../../src/cli/output.js';
+import type { ChatError } from '../../../src/core/errors.js';
+import { startChatServer } from '../../../src/servers/chat-server.js';
+import { MAX_LENGTH_FRAMED_MESSAGE } from '../../../src/transports/tcp/transport.js';
 import type { ChatServer, ChatServerOptions, ServerEvent } from '../../../src/servers/chat-server.js';
 import { withChatRoom } from '../../helpers/chat-room.js';
 import { tapReads, type ReadTap, type TcpTestPeer } from '../../helpers/peers.js';
@@ -211,6 +214,24 @@ test('a UTF-8 character split across two writes stays whole', async () => {
     }
     await b.waitFor(`<a> café ✓ 😀`);
     assert.equal(chatFrom(b, 'a'), Array(6).fill('café ✓ 😀'));
+  });
+});
+
+test('a length-framed room refuses a message limit whose escaped lines could overflow a 65535-byte frame', async () => {
+  // 20,000 control bytes escape to 80,000 characters: no length frame holds that line.
+  let error: ChatError | undefined;
+  try {
+    const server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'both', framing: 'length', limits: { maxMessageBytes: MAX_LENGTH_FRAMED_MESSAGE + 1 } });
+    await server.close();
+  } catch (err) {
+    error = err as ChatError;
+  }
+  assert.is(error?.code, 'ERR_BAD_ARGUMENT');
+  // At the cap, the largest escaped message still fits a frame and reaches a length-framed peer.
+  await withTcp({ framing: 'length', limits: { maxMessageBytes: MAX_LENGTH_FRAMED_MESSAGE, messageBurst: 0 } }, async ({ join }) => {
+    const [a, b] = [await join(), await join()];
+    a.send('\x01'.repeat(MAX_LENGTH_FRAMED_MESSAGE));
+    await b.waitFor(`<${a.address}> ${'\\x01'.repeat(MAX_LENGTH_FRAMED_MESSAGE)}`);
   });
 });
 
