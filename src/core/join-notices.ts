@@ -10,7 +10,7 @@ import { fullBucket, take, type Bucket } from './rate.js';
 /** Joins told one by one before gathering starts, and the rate that refills them. */
 export const JOIN_NOTICE_BURST = 5;
 export const JOIN_NOTICES_PER_SECOND = 5;
-/** How long joins are gathered once the burst is spent. */
+/** How long joins are gathered once the burst is spent, at most (a broadcast in the window tells them sooner). */
 export const JOIN_WINDOW_MS = 250;
 
 /** Runs `fn` after `ms`; the server passes a timer (core has none of its own). */
@@ -19,6 +19,8 @@ export type Schedule = (fn: () => void, ms: number) => void;
 /** Decides when joins are told, and gathers the rest. */
 export class JoinNotices<P> {
   private pending: P[] = [];
+  // One timer at a time: a flush by a broadcast leaves the armed one to fire on nothing.
+  private armed = false;
   private readonly bucket: Bucket;
 
   constructor(
@@ -36,7 +38,12 @@ export class JoinNotices<P> {
       return this.tell([peer]);
     }
     this.pending.push(peer);
-    if (this.pending.length === 1) this.schedule!(() => this.flush(), JOIN_WINDOW_MS);
+    if (this.armed) return;
+    this.armed = true;
+    this.schedule!(() => {
+      this.armed = false;
+      this.flush();
+    }, JOIN_WINDOW_MS);
   }
 
   /** Tells whatever is gathered. Called by the window's timer and before any other broadcast, so order holds. */

@@ -150,6 +150,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     shared.forEach((n, i) => Object.assign(running, { [n]: bound[i] }));
     for (const n of names.filter((n) => TRANSPORTS[n].port === 'web')) Object.assign(running, { [n]: await listen(n, options.web!.port) });
   } catch (err) {
+    for (const timer of timers) clearTimeout(timer);
     await Promise.all(all().map((t) => t.close()));
     throw err;
   }

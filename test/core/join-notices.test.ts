@@ -163,4 +163,17 @@ test('/who lists nobody the room has not been told of: gathered joins go out fir
   assert.ok(lines.some((l) => l.startsWith(`*   ${x!.peer.name} `)), lines.join('\n'));
 });
 
+test('one timer at a time: joins gathered after a broadcast flushed the window wait for the armed timer', () => {
+  const { h, watcher } = watched();
+  joinMany(h, JOIN_NOTICE_BURST);
+  const [x] = joinMany(h, 1);
+  h.send(watcher, 'flushes x');
+  const [y] = joinMany(h, 1);
+  assert.is(h.jobs.length, 1, 'no second timer');
+  watcher.link.take();
+  h.tick(JOIN_WINDOW_MS);
+  assert.equal(watcher.link.take(), [`* ${y!.peer.name} joined`]);
+  assert.ok(x);
+});
+
 test.run();
