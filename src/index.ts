@@ -27,7 +27,7 @@ export { originAllowed, parseOrigins } from './transports/ws/origin.js';
 export type { WebStats, WebPeer } from './transports/ws/page.js';
 
 // Clients.
-export { openConnection, type Connection, type ConnectOptions } from './client/connection.js';
+export { openConnection, CLIENT_TRANSPORTS, type ClientTransport, type Connection, type ConnectOptions } from './client/connection.js';
 export { ChatSession } from './client/session.js';
 export { sendMessages, type SendOptions, type SendResult } from './client/send.js';
 export { formatSeq, parseSeq, SeqStats, MAX_SEQ_TOTAL, type SeqMessage, type SeqResult, type SeqLatency } from './client/seq-stats.js';

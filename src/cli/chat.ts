@@ -1,19 +1,18 @@
 /** `udp-chat chat`: the interactive client. */
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
-import { openConnection } from '../client/connection.js';
+import { CLIENT_TRANSPORTS, openConnection } from '../client/connection.js';
 import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
 import { addressOptions, connectOptions } from './options.js';
 import { formatSeqStats, formatServerLine, paint } from './output.js';
 import { untilSignal } from './signals.js';
-import { TRANSPORT_NAMES } from '../transports/registry.js';
 
 export const command = 'chat';
 export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'server to join', TRANSPORT_NAMES)
+  return addressOptions(y, 'server to join', CLIENT_TRANSPORTS)
     .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
     .option('password', { type: 'string', describe: "the room's password, given when asked" })
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, late, duplicated, latency on exit' })

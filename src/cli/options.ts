@@ -3,10 +3,9 @@ import type { Argv } from 'yargs';
 import { parseDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_PORT } from '../core/limits.js';
-import type { ConnectOptions } from '../client/connection.js';
+import type { ClientTransport, ConnectOptions } from '../client/connection.js';
 import { parseHost, parsePort } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
-import type { TransportName } from '../transports/registry.js';
 
 /** Error codes that mean the user typed something wrong: exit 2, like a yargs usage error. */
 export const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_BAD_PORT', 'ERR_BAD_HOST', 'ERR_BAD_DURATION', 'ERR_BAD_ARGUMENT']);
@@ -62,7 +61,7 @@ export function connectOptions(argv: Record<string, unknown>): ConnectOptions {
   return {
     host: host(argv['host']),
     port: port(argv['port'], false),
-    transport: transport(argv) as TransportName,
+    transport: transport(argv) as ClientTransport,
     framing: argv['framing'] as FramingName,
     connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
   };

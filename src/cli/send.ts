@@ -6,13 +6,13 @@ import { sendMessages } from '../client/send.js';
 import { ChatError } from '../core/errors.js';
 import { addressOptions, connectOptions, count, duration } from './options.js';
 import { formatSeqStats } from './output.js';
-import { TRANSPORT_NAMES } from '../transports/registry.js';
+import { CLIENT_TRANSPORTS } from '../client/connection.js';
 
 export const command = 'send [message..]';
 export const describe = 'send messages (arguments, else each line of stdin) as datagrams';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'server to send to', TRANSPORT_NAMES)
+  return addressOptions(y, 'server to send to', CLIENT_TRANSPORTS)
     .positional('message', { type: 'string', array: true, describe: 'messages; each is one datagram' })
     .option('wait', { alias: 'w', type: 'string', describe: 'print replies until none came for this long (500ms, 2s)' })
     .option('count', { alias: 'c', type: 'string', default: '1', describe: 'send each message N times, numbered #1..#N' })

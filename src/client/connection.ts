@@ -12,14 +12,16 @@ import { ChatError } from '../core/errors.js';
 import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
 import { createDeframer, encodeFrame, MAX_LENGTH_FRAME, type FramingName } from '../transports/framing.js';
-import type { TransportName } from '../transports/registry.js';
+
+/** A transport the client can connect over (see OPENERS). */
+export type ClientTransport = 'udp' | 'tcp' | 'ws';
 
 /** Where to connect, and how. */
 export interface ConnectOptions {
   host: string;
   port: number;
   /** `ws` connects to the room's web port (serve --web), not to its UDP/TCP port. */
-  transport?: TransportName;
+  transport?: ClientTransport;
   /** TCP only: how messages are framed (lines by default). */
   framing?: FramingName;
   /** TCP only: give up connecting after this long (default 5s). */
@@ -31,7 +33,7 @@ export type ConnectionEvents = { line: [string]; error: [ChatError]; end: [] };
 
 /** One client connection, whatever the transport. */
 export interface Connection extends EventEmitter<ConnectionEvents> {
-  readonly transport: TransportName;
+  readonly transport: ClientTransport;
   /** The server's address, `127.0.0.1:9000`. */
   readonly remote: string;
   /** The address the server knows this client by. */
@@ -52,7 +54,7 @@ export function payloadLines(bytes: Uint8Array): string[] {
 }
 
 /** Turns a socket error into the one line a user should read. */
-export function socketError(err: NodeJS.ErrnoException, transport: TransportName, remote: string): ChatError {
+export function socketError(err: NodeJS.ErrnoException, transport: ClientTransport, remote: string): ChatError {
   switch (err.code) {
     case 'ECONNREFUSED':
       return new ChatError(
@@ -284,9 +286,22 @@ async function openWs(options: ConnectOptions, remote: string): Promise<Connecti
   return connection;
 }
 
+// Each transport the client can speak, and how it opens. A server-side transport has no client
+// until it gets a line here: the choices of `chat` and `send` come from this table.
+const OPENERS = {
+  udp: openUdp,
+  tcp: openTcp,
+  ws: openWs,
+} satisfies Record<string, (options: ConnectOptions, remote: string) => Promise<Connection>>;
+
+/** Every transport the client speaks. */
+export const CLIENT_TRANSPORTS = Object.keys(OPENERS) as ClientTransport[];
+
 /** Opens a connection to a server; rejects with a ChatError a user can read. */
 export function openConnection(options: ConnectOptions): Promise<Connection> {
   const remote = formatAddress(options.host, options.port);
-  if (options.transport === 'ws') return openWs(options, remote);
-  return options.transport === 'tcp' ? openTcp(options, remote) : openUdp(options, remote);
+  const open = OPENERS[options.transport ?? 'udp'];
+  // A caller in plain JS could pass anything: no silent fallback to UDP.
+  if (!open) return Promise.reject(new ChatError('ERR_BAD_ARGUMENT', `no client for transport '${String(options.transport)}': use ${CLIENT_TRANSPORTS.join(', ')}`));
+  return open(options, remote);
 }
