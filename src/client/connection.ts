@@ -13,8 +13,8 @@ import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
 import { createDeframer, encodeFrame, MAX_LENGTH_FRAME, type FramingName } from '../transports/framing.js';
 
-/** A transport the client can connect over (see OPENERS). */
-export type ClientTransport = 'udp' | 'tcp' | 'ws';
+/** A transport the client can connect over: a key of OPENERS. */
+export type ClientTransport = keyof typeof OPENERS;
 
 /** Where to connect, and how. */
 export interface ConnectOptions {
