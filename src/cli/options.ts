@@ -49,6 +49,12 @@ export function duration(value: unknown, flag: string): number {
   }
 }
 
+/** A duration that must be more than 0 (a peer timeout of 0 would drop every peer as it speaks). */
+export function positive(ms: number, flag: string): number {
+  if (ms <= 0) throw new ChatError('ERR_BAD_DURATION', `--${flag} must be more than 0`);
+  return ms;
+}
+
 /** A checked whole number flag, at least `min`. */
 export function count(value: unknown, flag: string, min = 1): number {
   const n = Number(value);

@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
 import { startChatServer, type ServerTransport } from '../servers/chat-server.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
-import { addressOptions, count, duration, host, port, transport } from './options.js';
+import { addressOptions, count, duration, host, port, positive, transport } from './options.js';
 import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -37,7 +37,7 @@ export function builder(y: Argv) {
     .option('max-name', { type: 'string', default: String(L.maxNameLength), describe: 'longest name, in characters' })
     .option('max-who', { type: 'string', default: String(L.maxWhoLines), describe: 'most peers one /who lists (0: all)' })
     .option('password-tries', { type: 'string', default: String(L.maxPasswordTries), describe: 'wrong passwords before a peer is dropped (0: no limit)' })
-    .option('stats', { type: 'string', describe: 'print the counters every DUR (10s)' })
+    .option('stats', { type: 'string', describe: 'print the counters every DUR, e.g. 10s (default: only at exit)' })
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
     .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too (http://HOST:PORT, repeatable; * for any)' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
@@ -51,7 +51,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     framing: argv['framing'] as FramingName,
     host: host(argv['host']),
     port: port(argv['port']),
-    peerTimeoutMs: duration(argv['peer-timeout'], 'peer-timeout'),
+    peerTimeoutMs: positive(duration(argv['peer-timeout'], 'peer-timeout'), 'peer-timeout'),
     echoSelf: Boolean(argv['echo-self']),
     allow: (argv['allow'] as unknown[]).map(String),
     deny: (argv['deny'] as unknown[]).map(String),

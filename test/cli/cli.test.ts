@@ -45,7 +45,7 @@ parse.run();
 const bin = suite('the built udp-chat binary');
 
 bin('usage mistakes print one line and exit 2, without a stack trace', async () => {
-  for (const args of [['serve', '--port', '70000'], ['serve', '--port', '0x1F90'], ['serve', '--peer-timeout', '10x'], ['send', '--port', 'abc', 'x'], ['bogus'], []]) {
+  for (const args of [['serve', '--port', '70000'], ['serve', '--port', '0x1F90'], ['serve', '--peer-timeout', '10x'], ['serve', '--port', '0', '--peer-timeout', '0'], ['send', '--port', 'abc', 'x'], ['bogus'], []]) {
     const r = await run(args);
     assert.is(r.code, 2, `exit code for ${args.join(' ')}`);
     assert.is(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
