@@ -72,12 +72,11 @@ export abstract class StreamLink implements PeerLink {
 /** A stream transport's joined links, and the slow-reader drop. */
 export class StreamLinks {
   private readonly links = new Set<StreamLink>();
+  /** Most bytes queued for one peer (0 in the limits: no cap). */
+  readonly maxQueueBytes: number;
 
-  constructor(private readonly ctx: TransportContext) {}
-
-  /** Most bytes queued for one peer. */
-  get maxQueueBytes(): number {
-    return this.ctx.limits.maxQueueBytes > 0 ? this.ctx.limits.maxQueueBytes : Infinity;
+  constructor(private readonly ctx: TransportContext) {
+    this.maxQueueBytes = ctx.limits.maxQueueBytes > 0 ? ctx.limits.maxQueueBytes : Infinity;
   }
 
   /** How many links are in the room. */

@@ -34,6 +34,11 @@ export function tcpChannel(framing: FramingName): Channel {
   return { name: 'tcp', encode: (line) => encodeFrame('length', line.subarray(0, line.length - 1)) };
 }
 
+/** Writes what a link queued this turn; a plain function, so no closure is made per turn. */
+function flushLink(link: TcpLink): void {
+  link.flush();
+}
+
 /** One connection's link. */
 class TcpLink extends StreamLink {
   // Lines sent in this turn of the event loop, written together at its end: one write (one
@@ -41,6 +46,9 @@ class TcpLink extends StreamLink {
   // per-line writes were most of the relay's CPU time.
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  // The socket's queue when this turn's first line came: nothing is written to the socket until
+  // the flush, so within a turn the queue is this plus what is pending (no getter per line).
+  private turnBase = 0;
 
   constructor(
     private readonly owner: TcpTransport,
@@ -52,15 +60,19 @@ class TcpLink extends StreamLink {
   }
 
   protected queued(): number {
-    return this.socket.writableLength + this.pendingBytes;
+    return this.pending.length === 0 ? this.socket.writableLength : this.turnBase + this.pendingBytes;
   }
 
   protected writable(): boolean {
-    return !this.socket.destroyed && this.socket.writable;
+    // Already writing this turn: the socket was writable at its first line and nothing ran since.
+    return this.pending.length > 0 || (!this.socket.destroyed && this.socket.writable);
   }
 
   protected write(bytes: Uint8Array): void {
-    if (this.pending.length === 0) process.nextTick(() => this.flush());
+    if (this.pending.length === 0) {
+      this.turnBase = this.socket.writableLength;
+      process.nextTick(flushLink, this);
+    }
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
   }
@@ -72,12 +84,12 @@ class TcpLink extends StreamLink {
   }
 
   /** Writes what this turn queued, as one buffer. */
-  private flush(): void {
+  flush(): void {
     const pending = this.pending;
     if (pending.length === 0) return;
     this.pending = [];
     this.pendingBytes = 0;
-    if (this.cut || !this.writable()) return;
+    if (this.cut || this.socket.destroyed || !this.socket.writable) return;
     this.socket.write(pending.length === 1 ? pending[0]! : this.owner.joined(pending));
   }
 
