@@ -7,6 +7,7 @@ import { formatAge, formatDuration } from './duration.js';
 import type { ChatError } from './errors.js';
 import type { Limits } from './limits.js';
 import { chatLine, errorLine, noticeLine, privateLine } from './lines.js';
+import { allocLine } from './line-pool.js';
 import { nameKey, validateName } from './names.js';
 import { encodeLine, type Outbox } from './outbox.js';
 import { peerInfo, type LeaveReason, type Peer } from './peer.js';
@@ -99,7 +100,7 @@ function say(ctx: DispatchContext, peer: Peer, text: string, raw?: Uint8Array): 
 
 function fastLine(peer: Peer, raw: Uint8Array, size: number): Uint8Array {
   const prefix = (peer.prefix ??= encoder.encode(chatLine(peer.name, '')));
-  const line = new Uint8Array(prefix.length + size + 1);
+  const line = allocLine(prefix.length + size + 1);
   line.set(prefix);
   line.set(raw.subarray(0, size), prefix.length);
   line[line.length - 1] = 0x0a;
