@@ -34,11 +34,6 @@ export function tcpChannel(framing: FramingName): Channel {
   return { name: 'tcp', encode: (line) => encodeFrame('length', line.subarray(0, line.length - 1)) };
 }
 
-/** Writes what a link queued this turn; a plain function, so no closure is made per turn. */
-function flushLink(link: TcpLink): void {
-  link.flush();
-}
-
 /** One connection's link. */
 class TcpLink extends StreamLink {
   // Lines sent in this turn of the event loop, written together at its end: one write (one
@@ -71,7 +66,7 @@ class TcpLink extends StreamLink {
   protected write(bytes: Uint8Array): void {
     if (this.pending.length === 0) {
       this.turnBase = this.socket.writableLength;
-      process.nextTick(flushLink, this);
+      this.owner.dirty(this);
     }
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
@@ -108,6 +103,11 @@ class TcpLink extends StreamLink {
   }
 }
 
+/** Runs a transport's flush; a plain function, so no closure is made per turn. */
+function flushDirty(transport: TcpTransport): void {
+  transport.flushDirty();
+}
+
 /** A listening TCP server feeding one room. */
 export class TcpTransport implements Transport {
   readonly name = 'tcp';
@@ -116,6 +116,9 @@ export class TcpTransport implements Transport {
   private readonly links: StreamLinks;
   // Every open socket, peers and those being closed alike, so close() can finish them all.
   private readonly sockets = new Set<net.Socket>();
+  // Links with lines queued this turn, flushed together by one nextTick: a broadcast to 1,000
+  // peers schedules one callback, not 1,000.
+  private dirtyLinks: TcpLink[] = [];
   // The last batch joined, and its parts: in a broadcast every receiver queues the very same
   // line buffers in the same order, so the joined buffer is built once and written to all.
   private lastParts: Uint8Array[] = [];
@@ -139,6 +142,19 @@ export class TcpTransport implements Transport {
     }
     const server = await listening(net.createServer({ noDelay: true }), (s) => s.listen(options.port, options.host));
     return new TcpTransport(server, ctx, options.framing ?? 'line');
+  }
+
+  /** A link queued its first line this turn: it is written when the turn's work is done. */
+  dirty(link: TcpLink): void {
+    if (this.dirtyLinks.length === 0) process.nextTick(flushDirty, this);
+    this.dirtyLinks.push(link);
+  }
+
+  /** Writes every link's lines of this turn. */
+  flushDirty(): void {
+    const links = this.dirtyLinks;
+    this.dirtyLinks = [];
+    for (const link of links) link.flush();
   }
 
   /** The parts as one buffer, reusing the previous batch's when the parts are the same buffers. */
