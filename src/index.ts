@@ -24,7 +24,7 @@ export { TRANSPORT_NAMES, type TransportName } from './transports/registry.js';
 export { startChatServer, type ChatServer, type ChatServerOptions, type ServerCounters, type ServerEvent, type ServerTransport } from './servers/chat-server.js';
 export { startEchoServer, upperAscii, type EchoServer, type EchoServerOptions, type EchoEvent, type EchoCounters } from './servers/echo-server.js';
 export { originAllowed, parseOrigins } from './transports/ws/origin.js';
-export type { WebStats, WebPeer } from './transports/ws/page.js';
+export type { WebStats } from './transports/ws/page.js';
 
 // Clients.
 export { openConnection, CLIENT_TRANSPORTS, type ClientTransport, type Connection, type ConnectOptions } from './client/connection.js';

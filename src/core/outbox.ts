@@ -5,7 +5,7 @@
  */
 import type { RoomCounters } from './counters.js';
 import { trafficOf } from './counters.js';
-import type { Peer } from './peer.js';
+import type { Peer, PeerLink } from './peer.js';
 import type { Roster } from './roster.js';
 
 const encoder = new TextEncoder();
@@ -27,12 +27,20 @@ export class Outbox {
 
   /** Sends one line (room form) to one peer. */
   deliver(peer: Peer, line: Uint8Array): void {
-    const bytes = peer.link.channel.encode(line);
     this.counters.deliveries += 1;
-    const traffic = trafficOf(this.counters, peer.link.channel.name);
+    this.send(peer.link, line);
+  }
+
+  /**
+   * Sends one line (room form) down a link, counted as traffic out. A joiner turned away gets its
+   * refusal this way: it never became a peer, but what a flood of joins costs us is still counted.
+   */
+  send(link: PeerLink, line: Uint8Array): void {
+    const bytes = link.channel.encode(line);
+    const traffic = trafficOf(this.counters, link.channel.name);
     traffic.messagesOut += 1;
     traffic.bytesOut += bytes.length;
-    peer.link.send(bytes);
+    link.send(bytes);
   }
 
   /** Sends one line of text to one peer. */

@@ -23,7 +23,6 @@ import type { RoomDoor, TransportContext } from './transport.js';
 
 export { zeroCounters, type DropReason, type RoomCounters, type TransportTraffic } from './counters.js';
 export type { RoomEvent } from './events.js';
-export { encodeLine } from './outbox.js';
 
 export interface RoomOptions {
   /** Milliseconds since any fixed point; tests pass a fake one to test expiry without waiting. */
@@ -160,13 +159,7 @@ export class Room implements RoomDoor {
     if (refusal) {
       this.counters.rejected += 1;
       this.drop(refusal.reason);
-      // Counted as traffic out like any other line, so bytesOut is all the room sent (refusals are
-      // what a flood of joins costs us).
-      const bytes = link.channel.encode(encodeLine(errorLine(refusal.message)));
-      const traffic = trafficOf(this.counters, link.channel.name);
-      traffic.messagesOut += 1;
-      traffic.bytesOut += bytes.length;
-      link.send(bytes);
+      this.outbox.send(link, encodeLine(errorLine(refusal.message)));
       this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
       return null;
     }

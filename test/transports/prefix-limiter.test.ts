@@ -1,7 +1,7 @@
 /** The source prefix answers are limited by (transports/prefix-limiter.ts): a /24 for IPv4, a /56 for IPv6. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sourcePrefix } from '../../src/transports/prefix-limiter.js';
+import { PrefixLimiter, sourcePrefix } from '../../src/transports/prefix-limiter.js';
 
 const test = suite('sourcePrefix');
 
@@ -33,3 +33,23 @@ test('addresses in one /24 or /56 share a prefix; in the next they do not', () =
 });
 
 test.run();
+
+const limiter = suite('PrefixLimiter');
+
+limiter('a prefix gets its burst, then its rate on the clock; another prefix is apart; 0 is no limit', () => {
+  let now = 0;
+  const answers = new PrefixLimiter(3, () => now);
+  const allowed = (ip: string, n: number) => Array.from({ length: n }, () => answers.allow(ip)).filter(Boolean).length;
+  // Three per second for 192.0.2.0/24, whichever address in it asks.
+  assert.is(allowed('192.0.2.1', 2) + allowed('192.0.2.200', 3), 3);
+  assert.is(allowed('198.51.100.7', 5), 3);
+  now += 1000;
+  assert.is(allowed('192.0.2.9', 5), 3);
+  now += 334;
+  assert.is(allowed('192.0.2.9', 5), 1);
+  const open = new PrefixLimiter(0, () => now);
+  assert.is(Array.from({ length: 100 }, () => open.allow('192.0.2.1')).filter(Boolean).length, 100);
+});
+
+limiter.run();
+

@@ -11,16 +11,13 @@ import { listening } from '../bind.js';
 import { CLOSE_GRACE_MS } from '../stream-link.js';
 import { originAllowed } from './origin.js';
 
-/** One peer as `/stats` lists it. */
-export type WebPeer = PeerSnapshot;
-
 /** What GET /stats answers: the room's counters, its peers (unless hidden), and the limits the page needs. */
 export interface WebStats {
   peerTimeoutMs: number;
   maxMessageBytes: number;
   counters: RoomCounters & { peers: number };
   /** Admitted peers in joining order, at most maxWhoLines of them; absent in a room with a password. */
-  peers?: WebPeer[];
+  peers?: PeerSnapshot[];
 }
 
 /** How the page server is set up. */

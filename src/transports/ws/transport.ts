@@ -11,7 +11,7 @@ import type { LeaveReason } from '../../core/peer.js';
 import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
 import { formatAddress } from '../address.js';
 import { closeWithGrace } from '../closing.js';
-import { CLOSE_GRACE_MS, StreamLink, StreamLinks } from '../stream-link.js';
+import { StreamLink, StreamLinks } from '../stream-link.js';
 import { parseOrigins } from './origin.js';
 import { startPageServer, type WebStats } from './page.js';
 
@@ -180,9 +180,9 @@ export class WsTransport implements Transport {
       this.socketError(err);
     });
     if (!this.links.join(link)) {
-      // The room told it why (room full, too many from its address) before this.
-      ws.close(1008, 'turned away');
-      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+      // The room told it why (room full, too many from its address); the link closes with 1008
+      // and cuts a client that does not finish the close handshake, as for any dropped peer.
+      link.close('dropped');
       return;
     }
     ws.on('message', (data: RawData) => this.links.receive(link, toBytes(data)));
