@@ -59,6 +59,8 @@ import { createDeframer } from '../src/transports/framing.js';
 import { flags, int, runMain, wantsHelp } from './harness/args.js';
 import { keyValues, print } from './harness/report.js';
 import { HOST } from './harness/sockets.js';
+import type { TrustCheck } from './trust/scenario.js';
+import { SCENARIOS } from './trust/scenarios.js';
 
 const ATTACKER_PEERS_PER_IP = 250;
 const ATTACKER_JOINS_PER_MINUTE = 5000;
@@ -517,6 +519,13 @@ async function main(): Promise<void> {
 
   for (const h of honest) await h.connection.close();
   await server.close();
+
+  // Then each hostile-LAN scenario on its own server, one after another, each with its bound.
+  const scenarioBudgetMs = Math.max(2000, Math.min(10_000, options.seconds * 1000));
+  for (const scenario of SCENARIOS) {
+    const results = await scenario.run({ random, budgetMs: scenarioBudgetMs }).catch((e: unknown): TrustCheck[] => [{ name: scenario.name, pass: false, detail: `threw: ${String(e)}` }]);
+    for (const r of results) checks.push({ name: `#${scenario.item} ${r.name}`, pass: r.pass || r.skipped === true, detail: r.skipped ? `skipped: ${r.detail}` : r.detail });
+  }
 
   const honestDatagrams = honest.filter((h) => h.connection.transport === 'udp').reduce((n, h) => n + h.sent, 0);
   const kernelDropped = attackers.tally.datagramsTaken + honestDatagrams - tap.datagrams;

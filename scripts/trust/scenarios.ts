@@ -1,0 +1,4 @@
+/** Every hostile-LAN scenario the fuzz run throws at a live room, by item number. */
+import type { TrustScenario } from './scenario.js';
+
+export const SCENARIOS: TrustScenario[] = [];
