@@ -25,6 +25,9 @@ export { startChatServer, type ChatServer, type ChatServerOptions, type ServerCo
 export { startEchoServer, upperAscii, type EchoServer, type EchoServerOptions, type EchoEvent, type EchoCounters } from './servers/echo-server.js';
 export { originAllowed, parseOrigins } from './transports/ws/origin.js';
 export type { WebStats } from './transports/ws/page.js';
+// Tickets: names signed with a secret (`udp-chat ticket`), checked by a server given the same one.
+export { issueTicket, ticketVerifier, DEFAULT_TICKET_ROOM, DEFAULT_TICKET_TTL_MS, type IssueOptions } from './servers/tickets.js';
+export type { TicketCheck, TicketOptions, TicketVerifier } from './core/tickets.js';
 
 // Clients.
 export { openConnection, CLIENT_TRANSPORTS, type ClientTransport, type Connection, type ConnectOptions } from './client/connection.js';

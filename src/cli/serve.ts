@@ -5,7 +5,8 @@ import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
 import { startChatServer, type ServerTransport } from '../servers/chat-server.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
-import { addressOptions, count, duration, host, port, positive, transport } from './options.js';
+import { DEFAULT_TICKET_ROOM, secretKey } from '../servers/tickets.js';
+import { addressOptions, count, duration, host, port, positive, secretFrom, transport } from './options.js';
 import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -19,6 +20,10 @@ export function builder(y: Argv) {
     .option('peer-timeout', { type: 'string', default: `${DEFAULT_PEER_TIMEOUT_MS / 1000}s`, describe: 'drop a peer silent this long (500ms, 10s, 5m)' })
     .option('echo-self', { type: 'boolean', default: false, describe: "send a sender's chat lines back to it too" })
     .option('password', { type: 'string', describe: 'peers must send /join PASSWORD before they hear or are heard' })
+    .option('ticket-secret', { type: 'string', describe: 'take /join TICKET (udp-chat ticket NAME, same secret): it signs the peer in under NAME, which nobody else can take' })
+    .option('ticket-secret-file', { type: 'string', describe: 'the ticket secret, read from this file (not seen in ps)' })
+    .option('ticket-room', { type: 'string', default: DEFAULT_TICKET_ROOM, describe: 'take only tickets made with this --room' })
+    .option('tickets-required', { type: 'boolean', default: false, describe: 'turn away everyone without a ticket (needs --ticket-secret)' })
     .option('allow', { type: 'string', array: true, default: [], describe: 'only these addresses may join (CIDR, repeatable)' })
     .option('deny', { type: 'string', array: true, default: [], describe: 'these addresses may not join (CIDR, repeatable; wins over --allow)' })
     .option('open', { type: 'boolean', describe: 'UDP: first datagram joins, no join token (default: on loopback only)' })
@@ -79,6 +84,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (argv['web'] === undefined && origins.length > 0) throw new ChatError('ERR_BAD_ARGUMENT', '--origin is for the web page: add --web PORT');
   const web = argv['web'] === undefined ? undefined : { port: port(argv['web']), origins };
   const statsEvery = argv['stats'] === undefined ? 0 : duration(argv['stats'], 'stats');
+  const ticketSecret = secretFrom(argv, 'ticket-secret');
+  if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
+  if (ticketSecret !== undefined) secretKey(ticketSecret);
+  const tickets = ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room']), required: Boolean(argv['tickets-required']) };
   const c = paint(process.stdout);
   const json = Boolean(argv['json']);
   const print = (line: string) => process.stdout.write(line + '\n');
@@ -86,6 +95,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ...options,
     open,
     ...(web ? { web } : {}),
+    ...(tickets ? { tickets } : {}),
     ...(typeof argv['password'] === 'string' ? { password: argv['password'] } : {}),
     onEvent: json
       ? (event) => print(jsonEvent(event))
@@ -96,7 +106,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
         },
   });
   if (!json) {
-    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string' };
+    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets };
     for (const line of serveBanner(banner, c)) print(line);
     if (server.transports.ws) print(webBanner(options.host, server.transports.ws!.port));
   }

@@ -13,12 +13,13 @@ import type { RoomEvent } from './events.js';
 import { JoinNotices, type Schedule } from './join-notices.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, type Limits } from './limits.js';
 import { errorLine, noticeLine, welcomeLine } from './lines.js';
-import { nameKey } from './names.js';
+import { nameKey, validateName } from './names.js';
 import { encodeLine, Outbox } from './outbox.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
 import { fullBucket, take } from './rate.js';
 import { Roster } from './roster.js';
 import { messageLength, messageText } from './sanitize.js';
+import { guestName, isGuestKey, ticketIn, TicketDesk, type TicketCheck, type TicketErrorCode, type TicketOptions } from './tickets.js';
 import type { RoomDoor, TransportContext } from './transport.js';
 
 export { zeroCounters, type DropReason, type RoomCounters, type TransportTraffic } from './counters.js';
@@ -38,6 +39,13 @@ export interface RoomOptions {
   transports?: readonly string[];
   /** A timer for coalescing join notices (see join-notices.ts); without one every join is told at once. */
   schedule?: Schedule;
+  /** `/join TICKET` signs a peer in under the ticket's name; the verifier is the server's (core does no crypto). */
+  tickets?: TicketOptions;
+  /**
+   * Peers see each other's ip:port (the default: on loopback the address is the lesson). Off in a
+   * room exposed beyond loopback: `/who` lists names, and a peer is `guest7` until it chooses one.
+   */
+  showAddresses?: boolean;
 }
 
 /** One peer as a live panel lists it. */
@@ -71,6 +79,8 @@ export class Room implements RoomDoor {
   private readonly joins: JoinNotices<{ peer: Peer; name: string }>;
   private readonly context: DispatchContext;
   private readonly onEvent: (event: RoomEvent) => void;
+  private readonly tickets: TicketDesk | undefined;
+  private readonly showAddresses: boolean;
   private nextId = 1;
   private timeoutLine: Uint8Array | undefined;
   private closed = false;
@@ -83,6 +93,8 @@ export class Room implements RoomDoor {
     this.counters = zeroCounters(options.transports);
     this.roster = new Roster(this.counters);
     this.admission = new Admission(this.limits, options.password || undefined);
+    this.tickets = options.tickets ? new TicketDesk(options.tickets) : undefined;
+    this.showAddresses = options.showAddresses ?? true;
     this.outbox = new Outbox(this.roster, this.counters);
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
     this.outbox.pending = () => this.joins.flush();
@@ -96,6 +108,10 @@ export class Room implements RoomDoor {
       emit: this.onEvent,
       leave: (peer, reason, detail) => this.leave(peer, reason, detail),
       tryPassword: (peer, given) => this.tryPassword(peer, given),
+      tryTicket: (peer, given) => this.tryTicket(peer, given),
+      nameRefusal: (peer, key) => this.nameRefusal(peer, key),
+      door: this.door(),
+      showAddresses: this.showAddresses,
     };
   }
 
@@ -164,9 +180,10 @@ export class Room implements RoomDoor {
       return null;
     }
     const l = this.limits;
-    const name = this.roster.firstName(link);
+    const id = this.nextId++;
+    const name = this.firstName(link, id);
     const peer: Peer = {
-      id: this.nextId++,
+      id,
       link,
       name,
       key: nameKey(name),
@@ -179,9 +196,20 @@ export class Room implements RoomDoor {
       passwordTries: 0,
     };
     this.roster.add(peer);
-    if (this.admission.password === undefined) this.admit(peer);
-    else this.outbox.tell(peer, noticeLine('this room needs a password: send /join PASSWORD'));
+    if (this.admission.password === undefined && !this.tickets?.required) this.admit(peer);
+    else this.outbox.tell(peer, noticeLine(`this room needs ${this.door()}`));
     return peer;
+  }
+
+  /** A new peer's name until it chooses one: its address on loopback, `guest7` in a room others can reach. */
+  private firstName(link: PeerLink, id: number): string {
+    return this.showAddresses ? this.roster.firstName(link) : guestName(id);
+  }
+
+  /** What a peer waiting at the door must send. */
+  private door(): string {
+    if (this.tickets?.required) return 'a ticket: send /join TICKET';
+    return `a password: send /join PASSWORD${this.tickets ? ' (or /join TICKET)' : ''}`;
   }
 
   private admit(peer: Peer): void {
@@ -211,9 +239,87 @@ export class Room implements RoomDoor {
     this.outbox.tell(peer, errorLine('wrong password; send /join PASSWORD'));
   }
 
+  /** `/join X` where X is a ticket: starts its check (answered on a later tick) and returns true; false for a password. */
+  private tryTicket(peer: Peer, given: string): boolean {
+    const token = ticketIn(given);
+    if (token === undefined) return false;
+    if (!this.tickets) {
+      this.ticketRefused(peer, 'ERR_NO_TICKETS', 'this room takes no tickets');
+      return true;
+    }
+    const started = this.tickets.check(peer, token, this.clock(), (check, held) => {
+      this.ticketChecked(peer, check);
+      // What the peer said while its ticket was checked, in order, now that the door has answered.
+      for (const bytes of held) this.receive(peer, bytes);
+    });
+    if (!started) this.outbox.tell(peer, errorLine('your ticket is being checked; wait for the answer'));
+    return true;
+  }
+
+  /** A ticket's check came back: sign the peer in under its name, or tell it why not. */
+  private ticketChecked(peer: Peer, check: TicketCheck): void {
+    // The peer may have left (or the room closed) while its ticket was checked.
+    if (this.closed || !this.roster.has(peer)) return;
+    if (!check.ok) return this.ticketRefused(peer, check.code, check.message);
+    let name: string;
+    try {
+      name = validateName(check.name, this.limits.maxNameLength);
+    } catch (err) {
+      return this.ticketRefused(peer, 'ERR_TICKET_INVALID', `the ticket's name is not one this room takes: ${(err as Error).message}`);
+    }
+    const key = nameKey(name);
+    if (isGuestKey(key)) return this.ticketRefused(peer, 'ERR_TICKET_INVALID', `the ticket's name ${name} is a guest name, given by the room`);
+    if (peer.ticket) {
+      if (peer.key === key) return this.outbox.tell(peer, noticeLine(`you are signed in as ${name} already`));
+      return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `you are signed in as ${peer.name} already; one ticket per peer`);
+    }
+    const holder = this.roster.holder(key);
+    if (holder && holder !== peer) {
+      if (holder.ticket) return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `${name} is here already, signed in with a ticket; a name has one holder at a time`);
+      // Someone without a ticket took the name: the ticket wins, and they get their first name back.
+      this.renameTo(holder, this.firstName(holder.link, holder.id), `${name} signs in with a ticket`);
+    }
+    this.tickets!.claim(key);
+    peer.ticket = true;
+    if (!peer.admitted) {
+      this.roster.rename(peer, name, key);
+      return this.admit(peer);
+    }
+    this.outbox.tell(peer, noticeLine(`signed in by ticket as ${name}`));
+    if (peer.key !== key) this.renameTo(peer, name);
+  }
+
+  /** Renames a peer and tells the room (and the holder, with `why`, when it is not its own doing). */
+  private renameTo(peer: Peer, name: string, why?: string): void {
+    const from = peer.name;
+    this.roster.rename(peer, name, nameKey(name));
+    if (why) this.outbox.tell(peer, errorLine(`you are ${name} again: ${why}`));
+    if (peer.admitted) this.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
+    this.onEvent({ type: 'rename', peer: peerInfo(peer), from });
+  }
+
+  /** Tells a peer its ticket was refused; a peer still at the door spends one of its password tries. */
+  private ticketRefused(peer: Peer, code: TicketErrorCode, message: string): void {
+    this.drop('badTicket');
+    this.onEvent({ type: 'error', peer: peerInfo(peer), code, message: `ticket refused: ${message}` });
+    this.outbox.tell(peer, errorLine(`ticket refused: ${message}`));
+    if (!peer.admitted) {
+      peer.passwordTries += 1;
+      if (this.admission.triesUsed(peer.passwordTries)) this.leave(peer, 'dropped', 'bad ticket');
+    }
+  }
+
+  /** Why `peer` may not take the free name of this key, or undefined when it may. */
+  private nameRefusal(peer: Peer, key: string): string | undefined {
+    if (peer.ticket) return `your name ${peer.name} is signed by your ticket; it stays`;
+    if (isGuestKey(key)) return 'guest names (guest7) are given by the room; choose another';
+    if (this.tickets?.reserved(key)) return 'that name belongs to a ticket holder; choose another';
+    return undefined;
+  }
+
   /** Handles one message from a peer: any bytes at all, as they came off the wire. */
   receive(peer: Peer, bytes: Uint8Array): void {
-    if (!this.roster.has(peer)) return;
+    if (!this.roster.has(peer) || this.tickets?.hold(peer, bytes)) return;
     const now = this.clock();
     peer.lastSeen = now;
     const traffic = trafficOf(this.counters, peer.link.channel.name);

@@ -13,6 +13,7 @@ import type { WebStats } from '../transports/ws/page.js';
 import { parseOrigins } from '../transports/ws/origin.js';
 import { accessList } from './access.js';
 import { bindShared } from './port-pair.js';
+import { ticketVerifier } from './tickets.js';
 
 /** The transports that share the room's port number (the registry's `room` entries). */
 export type RoomTransportName = { [K in TransportName]: (typeof TRANSPORTS)[K]['port'] extends 'room' ? K : never }[TransportName];
@@ -66,6 +67,11 @@ export interface ChatServerOptions {
   sweepIntervalMs?: number;
   /** The room's clock (ms), which every limit runs on; tests pass a fake one. */
   clock?: () => number;
+  /**
+   * Tickets (`udp-chat ticket`): `/join TICKET` signs a peer in under the name the secret signed;
+   * `room` must match the ticket's (`aud`); `required` turns away everyone without one.
+   */
+  tickets?: { secret: string; room?: string; required?: boolean };
 }
 
 /** A running chat server. */
@@ -94,8 +100,17 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   // Checked before any socket is bound, so a bad --origin leaves nothing to clean up.
   const origins = options.web ? parseOrigins(options.web.origins) : [];
   const timers = new Set<NodeJS.Timeout>();
+  const clock = options.clock ?? (() => performance.now());
+  // Ticket expiry runs on the room's clock: a time on it maps to the wall clock as at the start.
+  const epochOffset = Date.now() - clock();
+  const tickets = options.tickets
+    ? { verify: ticketVerifier({ secret: options.tickets.secret, room: options.tickets.room, epochAt: (now) => epochOffset + now }), required: options.tickets.required ?? false }
+    : undefined;
   const room = new Room({
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock,
+    ...(tickets ? { tickets } : {}),
+    // Off loopback a peer's ip:port is what a forger needs: peers see names only (the log and --json keep addresses).
+    showAddresses: isLoopback(host) && (!options.web?.host || isLoopback(options.web.host)),
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
