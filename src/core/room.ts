@@ -231,12 +231,14 @@ export class Room implements RoomDoor {
   }
 
   private tryPassword(peer: Peer, given: string): void {
-    if (this.admission.passwordOk(given)) return this.admit(peer);
+    // A room that requires tickets opens to a ticket alone: no password (nor its absence) will do.
+    const ticketsOnly = this.tickets?.required ?? false;
+    if (!ticketsOnly && this.admission.passwordOk(given)) return this.admit(peer);
     peer.passwordTries += 1;
     this.drop('badPassword');
-    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: 'wrong password' });
+    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: ticketsOnly ? 'not a ticket' : 'wrong password' });
     if (this.admission.triesUsed(peer.passwordTries)) return this.leave(peer, 'dropped', 'wrong password');
-    this.outbox.tell(peer, errorLine('wrong password; send /join PASSWORD'));
+    this.outbox.tell(peer, errorLine(ticketsOnly ? 'this room takes tickets only: send /join TICKET' : 'wrong password; send /join PASSWORD'));
   }
 
   /** `/join X` where X is a ticket: starts its check (answered on a later tick) and returns true; false for a password. */

@@ -92,6 +92,15 @@ function wanted(options: ChatServerOptions): TransportName[] {
   return TRANSPORT_NAMES.filter((name) => (TRANSPORTS[name].port === 'web' ? Boolean(options.web) : transport === 'both' || transport === name));
 }
 
+/**
+ * True when peers may see each other's ip:port: the room and its page are bound to loopback,
+ * where the address is the lesson. Off loopback (the UDP transport's rule for validation) a
+ * peer's ip:port is what a forger needs, so peers see names only; the log and --json keep them.
+ */
+export function showsAddresses(host: string, webHost?: string): boolean {
+  return isLoopback(host) && (webHost === undefined || isLoopback(webHost));
+}
+
 /** Starts a chat server; rejects when a socket cannot be bound. */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
@@ -109,8 +118,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const room = new Room({
     clock,
     ...(tickets ? { tickets } : {}),
-    // Off loopback a peer's ip:port is what a forger needs: peers see names only (the log and --json keep addresses).
-    showAddresses: isLoopback(host) && (!options.web?.host || isLoopback(options.web.host)),
+    showAddresses: showsAddresses(host, options.web?.host),
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
