@@ -72,6 +72,8 @@ export interface ChatServerOptions {
    * `room` must match the ticket's (`aud`); `required` turns away everyone without one.
    */
   tickets?: { secret: string; room?: string; required?: boolean };
+  /** Peers see each other's ip:port in `/who` and as first names; by default only when bound to loopback (see showsAddresses). */
+  showAddresses?: boolean;
 }
 
 /** A running chat server. */
@@ -118,7 +120,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const room = new Room({
     clock,
     ...(tickets ? { tickets } : {}),
-    showAddresses: showsAddresses(host, options.web?.host),
+    showAddresses: options.showAddresses ?? showsAddresses(host, options.web?.host),
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
