@@ -251,8 +251,13 @@ export class Room implements RoomDoor {
     }
     const started = this.tickets.check(peer, token, this.clock(), (check, held) => {
       this.ticketChecked(peer, check);
-      // What the peer said while its ticket was checked, in order, now that the door has answered.
-      for (const bytes of held) this.receive(peer, bytes);
+      // What the peer said while its ticket was checked, in order, now that the door has answered;
+      // from a peer gone meanwhile it was never acted on (so the counters still add up).
+      for (const bytes of held) {
+        if (!this.roster.has(peer)) this.drop('notAdmitted');
+        // A held `/join TICKET` may have started another check: what follows it waits again.
+        else if (!this.tickets!.hold(peer, bytes)) this.handle(peer, bytes, this.clock());
+      }
     });
     if (!started) this.outbox.tell(peer, errorLine('your ticket is being checked; wait for the answer'));
     return true;
@@ -321,12 +326,19 @@ export class Room implements RoomDoor {
 
   /** Handles one message from a peer: any bytes at all, as they came off the wire. */
   receive(peer: Peer, bytes: Uint8Array): void {
-    if (!this.roster.has(peer) || this.tickets?.hold(peer, bytes)) return;
+    if (!this.roster.has(peer)) return;
     const now = this.clock();
     peer.lastSeen = now;
     const traffic = trafficOf(this.counters, peer.link.channel.name);
     traffic.messagesIn += 1;
     traffic.bytesIn += bytes.length;
+    // Counted in now, handled once the peer's ticket has been checked (see tryTicket).
+    if (this.tickets?.hold(peer, bytes)) return;
+    this.handle(peer, bytes, now);
+  }
+
+  /** A message counted in: the sender's rate, its size, then what it says. */
+  private handle(peer: Peer, bytes: Uint8Array, now: number): void {
     const l = this.limits;
     if (!take(peer.messages, now, l.messageBurst, l.messageRate)) {
       this.drop('rateLimited');

@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { guestName, isGuestKey, ticketIn, type TicketCheck, type TicketOptions } from '../../src/core/tickets.js';
+import { guestName, HELD_WHILE_CHECKING, isGuestKey, ticketIn, type TicketCheck, type TicketOptions } from '../../src/core/tickets.js';
 import type { RoomOptions } from '../../src/core/room.js';
 import { roomHarness, silent } from '../helpers/room-harness.js';
 
@@ -263,13 +263,47 @@ optional('what a peer says while its ticket is checked is held, then handled in 
   assert.equal(b.link.take(), ['* 127.0.0.1:5001 is now alice', '<alice> hello', '<alice> again']);
 });
 
-optional('a peer that leaves while its ticket is checked is not signed in', async () => {
+optional('tickets sent one after another are each checked, in order, each with its answer', async () => {
+  const { h, asked } = setup();
+  const a = h.join();
+  a.link.take();
+  for (const token of [T.expired, T.forged, T.bob, T.alice]) h.send(a, `/join ${token}`);
+  for (let i = 0; i < 4; i++) await settle();
+  assert.equal(asked.map(([token]) => token), [T.expired, T.forged, T.bob, T.alice]);
+  assert.equal(a.link.take(), [
+    '! ticket refused: the ticket has expired; ask for a new one',
+    "! ticket refused: the ticket is not signed with this room's secret",
+    '* signed in by ticket as bob',
+    '* 127.0.0.1:5001 is now bob',
+    '! ticket refused: you are signed in as bob already; one ticket per peer',
+  ]);
+});
+
+optional('past the few messages held during a check, a peer is answered at once', async () => {
+  const { h } = setup();
+  const a = h.join();
+  a.link.take();
+  h.send(a, `/join ${T.alice}`);
+  for (let i = 0; i < HELD_WHILE_CHECKING; i++) h.send(a, `/ping held-${i}`);
+  h.send(a, `/join ${T.bob}`);
+  assert.equal(a.link.take(), ['! your ticket is being checked; wait for the answer']);
+  await settle();
+  const told = a.link.take();
+  assert.equal(told.slice(0, 2), ['* signed in by ticket as alice', '* 127.0.0.1:5001 is now alice']);
+  assert.equal(told.slice(2), Array.from({ length: HELD_WHILE_CHECKING }, (_, i) => `/pong held-${i}`));
+});
+
+optional('a peer that leaves while its ticket is checked is not signed in, and the counters still add up', async () => {
   const { h } = setup();
   const a = h.join();
   const b = h.join();
   h.send(a, `/join ${T.alice}`);
+  h.send(a, 'said while checked');
   h.room.leave(a.peer, 'disconnected');
   await settle();
+  const c = h.room.counters;
+  assert.is(c.traffic['memory']!.messagesIn, c.handled + c.drops.rateLimited + c.drops.tooLong + c.drops.notAdmitted);
+  assert.is(c.drops.notAdmitted, 1);
   b.link.take();
   h.send(b, `/join ${T.alice}`);
   await settle();
