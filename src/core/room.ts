@@ -5,7 +5,7 @@
  * of each message (through the RoomDoor they are given), and the server calls sweep() on its
  * own timer with the clock the room was given.
  */
-import { Admission } from './admission.js';
+import { Admission, type Refusal } from './admission.js';
 import { zeroCounters, trafficOf, type DropReason, type RoomCounters } from './counters.js';
 import { dispatch, type DispatchContext } from './dispatch.js';
 import { formatDuration } from './duration.js';
@@ -148,19 +148,16 @@ export class Room implements RoomDoor {
 
   /**
    * Adds a peer. It is welcomed, the others are told, and it is named after its address
-   * until it chooses a name. With a password it waits, unheard, for `/join PASSWORD`. Returns
-   * null, after telling the link why, when the room is full or its address has too many peers
-   * or joins.
+   * until it chooses a name. With a password it waits, unheard and taking no place, for
+   * `/join PASSWORD` (the oldest waiting peer making room when too many wait). Returns null,
+   * after telling the link why, when the room is full or its address has too many peers or joins.
    */
   join(link: PeerLink): Peer | null {
     if (this.closed) return null;
     const now = this.clock();
     const refusal = this.admission.refusal(this.roster, link.ip, now);
     if (refusal) {
-      this.counters.rejected += 1;
-      this.drop(refusal.reason);
-      this.outbox.send(link, encodeLine(errorLine(refusal.message)));
-      this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
+      this.turnAway(link, refusal);
       return null;
     }
     const l = this.limits;
@@ -177,11 +174,29 @@ export class Room implements RoomDoor {
       renames: fullBucket(l.renameBurst, now),
       warnedAt: -Infinity,
       passwordTries: 0,
+      triedAt: now,
     };
+    if (!this.admission.waits) {
+      this.roster.add(peer);
+      this.admit(peer);
+      return peer;
+    }
+    const evicted = this.admission.waitingToEvict(this.roster, link.ip);
+    if (evicted) {
+      this.drop('waitingFull');
+      this.leave(evicted, 'dropped', 'too many waiting for the password');
+    }
     this.roster.add(peer);
-    if (this.admission.password === undefined) this.admit(peer);
-    else this.outbox.tell(peer, noticeLine('this room needs a password: send /join PASSWORD'));
+    this.outbox.tell(peer, noticeLine('this room needs a password: send /join PASSWORD'));
     return peer;
+  }
+
+  /** Tells a link why it may not join (or be seated), counted. */
+  private turnAway(link: PeerLink, refusal: Refusal): void {
+    this.counters.rejected += 1;
+    this.drop(refusal.reason);
+    this.outbox.send(link, encodeLine(errorLine(refusal.message)));
+    this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
   }
 
   private admit(peer: Peer): void {
@@ -203,12 +218,24 @@ export class Room implements RoomDoor {
   }
 
   private tryPassword(peer: Peer, given: string): void {
-    if (this.admission.passwordOk(given)) return this.admit(peer);
+    // Any /join attempt, right or wrong, restarts the wait; nothing else does.
+    this.roster.tried(peer, this.clock());
+    if (this.admission.passwordOk(given)) return this.seat(peer);
     peer.passwordTries += 1;
     this.drop('badPassword');
     this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: 'wrong password' });
     if (this.admission.triesUsed(peer.passwordTries)) return this.leave(peer, 'dropped', 'wrong password');
     this.outbox.tell(peer, errorLine('wrong password; send /join PASSWORD'));
+  }
+
+  /** Admits a waiting peer that gave the password, if the room and its address have a place. */
+  private seat(peer: Peer): void {
+    const refusal = this.admission.seatRefusal(this.roster, peer.link.ip);
+    if (!refusal) return this.admit(peer);
+    // Turned away as a joiner would have been: the `!` line, and the link closed.
+    this.turnAway(peer.link, refusal);
+    this.roster.remove(peer);
+    peer.link.close('dropped');
   }
 
   /** Handles one message from a peer: any bytes at all, as they came off the wire. */
@@ -290,17 +317,24 @@ export class Room implements RoomDoor {
     this.onEvent(event);
   }
 
-  /** Expires every peer silent for the peer timeout or longer, and tells gathered joins. Returns how many left. */
+  /** Expires every peer silent for the peer timeout or longer and every waiting peer whose wait ran out, and tells gathered joins. Returns how many left. */
   sweep(): number {
     const now = this.clock();
     this.admission.sweep(now);
     this.joins.flush();
+    const waitedOut = this.admission.waitedOut(this.roster, now);
+    if (waitedOut.length > 0) {
+      this.drop('waitingTimeout', waitedOut.length);
+      const detail = `no /join within ${formatDuration(this.limits.waitingTimeoutMs)}`;
+      // Never announced, so their going is no news: no notice to gather.
+      for (const peer of waitedOut) this.leave(peer, 'dropped', detail);
+    }
     const cutoff = now - this.peerTimeoutMs;
     const expired: Peer[] = [];
     for (const peer of this.roster.byId.values()) if (peer.lastSeen <= cutoff) expired.push(peer);
     if (expired.length <= MAX_SEPARATE_NOTICES) {
       for (const peer of expired) this.leave(peer, 'timeout');
-      return expired.length;
+      return waitedOut.length + expired.length;
     }
     // Many at once (a lab's laptops closing, a network gone): a notice each to everyone left
     // would cost expired x remaining sends, 50 million for 10,000 peers. Remove them all, then
@@ -308,7 +342,7 @@ export class Room implements RoomDoor {
     for (const peer of expired) this.remove(peer, 'timeout', undefined, false);
     const names = expired.filter((p) => p.admitted).map((p) => p.name);
     if (names.length > 0) this.outbox.broadcast(encodeLine(noticeLine(`${names.length} peers left (timeout): ${nameList(names)}`)));
-    return expired.length;
+    return waitedOut.length + expired.length;
   }
 
   /** Tells every peer the server is going and closes their links. */
