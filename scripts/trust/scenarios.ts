@@ -1,4 +1,6 @@
 /** Every hostile-LAN scenario the fuzz run throws at a live room, by item number. */
+import { challengeStarve } from './challenge-starve.js';
+import { passwordFill } from './password-fill.js';
 import type { TrustScenario } from './scenario.js';
 
-export const SCENARIOS: TrustScenario[] = [];
+export const SCENARIOS: TrustScenario[] = [challengeStarve, passwordFill];
