@@ -3,22 +3,12 @@
  * source addresses (one /24, or many of them) without forging: Linux lets an ordinary socket
  * bind any 127.x.y.z; macOS and Windows answer EADDRNOTAVAIL, and the scenario is skipped.
  */
-import dgram from 'node:dgram';
-import { once } from 'node:events';
-import { closeUdp } from '../harness/sockets.js';
+import type dgram from 'node:dgram';
+import { bindUdp, closeUdp } from '../harness/sockets.js';
 
-/** A UDP socket bound to `host` (a 127.x.y.z) on a free port; send errors after the bind are ignored. */
-export async function bindOn(host: string): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
-  socket.bind(0, host);
-  try {
-    await once(socket, 'listening', { signal: AbortSignal.timeout(5000) });
-  } catch (err) {
-    await closeUdp(socket);
-    throw err;
-  }
-  socket.on('error', () => {});
-  return socket;
+/** A UDP socket bound to `host` (a 127.x.y.z) on a free port; rejects where that address cannot be bound. */
+export function bindOn(host: string): Promise<dgram.Socket> {
+  return bindUdp({}, host);
 }
 
 /** True when sockets can bind every one of these addresses here. */
