@@ -41,11 +41,11 @@ export interface Limits {
   maxSendDatagramsPerSecond: number;
   maxSendBytesPerSecond: number;
   /**
-   * Replies a second to an address that has not shown it receives (challenges, refusals): each
-   * source address has this budget of its own, so one sender cannot spend its neighbours' joins,
+   * Replies a second to an address that has not shown it receives (challenges, refusals), for
+   * each source address on its own, so one sender cannot spend its neighbours' join tokens.
    */
   unvalidatedRepliesPerSecond: number;
-  /** ... under this ceiling for all the addresses of one /24 (IPv4) or /56 (IPv6) together. */
+  /** The ceiling over those budgets: replies a second to all the addresses of one /24 (IPv4) or /56 (IPv6) together. */
   unvalidatedRepliesPerPrefix: number;
 }
 
