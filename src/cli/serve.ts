@@ -36,12 +36,16 @@ export function builder(y: Argv) {
     .option('max-queue', { type: 'string', default: String(L.maxQueueBytes), describe: 'bytes queued for a stream peer before it is dropped as not reading (0: no limit)' })
     .option('send-cap', { type: 'string', default: String(L.maxSendDatagramsPerSecond), describe: 'datagrams a second the server sends at most (0: no limit)' })
     .option('send-bytes-cap', { type: 'string', default: String(L.maxSendBytesPerSecond), describe: 'bytes a second the server sends over UDP at most (0: no limit)' })
-    .option('challenge-rate', { type: 'string', default: String(L.unvalidatedRepliesPerSecond), describe: 'answers a second to unvalidated addresses, per /24 or /56 (0: no limit)' })
+    .option('challenge-rate', { type: 'string', default: String(L.unvalidatedRepliesPerSecond), describe: 'answers a second to each unvalidated address (0: no limit)' })
+    .option('challenge-prefix-rate', { type: 'string', default: String(L.unvalidatedRepliesPerPrefix), describe: 'answers a second to all unvalidated addresses of one /24 or /56 together (0: no limit)' })
     .option('rename-burst', { type: 'string', default: String(L.renameBurst), describe: 'renames a peer may make at once (0: no limit)' })
     .option('rename-interval', { type: 'string', default: `${L.renameIntervalMs / 1000}s`, describe: 'then one rename every DUR' })
     .option('max-name', { type: 'string', default: String(L.maxNameLength), describe: 'longest name, in characters' })
     .option('max-who', { type: 'string', default: String(L.maxWhoLines), describe: 'most peers one /who lists (0: all)' })
     .option('password-tries', { type: 'string', default: String(L.maxPasswordTries), describe: 'wrong passwords before a peer is dropped (0: no limit)' })
+    .option('password-timeout', { type: 'string', default: `${L.waitingTimeoutMs / 1000}s`, describe: 'drop a peer that has not tried /join PASSWORD for DUR; nothing else keeps it (0: the peer timeout)' })
+    .option('max-waiting', { type: 'string', default: String(L.maxWaiting), describe: 'most peers waiting to give the password; past it the oldest goes (0: no limit)' })
+    .option('max-waiting-per-ip', { type: 'string', default: String(L.maxWaitingPerIp), describe: 'most of them from one address (0: no limit)' })
     .option('stats', { type: 'string', describe: 'print the counters every DUR, e.g. 10s (default: only at exit)' })
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
     .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too (http://HOST:PORT, repeatable; * for any)' })
@@ -72,11 +76,15 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       maxSendDatagramsPerSecond: count(argv['send-cap'], 'send-cap', 0),
       maxSendBytesPerSecond: count(argv['send-bytes-cap'], 'send-bytes-cap', 0),
       unvalidatedRepliesPerSecond: count(argv['challenge-rate'], 'challenge-rate', 0),
+      unvalidatedRepliesPerPrefix: count(argv['challenge-prefix-rate'], 'challenge-prefix-rate', 0),
       renameBurst: count(argv['rename-burst'], 'rename-burst', 0),
       renameIntervalMs: Math.max(1, duration(argv['rename-interval'], 'rename-interval')),
       maxNameLength: count(argv['max-name'], 'max-name'),
       maxWhoLines: count(argv['max-who'], 'max-who', 0),
       maxPasswordTries: count(argv['password-tries'], 'password-tries', 0),
+      waitingTimeoutMs: duration(argv['password-timeout'], 'password-timeout'),
+      maxWaiting: count(argv['max-waiting'], 'max-waiting', 0),
+      maxWaitingPerIp: count(argv['max-waiting-per-ip'], 'max-waiting-per-ip', 0),
     },
   };
   const open = argv['open'] === undefined ? isLoopback(options.host) : Boolean(argv['open']);

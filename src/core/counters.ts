@@ -9,6 +9,9 @@ export type DropReason =
   | 'perIpLimit'
   | 'joinRate'
   | 'badPassword'
+  // A peer waiting for the password: made room for (too many waiting), or gone without a /join in time.
+  | 'waitingFull'
+  | 'waitingTimeout'
   // A ticket refused: expired, forged, for another room, in use, or shown to a room without tickets.
   | 'badTicket'
   | 'notAdmitted'
@@ -60,7 +63,7 @@ export function zeroCounters(transports: readonly string[] = []): RoomCounters {
     expired: 0,
     rejected: 0,
     handled: 0,
-    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, badTicket: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0 },
+    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, badTicket: 0, waitingFull: 0, waitingTimeout: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0 },
     traffic: Object.fromEntries(transports.map((name) => [name, zeroTraffic()])),
   };
 }

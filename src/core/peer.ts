@@ -37,6 +37,8 @@ export interface Peer {
   /** When this peer was last told it is sending too fast (one notice a second at most). */
   warnedAt: number;
   passwordTries: number;
+  /** While waiting: when it came or last tried `/join`; its wait runs out `waitingTimeoutMs` after this. */
+  triedAt: number;
   /** True once the peer showed a ticket: its name is signed, and it keeps it. */
   ticket?: boolean;
   /** `<name> ` encoded, kept for the fast path of chat lines; cleared on rename. */

@@ -5,7 +5,7 @@
  * of each message (through the RoomDoor they are given), and the server calls sweep() on its
  * own timer with the clock the room was given.
  */
-import { Admission } from './admission.js';
+import { Admission, type Refusal } from './admission.js';
 import { zeroCounters, trafficOf, type DropReason, type RoomCounters } from './counters.js';
 import { dispatch, type DispatchContext } from './dispatch.js';
 import { formatDuration } from './duration.js';
@@ -92,7 +92,7 @@ export class Room implements RoomDoor {
     this.onEvent = options.onEvent ?? (() => {});
     this.counters = zeroCounters(options.transports);
     this.roster = new Roster(this.counters);
-    this.admission = new Admission(this.limits, options.password || undefined);
+    this.admission = new Admission(this.limits, options.password || undefined, options.tickets?.required ?? false);
     this.tickets = options.tickets ? new TicketDesk(options.tickets) : undefined;
     this.showAddresses = options.showAddresses ?? true;
     this.outbox = new Outbox(this.roster, this.counters);
@@ -164,19 +164,16 @@ export class Room implements RoomDoor {
 
   /**
    * Adds a peer. It is welcomed, the others are told, and it is named after its address
-   * until it chooses a name. With a password it waits, unheard, for `/join PASSWORD`. Returns
-   * null, after telling the link why, when the room is full or its address has too many peers
-   * or joins.
+   * until it chooses a name. With a password it waits, unheard and taking no place, for
+   * `/join PASSWORD` (the oldest waiting peer making room when too many wait). Returns null,
+   * after telling the link why, when the room is full or its address has too many peers or joins.
    */
   join(link: PeerLink): Peer | null {
     if (this.closed) return null;
     const now = this.clock();
     const refusal = this.admission.refusal(this.roster, link.ip, now);
     if (refusal) {
-      this.counters.rejected += 1;
-      this.drop(refusal.reason);
-      this.outbox.send(link, encodeLine(errorLine(refusal.message)));
-      this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
+      this.turnAway(link, refusal);
       return null;
     }
     const l = this.limits;
@@ -194,10 +191,20 @@ export class Room implements RoomDoor {
       renames: fullBucket(l.renameBurst, now),
       warnedAt: -Infinity,
       passwordTries: 0,
+      triedAt: now,
     };
+    if (!this.admission.waits) {
+      this.roster.add(peer);
+      this.admit(peer);
+      return peer;
+    }
+    const evicted = this.admission.waitingToEvict(this.roster, link.ip);
+    if (evicted) {
+      this.drop('waitingFull');
+      this.leave(evicted, 'dropped', 'too many waiting for the password');
+    }
     this.roster.add(peer);
-    if (this.admission.password === undefined && !this.tickets?.required) this.admit(peer);
-    else this.outbox.tell(peer, noticeLine(`this room needs ${this.door()}`));
+    this.outbox.tell(peer, noticeLine(`this room needs ${this.door()}`));
     return peer;
   }
 
@@ -210,6 +217,14 @@ export class Room implements RoomDoor {
   private door(): string {
     if (this.tickets?.required) return 'a ticket: send /join TICKET';
     return `a password: send /join PASSWORD${this.tickets ? ' (or /join TICKET)' : ''}`;
+  }
+
+  /** Tells a link why it may not join (or be seated), counted. */
+  private turnAway(link: PeerLink, refusal: Refusal): void {
+    this.counters.rejected += 1;
+    this.drop(refusal.reason);
+    this.outbox.send(link, encodeLine(errorLine(refusal.message)));
+    this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
   }
 
   private admit(peer: Peer): void {
@@ -231,9 +246,11 @@ export class Room implements RoomDoor {
   }
 
   private tryPassword(peer: Peer, given: string): void {
+    // Any /join attempt, right or wrong, restarts the wait; nothing else does.
+    this.roster.tried(peer, this.clock());
     // A room that requires tickets opens to a ticket alone: no password (nor its absence) will do.
     const ticketsOnly = this.tickets?.required ?? false;
-    if (!ticketsOnly && this.admission.passwordOk(given)) return this.admit(peer);
+    if (!ticketsOnly && this.admission.passwordOk(given)) return this.seat(peer);
     peer.passwordTries += 1;
     this.drop('badPassword');
     this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: ticketsOnly ? 'not a ticket' : 'wrong password' });
@@ -245,6 +262,8 @@ export class Room implements RoomDoor {
   private tryTicket(peer: Peer, given: string): boolean {
     const token = ticketIn(given);
     if (token === undefined) return false;
+    // A /join attempt, ticket or not, restarts a waiting peer's wait (see tryPassword).
+    this.roster.tried(peer, this.clock());
     if (!this.tickets) {
       this.ticketRefused(peer, 'ERR_NO_TICKETS', 'this room takes no tickets');
       return true;
@@ -286,12 +305,15 @@ export class Room implements RoomDoor {
       // Someone without a ticket took the name: the ticket wins, and they get their first name back.
       this.renameTo(holder, this.firstName(holder.link, holder.id), `${name} signs in with a ticket`);
     }
-    this.tickets!.claim(key);
     peer.ticket = true;
     if (!peer.admitted) {
       this.roster.rename(peer, name, key);
-      return this.admit(peer);
+      // Seated as a password would seat it: a full room still turns it away (and forgets it).
+      this.seat(peer);
+      if (peer.admitted) this.tickets!.claim(key);
+      return;
     }
+    this.tickets!.claim(key);
     this.outbox.tell(peer, noticeLine(`signed in by ticket as ${name}`));
     if (peer.key !== key) this.renameTo(peer, name);
   }
@@ -322,6 +344,16 @@ export class Room implements RoomDoor {
     if (isGuestKey(key)) return 'guest names (guest7) are given by the room; choose another';
     if (this.tickets?.reserved(key)) return 'that name belongs to a ticket holder; choose another';
     return undefined;
+  }
+
+  /** Admits a waiting peer that gave the password, if the room and its address have a place. */
+  private seat(peer: Peer): void {
+    const refusal = this.admission.seatRefusal(this.roster, peer.link.ip);
+    if (!refusal) return this.admit(peer);
+    // Turned away as a joiner would have been: the `!` line, and the link closed.
+    this.turnAway(peer.link, refusal);
+    this.roster.remove(peer);
+    peer.link.close('dropped');
   }
 
   /** Handles one message from a peer: any bytes at all, as they came off the wire. */
@@ -410,17 +442,24 @@ export class Room implements RoomDoor {
     this.onEvent(event);
   }
 
-  /** Expires every peer silent for the peer timeout or longer, and tells gathered joins. Returns how many left. */
+  /** Expires every peer silent for the peer timeout or longer and every waiting peer whose wait ran out, and tells gathered joins. Returns how many left. */
   sweep(): number {
     const now = this.clock();
     this.admission.sweep(now);
     this.joins.flush();
+    const waitedOut = this.admission.waitedOut(this.roster, now);
+    if (waitedOut.length > 0) {
+      this.drop('waitingTimeout', waitedOut.length);
+      const detail = `no /join within ${formatDuration(this.limits.waitingTimeoutMs)}`;
+      // Never announced, so their going is no news: no notice to gather.
+      for (const peer of waitedOut) this.leave(peer, 'dropped', detail);
+    }
     const cutoff = now - this.peerTimeoutMs;
     const expired: Peer[] = [];
     for (const peer of this.roster.byId.values()) if (peer.lastSeen <= cutoff) expired.push(peer);
     if (expired.length <= MAX_SEPARATE_NOTICES) {
       for (const peer of expired) this.leave(peer, 'timeout');
-      return expired.length;
+      return waitedOut.length + expired.length;
     }
     // Many at once (a lab's laptops closing, a network gone): a notice each to everyone left
     // would cost expired x remaining sends, 50 million for 10,000 peers. Remove them all, then
@@ -428,7 +467,7 @@ export class Room implements RoomDoor {
     for (const peer of expired) this.remove(peer, 'timeout', undefined, false);
     const names = expired.filter((p) => p.admitted).map((p) => p.name);
     if (names.length > 0) this.outbox.broadcast(encodeLine(noticeLine(`${names.length} peers left (timeout): ${nameList(names)}`)));
-    return expired.length;
+    return waitedOut.length + expired.length;
   }
 
   /** Tells every peer the server is going and closes their links. */

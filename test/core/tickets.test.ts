@@ -373,6 +373,22 @@ required('with a password, tickets optional: the door asks for either, and a tic
   assert.ok(link.take()[0]!.startsWith('* welcome alice;'));
 });
 
+required('peers waiting for a ticket take no place: one with a ticket still gets in; a full room turns it away', async () => {
+  const { h } = setup({ required: true, limits: { maxPeers: 1 } });
+  const waiting = Array.from({ length: 5 }, () => h.tryJoinFrom('10.0.0.9'));
+  assert.ok(waiting.every((w) => w.peer !== null));
+  const { link, peer } = h.tryJoinFrom('10.0.0.1');
+  h.room.receive(peer!, new TextEncoder().encode(`/join ${T.alice}\n`));
+  await settle();
+  assert.ok(link.take().some((l) => l.startsWith('* welcome alice;')));
+  const late = h.tryJoinFrom('10.0.0.2');
+  late.link.take();
+  h.room.receive(late.peer!, new TextEncoder().encode(`/join ${T.bob}\n`));
+  await settle();
+  assert.equal(late.link.take(), ['! room full (1 peers); try again later']);
+  assert.is(h.room.find('bob'), undefined);
+});
+
 required('bad tickets spend the door tries: the third drops the peer', async () => {
   const { h } = setup({ required: true });
   const { link, peer } = h.tryJoin();
