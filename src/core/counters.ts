@@ -15,7 +15,9 @@ export type DropReason =
   | 'unvalidated'
   | 'sendCap'
   // A stream peer's messages read after it had left (quit, dropped): the rest of a chunk, the grace before the close.
-  | 'afterLeave';
+  | 'afterLeave'
+  // A TCP connection reset before the server accepted it: it has no address to be a peer under.
+  | 'resetBeforeAccept';
 
 /** Traffic of one transport, as the room saw it. */
 export interface TransportTraffic {
@@ -58,7 +60,7 @@ export function zeroCounters(transports: readonly string[] = []): RoomCounters {
     expired: 0,
     rejected: 0,
     handled: 0,
-    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0 },
+    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0, resetBeforeAccept: 0 },
     traffic: Object.fromEntries(transports.map((name) => [name, zeroTraffic()])),
   };
 }

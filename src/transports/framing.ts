@@ -36,6 +36,12 @@ export type FrameEvent =
 export interface Deframer {
   /** Feed one chunk as read from the socket; returns the events it completes, in order. */
   push(chunk: Uint8Array): FrameEvent[];
+  /**
+   * Like push, but stops after `most` events: `used` is how many bytes of the chunk it took, and
+   * the caller feeds the rest later (a peer out of message budget is read no further for now).
+   * Pushing a chunk in such pieces yields the same events as pushing it whole.
+   */
+  pushSome(chunk: Uint8Array, most: number): { events: FrameEvent[]; used: number };
   /** Bytes currently held waiting for the end of a message (never more than maxBytes + 1). */
   readonly buffered: number;
   /** The stream ended: returns a last line that had no newline (`printf a | nc`); a cut length frame is lost. */
@@ -145,12 +151,17 @@ class LineDeframer implements Deframer {
   }
 
   push(chunk: Uint8Array): FrameEvent[] {
+    return this.pushSome(chunk, Infinity).events;
+  }
+
+  pushSome(chunk: Uint8Array, most: number): { events: FrameEvent[]; used: number } {
     const events: FrameEvent[] = [];
     let start = 0;
-    while (start < chunk.length) {
+    while (start < chunk.length && events.length < most) {
       const lf = chunk.indexOf(LF, start);
       if (lf === -1) {
         this.#hold(chunk, start, events);
+        start = chunk.length;
         break;
       }
       if (this.#discarding) {
@@ -160,7 +171,7 @@ class LineDeframer implements Deframer {
       }
       start = lf + 1;
     }
-    return events;
+    return { events, used: start };
   }
 
   /** The line made of the held bytes and chunk[start, lf) has ended. */
@@ -229,10 +240,14 @@ class LengthDeframer implements Deframer {
   }
 
   push(chunk: Uint8Array): FrameEvent[] {
+    return this.pushSome(chunk, Infinity).events;
+  }
+
+  pushSome(chunk: Uint8Array, most: number): { events: FrameEvent[]; used: number } {
     const events: FrameEvent[] = [];
     const end = chunk.length;
     let i = 0;
-    for (;;) {
+    while (events.length < most) {
       if (this.#skip > 0) {
         const n = Math.min(this.#skip, end - i);
         this.#skip -= n;
@@ -281,6 +296,6 @@ class LengthDeframer implements Deframer {
       this.#have = 0;
       this.#want = -1;
     }
-    return events;
+    return { events, used: i };
   }
 }
