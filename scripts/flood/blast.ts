@@ -7,7 +7,7 @@
  *   node dist/scripts/flood/blast.js --port P [--connections N] [--via tcp|ws]
  */
 import net from 'node:net';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { choice, flags, int, runMain, wantsHelp } from '../harness/args.js';
 import { connectTcp, HOST } from '../harness/sockets.js';
 
@@ -30,7 +30,7 @@ function blastTcp(socket: net.Socket): void {
 /** Sends empty frames for as long as the WebSocket is open, a queue's worth at a time. */
 function blastWs(ws: WebSocket): void {
   const pump = (): void => {
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== ws.OPEN) return;
     // Bounded per turn too: an empty frame's bytes are its header alone.
     for (let i = 0; i < 20_000 && ws.bufferedAmount < WS_QUEUE_BYTES; i++) ws.send('');
     setTimeout(pump, 1);
@@ -38,7 +38,9 @@ function blastWs(ws: WebSocket): void {
   pump();
 }
 
-function openWs(port: number, deadlineMs: number): Promise<WebSocket> {
+/** A WebSocket to the room's web port (ws is loaded only for this, so a TCP flood starts sooner). */
+async function openWs(port: number, deadlineMs: number): Promise<WebSocket> {
+  const { WebSocket } = await import('ws');
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://${HOST}:${port}/`, { handshakeTimeout: deadlineMs });
     ws.once('open', () => {

@@ -49,7 +49,7 @@ function quantile(sorted: readonly number[], q: number): number {
 async function startFlood(port: number, connections: number, via: 'tcp' | 'ws'): Promise<Group> {
   const group = spawnGroup([process.execPath, BLAST, '--port', String(port), '--connections', String(connections), '--via', via]);
   try {
-    await poll(() => group.stdout().includes('ready') || group.child.exitCode !== null, 10_000, () => `the flood did not start: ${group.stderr()}`);
+    await poll(() => group.stdout().includes('ready') || group.child.exitCode !== null, 10_000, () => `the flood did not start: ${group.stderr()}`, 5);
     if (!group.stdout().includes('ready')) throw new Error(`the flood did not start: ${group.stderr()}`);
   } catch (err) {
     await group.stop(200);
@@ -78,37 +78,53 @@ async function pinger(port: number) {
   };
   // The first ping joins; the room answers it like any other.
   ping();
-  await poll(() => rtts.length > 0, 3000, () => 'a pinger could not join the room');
+  await poll(() => rtts.length > 0, 3000, () => 'a pinger could not join the room', 5);
   rtts.length = 0;
   return { socket, sentAt, rtts, ping };
 }
 
 /** Measures the honest round trip with `connections` flood connections blasting at a fresh room. */
 export async function measureLatency(o: LatencyOptions): Promise<LatencySample> {
+  return (await measurePhases({ ...o, phases: [{ connections: o.connections, ms: o.ms }] }))[0]!;
+}
+
+/**
+ * Measures the round trip in each phase in turn on one room, the same pinging peers throughout:
+ * each phase starts its flood (if any), waits `warmupMs`, pings for its `ms`, and stops the flood.
+ * (A flood's connections stay in the room after it stops, paused until the room closes.)
+ */
+export async function measurePhases(o: Omit<LatencyOptions, 'connections' | 'ms'> & { phases: readonly { connections: number; ms: number }[] }): Promise<LatencySample[]> {
   const via = o.via ?? 'tcp';
   const server: ChatServer = await startChatServer({ host: HOST, port: 0, transport: 'both', ...(via === 'ws' ? { web: { port: 0 } } : {}) });
-  let flood: Group | undefined;
+  const floods: Group[] = [];
   const pingers: Awaited<ReturnType<typeof pinger>>[] = [];
+  const samples: LatencySample[] = [];
   try {
-    if (o.connections > 0) {
-      flood = await startFlood(via === 'ws' ? server.transports.ws!.port : server.port, o.connections, via);
-      await delay(o.warmupMs ?? 300);
-    }
-    for (let i = 0; i < (o.peers ?? 3); i++) pingers.push(await pinger(server.port));
-    const every = 1000 / (o.rate ?? 8);
-    const until = performance.now() + o.ms;
-    // The peers take turns, so the pings are spread evenly over the interval.
-    let turn = 0;
-    while (performance.now() < until) {
-      pingers[turn++ % pingers.length]!.ping();
-      await delay(every / pingers.length);
-    }
+    pingers.push(...(await Promise.all(Array.from({ length: o.peers ?? 3 }, () => pinger(server.port)))));
+    const every = 1000 / (o.rate ?? 8) / pingers.length;
     const outstanding = () => pingers.reduce((sum, p) => sum + p.sentAt.size, 0);
-    await poll(() => outstanding() === 0, LAST_PONG_MS, () => '').catch(() => {});
-    const rtts = pingers.flatMap((p) => [...p.rtts, ...Array.from(p.sentAt, () => Infinity)]).sort((a, b) => a - b);
-    return { connections: o.connections, via, rtts, p50: quantile(rtts, 0.5), p99: quantile(rtts, 0.99), lost: outstanding(), counters: server.counters() };
+    for (const phase of o.phases) {
+      if (phase.connections > 0) {
+        floods.push(await startFlood(via === 'ws' ? server.transports.ws!.port : server.port, phase.connections, via));
+        await delay(o.warmupMs ?? 200);
+      }
+      for (const p of pingers) p.rtts.length = 0;
+      const until = performance.now() + phase.ms;
+      // The peers take turns, so the pings are spread evenly over the interval.
+      let turn = 0;
+      while (performance.now() < until) {
+        pingers[turn++ % pingers.length]!.ping();
+        await delay(every);
+      }
+      await poll(() => outstanding() === 0, LAST_PONG_MS, () => '', 5).catch(() => {});
+      const rtts = pingers.flatMap((p) => [...p.rtts, ...Array.from(p.sentAt, () => Infinity)]).sort((a, b) => a - b);
+      samples.push({ connections: phase.connections, via, rtts, p50: quantile(rtts, 0.5), p99: quantile(rtts, 0.99), lost: outstanding(), counters: server.counters() });
+      for (const p of pingers) p.sentAt.clear();
+      await floods.at(-1)?.stop(500);
+    }
+    return samples;
   } finally {
-    await flood?.stop(500);
+    for (const flood of floods) await flood.stop(500);
     for (const p of pingers) await closeUdp(p.socket);
     await server.close();
   }

@@ -431,6 +431,12 @@ for (const framing of ['line', 'length'] as const) {
       assert.ok(expected.some((e) => e.kind === 'oversize'), 'the run had oversize messages too');
       assert.is(pieces.buffered, whole.buffered, 'the same bytes held at the end');
       assert.equal(pieces.end(), whole.end());
+      // And discard counts what push makes, chunk by chunk, keeping the same state.
+      const counted = createDeframer(framing, maxBytes);
+      const fresh = createDeframer(framing, maxBytes);
+      for (const chunk of chunks) assert.is(counted.discard(chunk), fresh.push(chunk).length, `seed ${seed}: discard counts as push frames`);
+      assert.is(counted.buffered, fresh.buffered);
+      assert.is(counted.end().length, fresh.end().length);
     }
   });
 }

@@ -101,7 +101,7 @@ class TcpLink extends StreamLink {
 
   protected discardHeld(): void {
     const held = this.held;
-    let count = held ? this.deframer.push(held).length : 0;
+    let count = held ? this.deframer.discard(held) : 0;
     if (this.eof) count += this.deframer.end().length;
     this.held = undefined;
     this.eof = false;
