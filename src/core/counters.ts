@@ -17,7 +17,9 @@ export type DropReason =
   // A stream peer's messages read after it had left (quit, dropped): the rest of a chunk, the grace before the close.
   | 'afterLeave'
   // A TCP connection reset before the server accepted it: it has no address to be a peer under.
-  | 'resetBeforeAccept';
+  | 'resetBeforeAccept'
+  // A request to the web page, /stats or the WebSocket for a Host that is not the server's (DNS rebinding).
+  | 'foreignHost';
 
 /** Traffic of one transport, as the room saw it. */
 export interface TransportTraffic {
@@ -60,7 +62,7 @@ export function zeroCounters(transports: readonly string[] = []): RoomCounters {
     expired: 0,
     rejected: 0,
     handled: 0,
-    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0, resetBeforeAccept: 0 },
+    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0, resetBeforeAccept: 0, foreignHost: 0 },
     traffic: Object.fromEntries(transports.map((name) => [name, zeroTraffic()])),
   };
 }

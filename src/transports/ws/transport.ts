@@ -158,6 +158,7 @@ export class WsTransport implements Transport {
         stats: options.stats,
         upgrade: (req, socket, head) => transport.upgrade(req, socket, head),
         denied: () => ctx.drop('denied'),
+        foreignHost: () => ctx.drop('foreignHost'),
         onError: (err) => transport.socketError(err),
       });
     } catch (err) {
