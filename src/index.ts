@@ -17,7 +17,7 @@ export { createDeframer, encodeFrame, type FramingName } from './transports/fram
 export { Room, type RoomEvent, type RoomOptions, type RoomCounters, type PeerSnapshot } from './core/room.js';
 export type { Channel } from './core/channel.js';
 export type { LeaveReason, PeerInfo, PeerLink } from './core/peer.js';
-export type { BoundAddress, RoomDoor, Transport, TransportContext, TransportStats } from './core/transport.js';
+export type { BoundAddress, MessageBudget, RoomDoor, Transport, TransportContext, TransportStats } from './core/transport.js';
 export { TRANSPORT_NAMES, type TransportName } from './transports/registry.js';
 
 // Servers.

@@ -2,6 +2,8 @@
 import { challengeStarve } from './challenge-starve.js';
 import { passwordFill } from './password-fill.js';
 import type { TrustScenario } from './scenario.js';
+import { rebinding } from './rebinding.js';
+import { tcpFlood } from './tcp-flood.js';
 import { TICKETS } from './tickets.js';
 
-export const SCENARIOS: TrustScenario[] = [challengeStarve, passwordFill, TICKETS];
+export const SCENARIOS: TrustScenario[] = [tcpFlood, challengeStarve, passwordFill, TICKETS, rebinding];

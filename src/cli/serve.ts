@@ -31,7 +31,7 @@ export function builder(y: Argv) {
     .option('max-peers', { type: 'string', default: String(L.maxPeers), describe: 'most peers in the room (0: no limit)' })
     .option('max-per-ip', { type: 'string', default: String(L.maxPeersPerIp), describe: 'most peers and connections from one address (0: no limit)' })
     .option('max-joins', { type: 'string', default: String(L.joinsPerIpPerMinute), describe: 'most joins from one address a minute (0: no limit)' })
-    .option('rate', { type: 'string', default: String(L.messageRate), describe: 'messages a second per peer after a burst (0: no limit)' })
+    .option('rate', { type: 'string', default: String(L.messageRate), describe: 'messages a second per peer after a burst; a TCP or web peer is read no faster (0: no limit)' })
     .option('burst', { type: 'string', default: String(L.messageBurst), describe: 'messages a peer may send at once (0: no rate limit)' })
     .option('max-queue', { type: 'string', default: String(L.maxQueueBytes), describe: 'bytes queued for a stream peer before it is dropped as not reading (0: no limit)' })
     .option('send-cap', { type: 'string', default: String(L.maxSendDatagramsPerSecond), describe: 'datagrams a second the server sends at most (0: no limit)' })
@@ -48,7 +48,7 @@ export function builder(y: Argv) {
     .option('max-waiting-per-ip', { type: 'string', default: String(L.maxWaitingPerIp), describe: 'most of them from one address (0: no limit)' })
     .option('stats', { type: 'string', describe: 'print the counters every DUR, e.g. 10s (default: only at exit)' })
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
-    .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too (http://HOST:PORT, repeatable; * for any)' })
+    .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too, and answer for its host name (http://HOST:PORT, repeatable; * for any origin)' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
 }
 

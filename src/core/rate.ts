@@ -39,3 +39,21 @@ export function spend(bucket: Bucket, now: number, burst: number, perSecond: num
 export function refilled(bucket: Bucket, now: number, burst: number, perSecond: number): boolean {
   return bucket.tokens + ((now - bucket.at) * perSecond) / 1000 >= burst;
 }
+
+/** The tokens a bucket holds at `now`, without taking any (Infinity with no limit). */
+function level(bucket: Bucket, now: number, burst: number, perSecond: number): number {
+  if (burst <= 0 || perSecond <= 0) return Infinity;
+  // The same sum take() makes, so a count read here is a count take() grants.
+  return now > bucket.at ? Math.min(burst, bucket.tokens + ((now - bucket.at) * perSecond) / 1000) : bucket.tokens;
+}
+
+/** How many single tokens take() would grant at `now`, one after another (Infinity with no limit). */
+export function available(bucket: Bucket, now: number, burst: number, perSecond: number): number {
+  return Math.floor(level(bucket, now, burst, perSecond));
+}
+
+/** When the bucket holds a whole token again: `now` if it does already (or has no limit). */
+export function nextTokenAt(bucket: Bucket, now: number, burst: number, perSecond: number): number {
+  const tokens = level(bucket, now, burst, perSecond);
+  return tokens >= 1 ? now : now + ((1 - tokens) * 1000) / perSecond;
+}

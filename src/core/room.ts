@@ -16,11 +16,11 @@ import { errorLine, noticeLine, welcomeLine } from './lines.js';
 import { nameKey, validateName } from './names.js';
 import { encodeLine, Outbox } from './outbox.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
-import { fullBucket, take } from './rate.js';
+import { available, fullBucket, nextTokenAt, take } from './rate.js';
 import { Roster } from './roster.js';
 import { messageLength, messageText } from './sanitize.js';
 import { guestName, isGuestKey, ticketIn, TicketDesk, type TicketCheck, type TicketErrorCode, type TicketOptions } from './tickets.js';
-import type { RoomDoor, TransportContext } from './transport.js';
+import type { MessageBudget, RoomDoor, TransportContext } from './transport.js';
 
 export { zeroCounters, type DropReason, type RoomCounters, type TransportTraffic } from './counters.js';
 export type { RoomEvent } from './events.js';
@@ -384,6 +384,19 @@ export class Room implements RoomDoor {
     const size = messageLength(bytes);
     if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
     dispatch(this.context, peer, messageText(bytes, size), bytes, size);
+  }
+
+  /**
+   * The peer's message budget, read without spending it: a stream transport stops reading a
+   * peer that has none until `readyAt`, so a flood waits in the kernel instead of being read,
+   * parsed and dropped here (UDP cannot push back: its datagrams are dropped by receive()).
+   */
+  budget(peer: Peer): MessageBudget {
+    const now = this.clock();
+    if (!this.roster.has(peer)) return { messages: Infinity, readyAt: now };
+    const l = this.limits;
+    const messages = available(peer.messages, now, l.messageBurst, l.messageRate);
+    return { messages, readyAt: messages > 0 ? now : nextTokenAt(peer.messages, now, l.messageBurst, l.messageRate) };
   }
 
   /**
