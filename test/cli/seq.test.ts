@@ -14,6 +14,8 @@ const base: SeqResult = {
   expected: 20,
   received: 20,
   lost: 0,
+  refused: 0,
+  refusedPercent: 0,
   duplicates: 0,
   outOfOrder: 0,
   lossPercent: 0,
