@@ -15,7 +15,7 @@ export function builder(y: Argv) {
   return addressOptions(y, 'server to join', CLIENT_TRANSPORTS)
     .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
     .option('password', { type: 'string', describe: "the room's password, given when asked" })
-    .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, late, duplicated, latency on exit' })
+    .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, refused by the room, late, duplicated, latency on exit' })
     .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
 }
 
