@@ -3,10 +3,12 @@
  * while two honest peers exchange numbered sequences, all on 127.0.0.1 and bounded in time and
  * in what the attackers may send.
  *
- * The server runs in this process with the default limits, except two: every attacker comes
- * from 127.0.0.1, as the honest peers do, so the per-address limits are raised to fit them
- * (maxPeersPerIp ATTACKER_PEERS_PER_IP, joinsPerIpPerMinute ATTACKER_JOINS_PER_MINUTE); with the
- * defaults, the attackers would fill 127.0.0.1's quota and the fuzz would test that limit alone.
+ * The server runs in this process with the default limits of a room on the LAN (DEFAULT_LIMITS:
+ * it stands for one, though bound to loopback, whose own defaults let messages through faster),
+ * except two: every attacker comes from 127.0.0.1, as the honest peers do, so the per-address
+ * limits are raised to fit them (maxPeersPerIp ATTACKER_PEERS_PER_IP, joinsPerIpPerMinute
+ * ATTACKER_JOINS_PER_MINUTE); with the defaults, the attackers would fill 127.0.0.1's quota and
+ * the fuzz would test that limit alone.
  *
  * Honest peers: `honest-udp` and `honest-tcp` each send a numbered sequence (seq=i/N, formatSeq)
  * at HONEST_RATE a second, under the message rate limit; `rx-udp` and `rx-tcp` only listen. Each
@@ -54,7 +56,7 @@ import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { openConnection, type Connection } from '../src/client/connection.js';
 import { formatSeq, parseSeq, SeqStats, wallClockMs, type SeqResult } from '../src/client/seq-stats.js';
-import type { Limits } from '../src/core/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../src/core/limits.js';
 import { freshSeed, seededRandom, type Random } from '../src/proxy/random.js';
 import { startChatServer, type ChatServer, type ServerCounters } from '../src/servers/chat-server.js';
 import { createDeframer } from '../src/transports/framing.js';
@@ -405,7 +407,12 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (!options) return;
   const random = seededRandom(options.seed);
-  const limits: Partial<Limits> = { maxPeersPerIp: ATTACKER_PEERS_PER_IP, joinsPerIpPerMinute: ATTACKER_JOINS_PER_MINUTE };
+  const limits: Partial<Limits> = {
+    messageBurst: DEFAULT_LIMITS.messageBurst,
+    messageRate: DEFAULT_LIMITS.messageRate,
+    maxPeersPerIp: ATTACKER_PEERS_PER_IP,
+    joinsPerIpPerMinute: ATTACKER_JOINS_PER_MINUTE,
+  };
   // Turned-away joins, told apart by transport from the addresses they came from.
   const turnedAway: string[] = [];
   const server = await startChatServer({
@@ -575,7 +582,7 @@ function render(s: {
   const rows: Array<[string, string]> = [
     ['seed', String(s.seed)],
     ['attack time', `${(s.attackMs / 1000).toFixed(1)} s (asked ${s.seconds} s)`],
-    ['limits', `the defaults, but maxPeersPerIp ${ATTACKER_PEERS_PER_IP} and joinsPerIpPerMinute ${ATTACKER_JOINS_PER_MINUTE}: every attacker is 127.0.0.1`],
+    ['limits', `the LAN defaults, but maxPeersPerIp ${ATTACKER_PEERS_PER_IP} and joinsPerIpPerMinute ${ATTACKER_JOINS_PER_MINUTE}: every attacker is 127.0.0.1`],
     ['attacker actions', Object.entries(a.actions).sort().map(([k, v]) => `${k} ${v}`).join(', ')],
     ['attacker datagrams', `${a.datagrams} (${(a.datagramBytes / MB).toFixed(1)} MB), ${a.datagramsTaken} taken by the kernel; read by the server ${s.server.datagramsRead} (honest ones too), not read (dropped by the kernel) ${s.server.datagramsNotRead}`],
     ['attacker TCP', `${a.connections} connections, ${(a.tcpBytes / MB).toFixed(1)} MB, ${a.resets} resets, ${a.slowReaders} slow readers`],

@@ -85,7 +85,7 @@ export function formatServerLine(line: ServerLine, c: ChalkInstance): string {
 
 /** The banner `serve` prints: where the room is, how to join it, and how to open it up. */
 export function serveBanner(
-  o: { transport: string; host: string; port: number; peerTimeoutMs: number; open?: boolean; password?: boolean; tickets?: { room?: string; required?: boolean } | undefined },
+  o: { transport: string; host: string; port: number; peerTimeoutMs: number; open?: boolean; password?: boolean; tickets?: { room?: string; required?: boolean } | undefined; rateLimit?: { perSecond: number; burst: number } },
   c: ChalkInstance,
 ): string[] {
   // A wildcard address is where the server listens, not where anyone can reach it: show the
@@ -104,6 +104,11 @@ export function serveBanner(
         ? c.dim('  UDP address validation on: a new address must echo the /join TOKEN it is sent (udp-chat chat does it; --open turns it off)')
         : c.dim('  UDP room open: a first datagram joins'),
     );
+  }
+  // A measured run past this loses messages to the room, not the network: say where the line is.
+  if (o.rateLimit) {
+    const r = o.rateLimit;
+    lines.push(c.dim(r.perSecond > 0 && r.burst > 0 ? `  per-peer message rate: ${r.perSecond} a second after a burst of ${r.burst} (--rate, --burst); past it, dropped and told` : '  per-peer message rate: no limit'));
   }
   if (o.password) lines.push(c.dim('  password set: peers send /join PASSWORD (udp-chat chat --password PASSWORD does it)'));
   if (o.tickets) {
@@ -131,16 +136,18 @@ function seqList(label: string, seqs: readonly number[]): string[] {
 }
 
 /**
- * The stats block of a numbered run: `sent N, received R, lost L (x%), duplicates D, out of order O,
+ * The stats block of a numbered run: `sent N, received R, lost L (x%)[, refused by the room F (y%)], duplicates D, out of order O,
  * latency p50 A ms p99 B ms` (or `latency none`), then `lost: 3 7`, `late: 9`, `duplicated: 5`
  * and `ignored: K` lines when there is something to list.
  */
 export function formatSeqStats(s: SeqResult): string[] {
   const latency = s.latency ? `latency p50 ${s.latency.p50.toFixed(3)} ms p99 ${s.latency.p99.toFixed(3)} ms` : 'latency none';
-  const percent = Number(s.lossPercent.toPrecision(3));
+  const percent = (p: number) => Number(p.toPrecision(3));
+  // Refused only when the room refused some: a limit is not a loss, and the line says which is which.
+  const refused = s.refused > 0 ? `, refused by the room ${s.refused} (${percent(s.refusedPercent)}%)` : '';
   return [
-    `sent ${s.expected}, received ${s.received}, lost ${s.lost} (${percent}%), duplicates ${s.duplicates}, out of order ${s.outOfOrder}, ${latency}`,
-    ...seqList('lost', s.lostSeqs),
+    `sent ${s.expected}, received ${s.received}, lost ${s.lost} (${percent(s.lossPercent)}%)${refused}, duplicates ${s.duplicates}, out of order ${s.outOfOrder}, ${latency}`,
+    ...seqList(s.refused > 0 ? 'lost or refused' : 'lost', s.lostSeqs),
     ...seqList('late', s.lateSeqs),
     ...seqList('duplicated', s.duplicateSeqs),
     ...(s.ignored > 0 ? [`ignored: ${s.ignored} numbered lines of another run`] : []),

@@ -1,7 +1,7 @@
 /** `udp-chat serve`: run a room. */
 import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
-import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
+import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, LOOPBACK_LIMITS } from '../core/limits.js';
 import { startChatServer, type ServerTransport } from '../servers/chat-server.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
@@ -31,8 +31,8 @@ export function builder(y: Argv) {
     .option('max-peers', { type: 'string', default: String(L.maxPeers), describe: 'most peers in the room (0: no limit)' })
     .option('max-per-ip', { type: 'string', default: String(L.maxPeersPerIp), describe: 'most peers and connections from one address (0: no limit)' })
     .option('max-joins', { type: 'string', default: String(L.joinsPerIpPerMinute), describe: 'most joins from one address a minute (0: no limit)' })
-    .option('rate', { type: 'string', default: String(L.messageRate), describe: 'messages a second per peer after a burst; a TCP or web peer is read no faster (0: no limit)' })
-    .option('burst', { type: 'string', default: String(L.messageBurst), describe: 'messages a peer may send at once (0: no rate limit)' })
+    .option('rate', { type: 'string', describe: `messages a second per peer after a burst; a TCP or web peer is read no faster (0: no limit; default ${L.messageRate}, ${LOOPBACK_LIMITS.messageRate} on loopback)` })
+    .option('burst', { type: 'string', describe: `messages a peer may send at once (0: no rate limit; default ${L.messageBurst}, ${LOOPBACK_LIMITS.messageBurst} on loopback)` })
     .option('max-queue', { type: 'string', default: String(L.maxQueueBytes), describe: 'bytes queued for a stream peer before it is dropped as not reading (0: no limit)' })
     .option('send-cap', { type: 'string', default: String(L.maxSendDatagramsPerSecond), describe: 'datagrams a second the server sends at most (0: no limit)' })
     .option('send-bytes-cap', { type: 'string', default: String(L.maxSendBytesPerSecond), describe: 'bytes a second the server sends over UDP at most (0: no limit)' })
@@ -53,8 +53,9 @@ export function builder(y: Argv) {
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
-  const burst = count(argv['burst'], 'burst', 0);
-  const rate = count(argv['rate'], 'rate', 0);
+  // Unset, they follow the host (startChatServer's defaultLimits): the room on loopback is faster.
+  const burst = argv['burst'] === undefined ? undefined : count(argv['burst'], 'burst', 0);
+  const rate = argv['rate'] === undefined ? undefined : count(argv['rate'], 'rate', 0);
   const options = {
     transport: transport(argv) as ServerTransport,
     framing: argv['framing'] as FramingName,
@@ -70,8 +71,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       maxPeersPerIp: count(argv['max-per-ip'], 'max-per-ip', 0),
       joinsPerIpPerMinute: count(argv['max-joins'], 'max-joins', 0),
       // --rate 0 turns the message limit off, as --burst 0 does.
-      messageBurst: rate === 0 ? 0 : burst,
-      messageRate: rate,
+      ...(rate === 0 ? { messageBurst: 0 } : burst === undefined ? {} : { messageBurst: burst }),
+      ...(rate === undefined ? {} : { messageRate: rate }),
       maxQueueBytes: count(argv['max-queue'], 'max-queue', 0),
       maxSendDatagramsPerSecond: count(argv['send-cap'], 'send-cap', 0),
       maxSendBytesPerSecond: count(argv['send-bytes-cap'], 'send-bytes-cap', 0),
@@ -114,7 +115,9 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
         },
   });
   if (!json) {
-    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets };
+    const l = server.room.limits;
+    const rateLimit = { perSecond: l.messageBurst > 0 ? l.messageRate : 0, burst: l.messageBurst };
+    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets, rateLimit };
     for (const line of serveBanner(banner, c)) print(line);
     if (server.transports.ws) print(webBanner(options.host, server.transports.ws!.port));
   }

@@ -6,6 +6,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { ChatError } from '../core/errors.js';
+import { REFUSAL_NOTICE_INTERVAL_MS } from '../core/limits.js';
+import { readRefusal } from '../core/lines.js';
 import { openConnection, type ConnectOptions } from './connection.js';
 import { formatSeq, MAX_SEQ_TOTAL, parseSeq, SeqStats, wallClockMs, type SeqResult } from './seq-stats.js';
 
@@ -61,12 +63,20 @@ export async function sendMessages(options: SendOptions): Promise<SendResult> {
   const received: string[] = [];
   let failure: ChatError | undefined;
   let lastHeard = performance.now();
+  // When the room last said it dropped some of ours: it tells the rest within a second.
+  let lastRefusal = -Infinity;
   connection.on('line', (line) => {
     lastHeard = performance.now();
     const numbered = stats && parseSeq(line);
     if (numbered) {
       stats.add(numbered, wallClockMs());
       return;
+    }
+    // The room's refusals of our messages are counted apart from losses (and still printed).
+    const refusal = stats && readRefusal(line);
+    if (refusal && refusal.kind === 'self') {
+      stats!.refuse(refusal.count);
+      lastRefusal = lastHeard;
     }
     received.push(line);
     options.onLine?.(line);
@@ -88,7 +98,8 @@ export async function sendMessages(options: SendOptions): Promise<SendResult> {
     lastHeard = performance.now();
     await delay(Math.min(REFUSAL_GRACE_MS, wait || REFUSAL_GRACE_MS));
     while (!failure && wait > 0) {
-      const left = lastHeard + wait - performance.now();
+      // Quiet for the wait, and past the tally of drops the room owes a second after its last refusal.
+      const left = Math.max(lastHeard, lastRefusal + REFUSAL_NOTICE_INTERVAL_MS) + wait - performance.now();
       if (left <= 0) break;
       await delay(left);
     }

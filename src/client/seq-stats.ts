@@ -33,16 +33,23 @@ export interface SeqResult {
   expected: number;
   /** Distinct seqs received. */
   received: number;
-  /** expected − received: never arrived, wherever in the run. */
+  /** expected − received − refused (at least 0): never arrived, wherever in the run, and not refused by the room. */
   lost: number;
+  /**
+   * Messages the room said it refused (its `! slow down: N dropped` lines to the sender, the
+   * `* NAME sent too fast: N messages dropped` notices to the others): a limit, not a loss.
+   */
+  refused: number;
   /** Arrivals of a seq already received, not counted in `received`. */
   duplicates: number;
   /** Arrivals below the highest seq seen so far (iperf3's out-of-order). */
   outOfOrder: number;
   /** lost / expected × 100. */
   lossPercent: number;
+  /** refused / expected × 100. */
+  refusedPercent: number;
   latency: SeqLatency | null;
-  /** Every seq in 1..expected never received, ascending. */
+  /** Every seq in 1..expected never received (lost or refused: a refusal does not say which), ascending. */
   lostSeqs: number[];
   /** The seqs that arrived out of order, in arrival order. */
   lateSeqs: number[];
@@ -97,6 +104,7 @@ export class SeqStats {
   private duplicates = 0;
   private outOfOrder = 0;
   private ignored = 0;
+  private refused = 0;
   private readonly lateSeqs: number[] = [];
   private readonly duplicateSeqs: number[] = [];
   private readonly samples: number[] = [];
@@ -149,18 +157,28 @@ export class SeqStats {
     return 'late';
   }
 
-  /** The counts so far; seqs not yet arrived count as lost, the last ones of the run included. */
+  /** Counts `count` messages of the run that the room said it refused: they are not lost. */
+  refuse(count: number): void {
+    if (Number.isInteger(count) && count > 0) this.refused += count;
+  }
+
+  /** The counts so far; seqs not yet arrived and not refused count as lost, the last ones of the run included. */
   result(): SeqResult {
     const lostSeqs: number[] = [];
     for (let seq = 1; seq <= this.expected; seq++) if (this.state[seq] === UNSEEN) lostSeqs.push(seq);
-    const lost = this.expected - this.unique;
+    const missing = this.expected - this.unique;
+    // A refusal names no seq, so refusals stand for missing ones; never more than are missing.
+    const refused = Math.min(this.refused, missing);
+    const lost = missing - refused;
     return {
       expected: this.expected,
       received: this.unique,
       lost,
+      refused,
       duplicates: this.duplicates,
       outOfOrder: this.outOfOrder,
       lossPercent: this.expected > 0 ? (lost / this.expected) * 100 : 0,
+      refusedPercent: this.expected > 0 ? (refused / this.expected) * 100 : 0,
       latency: this.latency(),
       lostSeqs,
       lateSeqs: [...this.lateSeqs],

@@ -6,11 +6,14 @@ import { EventEmitter } from 'node:events';
 import { parseDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
-import { parseServerLine, welcomeTimeout, type ServerLine } from '../core/lines.js';
+import { parseServerLine, readRefusal, welcomeTimeout, type ServerLine } from '../core/lines.js';
 import type { Connection } from './connection.js';
 import { parseSeq, SeqStats, wallClockMs } from './seq-stats.js';
 
 const HEARTBEAT_TOKEN = 'hb-';
+
+// The names whose numbered lines a receiver has seen, whose dropped messages it counts as refused; bounded.
+const MAX_SEQ_SENDERS = 64;
 
 export interface SessionOptions {
   name?: string;
@@ -118,6 +121,7 @@ export class ChatSession extends EventEmitter<{
   }
 
   private refused = false;
+  private readonly seqSenders = new Set<string>();
   // The password is offered once: a wrong one must not be retried until the server drops us.
   private passwordSent = false;
 
@@ -158,7 +162,15 @@ export class ChatSession extends EventEmitter<{
     // Chat lines, and raw lines as an echo server sends them back; never the server's own notices.
     if (this.stats && (line.kind === 'chat' || line.kind === 'other')) {
       const numbered = parseSeq(line.text);
-      if (numbered) this.stats.add(numbered, at);
+      if (numbered) {
+        this.stats.add(numbered, at);
+        if (line.kind === 'chat' && this.seqSenders.size < MAX_SEQ_SENDERS) this.seqSenders.add(line.from);
+      }
+    }
+    // The room says when it dropped a sender's messages: those of a numbered run are refused, not lost.
+    if (this.stats && line.kind === 'notice') {
+      const refusal = readRefusal(raw);
+      if (refusal?.kind === 'peer' && this.seqSenders.has(refusal.name)) this.stats.refuse(refusal.count);
     }
     this.emit('line', line);
   }

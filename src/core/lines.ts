@@ -27,6 +27,34 @@ export function errorLine(text: string): string {
   return `! ${text}`;
 }
 
+/**
+ * What the room tells a peer whose messages its rate limit dropped: how many since it last said
+ * so, so a sender can count its refusals exactly (readRefusal). At most one a second per peer;
+ * the drops of that second are told in the next one.
+ */
+export function slowDownLine(dropped: number, rate: number, burst: number): string {
+  return errorLine(`slow down: ${dropped} dropped; at most ${rate} messages a second (bursts of ${burst})`);
+}
+
+/** What the others are told at the same time: a receiver counting a numbered run counts these apart from its losses. */
+export function droppedNotice(name: string, dropped: number, rate: number): string {
+  return noticeLine(`${name} sent too fast: ${dropped} message${dropped === 1 ? '' : 's'} dropped (at most ${rate} a second)`);
+}
+
+const SLOW_DOWN = /^! slow down: (\d+) dropped/;
+const DROPPED_NOTICE = /^\* (\S+) sent too fast: (\d+) messages? dropped/;
+
+/**
+ * The messages a line says the room refused: `self` for a `!` line to us (a `! slow down: N
+ * dropped` counts N, any other `!` refusal one), `peer` for a notice about another peer's
+ * dropped messages; null for any other line.
+ */
+export function readRefusal(line: string): { kind: 'self'; count: number } | { kind: 'peer'; name: string; count: number } | null {
+  if (line.startsWith('! ')) return { kind: 'self', count: Number(SLOW_DOWN.exec(line)?.[1] ?? 1) };
+  const notice = DROPPED_NOTICE.exec(line);
+  return notice ? { kind: 'peer', name: notice[1]!, count: Number(notice[2]) } : null;
+}
+
 /** The welcome a new peer gets; clients read the peer timeout back from it (see welcomeTimeout). */
 export function welcomeLine(name: string, peers: number, timeoutMs: number): string {
   const others = peers === 1 ? 'you are alone here' : `${peers - 1} other${peers === 2 ? '' : 's'} here`;

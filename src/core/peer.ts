@@ -36,6 +36,12 @@ export interface Peer {
   renames: Bucket;
   /** When this peer was last told it is sending too fast (one notice a second at most). */
   warnedAt: number;
+  /** Messages the rate limit dropped since the peer was last told how many (the next `! slow down` says). */
+  refused: number;
+  /** A tally of `refused` is scheduled for when the next notice is allowed. */
+  tallyDue: boolean;
+  /** When this peer's drops were last logged (once a minute at most). */
+  dropLoggedAt: number;
   passwordTries: number;
   /** While waiting: when it came or last tried `/join`; its wait runs out `waitingTimeoutMs` after this. */
   triedAt: number;

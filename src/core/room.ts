@@ -11,8 +11,8 @@ import { dispatch, type DispatchContext } from './dispatch.js';
 import { formatDuration } from './duration.js';
 import type { RoomEvent } from './events.js';
 import { JoinNotices, type Schedule } from './join-notices.js';
-import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, type Limits } from './limits.js';
-import { errorLine, noticeLine, welcomeLine } from './lines.js';
+import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, DROP_LOG_INTERVAL_MS, REFUSAL_NOTICE_INTERVAL_MS, type Limits } from './limits.js';
+import { droppedNotice, errorLine, noticeLine, slowDownLine, welcomeLine } from './lines.js';
 import { nameKey, validateName } from './names.js';
 import { encodeLine, Outbox } from './outbox.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
@@ -81,6 +81,7 @@ export class Room implements RoomDoor {
   private readonly onEvent: (event: RoomEvent) => void;
   private readonly tickets: TicketDesk | undefined;
   private readonly showAddresses: boolean;
+  private readonly schedule: Schedule | undefined;
   private nextId = 1;
   private timeoutLine: Uint8Array | undefined;
   private closed = false;
@@ -90,6 +91,7 @@ export class Room implements RoomDoor {
     this.peerTimeoutMs = options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.onEvent = options.onEvent ?? (() => {});
+    this.schedule = options.schedule;
     this.counters = zeroCounters(options.transports);
     this.roster = new Roster(this.counters);
     this.admission = new Admission(this.limits, options.password || undefined, options.tickets?.required ?? false);
@@ -190,6 +192,9 @@ export class Room implements RoomDoor {
       messages: fullBucket(l.messageBurst, now),
       renames: fullBucket(l.renameBurst, now),
       warnedAt: -Infinity,
+      refused: 0,
+      tallyDue: false,
+      dropLoggedAt: -Infinity,
       passwordTries: 0,
       triedAt: now,
     };
@@ -372,15 +377,9 @@ export class Room implements RoomDoor {
   /** A message counted in: the sender's rate, its size, then what it says. */
   private handle(peer: Peer, bytes: Uint8Array, now: number): void {
     const l = this.limits;
-    if (!take(peer.messages, now, l.messageBurst, l.messageRate)) {
-      this.drop('rateLimited');
-      // One notice a second at most: a flood must not be answered by a flood.
-      if (now - peer.warnedAt >= 1000) {
-        peer.warnedAt = now;
-        this.outbox.tell(peer, errorLine(`slow down: at most ${l.messageRate} messages a second (bursts of ${l.messageBurst}); dropped`));
-      }
-      return;
-    }
+    if (!take(peer.messages, now, l.messageBurst, l.messageRate)) return this.rateLimited(peer, now);
+    // Drops not yet told (a room without a schedule): told with the next message after the second.
+    if (peer.refused > 0 && now - peer.warnedAt >= REFUSAL_NOTICE_INTERVAL_MS) this.tellRefused(peer, now);
     const size = messageLength(bytes);
     if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
     dispatch(this.context, peer, messageText(bytes, size), bytes, size);
@@ -397,6 +396,41 @@ export class Room implements RoomDoor {
     const l = this.limits;
     const messages = available(peer.messages, now, l.messageBurst, l.messageRate);
     return { messages, readyAt: messages > 0 ? now : nextTokenAt(peer.messages, now, l.messageBurst, l.messageRate) };
+  }
+
+  /**
+   * A message past the peer's rate, dropped. A limit must never pass for network loss: the
+   * sender is told how many were dropped (at most once a second, the rest in a tally a second
+   * later), the others are told the same (a receiver counting a numbered run counts them apart
+   * from its losses), and the server logs the first drop of each minute per peer, with why.
+   */
+  private rateLimited(peer: Peer, now: number): void {
+    const l = this.limits;
+    this.drop('rateLimited');
+    peer.refused += 1;
+    if (now - peer.dropLoggedAt >= DROP_LOG_INTERVAL_MS) {
+      peer.dropLoggedAt = now;
+      const message = `sending too fast: messages dropped past ${l.messageRate} a second (bursts of ${l.messageBurst}; --rate, --burst); logged once a minute per peer, every drop counted in drops.rateLimited`;
+      this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_RATE_LIMITED', message });
+    }
+    if (now - peer.warnedAt >= REFUSAL_NOTICE_INTERVAL_MS) return this.tellRefused(peer, now);
+    if (peer.tallyDue || !this.schedule) return;
+    peer.tallyDue = true;
+    this.schedule(() => {
+      peer.tallyDue = false;
+      if (this.roster.has(peer) && peer.refused > 0) this.tellRefused(peer, this.clock());
+    }, peer.warnedAt + REFUSAL_NOTICE_INTERVAL_MS - now);
+  }
+
+  /** Tells a peer (and the room) how many of its messages were dropped since it was last told. */
+  private tellRefused(peer: Peer, now: number): void {
+    const l = this.limits;
+    const dropped = peer.refused;
+    peer.refused = 0;
+    peer.warnedAt = now;
+    this.outbox.tell(peer, slowDownLine(dropped, l.messageRate, l.messageBurst));
+    // A peer still waiting for the password is no news to the room.
+    if (peer.admitted) this.outbox.broadcast(encodeLine(droppedNotice(peer.name, dropped, l.messageRate)), peer);
   }
 
   /**

@@ -3,7 +3,7 @@
  * port number, and WebSocket on the page's port of its own), swept for silent peers on a timer.
  * Library code: it reports what happens as events and prints nothing.
  */
-import { DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from '../core/limits.js';
+import { defaultLimits, DEFAULT_PORT, type Limits } from '../core/limits.js';
 import { Room, type RoomCounters, type RoomEvent, type TransportTraffic } from '../core/room.js';
 import type { Transport, TransportContext } from '../core/transport.js';
 import { isLoopback } from '../transports/address.js';
@@ -48,6 +48,7 @@ export interface ChatServerOptions {
   framing?: FramingName;
   peerTimeoutMs?: number;
   echoSelf?: boolean;
+  /** Over the defaults, which are defaultLimits(loopback): a room only this machine reaches (its page too) lets messages through faster. */
   limits?: Partial<Limits>;
   /** A password peers give with `/join PASSWORD` before they hear or are heard. */
   password?: string;
@@ -94,13 +95,18 @@ function wanted(options: ChatServerOptions): TransportName[] {
   return TRANSPORT_NAMES.filter((name) => (TRANSPORTS[name].port === 'web' ? Boolean(options.web) : transport === 'both' || transport === name));
 }
 
+/** True when only this machine can reach the room: its host and its page's host are loopback. */
+export function reachableOnlyHere(host: string, webHost = host): boolean {
+  return isLoopback(host) && isLoopback(webHost);
+}
+
 /**
  * True when peers may see each other's ip:port: the room and its page are bound to loopback,
  * where the address is the lesson. Off loopback (the UDP transport's rule for validation) a
  * peer's ip:port is what a forger needs, so peers see names only; the log and --json keep them.
  */
 export function showsAddresses(host: string, webHost?: string): boolean {
-  return isLoopback(host) && (webHost === undefined || isLoopback(webHost));
+  return reachableOnlyHere(host, webHost);
 }
 
 /** Starts a chat server; rejects when a socket cannot be bound. */
@@ -123,7 +129,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     showAddresses: options.showAddresses ?? showsAddresses(host, options.web?.host),
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    limits: { ...defaultLimits(reachableOnlyHere(host, options.web?.host)), ...options.limits },
     ...(options.password ? { password: options.password } : {}),
     onEvent: emit,
     transports: TRANSPORT_NAMES,

@@ -14,6 +14,8 @@ const base: SeqResult = {
   expected: 20,
   received: 20,
   lost: 0,
+  refused: 0,
+  refusedPercent: 0,
   duplicates: 0,
   outOfOrder: 0,
   lossPercent: 0,
@@ -44,6 +46,14 @@ block('a long list stops at 50 numbers and counts the rest, and no reply means n
   const lines = formatSeqStats({ ...base, expected: 120, received: 0, lost: 120, lossPercent: 100, latency: null, lostSeqs });
   assert.is(lines[0], 'sent 120, received 0, lost 120 (100%), duplicates 0, out of order 0, latency none');
   assert.ok(lines[1]!.endsWith(' 49 50 ... and 70 more'), lines[1]);
+});
+
+block('refusals are printed apart from loss, and the missing list says it holds both', () => {
+  const lines = formatSeqStats({ ...base, expected: 1000, received: 43, lost: 0, refused: 957, refusedPercent: 95.7, lostSeqs: [31, 32] });
+  assert.equal(lines, [
+    'sent 1000, received 43, lost 0 (0%), refused by the room 957 (95.7%), duplicates 0, out of order 0, latency p50 0.123 ms p99 1.500 ms',
+    'lost or refused: 31 32',
+  ]);
 });
 
 block('a small loss keeps three significant digits', () => {
@@ -98,6 +108,51 @@ bin('chat --stats counts a numbered run through the room and prints the block wh
   } finally {
     await stop(child, 'SIGKILL');
     await server.close();
+  }
+});
+
+/** Starts `serve` with these flags on a free port; its output and the port its banner states. */
+async function serve(...flags: string[]) {
+  const child = start(['serve', '--port', '0', ...flags]);
+  const out = new Output(child);
+  const banner = await out.next(/^udp-chat room on udp 127\.0\.0\.1 port \d+/);
+  return { child, out, port: String(Number(/port (\d+)/.exec(banner)![1])) };
+}
+
+bin("the README's numbered run through a plain `serve` on loopback arrives whole at chat --stats", async () => {
+  const room = await serve();
+  const rx = start(['chat', '--port', room.port, '--name', 'rx', '--stats']);
+  const out = new Output(rx);
+  try {
+    assert.match(await room.out.next(/per-peer message rate/), /1000 a second after a burst of 1000/);
+    await out.next(/is now rx/);
+    const sender = await run(['send', '--port', room.port, '--seq', '-c', '1000', '-i', '1ms']);
+    assert.is(sender.code, 0, sender.stderr);
+    await out.next(/ seq=1000\/1000 t=/);
+    rx.stdin.end();
+    assert.match(await out.next(/^sent \d+, received/), /^sent 1000, received 1000, lost 0 \(0%\), duplicates 0/);
+  } finally {
+    await stop(rx, 'SIGKILL');
+    await stop(room.child, 'SIGKILL');
+  }
+});
+
+bin('through a rate-limited room, send --seq --wait prints the refusals apart from loss, and serve logs why', async () => {
+  const room = await serve('--rate', '10', '--burst', '30', '--echo-self');
+  try {
+    const sender = await run(['send', '--port', room.port, '--seq', '-c', '100', '-i', '1ms', '-w', '200ms']);
+    assert.is(sender.code, 0, sender.stderr);
+    const line = /^sent 100, .*$/m.exec(sender.stdout)?.[0] ?? sender.stdout;
+    const m = /^sent 100, received (\d+), lost 0 \(0%\), refused by the room (\d+) \([\d.]+%\), /.exec(line);
+    assert.ok(m, line);
+    assert.is(Number(m![1]) + Number(m![2]), 100);
+    const told = [...sender.stdout.matchAll(/^! slow down: (\d+) dropped/gm)].reduce((n, t) => n + Number(t[1]), 0);
+    assert.is(told, Number(m![2]));
+    assert.match(await room.out.next(/sending too fast/), /! 127\.0\.0\.1:\d+: sending too fast: messages dropped past 10 a second \(bursts of 30/);
+    await stop(room.child, 'SIGINT');
+    assert.match(room.out.text, new RegExp(`drops\\.rateLimited=${m![2]} `));
+  } finally {
+    await stop(room.child, 'SIGKILL');
   }
 });
 

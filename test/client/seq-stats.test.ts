@@ -176,6 +176,20 @@ counts('past the sample cap, latency keeps a bounded reservoir and the exact min
   assert.ok(latency.p50 >= 1 && latency.p50 <= 1000 && latency.p99 >= latency.p50, JSON.stringify(latency));
 });
 
+counts('refusals the room announced are counted apart from loss, never more than are missing', () => {
+  const stats = new SeqStats({ expected: 10 });
+  for (const seq of [1, 2, 3, 4, 5, 6]) stats.add({ seq, total: 10, sentAtMs: 0, text: '' }, 1);
+  stats.refuse(3);
+  stats.refuse(0);
+  stats.refuse(-2);
+  let r = stats.result();
+  assert.equal([r.received, r.refused, r.lost, r.lossPercent, r.refusedPercent], [6, 3, 1, 10, 30]);
+  assert.equal(r.lostSeqs, [7, 8, 9, 10], 'a refusal names no seq: the list holds every missing one');
+  stats.refuse(5);
+  r = stats.result();
+  assert.equal([r.refused, r.lost], [4, 0]);
+});
+
 counts('an expected total out of range is a caller mistake', () => {
   for (const expected of [-1, 1.5, MAX_SEQ_TOTAL + 1]) {
     try {
