@@ -383,7 +383,7 @@ export class Room implements RoomDoor {
     }
     const size = messageLength(bytes);
     if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
-    dispatch(this.context, peer, messageText(bytes, size), bytes, size);
+    dispatch(this.context, peer, messageText(bytes, size, l.maxBlankRun), bytes, size);
   }
 
   /**
