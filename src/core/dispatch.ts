@@ -141,7 +141,7 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
     return refuse(ctx, peer, 'ERR_BAD_NAME', (err as ChatError).message);
   }
   const key = nameKey(name);
-  const holder = ctx.roster.holder(key);
+  const holder = ctx.roster.clash(name, key);
   if (holder && holder !== peer) return refuse(ctx, peer, 'ERR_NAME_TAKEN', takenMessage(name, holder.name));
   if (name === peer.name) return ctx.outbox.tell(peer, noticeLine(`you are already ${name}`));
   const reserved = ctx.nameRefusal(peer, key);

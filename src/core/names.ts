@@ -11,7 +11,8 @@
  * - no combining mark first, no run of more than 4 nonspacing marks and none repeated (UTS #39 5.4),
  *   so no name is only marks, and none stacks marks over its neighbours' lines;
  * - two names clash when their confusable skeletons (UTS #39 section 4) agree, case folded, so
- *   an all-Cyrillic `аре` clashes with `ape`; the reserved names are compared the same way.
+ *   an all-Cyrillic `аре` clashes with `ape` (nameKey), or as written, so a capital I clashes
+ *   with an l (nameShape); the reserved names are compared the same way.
  *
  * The skeleton's data is confusables.txt as the `unhomoglyph` package ships it (nodeca, MIT);
  * scripts, default-ignorables and marks come from Node's own ICU through regex property escapes.
@@ -124,11 +125,21 @@ export function nameKey(name: string): string {
   return skeleton(name.normalize('NFKC').toLowerCase()).toLowerCase();
 }
 
+/**
+ * A second clash key for what folding case first misses: the skeleton of the name as written,
+ * then lowercased, so a capital that looks like another lowercase letter clashes too (`aIice`,
+ * with a capital i, or Greek `αΙice`, looks like `alice`). Two names clash when either key agrees.
+ */
+export function nameShape(name: string): string {
+  return skeleton(name.normalize('NFKC')).toLowerCase();
+}
+
 /** Names nobody may take: they would read as the server speaking. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['server', 'admin', 'root', 'system', 'everyone', 'all', 'you', 'me']);
 
 // By key, so `ѕеrvеr` with Cyrillic letters, `SERVER` and `ｓｅｒｖｅｒ` are reserved as `server` is.
 const RESERVED_KEYS: ReadonlyMap<string, string> = new Map([...RESERVED_NAMES].map((n) => [nameKey(n), n]));
+const RESERVED_SHAPES: ReadonlyMap<string, string> = new Map([...RESERVED_NAMES].map((n) => [nameShape(n), n]));
 
 function escaped(ch: string): string {
   return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -149,9 +160,10 @@ export function validateName(input: string, maxLength: number): string {
   if (invisible) throw bad(`a name has no invisible characters (${escaped(invisible[0])})`);
   if (MARK.test(name)) throw bad('a name starts with a letter, digit, _ . or -, not a combining mark');
   if (MARK_PILE.test(name.normalize('NFD'))) throw bad('a name has at most 4 combining marks in a row, none repeated');
-  const reserved = RESERVED_KEYS.get(nameKey(name));
+  const reserved = RESERVED_KEYS.get(nameKey(name)) ?? RESERVED_SHAPES.get(nameShape(name));
   if (reserved !== undefined) throw bad(reserved === name.toLowerCase() ? `'${name}' is reserved` : `'${name}' looks like '${reserved}', which is reserved`);
-  const mixed = mixedScripts(name);
+  // As written and as NFKC makes it: mathematical letters are Common, but `𝛼` is a Greek alpha.
+  const mixed = mixedScripts(name) ?? mixedScripts(name.normalize('NFKC'));
   if (mixed) {
     throw bad(
       `a name uses one script: '${name}' mixes ${scriptName(mixed.firstScript)} '${mixed.first}' (${escaped(mixed.first)}) and ${scriptName(mixed.otherScript)} '${mixed.other}' (${escaped(mixed.other)})`,

@@ -19,8 +19,6 @@ const UNSAFE_CHAR = /^[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\p{Cf}\p{Default_I
 // Invisible, but part of how text is written: a joiner in an emoji sequence or a Persian word, an
 // emoji or Mongolian variation selector. Kept when at most two of them follow a visible character.
 const JOINERS = /^[\u200c\u200d\ufe00-\ufe0f\u180b-\u180d\u180f\u{e0100}-\u{e01ef}]{1,2}$/u;
-// What a joiner may follow: not a blank, a control, a format character or another invisible one.
-const VISIBLE = /^[^\s\p{C}\p{Default_Ignorable_Code_Point}]$/u;
 // Blanks: TABs, spaces of any width (Zs), the braille blank. A combining mark stacked on one is
 // all but invisible and takes no column of its own, so it belongs to the run.
 const BLANK_CHAR = /^[\t\p{Zs}\u2800]$/u;
@@ -88,16 +86,26 @@ function escapeChar(ch: string): string {
   return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
 }
 
-/** The code point just before `offset`, a surrogate pair (an emoji) taken whole. */
-function charBefore(text: string, offset: number): string {
-  let i = offset - 1;
-  const unit = text.charCodeAt(i);
-  if (i > 0 && unit >= 0xdc00 && unit <= 0xdfff) i -= 1;
-  return String.fromCodePoint(text.codePointAt(i)!);
+/**
+ * True when the base character before `offset` is visible: not a blank, a control or another
+ * invisible character, nor the start of the text. Combining marks are stepped over (a virama
+ * before a joiner is Indic writing; a mark stacked on a space is no visible base), and a
+ * surrogate pair (an emoji) is taken whole.
+ */
+function visibleBefore(text: string, offset: number): boolean {
+  let i = offset;
+  while (i > 0) {
+    i -= 1;
+    const unit = text.charCodeAt(i);
+    if (i > 0 && unit >= 0xdc00 && unit <= 0xdfff) i -= 1;
+    const kind = kindOf(text.codePointAt(i)!);
+    if (kind !== MARK) return kind === SAFE;
+  }
+  return false;
 }
 
 function escapeMatch(match: string, offset: number, text: string): string {
-  if (offset > 0 && JOINERS.test(match) && VISIBLE.test(charBefore(text, offset))) return match;
+  if (JOINERS.test(match) && visibleBefore(text, offset)) return match;
   let out = '';
   for (const ch of match) out += escapeChar(ch);
   return out;

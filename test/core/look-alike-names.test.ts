@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { ChatError } from '../../src/core/errors.js';
 import { DEFAULT_LIMITS } from '../../src/core/limits.js';
 import { knownScripts, mixedScripts, nameKey, skeleton, validateName } from '../../src/core/names.js';
+import { isGuestKey } from '../../src/core/tickets.js';
 import { eventKinds, refused, roomHarness as setup } from '../helpers/room-harness.js';
 
 const MAX = DEFAULT_LIMITS.maxNameLength;
@@ -198,3 +199,56 @@ clash('reserved names are compared by skeleton: Cyrillic ѕеrvеr and аll are 
 });
 
 clash.run();
+
+const shape = suite('item 9: a capital that looks like another lowercase letter clashes too');
+
+shape('aIice (a capital i) clashes with alice by its shape, ALICE by its key, and mathematical 𝛼𝚰ice mixes scripts', () => {
+  const h = setup({ limits: { renameBurst: 0 } });
+  const [alice, mallory] = h.crowd('alice', 'mallory');
+  assert.is(refused(h, mallory!, [alice!], '/nick aIice'), '! name taken: aIice looks like alice, who is here');
+  // Mathematical letters are Common as written, Greek and Latin once NFKC has made them letters.
+  assert.is(refused(h, mallory!, [alice!], '/nick \u{1d6fc}\u{1d6b0}ice'), `! a name uses one script: '\u{1d6fc}\u{1d6b0}ice' mixes Greek '\u03b1' (U+03B1) and Latin 'i' (U+0069)`);
+  assert.is(refused(h, mallory!, [alice!], '/nick ALICE'), '! name taken: ALICE');
+});
+
+shape('the other way round: with aIice in the room, alice is taken', () => {
+  const h = setup();
+  const [held, other] = h.crowd('aIice', 'bob');
+  assert.is(refused(h, other!, [held!], '/nick alice'), '! name taken: alice looks like aIice, who is here');
+});
+
+shape('a shape is given up with the name: after a rename or a leave, alice is free', () => {
+  const h = setup({ limits: { renameBurst: 0 } });
+  const [held, other] = h.crowd('aIice', 'bob');
+  h.send(held!, '/nick carol');
+  h.send(other!, '/nick alice');
+  assert.is(other!.peer.name, 'alice');
+  h.send(other!, '/quit');
+  const [again] = h.crowd('alice');
+  assert.is(again!.peer.name, 'alice');
+});
+
+shape('Ian and lan clash (in a sans-serif font they are the same), distinct names stay distinct', () => {
+  const h = setup();
+  const [ian, other] = h.crowd('Ian', 'bob');
+  assert.is(refused(h, other!, [ian!], '/nick lan'), '! name taken: lan looks like Ian, who is here');
+
+  for (const [a, b] of [['alice', 'allce'], ['bill', 'biii'], ['Iris', 'iris2']] as const) {
+    const h = setup();
+    const [x, y] = h.crowd(a, b);
+    assert.is(x!.peer.name, a);
+    assert.is(y!.peer.name, b);
+  }
+});
+
+shape.run();
+
+const guests = suite('item 9 with tickets: guest names clash by key too');
+
+guests('every guest number, and a name that looks like one, is a guest key; other names are not', () => {
+  for (let n = 0; n <= 1000; n++) assert.ok(isGuestKey(nameKey(`guest${n}`)), `guest${n}: ${nameKey(`guest${n}`)}`);
+  for (const name of ['GUEST12', 'guest1O', 'guestl0']) assert.ok(isGuestKey(nameKey(name)), name);
+  for (const name of ['guest', 'guests', 'guest_1', 'alice1']) assert.not.ok(isGuestKey(nameKey(name)), name);
+});
+
+guests.run();
