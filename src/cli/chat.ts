@@ -5,7 +5,7 @@ import { CLIENT_TRANSPORTS, openConnection } from '../client/connection.js';
 import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
 import { addressOptions, connectOptions } from './options.js';
-import { formatSeqStats, formatServerLine, paint } from './output.js';
+import { formatSeqStats, formatServerLine, paint, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'chat';
@@ -34,10 +34,12 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   });
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });
 
-  // Lines arrive while the user types: clear the prompt line, print, then redraw the prompt.
+  // Lines arrive while the user types: clear the prompt line, print, then redraw the prompt. On a
+  // terminal a long line wraps with its continuation indented, so no message can fake a line of
+  // its own by running onto the next one; piped, it is printed as it came.
   const show = (text: string) => {
     if (tty) process.stdout.write('\r\x1b[K');
-    process.stdout.write(text + '\n');
+    process.stdout.write((process.stdout.isTTY ? wrapForTerminal(text, process.stdout.columns) : text) + '\n');
     if (tty) rl.prompt(true);
   };
   session.on('line', (line) => show(formatServerLine(line, c)));

@@ -5,6 +5,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { Chalk, type ChalkInstance } from 'chalk';
+import wrapAnsi from 'wrap-ansi';
 import type { SeqResult } from '../client/seq-stats.js';
 import { formatDuration } from '../core/duration.js';
 import type { ServerLine } from '../core/lines.js';
@@ -81,6 +82,23 @@ export function formatServerLine(line: ServerLine, c: ChalkInstance): string {
     case 'other':
       return line.text;
   }
+}
+
+/** Columns a wrapped line's continuation is indented by. */
+export const HANGING_INDENT = 2;
+
+/**
+ * Wraps a line to a terminal `columns` wide, indenting every continuation by HANGING_INDENT, so
+ * that the words a long message pushes onto the next terminal line never stand at its start,
+ * where they could pass for a line of their own (`* bob left (quit)`, `[private] <bob> ...`).
+ * Colour codes take no columns; wide characters take two. `columns` undefined (not a terminal)
+ * or too narrow to indent: the text as it is.
+ */
+export function wrapForTerminal(text: string, columns: number | undefined): string {
+  if (columns === undefined || columns < 4 * HANGING_INDENT) return text;
+  // No character is wider than two columns: a short line needs no work (a flood of log lines).
+  if (text.length * 2 < columns - HANGING_INDENT) return text;
+  return wrapAnsi(text, columns - HANGING_INDENT, { hard: true, trim: false }).replaceAll('\n', '\n' + ' '.repeat(HANGING_INDENT));
 }
 
 /** The banner `serve` prints: where the room is, how to join it, and how to open it up. */

@@ -7,7 +7,7 @@ import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { DEFAULT_TICKET_ROOM, secretKey } from '../servers/tickets.js';
 import { addressOptions, count, duration, host, port, positive, secretFrom, transport } from './options.js';
-import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner } from './output.js';
+import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'serve';
@@ -41,6 +41,7 @@ export function builder(y: Argv) {
     .option('rename-burst', { type: 'string', default: String(L.renameBurst), describe: 'renames a peer may make at once (0: no limit)' })
     .option('rename-interval', { type: 'string', default: `${L.renameIntervalMs / 1000}s`, describe: 'then one rename every DUR' })
     .option('max-name', { type: 'string', default: String(L.maxNameLength), describe: 'longest name, in characters' })
+    .option('max-blank-run', { type: 'string', default: String(L.maxBlankRun), describe: 'widest run of spaces a relayed message keeps, in columns (TAB 8); wider runs are shortened (0: no limit)' })
     .option('max-who', { type: 'string', default: String(L.maxWhoLines), describe: 'most peers one /who lists (0: all)' })
     .option('password-tries', { type: 'string', default: String(L.maxPasswordTries), describe: 'wrong passwords before a peer is dropped (0: no limit)' })
     .option('password-timeout', { type: 'string', default: `${L.waitingTimeoutMs / 1000}s`, describe: 'drop a peer that has not tried /join PASSWORD for DUR; nothing else keeps it (0: the peer timeout)' })
@@ -82,6 +83,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       renameIntervalMs: Math.max(1, duration(argv['rename-interval'], 'rename-interval')),
       maxNameLength: count(argv['max-name'], 'max-name'),
       maxWhoLines: count(argv['max-who'], 'max-who', 0),
+      maxBlankRun: count(argv['max-blank-run'], 'max-blank-run', 0),
       maxPasswordTries: count(argv['password-tries'], 'password-tries', 0),
       waitingTimeoutMs: duration(argv['password-timeout'], 'password-timeout'),
       maxWaiting: count(argv['max-waiting'], 'max-waiting', 0),
@@ -99,7 +101,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const tickets = ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room']), required: Boolean(argv['tickets-required']) };
   const c = paint(process.stdout);
   const json = Boolean(argv['json']);
-  const print = (line: string) => process.stdout.write(line + '\n');
+  // On a terminal the log wraps with an indent too, so a peer's long message cannot fake a log
+  // line; NDJSON is never wrapped.
+  const wrap = !json && Boolean(process.stdout.isTTY);
+  const print = (line: string) => process.stdout.write((wrap ? wrapForTerminal(line, process.stdout.columns) : line) + '\n');
   const server = await startChatServer({
     ...options,
     open,

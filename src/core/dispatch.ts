@@ -141,8 +141,8 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
     return refuse(ctx, peer, 'ERR_BAD_NAME', (err as ChatError).message);
   }
   const key = nameKey(name);
-  const holder = ctx.roster.holder(key);
-  if (holder && holder !== peer) return refuse(ctx, peer, 'ERR_NAME_TAKEN', `name taken: ${name}`);
+  const holder = ctx.roster.clash(name, key);
+  if (holder && holder !== peer) return refuse(ctx, peer, 'ERR_NAME_TAKEN', takenMessage(name, holder.name));
   if (name === peer.name) return ctx.outbox.tell(peer, noticeLine(`you are already ${name}`));
   const reserved = ctx.nameRefusal(peer, key);
   if (reserved) return refuse(ctx, peer, 'ERR_NAME_TAKEN', reserved);
@@ -150,6 +150,12 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
   ctx.roster.rename(peer, name, key);
   ctx.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
   ctx.emit({ type: 'rename', peer: peerInfo(peer), from });
+}
+
+/** `name taken: alice`, or, when the two differ by more than case and width, which name it looks like. */
+function takenMessage(name: string, held: string): string {
+  const same = (n: string) => n.normalize('NFKC').toLowerCase();
+  return same(name) === same(held) ? `name taken: ${name}` : `name taken: ${name} looks like ${held}, who is here`;
 }
 
 function who(ctx: DispatchContext, peer: Peer): void {

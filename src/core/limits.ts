@@ -47,6 +47,12 @@ export interface Limits {
   unvalidatedRepliesPerSecond: number;
   /** The ceiling over those budgets: replies a second to all the addresses of one /24 (IPv4) or /56 (IPv6) together. */
   unvalidatedRepliesPerPrefix: number;
+  /**
+   * Widest run of blanks (spaces, TABs at 8 columns) a relayed message keeps, in columns; a wider
+   * run becomes this many spaces, so no message can push its next words to the start of a
+   * reader's next terminal line with invisible padding and fake a line of its own.
+   */
+  maxBlankRun: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -69,6 +75,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxSendBytesPerSecond: 100_000_000,
   unvalidatedRepliesPerSecond: 5,
   unvalidatedRepliesPerPrefix: 50,
+  maxBlankRun: 8,
 });
 
 /**
@@ -101,7 +108,11 @@ export const DEFAULT_PEER_TIMEOUT_MS = 60_000;
 /** The default port of a room and of the echo server. */
 export const DEFAULT_PORT = 9000;
 
-/** Every limit turned off (for benchmarks): counts at 0, sizes as large as the protocol allows. */
+/**
+ * Every limit turned off (for benchmarks): counts at 0, sizes as large as the protocol allows.
+ * maxBlankRun stays on: it is what a reader's terminal needs, not a capacity, and the relay
+ * benchmark should measure its cost.
+ */
 export const NO_LIMITS: Readonly<Limits> = Object.freeze({
   ...DEFAULT_LIMITS,
   maxMessageBytes: 65507,

@@ -304,7 +304,7 @@ export class Room implements RoomDoor {
       if (peer.key === key) return this.outbox.tell(peer, noticeLine(`you are signed in as ${name} already`));
       return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `you are signed in as ${peer.name} already; one ticket per peer`);
     }
-    const holder = this.roster.holder(key);
+    const holder = this.roster.clash(name, key);
     if (holder && holder !== peer) {
       if (holder.ticket) return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `${name} is here already, signed in with a ticket; a name has one holder at a time`);
       // Someone without a ticket took the name: the ticket wins, and they get their first name back.
@@ -382,7 +382,7 @@ export class Room implements RoomDoor {
     if (peer.refused > 0 && now - peer.warnedAt >= REFUSAL_NOTICE_INTERVAL_MS) this.tellRefused(peer, now);
     const size = messageLength(bytes);
     if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
-    dispatch(this.context, peer, messageText(bytes, size), bytes, size);
+    dispatch(this.context, peer, messageText(bytes, size, l.maxBlankRun), bytes, size);
   }
 
   /**

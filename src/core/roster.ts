@@ -5,7 +5,7 @@
  */
 import type { Channel } from './channel.js';
 import { trafficOf, type RoomCounters, type TransportTraffic } from './counters.js';
-import { nameKey } from './names.js';
+import { nameKey, nameShape } from './names.js';
 import type { Peer, PeerLink } from './peer.js';
 
 /** The admitted peers of one channel, and that transport's traffic counters. */
@@ -27,6 +27,8 @@ export class Roster {
    */
   readonly waiting = new Set<Peer>();
   private readonly byKey = new Map<string, Peer>();
+  // The second clash key (nameShape), so a capital I cannot pass for an l.
+  private readonly byShape = new Map<string, Peer>();
   // Admitted peers per IP address, for the per-address cap; an address is forgotten when its last peer goes.
   private readonly perIp = new Map<string, number>();
   // Waiting peers per IP address, for their own cap.
@@ -56,9 +58,19 @@ export class Roster {
     return this.byKey.get(nameKey(name));
   }
 
-  /** The peer holding this clash key, if any. */
-  holder(key: string): Peer | undefined {
-    return this.byKey.get(key);
+  /** The peer whose name clashes with `name` (whose key is `key`) by either clash key, if any. */
+  clash(name: string, key: string): Peer | undefined {
+    return this.byKey.get(key) ?? this.byShape.get(nameShape(name));
+  }
+
+  private addShape(peer: Peer): void {
+    const shape = nameShape(peer.name);
+    if (!this.byShape.has(shape)) this.byShape.set(shape, peer);
+  }
+
+  private removeShape(peer: Peer): void {
+    const shape = nameShape(peer.name);
+    if (this.byShape.get(shape) === peer) this.byShape.delete(shape);
   }
 
   /** How many admitted peers an IP address has in the room. */
@@ -91,6 +103,7 @@ export class Roster {
   add(peer: Peer): void {
     this.byId.set(peer.id, peer);
     this.byKey.set(peer.key, peer);
+    this.addShape(peer);
     this.waiting.add(peer);
     bump(this.waitingPerIp, peer.link.ip, 1);
   }
@@ -121,10 +134,12 @@ export class Roster {
   /** Gives a peer a new name. */
   rename(peer: Peer, name: string, key: string): void {
     this.byKey.delete(peer.key);
+    this.removeShape(peer);
     peer.name = name;
     peer.key = key;
     peer.prefix = undefined;
     this.byKey.set(key, peer);
+    this.addShape(peer);
   }
 
   /** Removes a peer; false when it had gone already. */
@@ -136,6 +151,7 @@ export class Roster {
       bump(this.perIp, peer.link.ip, -1);
     } else if (this.waiting.delete(peer)) bump(this.waitingPerIp, peer.link.ip, -1);
     this.byKey.delete(peer.key);
+    this.removeShape(peer);
     return true;
   }
 }
