@@ -11,8 +11,10 @@ import { existsSync } from 'node:fs';
 const PYTHON_BIN = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const PYTHON = String.raw`
-import json, socket, struct, sys
+import json, socket, struct, sys, time
 job = json.load(sys.stdin)
+pace = job['perSecond']
+start, sent = time.monotonic(), 0
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 payload = bytes.fromhex(job['payload'])
 src, dst = socket.inet_aton(job['src']), socket.inet_aton(job['dst'])
@@ -23,6 +25,11 @@ for sport in range(first, first + count):
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, src, dst)
     for _ in range(job['repeat']):
         s.sendto(ip + udp, (job['dst'], 0))
+        sent += 1
+        # Paced, so the receiver's socket buffer is not what drops them.
+        if pace and sent % 100 == 0:
+            ahead = start + sent / pace - time.monotonic()
+            if ahead > 0: time.sleep(ahead)
 `;
 
 function run(input: string, ms: number): Promise<void> {
@@ -43,6 +50,8 @@ export interface Forgery {
   sources?: number;
   /** Copies from each source (default 1). */
   repeat?: number;
+  /** Datagrams a second at most (default: as fast as Python can). */
+  perSecond?: number;
 }
 
 /** Sends the forged datagrams; resolves once they are all handed to the kernel. */
@@ -50,8 +59,8 @@ export async function forgeUdp(f: Forgery): Promise<void> {
   for (const host of [f.from.host, f.to.host]) if (!LOOPBACK.test(host)) throw new Error(`refusing to forge outside 127.0.0.0/8: ${host}`);
   const sources = f.sources ?? 1;
   if (f.from.port < 1 || f.from.port + sources - 1 > 65535) throw new Error('forged source ports out of range');
-  const job = { src: f.from.host, dst: f.to.host, dport: f.to.port, ports: [f.from.port, sources], repeat: f.repeat ?? 1, payload: Buffer.from(f.payload).toString('hex') };
-  await run(JSON.stringify(job), 10_000);
+  const job = { src: f.from.host, dst: f.to.host, dport: f.to.port, ports: [f.from.port, sources], repeat: f.repeat ?? 1, perSecond: f.perSecond ?? 0, payload: Buffer.from(f.payload).toString('hex') };
+  await run(JSON.stringify(job), 60_000);
 }
 
 let probed: Promise<string | null> | undefined;
