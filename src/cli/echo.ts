@@ -14,7 +14,7 @@ export function builder(y: Argv) {
   return addressOptions(y, 'address to listen on', ['udp', 'tcp', 'both'])
     .option('upper', { alias: 'u', type: 'boolean', default: false, describe: 'answer in capitals' })
     .option('rate', { type: 'string', describe: `UDP answers a second per source /24 (default: none on loopback, ${ECHO_LIMITS.answersPerPrefix} elsewhere; 0: no limit)` })
-    .option('byte-rate', { type: 'string', describe: `UDP bytes a second answered per source /24, 64k or 1M (default: none on loopback, ${ECHO_LIMITS.bytesPerPrefix / 1024}k elsewhere; 0: no limit)` })
+    .option('byte-rate', { type: 'string', describe: `UDP bytes a second answered per source /24, 64k or 1M (default: none on loopback, ${ECHO_LIMITS.bytesPerPrefix / 1000}k elsewhere; 0: no limit)` })
     .option('max-reflections', { type: 'string', default: String(ECHO_LIMITS.reflections), describe: `a source that sends back what it was just sent this many times in a row (another echo) is not answered for ${ECHO_LIMITS.reflectionMuteMs / 1000}s (0: off)` })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no line per datagram or connection' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });

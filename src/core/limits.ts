@@ -69,9 +69,9 @@ export const ECHO_LIMITS = Object.freeze({
   answersPerPrefix: 200,
   /**
    * Bytes a second per source /24 or /56, off loopback (`echo --byte-rate`): 200 answers of 1200
-   * bytes fit, and so does the largest datagram (65,507 bytes), four times a second.
+   * bytes fit, and so does the largest datagram (65,507 bytes), three times a second.
    */
-  bytesPerPrefix: 256 * 1024,
+  bytesPerPrefix: 256_000,
   /**
    * A source whose datagrams were, this many times in a row, exactly an answer we had just sent it
    * is bouncing our answers back (another echo, a mirror) and is not answered (`echo --max-reflections`).

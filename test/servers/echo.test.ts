@@ -261,9 +261,9 @@ test('a byte budget per source /24: 30 KB datagrams past 90 KB a second are not 
   }
 });
 
-test('the echo limits by default: none on loopback, 200 answers and 256 KiB a second per source prefix elsewhere', () => {
+test('the echo limits by default: none on loopback, 200 answers and 256 kB a second per source prefix elsewhere', () => {
   for (const host of ['127.0.0.1', '::1', 'localhost']) assert.equal(prefixLimitsFor(host), { ratePerSource: 0, bytesPerSource: 0 }, host);
-  for (const host of ['0.0.0.0', '::', '192.168.1.10']) assert.equal(prefixLimitsFor(host), { ratePerSource: 200, bytesPerSource: 262_144 }, host);
+  for (const host of ['0.0.0.0', '::', '192.168.1.10']) assert.equal(prefixLimitsFor(host), { ratePerSource: 200, bytesPerSource: 256_000 }, host);
 });
 
 test.run();
