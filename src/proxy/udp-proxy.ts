@@ -38,8 +38,8 @@ export interface UdpProxyOptions {
 
 interface Client {
   upstream: dgram.Socket;
-  /** Settles when the upstream socket is connected; fails if it was closed first. */
-  ready: Promise<void>;
+  /** True once the upstream socket is connected; false if it was closed first. */
+  ready: Promise<boolean>;
   lastSeen: number;
   gone: boolean;
 }
@@ -118,12 +118,12 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
     const upstream = dgram.createSocket(udpType(o.targetHost));
     upstream.on('error', countError);
     upstream.on('message', (reply) => pass(policies.out, reply, () => listener.send(reply, port, ip)));
-    const ready = new Promise<void>((resolve, reject) => {
-      upstream.once('connect', resolve);
-      upstream.once('close', () => reject(new Error('closed before it connected')));
+    // False when the socket was closed (evicted) before it connected: its queued datagrams are
+    // dropped with it, counted as the eviction.
+    const ready = new Promise<boolean>((resolve) => {
+      upstream.once('connect', () => resolve(true));
+      upstream.once('close', () => resolve(false));
     });
-    // An evicted client's queued datagrams are simply dropped: not an error to count.
-    ready.catch(() => {});
     upstream.connect(o.targetPort, o.targetHost);
     return { upstream, ready, lastSeen: performance.now(), gone: false };
   };
@@ -148,11 +148,12 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
     client.lastSeen = performance.now();
     const c = client;
     // Datagrams that arrive while the socket is still connecting wait in order on `ready`.
-    void c.ready.then(() =>
-      pass(policies.in, msg, () => {
-        if (!closed && !c.gone) c.upstream.send(msg);
-      }),
-    );
+    void c.ready.then((connected) => {
+      if (connected)
+        pass(policies.in, msg, () => {
+          if (!closed && !c.gone) c.upstream.send(msg);
+        });
+    });
   });
 
   const idleMs = o.idleMs ?? 120_000;

@@ -95,6 +95,25 @@ test('past max clients the least recently seen client loses its socket, counted;
   }
 });
 
+test('a client evicted while its answer is on the way loses the answer quietly; the newer one is served', async () => {
+  const setup = await echoBehindProxy({ maxClients: 1, newClientsPerSecond: 0 });
+  const [a, b] = await Promise.all([client(), client()]);
+  try {
+    // Sent together: b takes a's place (and closes its socket) before the echo's answer to a is back.
+    a.socket.send('a', setup.proxy.port, '127.0.0.1');
+    await b.ask(setup.proxy.port, 'b');
+    assert.equal([setup.proxy.counters().clients, setup.proxy.counters().clientsEvicted], [1, 1]);
+    // The proxy is still serving: b again, on the socket it has.
+    await b.ask(setup.proxy.port, 'b again');
+    assert.is(setup.proxy.counters().clientsEvicted, 1);
+    assert.equal(a.answers, []);
+  } finally {
+    a.socket.close();
+    b.socket.close();
+    await setup.close();
+  }
+});
+
 /**
  * `count` new sources from 127.0.0.1, one datagram each: ordinary sockets bound, used and
  * closed one after another, so this test's own files do not grow. `between` runs every 20.
