@@ -168,6 +168,9 @@ async function runTrial(spec: ServerSpec, options: Options, round: number): Prom
   // The point of the check: on loopback, the echo's per-source rate limit must not apply.
   const limited = spec.server === 'udp-chat' ? /rateLimited=(\d+)/.exec(output) : null;
   if (limited && Number(limited[1]) > 0) process.stderr.write(`warning: udp-chat echo rate-limited ${limited[1]} datagrams on loopback\n`);
+  // Nor its loop guard: the client sends distinct datagrams, so none may be taken for reflections.
+  const loops = spec.server === 'udp-chat' ? /echoLoop=(\d+)/.exec(output) : null;
+  if (loops && Number(loops[1]) > 0) process.stderr.write(`warning: udp-chat echo took ${loops[1]} benchmark datagrams for an echo loop\n`);
   return { ...trial, rateLimited: limited ? Number(limited[1]) : null };
 }
 

@@ -63,7 +63,10 @@ export async function udpClient(port: number): Promise<Client> {
       return { rtts: rtts.subarray(0, got).sort(), lost };
     },
     throughput(ms, window, onStart) {
-      const payload = message(0);
+      // Distinct datagrams, cycled: an echo that stops a source sending back its recent answers
+      // (udp-chat's loop guard remembers 64 a source) must see a client, not a mirror.
+      const payloads = Array.from({ length: Math.max(1024, 2 * window + 128) }, (_, i) => message(i));
+      let next = 0;
       return new Promise((resolve) => {
         let bytes = 0;
         let answered = 0;
@@ -73,7 +76,7 @@ export async function udpClient(port: number): Promise<Client> {
         let last = performance.now();
         let sending = true;
         const topUp = (): void => {
-          for (; sending && inflight < window; inflight++) socket.send(payload);
+          for (; sending && inflight < window; inflight++) socket.send(payloads[next++ % payloads.length]!);
         };
         onMessage = (msg) => {
           bytes += msg.length;

@@ -1,6 +1,7 @@
 /** `udp-chat proxy`: a seeded impairment proxy that needs no root. */
 import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
+import { PROXY_LIMITS } from '../core/limits.js';
 import { NO_IMPAIRMENT } from '../proxy/policy.js';
 import { startProxy } from '../proxy/proxy.js';
 import { freshSeed } from '../proxy/random.js';
@@ -36,6 +37,8 @@ export function builder(y: Argv) {
     .option('slice-delay', { type: 'string', default: '1ms', describe: 'TCP: pause between two slices' })
     .option('coalesce', { type: 'string', default: '0', describe: 'TCP: merge the writes of this window into one (sticky packets)' })
     .option('rto', { type: 'string', default: '200ms', describe: 'TCP: retransmission timeout the emulated loss costs' })
+    .option('max-clients', { type: 'string', default: String(PROXY_LIMITS.maxClients), describe: 'UDP: most clients at once (a socket each); past it the least recently seen is dropped (0: no limit)' })
+    .option('client-rate', { type: 'string', default: String(PROXY_LIMITS.newClientsPerPrefix), describe: 'UDP: new clients a second per source /24 (0: no limit)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the final counters as JSON' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no live counters' });
 }
@@ -58,6 +61,12 @@ export function rate(value: unknown, flag: string): number {
   return Math.round(Number(match[1]) * scale);
 }
 
+/** ` | clients 3, evicted 0, refused 0`: the UDP client table's counters, when the proxy has one. */
+function clientSummary(k: Record<string, unknown>): string {
+  if (typeof k['clientsEvicted'] !== 'number') return '';
+  return ` | clients ${String(k['clients'])}, evicted ${k['clientsEvicted']} (--max-clients), new clients refused ${String(k['newClientsRefused'])} (--client-rate)`;
+}
+
 export async function handler(argv: Record<string, unknown>): Promise<void> {
   const target = parseHostPort(String(argv['to']));
   const transport = argv['tcp'] ? 'tcp' : (String(argv['transport']) as 'udp' | 'tcp');
@@ -71,6 +80,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     targetPort: target.port,
     direction: String(argv['direction']) as Direction,
     seed,
+    maxClients: count(argv['max-clients'], 'max-clients', 0),
+    newClientsPerSecond: count(argv['client-rate'], 'client-rate', 0),
     udp: {
       ...NO_IMPAIRMENT,
       loss: probability(argv['loss'], 'loss'),
@@ -110,7 +121,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       ? setInterval(() => {
           const k = counters();
           const summary = (d: Record<string, number>) => Object.entries(d).map(([n, v]) => `${n} ${v}`).join(', ');
-          process.stdout.write(`\r\x1b[K in: ${summary(k.in)} | out: ${summary(k.out)}`);
+          process.stdout.write(`\r\x1b[K in: ${summary(k.in)} | out: ${summary(k.out)}${clientSummary(k)}`);
         }, 1000)
       : undefined;
   await untilSignal();
@@ -124,4 +135,6 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (live) process.stdout.write('\n');
   const columns = Object.keys(final.in);
   print(table(['direction', ...columns], [['in (client→server)', ...columns.map((k) => String(final.in[k]))], ['out (server→client)', ...columns.map((k) => String(final.out[k]))]]));
+  const clients = clientSummary(final);
+  if (clients) print(clients.slice(3));
 }

@@ -109,6 +109,35 @@ export const DEFAULT_PEER_TIMEOUT_MS = 60_000;
 export const DEFAULT_PORT = 9000;
 
 /**
+ * The UDP echo server's guards (`udp-chat echo`). The echo answers anyone, so a forged source must
+ * not make it a reflector, and two echo services must not bounce a datagram between them forever.
+ */
+export const ECHO_LIMITS = Object.freeze({
+  /** Answers a second per source /24 or /56, off loopback (`echo --rate`). */
+  answersPerPrefix: 200,
+  /**
+   * Bytes a second per source /24 or /56, off loopback (`echo --byte-rate`): 200 answers of 1200
+   * bytes fit, and so does the largest datagram (65,507 bytes), three times a second.
+   */
+  bytesPerPrefix: 256_000,
+  /**
+   * A source whose datagrams were, this many times in a row, exactly an answer we had just sent it
+   * is bouncing our answers back (another echo, a mirror) and is not answered (`echo --max-reflections`).
+   */
+  reflections: 32,
+  /** ...for this long. */
+  reflectionMuteMs: 10_000,
+});
+
+/** The UDP impairment proxy's client table (`udp-chat proxy`): one upstream socket (a file descriptor) per client. */
+export const PROXY_LIMITS = Object.freeze({
+  /** Most clients mapped at once; past it the least recently seen one loses its socket (`--max-clients`). */
+  maxClients: 1024,
+  /** New clients a second per source /24 or /56, in bursts of as many (`--client-rate`). */
+  newClientsPerPrefix: 100,
+});
+
+/**
  * Every limit turned off (for benchmarks): counts at 0, sizes as large as the protocol allows.
  * maxBlankRun stays on: it is what a reader's terminal needs, not a capacity, and the relay
  * benchmark should measure its cost.

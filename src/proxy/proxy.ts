@@ -13,6 +13,9 @@ export interface ProxyOptions {
   seed: number;
   udp: UdpImpairment;
   tcp: TcpImpairment;
+  /** UDP: the client table's cap and the new-client rate per source prefix (defaults: PROXY_LIMITS). */
+  maxClients?: number;
+  newClientsPerSecond?: number;
 }
 
 /** A running proxy of either kind. */
@@ -22,5 +25,5 @@ export type Proxy = { transport: 'udp'; proxy: UdpProxy } | { transport: 'tcp'; 
 export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   const common = { listenHost: o.listenHost, listenPort: o.listenPort, targetHost: o.targetHost, targetPort: o.targetPort, direction: o.direction, seed: o.seed };
   if (o.transport === 'tcp') return { transport: 'tcp', proxy: await startTcpProxy({ ...common, impairment: o.tcp }) };
-  return { transport: 'udp', proxy: await startUdpProxy({ ...common, impairment: o.udp }) };
+  return { transport: 'udp', proxy: await startUdpProxy({ ...common, impairment: o.udp, maxClients: o.maxClients, newClientsPerSecond: o.newClientsPerSecond }) };
 }

@@ -2,14 +2,20 @@
  * The UDP side of the impairment proxy. Each client gets its own upstream socket, so the server
  * behind still sees each client as its own peer (a shared socket would merge them into one).
  * Datagrams pass through a UdpPolicy per direction; delayed ones wait on a timer.
+ *
+ * A socket is a file descriptor, and a client is only a source address, which anyone can forge:
+ * so the table is capped (the least recently seen client gives up its socket) and new clients
+ * are rate-limited per source prefix, so a flood of forged sources can neither exhaust the
+ * process's files nor churn the honest clients out of the table.
  */
 import dgram from 'node:dgram';
-import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { udpType } from '../transports/address.js';
 import { UdpPolicy, type PolicyCounters, type UdpImpairment } from './policy.js';
 import { seededRandom } from './random.js';
 import { listening } from '../transports/bind.js';
+import { PrefixLimiter } from '../transports/prefix-limiter.js';
+import { PROXY_LIMITS } from '../core/limits.js';
 
 /** Which way impairments apply: `in` is client to server, `out` server to client. */
 export type Direction = 'in' | 'out' | 'both';
@@ -24,11 +30,28 @@ export interface UdpProxyOptions {
   seed: number;
   /** A client silent this long loses its upstream socket (default 2 minutes). */
   idleMs?: number;
+  /** Most clients at once; past it the least recently seen one loses its socket (default PROXY_LIMITS; 0: no limit). */
+  maxClients?: number;
+  /** New clients a second per source /24 or /56, bursts of as many (default PROXY_LIMITS; 0: no limit). */
+  newClientsPerSecond?: number;
 }
 
 interface Client {
   upstream: dgram.Socket;
+  /** True once the upstream socket is connected; false if it was closed first. */
+  ready: Promise<boolean>;
   lastSeen: number;
+  gone: boolean;
+}
+
+/** What the proxy did with clients, beside what each direction's policy did. */
+export interface ClientCounters {
+  /** Clients mapped now (one upstream socket each). */
+  clients: number;
+  /** Clients that lost their socket to a newer one, the table being full. */
+  clientsEvicted: number;
+  /** Datagrams from a new source dropped because its prefix was over the new-client rate. */
+  newClientsRefused: number;
 }
 
 /** A running UDP proxy. */
@@ -36,7 +59,7 @@ export interface UdpProxy {
   readonly port: number;
   readonly address: AddressInfo;
   /** What each direction's policy did, and how many clients are mapped. */
-  counters(): { in: PolicyCounters; out: PolicyCounters; clients: number; sendErrors: number };
+  counters(): { in: PolicyCounters; out: PolicyCounters; sendErrors: number } & ClientCounters;
   close(): Promise<void>;
 }
 
@@ -55,7 +78,6 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
   };
   const listener = dgram.createSocket(udpType(o.listenHost));
   await bound(listener, o.listenPort, o.listenHost);
-  const clients = new Map<string, Client>();
   const timers = new Set<NodeJS.Timeout>();
   let sendErrors = 0;
   let closed = false;
@@ -78,32 +100,60 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
     for (const delay of verdict.delays) later(delay, send);
   };
 
-  const upstreamFor = async (ip: string, port: number): Promise<Client> => {
-    const key = `${ip}|${port}`;
-    let client = clients.get(key);
-    if (client) return client;
-    const upstream = dgram.createSocket(udpType(o.targetHost));
-    client = { upstream, lastSeen: performance.now() };
-    clients.set(key, client);
-    upstream.on('error', countError);
-    upstream.on('message', (reply) => pass(policies.out, reply, () => listener.send(reply, port, ip)));
-    upstream.connect(o.targetPort, o.targetHost);
-    await once(upstream, 'connect');
-    return client;
+  const maxClients = o.maxClients ?? PROXY_LIMITS.maxClients;
+  const newClients = new PrefixLimiter(o.newClientsPerSecond ?? PROXY_LIMITS.newClientsPerPrefix, () => performance.now());
+  // In order of last datagram, least recent first (a Map keeps insertion order: each datagram
+  // moves its client to the end), so eviction and the idle sweep both start at the front.
+  const clients = new Map<string, Client>();
+  let clientsEvicted = 0;
+  let newClientsRefused = 0;
+
+  const forget = (key: string, client: Client) => {
+    clients.delete(key);
+    client.gone = true;
+    client.upstream.close();
   };
 
-  // Datagrams that arrive while a client's upstream socket is still connecting wait in order.
-  const pending = new Map<string, Promise<Client>>();
+  const open = (ip: string, port: number): Client => {
+    const upstream = dgram.createSocket(udpType(o.targetHost));
+    upstream.on('error', countError);
+    upstream.on('message', (reply) => pass(policies.out, reply, () => listener.send(reply, port, ip)));
+    // False when the socket was closed (evicted) before it connected: its queued datagrams are
+    // dropped with it, counted as the eviction.
+    const ready = new Promise<boolean>((resolve) => {
+      upstream.once('connect', () => resolve(true));
+      upstream.once('close', () => resolve(false));
+    });
+    upstream.connect(o.targetPort, o.targetHost);
+    return { upstream, ready, lastSeen: performance.now(), gone: false };
+  };
+
   listener.on('message', (msg, rinfo) => {
     const key = `${rinfo.address}|${rinfo.port}`;
-    const ready = pending.get(key) ?? upstreamFor(rinfo.address, rinfo.port);
-    pending.set(key, ready);
-    void ready.then((client) => {
-      client.lastSeen = performance.now();
-      pass(policies.in, msg, () => {
-        if (!closed) client.upstream.send(msg);
-      });
-    }, countError);
+    let client = clients.get(key);
+    if (client) clients.delete(key);
+    else {
+      if (!newClients.allow(rinfo.address)) {
+        newClientsRefused += 1;
+        return;
+      }
+      if (maxClients > 0 && clients.size >= maxClients) {
+        const [oldestKey, oldest] = clients.entries().next().value!;
+        forget(oldestKey, oldest);
+        clientsEvicted += 1;
+      }
+      client = open(rinfo.address, rinfo.port);
+    }
+    clients.set(key, client);
+    client.lastSeen = performance.now();
+    const c = client;
+    // Datagrams that arrive while the socket is still connecting wait in order on `ready`.
+    void c.ready.then((connected) => {
+      if (connected)
+        pass(policies.in, msg, () => {
+          if (!closed && !c.gone) c.upstream.send(msg);
+        });
+    });
   });
 
   const idleMs = o.idleMs ?? 120_000;
@@ -111,11 +161,8 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
     () => {
       const cutoff = performance.now() - idleMs;
       for (const [key, client] of clients) {
-        if (client.lastSeen < cutoff) {
-          clients.delete(key);
-          pending.delete(key);
-          client.upstream.close();
-        }
+        if (client.lastSeen >= cutoff) break;
+        forget(key, client);
       }
     },
     Math.min(idleMs, 10_000),
@@ -125,7 +172,7 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
   return {
     port: address.port,
     address,
-    counters: () => ({ in: { ...policies.in.counters }, out: { ...policies.out.counters }, clients: clients.size, sendErrors }),
+    counters: () => ({ in: { ...policies.in.counters }, out: { ...policies.out.counters }, clients: clients.size, clientsEvicted, newClientsRefused, sendErrors }),
     async close() {
       if (closed) return;
       closed = true;

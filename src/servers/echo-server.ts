@@ -7,10 +7,11 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
-import { DEFAULT_PORT } from '../core/limits.js';
+import { DEFAULT_PORT, ECHO_LIMITS } from '../core/limits.js';
 import { isLoopback, udpType } from '../transports/address.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
+import { fingerprint, ReflectionGuard, type LoopVerdict } from './echo-loop.js';
 import { bindPair } from './port-pair.js';
 
 export interface EchoServerOptions {
@@ -23,6 +24,18 @@ export interface EchoServerOptions {
    * not turn the echo into a reflector. 0: no limit. By default off on loopback, 200 elsewhere.
    */
   ratePerSource?: number;
+  /**
+   * UDP bytes a second per source prefix, bursts of as many: a count alone lets 60 KB datagrams
+   * through. 0: no limit. By default off on loopback, ECHO_LIMITS.bytesPerPrefix elsewhere.
+   */
+  bytesPerSource?: number;
+  /**
+   * A source that sends back, this many times in a row, an answer we had just sent it is another
+   * echo (or a mirror) in a loop with us: it is not answered for `reflectionMuteMs`. 0: off.
+   * Everywhere by default, loopback included (echo-loop.ts).
+   */
+  maxReflections?: number;
+  reflectionMuteMs?: number;
   /** Called for each datagram or connection, for a log; the server itself prints nothing. */
   onEvent?: (event: EchoEvent) => void;
 }
@@ -31,6 +44,7 @@ export interface EchoServerOptions {
 export type EchoEvent =
   | { type: 'start'; transport: 'udp' | 'tcp'; host: string; port: number }
   | { type: 'datagram'; from: string; port: number; bytes: number; answered: boolean; why?: string }
+  | { type: 'echo-loop'; from: string; port: number; reflections: number; muteMs: number }
   | { type: 'connection'; from: string; port: number }
   | { type: 'disconnect'; from: string; port: number; bytes: number }
   | { type: 'socket-error'; transport: 'udp' | 'tcp'; code: string; message: string };
@@ -42,6 +56,10 @@ export interface EchoCounters {
   refused: number;
   /** Datagrams not answered because their source prefix was over its rate. */
   rateLimited: number;
+  /** ...over its bytes a second. */
+  byteLimited: number;
+  /** ...because their source was bouncing our answers back (a loop found, then muted). */
+  echoLoop: number;
   connections: number;
   bytes: number;
 }
@@ -71,28 +89,51 @@ function refusal(ip: string, port: number, own: AddressInfo): string | null {
   return null;
 }
 
-async function listenUdp(o: Required<Omit<EchoServerOptions, 'transport'>>, counters: EchoCounters) {
+// The counter each reason for not answering is kept under; the rest are `refused`.
+const COUNTED_AS: Record<string, 'rateLimited' | 'byteLimited' | 'echoLoop'> = {
+  'rate limited': 'rateLimited',
+  'byte rate limited': 'byteLimited',
+  'echo loop': 'echoLoop',
+};
+
+type Settings = Required<Omit<EchoServerOptions, 'transport'>>;
+
+async function listenUdp(o: Settings, counters: EchoCounters) {
   const socket = dgram.createSocket(udpType(o.host));
   await listening(socket, (s) => s.bind(o.port, o.host));
   const own = socket.address();
-  const answers = new PrefixLimiter(o.ratePerSource, () => performance.now());
+  const clock = () => performance.now();
+  const answers = new PrefixLimiter(o.ratePerSource, clock, o.bytesPerSource);
+  const reflections = new ReflectionGuard(o.maxReflections, o.reflectionMuteMs, clock);
   socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'udp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
   socket.on('message', (msg, rinfo) => {
     counters.datagrams += 1;
     counters.bytes += msg.length;
-    const why = refusal(rinfo.address, rinfo.port, own) ?? (answers.allow(rinfo.address) ? null : 'rate limited');
-    if (why === 'rate limited') counters.rateLimited += 1;
-    else if (why) counters.refused += 1;
-    else {
-      counters.answered += 1;
-      socket.send(o.upper ? upperAscii(msg) : msg, rinfo.port, rinfo.address);
+    const source = `${rinfo.address}|${rinfo.port}`;
+    const guarded = o.maxReflections > 0;
+    const fp = guarded ? fingerprint(msg) : 0;
+    let why = refusal(rinfo.address, rinfo.port, own);
+    let loop: LoopVerdict = 'answer';
+    if (why === null && guarded) loop = reflections.inspect(source, fp);
+    if (why === null && loop !== 'answer') why = 'echo loop';
+    if (why === null) {
+      const over = answers.refusal(rinfo.address, msg.length);
+      if (over) why = over === 'rate' ? 'rate limited' : 'byte rate limited';
     }
+    if (why === null) {
+      counters.answered += 1;
+      const answer = o.upper ? upperAscii(msg) : msg;
+      if (guarded) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
+      socket.send(answer, rinfo.port, rinfo.address);
+    } else counters[COUNTED_AS[why] ?? 'refused'] += 1;
+    // A loop is said once, when found; the datagrams refused while it is muted are only counted.
+    if (loop === 'loop') o.onEvent({ type: 'echo-loop', from: rinfo.address, port: rinfo.port, reflections: o.maxReflections, muteMs: o.reflectionMuteMs });
     o.onEvent({ type: 'datagram', from: rinfo.address, port: rinfo.port, bytes: msg.length, answered: !why, ...(why ? { why } : {}) });
   });
   return { socket, port: own.port, address: own };
 }
 
-async function listenTcp(o: Required<Omit<EchoServerOptions, 'transport'>>, counters: EchoCounters) {
+async function listenTcp(o: Settings, counters: EchoCounters) {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
@@ -118,7 +159,13 @@ async function listenTcp(o: Required<Omit<EchoServerOptions, 'transport'>>, coun
   return { server, sockets, port: (server.address() as AddressInfo).port };
 }
 
-// How many port pairs `both` tries with port 0 before giving up.
+/**
+ * The per-prefix limits an echo on `host` has unless told otherwise: none on loopback, where
+ * nothing can be forged and benchmarks want the raw speed; ECHO_LIMITS elsewhere.
+ */
+export function prefixLimitsFor(host: string): { ratePerSource: number; bytesPerSource: number } {
+  return isLoopback(host) ? { ratePerSource: 0, bytesPerSource: 0 } : { ratePerSource: ECHO_LIMITS.answersPerPrefix, bytesPerSource: ECHO_LIMITS.bytesPerPrefix };
+}
 
 /** Starts an echo server; with `both`, UDP and TCP share the port number. */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
@@ -127,11 +174,14 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     host,
     port: options.port ?? DEFAULT_PORT,
     upper: options.upper ?? false,
-    ratePerSource: options.ratePerSource ?? (isLoopback(host) ? 0 : 200),
+    ratePerSource: options.ratePerSource ?? prefixLimitsFor(host).ratePerSource,
+    bytesPerSource: options.bytesPerSource ?? prefixLimitsFor(host).bytesPerSource,
+    maxReflections: options.maxReflections ?? ECHO_LIMITS.reflections,
+    reflectionMuteMs: options.reflectionMuteMs ?? ECHO_LIMITS.reflectionMuteMs,
     onEvent: options.onEvent ?? (() => {}),
   };
   const transport = options.transport ?? 'udp';
-  const counters: EchoCounters = { datagrams: 0, answered: 0, refused: 0, rateLimited: 0, connections: 0, bytes: 0 };
+  const counters: EchoCounters = { datagrams: 0, answered: 0, refused: 0, rateLimited: 0, byteLimited: 0, echoLoop: 0, connections: 0, bytes: 0 };
   let udp: Awaited<ReturnType<typeof listenUdp>> | undefined;
   let tcp: Awaited<ReturnType<typeof listenTcp>> | undefined;
   if (transport === 'both') {

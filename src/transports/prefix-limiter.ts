@@ -1,9 +1,10 @@
 /**
  * Answers to addresses nobody has proven, rate-limited per source prefix, as DNS response rate
  * limiting does: a forged source must not turn a server into a reflector. Used by the UDP
- * transport (join challenges, answers in an open room) and the UDP echo server.
+ * transport (join challenges, answers in an open room), the UDP echo server (answers and bytes)
+ * and the UDP proxy (new clients).
  */
-import { fullBucket, take, type Bucket } from '../core/rate.js';
+import { fullBucket, spend, type Bucket } from '../core/rate.js';
 
 // Past this many prefixes the table is simply emptied, so a flood of forged sources cannot grow memory.
 const MAX_PREFIXES = 10_000;
@@ -21,25 +22,51 @@ export function sourcePrefix(ip: string): string {
   return `${groups.slice(0, 3).join(':')}:${fourth}`;
 }
 
-/** `perSecond` answers a second per source prefix, in bursts of as many; 0: no limit. */
+/** Why an answer was refused: too many answers, or too many bytes, for its prefix. */
+export type PrefixRefusal = 'rate' | 'bytes';
+
+interface Budgets {
+  answers: Bucket;
+  bytes: Bucket;
+}
+
+/**
+ * `perSecond` answers a second per source prefix, in bursts of as many; 0: no limit. With
+ * `bytesPerSecond`, also that many bytes a second (a burst of one second's worth), since a count
+ * alone lets a reflector send 60 KB datagrams: what reaches a victim is bytes.
+ */
 export class PrefixLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, Budgets>();
 
   constructor(
     private readonly perSecond: number,
     private readonly clock: () => number,
+    private readonly bytesPerSecond = 0,
   ) {}
 
-  /** True when one more answer to `ip` fits its prefix's rate (and spends it). */
-  allow(ip: string): boolean {
-    if (this.perSecond <= 0) return true;
+  /** True when one more answer of `bytes` to `ip` fits its prefix's budgets (and spends them). */
+  allow(ip: string, bytes = 0): boolean {
+    return this.refusal(ip, bytes) === null;
+  }
+
+  /** Null when one more answer of `bytes` to `ip` fits (and spends it); else which budget is spent. */
+  refusal(ip: string, bytes = 0): PrefixRefusal | null {
+    if (this.perSecond <= 0 && this.bytesPerSecond <= 0) return null;
     const now = this.clock();
     const prefix = sourcePrefix(ip);
-    let bucket = this.buckets.get(prefix);
-    if (!bucket) {
+    let budgets = this.buckets.get(prefix);
+    if (!budgets) {
       if (this.buckets.size >= MAX_PREFIXES) this.buckets.clear();
-      this.buckets.set(prefix, (bucket = fullBucket(this.perSecond, now)));
+      budgets = { answers: fullBucket(this.perSecond, now), bytes: fullBucket(this.bytesPerSecond, now) };
+      this.buckets.set(prefix, budgets);
     }
-    return take(bucket, now, this.perSecond, this.perSecond);
+    // Refill both before deciding (spending 0 refills), so a refusal by one budget spends neither.
+    spend(budgets.answers, now, this.perSecond, this.perSecond, 0);
+    spend(budgets.bytes, now, this.bytesPerSecond, this.bytesPerSecond, 0);
+    if (this.perSecond > 0 && budgets.answers.tokens < 1) return 'rate';
+    if (this.bytesPerSecond > 0 && budgets.bytes.tokens < bytes) return 'bytes';
+    if (this.perSecond > 0) budgets.answers.tokens -= 1;
+    if (this.bytesPerSecond > 0) budgets.bytes.tokens -= bytes;
+    return null;
   }
 }

@@ -25,6 +25,9 @@ parse('proxy listens on a free loopback port over UDP, impairs both ways, and ch
   assert.is(argv['seed'], undefined);
   for (const flag of ['loss', 'delay', 'jitter', 'reorder', 'duplicate', 'rate', 'latency', 'slice', 'coalesce']) assert.is(argv[flag], '0', flag);
   assert.is(argv['json'], false);
+  // The client table's guards are on by default: a capped table, new clients rate-limited per /24.
+  assert.is(argv['max-clients'], '1024');
+  assert.is(argv['client-rate'], '100');
 });
 
 parse('a probability is 0 to 1 or 0% to 100%; a rate is bytes a second with k, M or G', () => {
@@ -49,6 +52,8 @@ parse('a bad flag is refused by its code before the proxy starts', async () => {
     [[...to, '--seed', '-1'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--seed', '4.2'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--slice', '1.5'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--max-clients', '-1'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--client-rate', 'many'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--delay', 'soon'], 'ERR_BAD_DURATION'],
     [[...to, '--rto', '10x'], 'ERR_BAD_DURATION'],
     [[...to, '--listen', '70000'], 'ERR_BAD_PORT'],
@@ -157,6 +162,9 @@ bin('--loss 0.3 --seed 42 in front of an echo loses the numbers the seed picks, 
         assert.is(rows.get('in (client→server)')!['delayed'], extra.length ? String(40 - expected.length) : '0');
         assert.is(rows.get('out (server→client)')!['packets'], String(40 - expected.length));
         assert.is(rows.get('out (server→client)')!['lost'], '0');
+        // And the client table: one client (send's socket), none evicted or refused.
+        await p.out.next(/^clients /);
+        assert.match(p.out.text, /^clients 1, evicted 0 \(--max-clients\), new clients refused 0 \(--client-rate\)$/m);
       });
     }
   });
@@ -177,7 +185,7 @@ bin('--json prints a start line with the port it picked, then the counters: --di
     assert.is(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { stats: SeqResult }).stats.lostSeqs, expected);
     assert.is(await stop(child, 'SIGTERM'), 0);
-    const end = JSON.parse(await out.next(/"event":"stop"/)) as { transport: string; port: number; seed: number; in: Record<string, number>; out: Record<string, number>; clients: number };
+    const end = JSON.parse(await out.next(/"event":"stop"/)) as { transport: string; port: number; seed: number; in: Record<string, number>; out: Record<string, number>; clients: number; clientsEvicted: number; newClientsRefused: number };
     assert.is(end.transport, 'udp');
     assert.is(end.port, port);
     assert.is(end.seed, 7);
@@ -186,6 +194,7 @@ bin('--json prints a start line with the port it picked, then the counters: --di
     assert.is(end.out['packets'], 20);
     assert.is(end.out['lost'], expected.length);
     assert.is(end.clients, 1);
+    assert.equal([end.clientsEvicted, end.newClientsRefused], [0, 0]);
     assert.is(out.text.split('\n').length, 2, 'two JSON lines and nothing else');
   } finally {
     await stop(child, 'SIGKILL');

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEchoServer, type EchoEvent, type EchoServerOptions } from '../../src/servers/echo-server.js';
+import { prefixLimitsFor, startEchoServer, type EchoEvent, type EchoServerOptions } from '../../src/servers/echo-server.js';
 import { eventually } from '../helpers/udp-peer.js';
 
 const test = suite('the echo servers on real sockets');
@@ -89,7 +89,7 @@ test('UDP echo sends each datagram back verbatim: text, every byte value, and an
     assert.equal(await roundTrip(client, server.port, all), all);
     assert.equal(await roundTrip(client, server.port, binary(1400)), binary(1400));
     assert.is((await roundTrip(client, server.port, new Uint8Array(0))).length, 0);
-    assert.equal(server.counters, { datagrams: 4, answered: 4, refused: 0, rateLimited: 0, connections: 0, bytes: 12 + 256 + 1400 });
+    assert.equal(server.counters, { datagrams: 4, answered: 4, refused: 0, rateLimited: 0, byteLimited: 0, echoLoop: 0, connections: 0, bytes: 12 + 256 + 1400 });
   } finally {
     client.close();
     await server.close();
@@ -126,7 +126,7 @@ test('upper: true answers ASCII letters in capitals and leaves every other byte 
     assert.is(answered, false);
     const refused = events.find((e) => e.type === 'datagram' && !e.answered);
     assert.ok(refused && refused.type === 'datagram' && refused.port === lowPort, 'no refusal event');
-    assert.equal(server.counters, { datagrams: 2, answered: 1, refused: 1, rateLimited: 0, connections: 0, bytes: 20 + 5 });
+    assert.equal(server.counters, { datagrams: 2, answered: 1, refused: 1, rateLimited: 0, byteLimited: 0, echoLoop: 0, connections: 0, bytes: 20 + 5 });
   } finally {
     privileged.close();
     probe.close();
@@ -217,7 +217,7 @@ test("transport 'both' serves UDP and TCP on one port, and its counters add up",
     assert.is(String(await readBytes(tcp1, 9)), 'over tcp\n');
     tcp2.write('xy');
     assert.is(String(await readBytes(tcp2, 2)), 'xy');
-    assert.equal(server.counters, { datagrams: 2, answered: 2, refused: 0, rateLimited: 0, connections: 2, bytes: 8 + 5 + 9 + 2 });
+    assert.equal(server.counters, { datagrams: 2, answered: 2, refused: 0, rateLimited: 0, byteLimited: 0, echoLoop: 0, connections: 2, bytes: 8 + 5 + 9 + 2 });
     // Closing the server ends the connections still open.
     const closed = Promise.all([tcp1, tcp2].map((s) => once(s, 'close', { signal: AbortSignal.timeout(1000) })));
     await server.close();
@@ -228,6 +228,42 @@ test("transport 'both' serves UDP and TCP on one port, and its counters add up",
     tcp2.destroy();
     await server.close();
   }
+});
+
+test('a byte budget per source /24: 30 KB datagrams past 90 KB a second are not answered, and counted; another /24 is apart', async () => {
+  // Off loopback the echo has a byte budget by default; bound to 127.0.0.1, a test sets one.
+  const { server, events } = await echo({ transport: 'udp', bytesPerSource: 90_000 });
+  const near = await udpClient();
+  const far = dgram.createSocket('udp4');
+  far.bind(0, '127.0.1.1');
+  await once(far, 'listening');
+  let back = 0;
+  near.on('message', (msg) => (back += msg.length));
+  try {
+    // One at a time, so no socket buffer drops one: ten within a few milliseconds.
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) {
+      near.send(binary(30_000, i + 1), server.port, '127.0.0.1');
+      await eventually(() => server.counters.datagrams === i + 1, 1000, `datagram ${i + 1} seen`);
+    }
+    // Three fit the budget at once; a fourth only once a third of a second has refilled it.
+    const { answered, byteLimited, rateLimited } = server.counters;
+    const elapsed = performance.now() - started;
+    assert.ok(answered >= 3 && answered * 30_000 <= 90_000 + elapsed * 90, `${answered} answered in ${elapsed.toFixed(0)} ms`);
+    assert.equal([byteLimited, rateLimited], [10 - answered, 0]);
+    assert.ok(events.some((e) => e.type === 'datagram' && e.why === 'byte rate limited'), 'the refusal says why');
+    assert.is(String(await roundTrip(far, server.port, 'another network')), 'another network');
+    await eventually(() => back === answered * 30_000, 1000, 'the answers back');
+  } finally {
+    near.close();
+    far.close();
+    await server.close();
+  }
+});
+
+test('the echo limits by default: none on loopback, 200 answers and 256 kB a second per source prefix elsewhere', () => {
+  for (const host of ['127.0.0.1', '::1', 'localhost']) assert.equal(prefixLimitsFor(host), { ratePerSource: 0, bytesPerSource: 0 }, host);
+  for (const host of ['0.0.0.0', '::', '192.168.1.10']) assert.equal(prefixLimitsFor(host), { ratePerSource: 200, bytesPerSource: 256_000 }, host);
 });
 
 test.run();

@@ -51,5 +51,24 @@ limiter('a prefix gets its burst, then its rate on the clock; another prefix is 
   assert.is(Array.from({ length: 100 }, () => open.allow('192.0.2.1')).filter(Boolean).length, 100);
 });
 
+limiter('a byte budget: an answer spends its size; refused by bytes or by count, and a refusal spends neither', () => {
+  let now = 0;
+  const answers = new PrefixLimiter(3, () => now, 100_000);
+  assert.is(answers.refusal('192.0.2.1', 60_000), null);
+  assert.is(answers.refusal('192.0.2.2', 60_000), 'bytes', '40,000 bytes left in the /24');
+  assert.is(answers.refusal('192.0.2.2', 40_000), null, 'the refusal spent no answer');
+  assert.is(answers.refusal('192.0.2.3', 0), null);
+  assert.is(answers.refusal('192.0.2.3', 0), 'rate');
+  assert.is(answers.allow('198.51.100.1', 100_000), true, 'another /24 has its own budgets');
+  now += 500;
+  assert.is(answers.refusal('192.0.2.9', 60_000), 'bytes', 'half a second refills 50,000 bytes');
+  assert.is(answers.refusal('192.0.2.9', 50_000), null);
+  // Bytes alone: no count limit, and an answer larger than a second's budget never fits.
+  const bytesOnly = new PrefixLimiter(0, () => now, 1000);
+  assert.is(Array.from({ length: 500 }, () => bytesOnly.allow('192.0.2.1', 2)).filter(Boolean).length, 500);
+  assert.is(bytesOnly.refusal('192.0.2.1', 1), 'bytes');
+  assert.is(new PrefixLimiter(0, () => now, 1000).refusal('192.0.2.1', 1001), 'bytes');
+});
+
 limiter.run();
 
