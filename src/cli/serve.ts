@@ -36,6 +36,10 @@ export function builder(y: Argv) {
     .option('rename-interval', { type: 'string', default: `${L.renameIntervalMs / 1000}s`, describe: 'then one rename every DUR' })
     .option('max-name', { type: 'string', default: String(L.maxNameLength), describe: 'longest name, in characters' })
     .option('max-who', { type: 'string', default: String(L.maxWhoLines), describe: 'most peers one /who lists (0: all)' })
+    .option('who-interval', { type: 'string', default: `${L.whoIntervalMs / 1000}s`, describe: 'answer a peer\'s /who and /help in full once every DUR (0: always)' })
+    .option('output-budget', { type: 'string', default: String(L.outputBytesPerPeer), describe: 'bytes a second the room answers one peer with, in 8-second bursts (0: no limit)' })
+    .option('output-budget-ip', { type: 'string', default: String(L.outputBytesPerIp), describe: 'the same for all the peers of one address together (0: no limit)' })
+    .option('max-echoes', { type: 'string', default: String(L.maxEchoes), describe: 'messages in a row sending back what the room sent, then the peer is dropped as an echo loop (0: never)' })
     .option('password-tries', { type: 'string', default: String(L.maxPasswordTries), describe: 'wrong passwords before a peer is dropped (0: no limit)' })
     .option('stats', { type: 'string', describe: 'print the counters every DUR, e.g. 10s (default: only at exit)' })
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
@@ -72,6 +76,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       maxNameLength: count(argv['max-name'], 'max-name'),
       maxWhoLines: count(argv['max-who'], 'max-who', 0),
       maxPasswordTries: count(argv['password-tries'], 'password-tries', 0),
+      whoIntervalMs: duration(argv['who-interval'], 'who-interval'),
+      outputBytesPerPeer: count(argv['output-budget'], 'output-budget', 0),
+      outputBytesPerIp: count(argv['output-budget-ip'], 'output-budget-ip', 0),
+      maxEchoes: count(argv['max-echoes'], 'max-echoes', 0),
     },
   };
   const open = argv['open'] === undefined ? isLoopback(options.host) : Boolean(argv['open']);

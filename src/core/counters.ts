@@ -15,7 +15,15 @@ export type DropReason =
   | 'unvalidated'
   | 'sendCap'
   // A stream peer's messages read after it had left (quit, dropped): the rest of a chunk, the grace before the close.
-  | 'afterLeave';
+  | 'afterLeave'
+  // A line to one peer past its output budget (or its address's), not sent.
+  | 'outputBudget'
+  // A /who or /help sooner than whoIntervalMs after the last one answered.
+  | 'whoTooSoon'
+  // A peer that only sent back what the room sent it (an echo service, a reflector), dropped.
+  | 'echoLoop'
+  // A datagram or connection from an address dropped as an echo loop, within the peer timeout: not let in again.
+  | 'echoRejoin';
 
 /** Traffic of one transport, as the room saw it. */
 export interface TransportTraffic {
@@ -58,7 +66,7 @@ export function zeroCounters(transports: readonly string[] = []): RoomCounters {
     expired: 0,
     rejected: 0,
     handled: 0,
-    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0 },
+    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0, outputBudget: 0, whoTooSoon: 0, echoLoop: 0, echoRejoin: 0 },
     traffic: Object.fromEntries(transports.map((name) => [name, zeroTraffic()])),
   };
 }

@@ -34,7 +34,28 @@ export interface Limits {
   maxSendBytesPerSecond: number;
   /** Replies a second to addresses that have not shown they receive (challenges, refusals), per /24 or /56. */
   unvalidatedRepliesPerSecond: number;
+  /**
+   * Bytes a second the room may answer one peer with (its welcome, `/who`, `/help`, errors,
+   * pongs: every line told to it alone), in bursts of OUTPUT_BURST_SECONDS of them; past it a
+   * line is dropped (drops.outputBudget). Relayed chat is not budgeted: see SECURITY.md.
+   */
+  outputBytesPerPeer: number;
+  /** The same budget for all the peers of one IP address together (50 forged ports are one address). */
+  outputBytesPerIp: number;
+  /** A peer's `/who` (and `/help`) is answered in full once in this many ms; one short `!` line, then nothing, until then. */
+  whoIntervalMs: number;
+  /** Messages in a row that repeat a line the room just sent the same peer before it is dropped as an echo loop. */
+  maxEchoes: number;
 }
+
+/** A peer's output budget holds this many seconds of its rate: one full /who answer and change. */
+export const OUTPUT_BURST_SECONDS = 8;
+/**
+ * An address's holds this many seconds of its own rate: with the defaults, one peer's burst. A
+ * flood from many addresses at once starts with a burst from each, and the server must go on
+ * reading while it sends them.
+ */
+export const IP_OUTPUT_BURST_SECONDS = 2;
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 1200,
@@ -52,6 +73,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxSendDatagramsPerSecond: 200_000,
   maxSendBytesPerSecond: 100_000_000,
   unvalidatedRepliesPerSecond: 5,
+  outputBytesPerPeer: 1024,
+  outputBytesPerIp: 4096,
+  whoIntervalMs: 5000,
+  maxEchoes: 3,
 });
 
 /** How long a peer may stay silent before it is dropped (DESIGN.md: 60s). */
@@ -74,4 +99,8 @@ export const NO_LIMITS: Readonly<Limits> = Object.freeze({
   maxSendDatagramsPerSecond: 0,
   maxSendBytesPerSecond: 0,
   unvalidatedRepliesPerSecond: 0,
+  outputBytesPerPeer: 0,
+  outputBytesPerIp: 0,
+  whoIntervalMs: 0,
+  maxEchoes: 0,
 });

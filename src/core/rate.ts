@@ -24,15 +24,21 @@ export function take(bucket: Bucket, now: number, burst: number, perSecond: numb
 
 /** Takes `amount` tokens if there are that many (a byte budget spends a datagram's size at once). */
 export function spend(bucket: Bucket, now: number, burst: number, perSecond: number, amount: number): boolean {
+  if (level(bucket, now, burst, perSecond) < amount) return false;
+  // A limit that is off leaves its bucket alone.
+  if (burst > 0 && perSecond > 0) bucket.tokens -= amount;
+  return true;
+}
+
+/** The tokens in the bucket at `now`, after refilling it; Infinity when the limit is off (`burst` or `perSecond` 0). */
+export function level(bucket: Bucket, now: number, burst: number, perSecond: number): number {
   // A rate of 0 must turn the limit off as limits.ts promises, not grant one burst for life.
-  if (burst <= 0 || perSecond <= 0) return true;
+  if (burst <= 0 || perSecond <= 0) return Infinity;
   if (now > bucket.at) {
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * perSecond) / 1000);
     bucket.at = now;
   }
-  if (bucket.tokens < amount) return false;
-  bucket.tokens -= amount;
-  return true;
+  return bucket.tokens;
 }
 
 /** True when the bucket would be full again by `now`: it can be forgotten. */
