@@ -17,7 +17,7 @@ export { createDeframer, encodeFrame, type FramingName } from './transports/fram
 export { Room, type RoomEvent, type RoomOptions, type RoomCounters, type PeerSnapshot } from './core/room.js';
 export type { Channel } from './core/channel.js';
 export type { LeaveReason, PeerInfo, PeerLink } from './core/peer.js';
-export type { BoundAddress, RoomDoor, Transport, TransportContext, TransportStats } from './core/transport.js';
+export type { BoundAddress, MessageBudget, RoomDoor, Transport, TransportContext, TransportStats } from './core/transport.js';
 export { TRANSPORT_NAMES, type TransportName } from './transports/registry.js';
 
 // Servers.
@@ -25,6 +25,9 @@ export { startChatServer, type ChatServer, type ChatServerOptions, type ServerCo
 export { startEchoServer, upperAscii, type EchoServer, type EchoServerOptions, type EchoEvent, type EchoCounters } from './servers/echo-server.js';
 export { originAllowed, parseOrigins } from './transports/ws/origin.js';
 export type { WebStats } from './transports/ws/page.js';
+// Tickets: names signed with a secret (`udp-chat ticket`), checked by a server given the same one.
+export { issueTicket, ticketVerifier, DEFAULT_TICKET_ROOM, DEFAULT_TICKET_TTL_MS, type IssueOptions } from './servers/tickets.js';
+export type { TicketCheck, TicketOptions, TicketVerifier } from './core/tickets.js';
 
 // Clients.
 export { openConnection, CLIENT_TRANSPORTS, type ClientTransport, type Connection, type ConnectOptions } from './client/connection.js';

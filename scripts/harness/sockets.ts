@@ -6,10 +6,10 @@ import net, { type AddressInfo } from 'node:net';
 /** Where all benchmark and fuzz traffic goes. */
 export const HOST = '127.0.0.1';
 
-/** A UDP socket bound to 127.0.0.1 on a free port; send errors after the bind are ignored, never fatal. */
-export async function bindUdp(buffers: { recv?: number; send?: number } = {}): Promise<dgram.Socket> {
+/** A UDP socket bound to 127.0.0.1 (or another 127.x.y.z) on a free port; send errors after the bind are ignored, never fatal. */
+export async function bindUdp(buffers: { recv?: number; send?: number } = {}, host = HOST): Promise<dgram.Socket> {
   const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: buffers.recv, sendBufferSize: buffers.send });
-  socket.bind(0, HOST);
+  socket.bind(0, host);
   try {
     // once() rejects if 'error' (EADDRINUSE and the like) comes first.
     await once(socket, 'listening', { signal: AbortSignal.timeout(5000) });

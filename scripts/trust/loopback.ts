@@ -3,9 +3,9 @@
  * they receive as it would cross a wire: an attacker "from 127.0.0.5" is a socket bound there,
  * and what the room sends that address is what those sockets read. Nothing leaves loopback.
  */
-import dgram from 'node:dgram';
-import { once } from 'node:events';
-import { closeUdp } from '../harness/sockets.js';
+import type dgram from 'node:dgram';
+import { bindUdp, closeUdp } from '../harness/sockets.js';
+import { canBind } from './loopback-addresses.js';
 
 /** IPv4 and UDP headers: what a datagram costs on the wire besides its payload. */
 export const UDP_HEADER_BYTES = 28;
@@ -29,17 +29,7 @@ export class CountingSocket {
 
   /** Binds to `host` (an address in 127.0.0.0/8) on a free port; `keep` keeps the lines received. */
   static async open(host: string, keep = false): Promise<CountingSocket> {
-    const socket = dgram.createSocket('udp4');
-    // After bind an error is one failed send: never fatal.
-    socket.on('error', () => {});
-    socket.bind(0, host);
-    try {
-      await once(socket, 'listening', { signal: AbortSignal.timeout(5000) });
-    } catch (err) {
-      await closeUdp(socket);
-      throw err;
-    }
-    return new CountingSocket(socket, keep);
+    return new CountingSocket(await bindUdp({}, host), keep);
   }
 
   get port(): number {
@@ -73,13 +63,8 @@ export async function closeAll(sockets: readonly CountingSocket[]): Promise<void
 }
 
 /** True when this machine lets a socket bind 127.0.0.2 (Linux does; macOS needs an alias first). */
-export async function loopbackAliases(): Promise<boolean> {
-  try {
-    await (await CountingSocket.open('127.0.0.2')).close();
-    return true;
-  } catch {
-    return false;
-  }
+export function loopbackAliases(): Promise<boolean> {
+  return canBind('127.0.0.2');
 }
 
 /** Waits until `check` holds, polling every 5 ms; false after `ms`. */

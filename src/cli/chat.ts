@@ -15,6 +15,8 @@ export function builder(y: Argv) {
   return addressOptions(y, 'server to join', CLIENT_TRANSPORTS)
     .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
     .option('password', { type: 'string', describe: "the room's password, given when asked" })
+    .option('ticket', { type: 'string', describe: 'a ticket from the teacher (udp-chat ticket NAME): joins under its name' })
+    .conflicts('ticket', 'name')
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, late, duplicated, latency on exit' })
     .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
 }
@@ -27,6 +29,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const session = new ChatSession(connection, {
     ...(name ? { name } : {}),
     ...(typeof argv['password'] === 'string' ? { password: argv['password'] } : {}),
+    ...(typeof argv['ticket'] === 'string' ? { ticket: argv['ticket'] } : {}),
     stats: Boolean(argv['stats']),
   });
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });

@@ -6,6 +6,7 @@ import * as echo from './echo.js';
 import * as proxy from './proxy.js';
 import * as send from './send.js';
 import * as serve from './serve.js';
+import * as ticket from './ticket.js';
 
 /** A usage error from yargs (unknown flag, missing command, bad choice): exit 2. */
 export class UsageError extends Error {
@@ -15,7 +16,7 @@ export class UsageError extends Error {
 /** What runs a parsed command; tests pass one that records instead of starting servers. */
 export type Runner = (command: string, argv: Record<string, unknown>) => Promise<void>;
 
-const COMMANDS = { serve, chat, send, echo, proxy, demo };
+const COMMANDS = { serve, chat, send, echo, proxy, demo, ticket };
 
 /** Builds the udp-chat command line for `argv` (without the node and script paths). */
 export function buildCli(argv: string[], runner?: Runner): Argv {
@@ -26,7 +27,7 @@ export function buildCli(argv: string[], runner?: Runner): Argv {
   return y
     .scriptName('udp-chat')
     .usage('udp-chat: chat and echo over UDP datagrams\n\nusage: udp-chat <command> [options]')
-    .demandCommand(1, 'name a command: serve, chat, send, echo, proxy, demo')
+    .demandCommand(1, 'name a command: serve, chat, send, echo, proxy, demo, ticket')
     .strict()
     .exitProcess(false)
     .fail((message, err) => {

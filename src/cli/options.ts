@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_PORT } from '../core/limits.js';
 import type { ClientTransport, ConnectOptions } from '../client/connection.js';
+import { readSecretFile } from '../servers/tickets.js';
 import { parseHost, parsePort } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 
@@ -71,4 +72,13 @@ export function connectOptions(argv: Record<string, unknown>): ConnectOptions {
     framing: argv['framing'] as FramingName,
     connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
   };
+}
+
+/** A secret given as `--FLAG SECRET` or `--FLAG-file FILE` (not both), or undefined when neither is. */
+export function secretFrom(argv: Record<string, unknown>, flag: string): string | undefined {
+  const given = argv[flag];
+  const file = argv[`${flag}-file`];
+  if (given !== undefined && file !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} and --${flag}-file: give one`);
+  if (file !== undefined) return readSecretFile(String(file));
+  return given === undefined ? undefined : String(given);
 }

@@ -9,7 +9,7 @@ import type { SeqResult } from '../client/seq-stats.js';
 import { formatDuration } from '../core/duration.js';
 import type { ServerLine } from '../core/lines.js';
 import type { ServerEvent } from '../servers/chat-server.js';
-import { formatAddress } from '../transports/address.js';
+import { formatAddress, isLoopback } from '../transports/address.js';
 
 /** A chalk that colours only when the stream is a terminal and NO_COLOR is unset. */
 export function paint(stream: NodeJS.WriteStream): ChalkInstance {
@@ -28,11 +28,11 @@ export function formatServerEvent(event: ServerEvent, c: ChalkInstance): string 
     case 'start':
       return `${at} listening on ${event.transport} ${event.host}:${event.port}`;
     case 'join':
-      return `${at} ${c.green('+')} ${event.peer.name} joined (${event.peer.transport} ${event.peer.address})`;
+      return `${at} ${c.green('+')} ${event.peer.name} joined (${event.peer.transport} ${event.peer.address}${event.peer.ticket ? ', ticket' : ''})`;
     case 'leave':
       return `${at} ${c.yellow('-')} ${event.peer.name} left (${event.reason}${event.detail ? `: ${event.detail}` : ''})`;
     case 'rename':
-      return `${at} ${c.cyan('~')} ${event.from} is now ${event.peer.name}`;
+      return `${at} ${c.cyan('~')} ${event.from} is now ${event.peer.name}${event.peer.ticket ? ' (ticket)' : ''}`;
     case 'message':
       return event.to ? `${at} <${event.peer.name}> ${c.magenta(`(to ${event.to})`)} ${event.text}` : `${at} <${event.peer.name}> ${event.text}`;
     case 'error':
@@ -84,7 +84,10 @@ export function formatServerLine(line: ServerLine, c: ChalkInstance): string {
 }
 
 /** The banner `serve` prints: where the room is, how to join it, and how to open it up. */
-export function serveBanner(o: { transport: string; host: string; port: number; peerTimeoutMs: number; open?: boolean; password?: boolean }, c: ChalkInstance): string[] {
+export function serveBanner(
+  o: { transport: string; host: string; port: number; peerTimeoutMs: number; open?: boolean; password?: boolean; tickets?: { room?: string; required?: boolean } | undefined },
+  c: ChalkInstance,
+): string[] {
   // A wildcard address is where the server listens, not where anyone can reach it: show the
   // machine's own LAN addresses instead, which students type.
   const host = o.host === '0.0.0.0' || o.host === '::' ? (lanAddresses()[0] ?? o.host) : o.host;
@@ -103,6 +106,11 @@ export function serveBanner(o: { transport: string; host: string; port: number; 
     );
   }
   if (o.password) lines.push(c.dim('  password set: peers send /join PASSWORD (udp-chat chat --password PASSWORD does it)'));
+  if (o.tickets) {
+    const who = o.tickets.required ? 'required: nobody gets in without one' : 'optional: a ticket signs a peer in under its name';
+    lines.push(c.dim(`  tickets ${who}; make them with: udp-chat ticket NAME --secret-file FILE${o.tickets.room && o.tickets.room !== 'udp-chat' ? ` --room ${o.tickets.room}` : ''}`));
+  }
+  if (!isLoopback(o.host)) lines.push(c.dim('  peers see names, not addresses (guest7 until a peer chooses a name); the log keeps the addresses'));
   return lines;
 }
 

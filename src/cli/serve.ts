@@ -5,7 +5,8 @@ import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
 import { startChatServer, type ServerTransport } from '../servers/chat-server.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
-import { addressOptions, count, duration, host, port, positive, transport } from './options.js';
+import { DEFAULT_TICKET_ROOM, secretKey } from '../servers/tickets.js';
+import { addressOptions, count, duration, host, port, positive, secretFrom, transport } from './options.js';
 import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -19,6 +20,10 @@ export function builder(y: Argv) {
     .option('peer-timeout', { type: 'string', default: `${DEFAULT_PEER_TIMEOUT_MS / 1000}s`, describe: 'drop a peer silent this long (500ms, 10s, 5m)' })
     .option('echo-self', { type: 'boolean', default: false, describe: "send a sender's chat lines back to it too" })
     .option('password', { type: 'string', describe: 'peers must send /join PASSWORD before they hear or are heard' })
+    .option('ticket-secret', { type: 'string', describe: 'take /join TICKET (udp-chat ticket NAME, same secret): it signs the peer in under NAME, which nobody else can take' })
+    .option('ticket-secret-file', { type: 'string', describe: 'the ticket secret, read from this file (not seen in ps)' })
+    .option('ticket-room', { type: 'string', default: DEFAULT_TICKET_ROOM, describe: 'take only tickets made with this --room' })
+    .option('tickets-required', { type: 'boolean', default: false, describe: 'turn away everyone without a ticket (needs --ticket-secret)' })
     .option('allow', { type: 'string', array: true, default: [], describe: 'only these addresses may join (CIDR, repeatable)' })
     .option('deny', { type: 'string', array: true, default: [], describe: 'these addresses may not join (CIDR, repeatable; wins over --allow)' })
     .option('open', { type: 'boolean', describe: 'UDP: first datagram joins, no join token (default: on loopback only)' })
@@ -26,12 +31,13 @@ export function builder(y: Argv) {
     .option('max-peers', { type: 'string', default: String(L.maxPeers), describe: 'most peers in the room (0: no limit)' })
     .option('max-per-ip', { type: 'string', default: String(L.maxPeersPerIp), describe: 'most peers and connections from one address (0: no limit)' })
     .option('max-joins', { type: 'string', default: String(L.joinsPerIpPerMinute), describe: 'most joins from one address a minute (0: no limit)' })
-    .option('rate', { type: 'string', default: String(L.messageRate), describe: 'messages a second per peer after a burst (0: no limit)' })
+    .option('rate', { type: 'string', default: String(L.messageRate), describe: 'messages a second per peer after a burst; a TCP or web peer is read no faster (0: no limit)' })
     .option('burst', { type: 'string', default: String(L.messageBurst), describe: 'messages a peer may send at once (0: no rate limit)' })
     .option('max-queue', { type: 'string', default: String(L.maxQueueBytes), describe: 'bytes queued for a stream peer before it is dropped as not reading (0: no limit)' })
     .option('send-cap', { type: 'string', default: String(L.maxSendDatagramsPerSecond), describe: 'datagrams a second the server sends at most (0: no limit)' })
     .option('send-bytes-cap', { type: 'string', default: String(L.maxSendBytesPerSecond), describe: 'bytes a second the server sends over UDP at most (0: no limit)' })
-    .option('challenge-rate', { type: 'string', default: String(L.unvalidatedRepliesPerSecond), describe: 'answers a second to unvalidated addresses, per /24 or /56 (0: no limit)' })
+    .option('challenge-rate', { type: 'string', default: String(L.unvalidatedRepliesPerSecond), describe: 'answers a second to each unvalidated address (0: no limit)' })
+    .option('challenge-prefix-rate', { type: 'string', default: String(L.unvalidatedRepliesPerPrefix), describe: 'answers a second to all unvalidated addresses of one /24 or /56 together (0: no limit)' })
     .option('rename-burst', { type: 'string', default: String(L.renameBurst), describe: 'renames a peer may make at once (0: no limit)' })
     .option('rename-interval', { type: 'string', default: `${L.renameIntervalMs / 1000}s`, describe: 'then one rename every DUR' })
     .option('max-name', { type: 'string', default: String(L.maxNameLength), describe: 'longest name, in characters' })
@@ -41,9 +47,12 @@ export function builder(y: Argv) {
     .option('output-budget-ip', { type: 'string', default: String(L.outputBytesPerIp), describe: 'the same for all the peers of one address together (0: no limit)' })
     .option('max-echoes', { type: 'string', default: String(L.maxEchoes), describe: 'messages in a row sending back what the room sent, then the peer is dropped as an echo loop (0: never)' })
     .option('password-tries', { type: 'string', default: String(L.maxPasswordTries), describe: 'wrong passwords before a peer is dropped (0: no limit)' })
+    .option('password-timeout', { type: 'string', default: `${L.waitingTimeoutMs / 1000}s`, describe: 'drop a peer that has not tried /join PASSWORD for DUR; nothing else keeps it (0: the peer timeout)' })
+    .option('max-waiting', { type: 'string', default: String(L.maxWaiting), describe: 'most peers waiting to give the password; past it the oldest goes (0: no limit)' })
+    .option('max-waiting-per-ip', { type: 'string', default: String(L.maxWaitingPerIp), describe: 'most of them from one address (0: no limit)' })
     .option('stats', { type: 'string', describe: 'print the counters every DUR, e.g. 10s (default: only at exit)' })
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
-    .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too (http://HOST:PORT, repeatable; * for any)' })
+    .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too, and answer for its host name (http://HOST:PORT, repeatable; * for any origin)' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
 }
 
@@ -71,11 +80,15 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       maxSendDatagramsPerSecond: count(argv['send-cap'], 'send-cap', 0),
       maxSendBytesPerSecond: count(argv['send-bytes-cap'], 'send-bytes-cap', 0),
       unvalidatedRepliesPerSecond: count(argv['challenge-rate'], 'challenge-rate', 0),
+      unvalidatedRepliesPerPrefix: count(argv['challenge-prefix-rate'], 'challenge-prefix-rate', 0),
       renameBurst: count(argv['rename-burst'], 'rename-burst', 0),
       renameIntervalMs: Math.max(1, duration(argv['rename-interval'], 'rename-interval')),
       maxNameLength: count(argv['max-name'], 'max-name'),
       maxWhoLines: count(argv['max-who'], 'max-who', 0),
       maxPasswordTries: count(argv['password-tries'], 'password-tries', 0),
+      waitingTimeoutMs: duration(argv['password-timeout'], 'password-timeout'),
+      maxWaiting: count(argv['max-waiting'], 'max-waiting', 0),
+      maxWaitingPerIp: count(argv['max-waiting-per-ip'], 'max-waiting-per-ip', 0),
       whoIntervalMs: duration(argv['who-interval'], 'who-interval'),
       outputBytesPerPeer: count(argv['output-budget'], 'output-budget', 0),
       outputBytesPerIp: count(argv['output-budget-ip'], 'output-budget-ip', 0),
@@ -87,6 +100,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (argv['web'] === undefined && origins.length > 0) throw new ChatError('ERR_BAD_ARGUMENT', '--origin is for the web page: add --web PORT');
   const web = argv['web'] === undefined ? undefined : { port: port(argv['web']), origins };
   const statsEvery = argv['stats'] === undefined ? 0 : duration(argv['stats'], 'stats');
+  const ticketSecret = secretFrom(argv, 'ticket-secret');
+  if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
+  if (ticketSecret !== undefined) secretKey(ticketSecret);
+  const tickets = ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room']), required: Boolean(argv['tickets-required']) };
   const c = paint(process.stdout);
   const json = Boolean(argv['json']);
   const print = (line: string) => process.stdout.write(line + '\n');
@@ -94,6 +111,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ...options,
     open,
     ...(web ? { web } : {}),
+    ...(tickets ? { tickets } : {}),
     ...(typeof argv['password'] === 'string' ? { password: argv['password'] } : {}),
     onEvent: json
       ? (event) => print(jsonEvent(event))
@@ -104,7 +122,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
         },
   });
   if (!json) {
-    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string' };
+    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets };
     for (const line of serveBanner(banner, c)) print(line);
     if (server.transports.ws) print(webBanner(options.host, server.transports.ws!.port));
   }

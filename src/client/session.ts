@@ -20,6 +20,8 @@ export interface SessionOptions {
   stats?: boolean;
   /** The room's password, given with `/join` when the server asks for it. */
   password?: string;
+  /** A ticket (`udp-chat ticket NAME`): sent with `/join` as the first message; it carries the name. */
+  ticket?: string;
 }
 
 // What a validating UDP server and a password room say to a newcomer (see transports/udp.ts, core/room.ts).
@@ -72,7 +74,10 @@ export class ChatSession extends EventEmitter<{
 
   /** Joins the room: the first datagram is the name, or a ping. */
   start(): void {
-    if (this.options.name) this.connection.send(`/nick ${this.options.name}`);
+    // A room with tickets reads the name from it; a validating UDP server answers with a token
+    // first, and the ticket goes again with it (see heard).
+    if (this.options.ticket) this.connection.send(`/join ${this.options.ticket}`);
+    else if (this.options.name) this.connection.send(`/nick ${this.options.name}`);
     else this.beat();
     this.schedule();
   }
@@ -130,12 +135,14 @@ export class ChatSession extends EventEmitter<{
     // password. The client answers both by itself, then asks for its name again.
     const challenge = CHALLENGE.exec(raw);
     if (challenge) {
+      const credential = this.options.ticket ?? this.options.password;
       if (this.options.password) this.passwordSent = true;
-      this.connection.send(`/join ${challenge[1]}${this.options.password ? ` ${this.options.password}` : ''}`);
-      if (this.options.name) this.connection.send(`/nick ${this.options.name}`);
+      this.connection.send(`/join ${challenge[1]}${credential ? ` ${credential}` : ''}`);
+      if (this.options.name && !this.options.ticket) this.connection.send(`/nick ${this.options.name}`);
       return;
     }
-    if (PASSWORD_ASKED.test(raw) && this.options.password !== undefined && !this.passwordSent) {
+    // With a ticket the password is not needed: the ticket went first and admits by itself.
+    if (PASSWORD_ASKED.test(raw) && this.options.password !== undefined && !this.passwordSent && !this.options.ticket) {
       this.passwordSent = true;
       this.connection.send(`/join ${this.options.password}`);
       if (this.options.name) this.connection.send(`/nick ${this.options.name}`);

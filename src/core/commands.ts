@@ -23,12 +23,13 @@ export const HELP_LINES: readonly string[] = [
   'commands (either form):',
   '  any text            say it to everyone else',
   '  /nick NAME          rename|NAME      choose a name',
-  '  /who                who              list peers, their address and idle time',
+  '  /who                who              list peers and idle times (addresses on loopback)',
   '  /msg NAME TEXT      to|NAME|TEXT     private message',
   '  /ping [TOKEN]                        heartbeat; answered by /pong [TOKEN]',
   '  /quit               quit, exit       leave the room',
   '  /help               help             this list',
   '  /join [TOKEN] [PASSWORD]             join a room that asks for a token or a password',
+  '  /join TICKET                         sign in under the name a ticket carries',
   '  //text                               say text that starts with /',
 ];
 

@@ -1,29 +1,40 @@
 /** What the room counts: traffic per transport and every drop by its reason. Plain data. */
 
 /** Why a message or a peer was turned away; every drop is counted under one of these. */
-export type DropReason =
-  | 'tooLong'
-  | 'rateLimited'
-  | 'renameLimited'
-  | 'roomFull'
-  | 'perIpLimit'
-  | 'joinRate'
-  | 'badPassword'
-  | 'notAdmitted'
-  | 'notReading'
-  | 'denied'
-  | 'unvalidated'
-  | 'sendCap'
+export const DROP_REASONS = [
+  'tooLong',
+  'rateLimited',
+  'renameLimited',
+  'roomFull',
+  'perIpLimit',
+  'joinRate',
+  'badPassword',
+  // A peer waiting for the password: made room for (too many waiting), or gone without a /join in time.
+  'waitingFull',
+  'waitingTimeout',
+  // A ticket refused: expired, forged, for another room, in use, or shown to a room without tickets.
+  'badTicket',
+  'notAdmitted',
+  'notReading',
+  'denied',
+  'unvalidated',
+  'sendCap',
   // A stream peer's messages read after it had left (quit, dropped): the rest of a chunk, the grace before the close.
-  | 'afterLeave'
+  'afterLeave',
+  // A TCP connection reset before the server accepted it: it has no address to be a peer under.
+  'resetBeforeAccept',
+  // A request to the web page, /stats or the WebSocket for a Host that is not the server's (DNS rebinding).
+  'foreignHost',
   // A line to one peer past its output budget (or its address's), not sent.
-  | 'outputBudget'
+  'outputBudget',
   // A /who or /help sooner than whoIntervalMs after the last one answered.
-  | 'whoTooSoon'
+  'whoTooSoon',
   // A peer that only sent back what the room sent it (an echo service, a reflector), dropped.
-  | 'echoLoop'
+  'echoLoop',
   // A datagram or connection from an address dropped as an echo loop, within the peer timeout: not let in again.
-  | 'echoRejoin';
+  'echoRejoin',
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
 
 /** Traffic of one transport, as the room saw it. */
 export interface TransportTraffic {
@@ -66,7 +77,7 @@ export function zeroCounters(transports: readonly string[] = []): RoomCounters {
     expired: 0,
     rejected: 0,
     handled: 0,
-    drops: { tooLong: 0, rateLimited: 0, renameLimited: 0, roomFull: 0, perIpLimit: 0, joinRate: 0, badPassword: 0, notAdmitted: 0, notReading: 0, denied: 0, unvalidated: 0, sendCap: 0, afterLeave: 0, outputBudget: 0, whoTooSoon: 0, echoLoop: 0, echoRejoin: 0 },
+    drops: Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<DropReason, number>,
     traffic: Object.fromEntries(transports.map((name) => [name, zeroTraffic()])),
   };
 }

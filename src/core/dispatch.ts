@@ -28,6 +28,14 @@ export interface DispatchContext {
   leave(peer: Peer, reason: LeaveReason, detail?: string): void;
   /** A peer not yet admitted sent `/join TOKEN`: the password check. */
   tryPassword(peer: Peer, given: string): void;
+  /** `/join X`: true when X is a ticket, which the room then checks (see tickets.ts); false for a password. */
+  tryTicket(peer: Peer, given: string): boolean;
+  /** Why a peer may not take this free name (a guest name, a ticket's, its own signed one), or undefined. */
+  nameRefusal(peer: Peer, key: string): string | undefined;
+  /** What a peer not yet admitted must send: `a password: send /join PASSWORD`, or a ticket. */
+  readonly door: string;
+  /** `/who` shows each peer's ip:port: on loopback, where the address is the lesson; not in a room others can reach. */
+  readonly showAddresses: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -47,10 +55,11 @@ export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Ui
   const command = parseCommand(text);
   if (!peer.admitted && command.kind !== 'join' && command.kind !== 'quit') {
     ctx.counters.drops.notAdmitted += 1;
-    ctx.outbox.tell(peer, errorLine('this room needs a password: send /join PASSWORD first'));
+    ctx.outbox.tell(peer, errorLine(`this room needs ${ctx.door} first`));
     return;
   }
   ctx.counters.handled += 1;
+  if (command.kind === 'join' && ctx.tryTicket(peer, command.token)) return;
   if (!peer.admitted) {
     if (command.kind === 'join') return ctx.tryPassword(peer, command.token);
     return ctx.leave(peer, 'quit');
@@ -139,6 +148,8 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
   const holder = ctx.roster.holder(key);
   if (holder && holder !== peer) return refuse(ctx, peer, 'ERR_NAME_TAKEN', `name taken: ${name}`);
   if (name === peer.name) return void ctx.outbox.tell(peer, noticeLine(`you are already ${name}`));
+  const reserved = ctx.nameRefusal(peer, key);
+  if (reserved) return refuse(ctx, peer, 'ERR_NAME_TAKEN', reserved);
   const from = peer.name;
   ctx.roster.rename(peer, name, key);
   ctx.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
@@ -181,9 +192,7 @@ function who(ctx: DispatchContext, peer: Peer): void {
   for (const other of ctx.roster.byId.values()) {
     if (!other.admitted) continue;
     if (most > 0 && shown === most) break;
-    const idle = formatAge(Math.max(0, now - other.lastSeen));
-    const you = other === peer ? ' (you)' : '';
-    const line = encodeLine(noticeLine(`  ${other.name} ${other.link.channel.name} ${other.link.address} idle ${idle}${you}`));
+    const line = encodeLine(noticeLine(whoEntry(ctx, other, peer, now)));
     // The answer stops where the output budget would: its size is bounded by that budget too.
     if (shown + 1 < count && line.length + MORE_LINE_BYTES > ctx.outbox.available(peer)) {
       ctx.counters.drops.outputBudget += (most > 0 ? Math.min(count, most) : count) - shown;
@@ -193,4 +202,16 @@ function who(ctx: DispatchContext, peer: Peer): void {
     shown += 1;
   }
   if (shown < count) ctx.outbox.tell(peer, noticeLine(`  ... and ${count - shown} more`));
+}
+
+/**
+ * One `/who` row: `  alice udp 127.0.0.1:5000 idle 3s (you)`. The address only where it is
+ * the lesson (loopback): in a room others can reach, a peer's ip:port is what a forger needs.
+ * `ticket` marks a name signed by a ticket.
+ */
+function whoEntry(ctx: DispatchContext, other: Peer, asker: Peer, now: number): string {
+  const where = ctx.showAddresses ? ` ${other.link.address}` : '';
+  const marks = [other.ticket ? 'ticket' : '', other === asker ? 'you' : ''].filter(Boolean);
+  const marked = marks.length > 0 ? ` (${marks.join(', ')})` : '';
+  return `  ${other.name} ${other.link.channel.name}${where} idle ${formatAge(Math.max(0, now - other.lastSeen))}${marked}`;
 }

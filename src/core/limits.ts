@@ -29,11 +29,24 @@ export interface Limits {
   maxQueueBytes: number;
   /** Wrong passwords before a peer is dropped. */
   maxPasswordTries: number;
+  /**
+   * Peers waiting to give the room's password (they hear nothing and take no place): most in
+   * all and most from one IP address. Past either, the oldest such waiting peer makes room.
+   */
+  maxWaiting: number;
+  maxWaitingPerIp: number;
+  /** How long a peer may wait without a `/join` attempt (any other message does not count). */
+  waitingTimeoutMs: number;
   /** The server's whole UDP output: datagrams and bytes a second; past it, sends are dropped and counted. */
   maxSendDatagramsPerSecond: number;
   maxSendBytesPerSecond: number;
-  /** Replies a second to addresses that have not shown they receive (challenges, refusals), per /24 or /56. */
+  /**
+   * Replies a second to an address that has not shown it receives (challenges, refusals), for
+   * each source address on its own, so one sender cannot spend its neighbours' join tokens.
+   */
   unvalidatedRepliesPerSecond: number;
+  /** The ceiling over those budgets: replies a second to all the addresses of one /24 (IPv4) or /56 (IPv6) together. */
+  unvalidatedRepliesPerPrefix: number;
   /**
    * Bytes a second the room may answer one peer with (its welcome, `/who`, `/help`, errors,
    * pongs: every line told to it alone), in bursts of OUTPUT_BURST_SECONDS of them; past it a
@@ -70,9 +83,13 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxWhoLines: 50,
   maxQueueBytes: 256 * 1024,
   maxPasswordTries: 3,
+  maxWaiting: 250,
+  maxWaitingPerIp: 5,
+  waitingTimeoutMs: 20_000,
   maxSendDatagramsPerSecond: 200_000,
   maxSendBytesPerSecond: 100_000_000,
   unvalidatedRepliesPerSecond: 5,
+  unvalidatedRepliesPerPrefix: 50,
   outputBytesPerPeer: 1024,
   outputBytesPerIp: 4096,
   whoIntervalMs: 5000,
@@ -92,6 +109,9 @@ export const NO_LIMITS: Readonly<Limits> = Object.freeze({
   maxPeers: 0,
   maxPeersPerIp: 0,
   joinsPerIpPerMinute: 0,
+  maxWaiting: 0,
+  maxWaitingPerIp: 0,
+  waitingTimeoutMs: 0,
   messageBurst: 0,
   messageRate: 0,
   renameBurst: 0,
@@ -99,6 +119,7 @@ export const NO_LIMITS: Readonly<Limits> = Object.freeze({
   maxSendDatagramsPerSecond: 0,
   maxSendBytesPerSecond: 0,
   unvalidatedRepliesPerSecond: 0,
+  unvalidatedRepliesPerPrefix: 0,
   outputBytesPerPeer: 0,
   outputBytesPerIp: 0,
   whoIntervalMs: 0,

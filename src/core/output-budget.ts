@@ -6,7 +6,7 @@
  * why): only answers to what a peer itself sent can be aimed at someone else.
  */
 import { IP_OUTPUT_BURST_SECONDS, OUTPUT_BURST_SECONDS, type Limits } from './limits.js';
-import { fullBucket, level, refilled, type Bucket } from './rate.js';
+import { fullBucket, level, refilled, spend, type Bucket } from './rate.js';
 import type { Peer } from './peer.js';
 
 /** The per-peer and per-address output budgets. */
@@ -36,9 +36,10 @@ export class OutputBudget {
   /** Spends `bytes` of both budgets if both have them; false (nothing spent) when either is short. */
   spend(peer: Peer, bytes: number): boolean {
     if (this.available(peer) < bytes) return false;
+    const now = this.clock();
     const l = this.limits;
-    if (l.outputBytesPerPeer > 0) peer.output.tokens -= bytes;
-    if (l.outputBytesPerIp > 0) this.byIp.get(peer.link.ip)!.tokens -= bytes;
+    spend(peer.output, now, l.outputBytesPerPeer * OUTPUT_BURST_SECONDS, l.outputBytesPerPeer, bytes);
+    if (l.outputBytesPerIp > 0) spend(this.ipBucket(peer.link.ip, now), now, l.outputBytesPerIp * IP_OUTPUT_BURST_SECONDS, l.outputBytesPerIp, bytes);
     return true;
   }
 

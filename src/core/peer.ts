@@ -37,6 +37,10 @@ export interface Peer {
   /** When this peer was last told it is sending too fast (one notice a second at most). */
   warnedAt: number;
   passwordTries: number;
+  /** While waiting: when it came or last tried `/join`; its wait runs out `waitingTimeoutMs` after this. */
+  triedAt: number;
+  /** True once the peer showed a ticket: its name is signed, and it keeps it. */
+  ticket?: boolean;
   /** `<name> ` encoded, kept for the fast path of chat lines; cleared on rename. */
   prefix?: Uint8Array | undefined;
   /** What the room may still tell this peer alone (bytes; see OutputBudget). */
@@ -61,9 +65,13 @@ export interface PeerInfo {
   name: string;
   address: string;
   transport: string;
+  /** Present when the name is signed by a ticket. */
+  ticket?: true;
 }
 
 /** The loggable view of a peer. */
 export function peerInfo(peer: Peer): PeerInfo {
-  return { name: peer.name, address: peer.link.address, transport: peer.link.channel.name };
+  const info: PeerInfo = { name: peer.name, address: peer.link.address, transport: peer.link.channel.name };
+  if (peer.ticket) info.ticket = true;
+  return info;
 }

@@ -5,7 +5,7 @@
  * of each message (through the RoomDoor they are given), and the server calls sweep() on its
  * own timer with the clock the room was given.
  */
-import { Admission } from './admission.js';
+import { Admission, type Refusal } from './admission.js';
 import { zeroCounters, trafficOf, type DropReason, type RoomCounters } from './counters.js';
 import { dispatch, type DispatchContext } from './dispatch.js';
 import { formatDuration } from './duration.js';
@@ -13,14 +13,15 @@ import type { RoomEvent } from './events.js';
 import { JoinNotices, type Schedule } from './join-notices.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, type Limits } from './limits.js';
 import { errorLine, noticeLine, welcomeLine } from './lines.js';
-import { nameKey } from './names.js';
+import { nameKey, validateName } from './names.js';
 import { encodeLine, Outbox } from './outbox.js';
 import { OutputBudget } from './output-budget.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
-import { fullBucket, take } from './rate.js';
+import { available, fullBucket, nextTokenAt, take } from './rate.js';
 import { Roster } from './roster.js';
 import { messageLength, messageText } from './sanitize.js';
-import type { RoomDoor, TransportContext } from './transport.js';
+import { guestName, isGuestKey, ticketIn, TicketDesk, type TicketCheck, type TicketErrorCode, type TicketOptions } from './tickets.js';
+import type { MessageBudget, RoomDoor, TransportContext } from './transport.js';
 
 export { zeroCounters, type DropReason, type RoomCounters, type TransportTraffic } from './counters.js';
 export type { RoomEvent } from './events.js';
@@ -39,6 +40,13 @@ export interface RoomOptions {
   transports?: readonly string[];
   /** A timer for coalescing join notices (see join-notices.ts); without one every join is told at once. */
   schedule?: Schedule;
+  /** `/join TICKET` signs a peer in under the ticket's name; the verifier is the server's (core does no crypto). */
+  tickets?: TicketOptions;
+  /**
+   * Peers see each other's ip:port (the default: on loopback the address is the lesson). Off in a
+   * room exposed beyond loopback: `/who` lists names, and a peer is `guest7` until it chooses one.
+   */
+  showAddresses?: boolean;
 }
 
 /** One peer as a live panel lists it. */
@@ -76,13 +84,15 @@ export class Room implements RoomDoor {
   private readonly roster: Roster;
   private readonly admission: Admission;
   private readonly outbox: Outbox;
-  private readonly budget: OutputBudget;
+  private readonly output: OutputBudget;
   // Where peers dropped as echo loops were (transport and address), until when they are kept out:
   // what they reflect of the room's last lines must not join them again and restart the loop.
   private readonly shunned = new Map<string, number>();
   private readonly joins: JoinNotices<{ peer: Peer; name: string }>;
   private readonly context: DispatchContext;
   private readonly onEvent: (event: RoomEvent) => void;
+  private readonly tickets: TicketDesk | undefined;
+  private readonly showAddresses: boolean;
   private nextId = 1;
   private timeoutLine: Uint8Array | undefined;
   private closed = false;
@@ -94,9 +104,11 @@ export class Room implements RoomDoor {
     this.onEvent = options.onEvent ?? (() => {});
     this.counters = zeroCounters(options.transports);
     this.roster = new Roster(this.counters);
-    this.admission = new Admission(this.limits, options.password || undefined);
-    this.budget = new OutputBudget(this.limits, this.clock);
-    this.outbox = new Outbox(this.roster, this.counters, this.budget);
+    this.admission = new Admission(this.limits, options.password || undefined, options.tickets?.required ?? false);
+    this.tickets = options.tickets ? new TicketDesk(options.tickets) : undefined;
+    this.showAddresses = options.showAddresses ?? true;
+    this.output = new OutputBudget(this.limits, this.clock);
+    this.outbox = new Outbox(this.roster, this.counters, this.output);
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
     this.outbox.pending = () => this.joins.flush();
     this.context = {
@@ -109,6 +121,10 @@ export class Room implements RoomDoor {
       emit: this.onEvent,
       leave: (peer, reason, detail) => this.leave(peer, reason, detail),
       tryPassword: (peer, given) => this.tryPassword(peer, given),
+      tryTicket: (peer, given) => this.tryTicket(peer, given),
+      nameRefusal: (peer, key) => this.nameRefusal(peer, key),
+      door: this.door(),
+      showAddresses: this.showAddresses,
     };
   }
 
@@ -161,9 +177,9 @@ export class Room implements RoomDoor {
 
   /**
    * Adds a peer. It is welcomed, the others are told, and it is named after its address
-   * until it chooses a name. With a password it waits, unheard, for `/join PASSWORD`. Returns
-   * null, after telling the link why, when the room is full or its address has too many peers
-   * or joins.
+   * until it chooses a name. With a password it waits, unheard and taking no place, for
+   * `/join PASSWORD` (the oldest waiting peer making room when too many wait). Returns null,
+   * after telling the link why, when the room is full or its address has too many peers or joins.
    */
   join(link: PeerLink): Peer | null {
     if (this.closed) return null;
@@ -177,16 +193,14 @@ export class Room implements RoomDoor {
     }
     const refusal = this.admission.refusal(this.roster, link.ip, now);
     if (refusal) {
-      this.counters.rejected += 1;
-      this.drop(refusal.reason);
-      this.outbox.send(link, encodeLine(errorLine(refusal.message)));
-      this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
+      this.turnAway(link, refusal);
       return null;
     }
     const l = this.limits;
-    const name = this.roster.firstName(link);
+    const id = this.nextId++;
+    const name = this.firstName(link, id);
     const peer: Peer = {
-      id: this.nextId++,
+      id,
       link,
       name,
       key: nameKey(name),
@@ -197,15 +211,44 @@ export class Room implements RoomDoor {
       renames: fullBucket(l.renameBurst, now),
       warnedAt: -Infinity,
       passwordTries: 0,
-      output: this.budget.fresh(now),
+      triedAt: now,
+      output: this.output.fresh(now),
       who: { at: -Infinity, warned: false },
       help: { at: -Infinity, warned: false },
       echoes: 0,
     };
+    if (!this.admission.waits) {
+      this.roster.add(peer);
+      this.admit(peer);
+      return peer;
+    }
+    const evicted = this.admission.waitingToEvict(this.roster, link.ip);
+    if (evicted) {
+      this.drop('waitingFull');
+      this.leave(evicted, 'dropped', 'too many waiting for the password');
+    }
     this.roster.add(peer);
-    if (this.admission.password === undefined) this.admit(peer);
-    else this.outbox.tell(peer, noticeLine('this room needs a password: send /join PASSWORD'));
+    this.outbox.tell(peer, noticeLine(`this room needs ${this.door()}`));
     return peer;
+  }
+
+  /** A new peer's name until it chooses one: its address on loopback, `guest7` in a room others can reach. */
+  private firstName(link: PeerLink, id: number): string {
+    return this.showAddresses ? this.roster.firstName(link) : guestName(id);
+  }
+
+  /** What a peer waiting at the door must send. */
+  private door(): string {
+    if (this.tickets?.required) return 'a ticket: send /join TICKET';
+    return `a password: send /join PASSWORD${this.tickets ? ' (or /join TICKET)' : ''}`;
+  }
+
+  /** Tells a link why it may not join (or be seated), counted. */
+  private turnAway(link: PeerLink, refusal: Refusal): void {
+    this.counters.rejected += 1;
+    this.drop(refusal.reason);
+    this.outbox.send(link, encodeLine(errorLine(refusal.message)));
+    this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
   }
 
   private admit(peer: Peer): void {
@@ -227,12 +270,114 @@ export class Room implements RoomDoor {
   }
 
   private tryPassword(peer: Peer, given: string): void {
-    if (this.admission.passwordOk(given)) return this.admit(peer);
+    // Any /join attempt, right or wrong, restarts the wait; nothing else does.
+    this.roster.tried(peer, this.clock());
+    // A room that requires tickets opens to a ticket alone: no password (nor its absence) will do.
+    const ticketsOnly = this.tickets?.required ?? false;
+    if (!ticketsOnly && this.admission.passwordOk(given)) return this.seat(peer);
     peer.passwordTries += 1;
     this.drop('badPassword');
-    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: 'wrong password' });
+    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: ticketsOnly ? 'not a ticket' : 'wrong password' });
     if (this.admission.triesUsed(peer.passwordTries)) return this.leave(peer, 'dropped', 'wrong password');
-    this.outbox.tell(peer, errorLine('wrong password; send /join PASSWORD'));
+    this.outbox.tell(peer, errorLine(ticketsOnly ? 'this room takes tickets only: send /join TICKET' : 'wrong password; send /join PASSWORD'));
+  }
+
+  /** `/join X` where X is a ticket: starts its check (answered on a later tick) and returns true; false for a password. */
+  private tryTicket(peer: Peer, given: string): boolean {
+    const token = ticketIn(given);
+    if (token === undefined) return false;
+    // A /join attempt, ticket or not, restarts a waiting peer's wait (see tryPassword).
+    this.roster.tried(peer, this.clock());
+    if (!this.tickets) {
+      this.ticketRefused(peer, 'ERR_NO_TICKETS', 'this room takes no tickets');
+      return true;
+    }
+    const started = this.tickets.check(peer, token, this.clock(), (check, held) => {
+      this.ticketChecked(peer, check);
+      // What the peer said while its ticket was checked, in order, now that the door has answered;
+      // from a peer gone meanwhile it was never acted on (so the counters still add up).
+      for (const bytes of held) {
+        if (!this.roster.has(peer)) this.drop('notAdmitted');
+        // A held `/join TICKET` may have started another check: what follows it waits again.
+        else if (!this.tickets!.hold(peer, bytes)) this.handle(peer, bytes, this.clock());
+      }
+    });
+    if (!started) this.outbox.tell(peer, errorLine('your ticket is being checked; wait for the answer'));
+    return true;
+  }
+
+  /** A ticket's check came back: sign the peer in under its name, or tell it why not. */
+  private ticketChecked(peer: Peer, check: TicketCheck): void {
+    // The peer may have left (or the room closed) while its ticket was checked.
+    if (this.closed || !this.roster.has(peer)) return;
+    if (!check.ok) return this.ticketRefused(peer, check.code, check.message);
+    let name: string;
+    try {
+      name = validateName(check.name, this.limits.maxNameLength);
+    } catch (err) {
+      return this.ticketRefused(peer, 'ERR_TICKET_INVALID', `the ticket's name is not one this room takes: ${(err as Error).message}`);
+    }
+    const key = nameKey(name);
+    if (isGuestKey(key)) return this.ticketRefused(peer, 'ERR_TICKET_INVALID', `the ticket's name ${name} is a guest name, given by the room`);
+    if (peer.ticket) {
+      if (peer.key === key) return void this.outbox.tell(peer, noticeLine(`you are signed in as ${name} already`));
+      return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `you are signed in as ${peer.name} already; one ticket per peer`);
+    }
+    const holder = this.roster.holder(key);
+    if (holder && holder !== peer) {
+      if (holder.ticket) return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `${name} is here already, signed in with a ticket; a name has one holder at a time`);
+      // Someone without a ticket took the name: the ticket wins, and they get their first name back.
+      this.renameTo(holder, this.firstName(holder.link, holder.id), `${name} signs in with a ticket`);
+    }
+    peer.ticket = true;
+    if (!peer.admitted) {
+      this.roster.rename(peer, name, key);
+      // Seated as a password would seat it: a full room still turns it away (and forgets it).
+      this.seat(peer);
+      if (peer.admitted) this.tickets!.claim(key);
+      return;
+    }
+    this.tickets!.claim(key);
+    this.outbox.tell(peer, noticeLine(`signed in by ticket as ${name}`));
+    if (peer.key !== key) this.renameTo(peer, name);
+  }
+
+  /** Renames a peer and tells the room (and the holder, with `why`, when it is not its own doing). */
+  private renameTo(peer: Peer, name: string, why?: string): void {
+    const from = peer.name;
+    this.roster.rename(peer, name, nameKey(name));
+    if (why) this.outbox.tell(peer, errorLine(`you are ${name} again: ${why}`));
+    if (peer.admitted) this.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
+    this.onEvent({ type: 'rename', peer: peerInfo(peer), from });
+  }
+
+  /** Tells a peer its ticket was refused; a peer still at the door spends one of its password tries. */
+  private ticketRefused(peer: Peer, code: TicketErrorCode, message: string): void {
+    this.drop('badTicket');
+    this.onEvent({ type: 'error', peer: peerInfo(peer), code, message: `ticket refused: ${message}` });
+    this.outbox.tell(peer, errorLine(`ticket refused: ${message}`));
+    if (!peer.admitted) {
+      peer.passwordTries += 1;
+      if (this.admission.triesUsed(peer.passwordTries)) this.leave(peer, 'dropped', 'bad ticket');
+    }
+  }
+
+  /** Why `peer` may not take the free name of this key, or undefined when it may. */
+  private nameRefusal(peer: Peer, key: string): string | undefined {
+    if (peer.ticket) return `your name ${peer.name} is signed by your ticket; it stays`;
+    if (isGuestKey(key)) return 'guest names (guest7) are given by the room; choose another';
+    if (this.tickets?.reserved(key)) return 'that name belongs to a ticket holder; choose another';
+    return undefined;
+  }
+
+  /** Admits a waiting peer that gave the password, if the room and its address have a place. */
+  private seat(peer: Peer): void {
+    const refusal = this.admission.seatRefusal(this.roster, peer.link.ip);
+    if (!refusal) return this.admit(peer);
+    // Turned away as a joiner would have been: the `!` line, and the link closed.
+    this.turnAway(peer.link, refusal);
+    this.roster.remove(peer);
+    peer.link.close('dropped');
   }
 
   /** Handles one message from a peer: any bytes at all, as they came off the wire. */
@@ -243,6 +388,13 @@ export class Room implements RoomDoor {
     const traffic = trafficOf(this.counters, peer.link.channel.name);
     traffic.messagesIn += 1;
     traffic.bytesIn += bytes.length;
+    // Counted in now, handled once the peer's ticket has been checked (see tryTicket).
+    if (this.tickets?.hold(peer, bytes)) return;
+    this.handle(peer, bytes, now);
+  }
+
+  /** A message counted in: the sender's rate, its size, then what it says. */
+  private handle(peer: Peer, bytes: Uint8Array, now: number): void {
     const l = this.limits;
     if (!take(peer.messages, now, l.messageBurst, l.messageRate)) {
       this.drop('rateLimited');
@@ -286,6 +438,19 @@ export class Room implements RoomDoor {
     if (until > now) return true;
     this.shunned.delete(shunKey(link));
     return false;
+  }
+
+  /**
+   * The peer's message budget, read without spending it: a stream transport stops reading a
+   * peer that has none until `readyAt`, so a flood waits in the kernel instead of being read,
+   * parsed and dropped here (UDP cannot push back: its datagrams are dropped by receive()).
+   */
+  budget(peer: Peer): MessageBudget {
+    const now = this.clock();
+    if (!this.roster.has(peer)) return { messages: Infinity, readyAt: now };
+    const l = this.limits;
+    const messages = available(peer.messages, now, l.messageBurst, l.messageRate);
+    return { messages, readyAt: messages > 0 ? now : nextTokenAt(peer.messages, now, l.messageBurst, l.messageRate) };
   }
 
   /**
@@ -344,19 +509,26 @@ export class Room implements RoomDoor {
     this.onEvent(event);
   }
 
-  /** Expires every peer silent for the peer timeout or longer, and tells gathered joins. Returns how many left. */
+  /** Expires every peer silent for the peer timeout or longer and every waiting peer whose wait ran out, and tells gathered joins. Returns how many left. */
   sweep(): number {
     const now = this.clock();
     this.admission.sweep(now);
-    this.budget.sweep(now);
+    this.output.sweep(now);
     for (const [key, until] of this.shunned) if (until <= now) this.shunned.delete(key);
     this.joins.flush();
+    const waitedOut = this.admission.waitedOut(this.roster, now);
+    if (waitedOut.length > 0) {
+      this.drop('waitingTimeout', waitedOut.length);
+      const detail = `no /join within ${formatDuration(this.limits.waitingTimeoutMs)}`;
+      // Never announced, so their going is no news: no notice to gather.
+      for (const peer of waitedOut) this.leave(peer, 'dropped', detail);
+    }
     const cutoff = now - this.peerTimeoutMs;
     const expired: Peer[] = [];
     for (const peer of this.roster.byId.values()) if (peer.lastSeen <= cutoff) expired.push(peer);
     if (expired.length <= MAX_SEPARATE_NOTICES) {
       for (const peer of expired) this.leave(peer, 'timeout');
-      return expired.length;
+      return waitedOut.length + expired.length;
     }
     // Many at once (a lab's laptops closing, a network gone): a notice each to everyone left
     // would cost expired x remaining sends, 50 million for 10,000 peers. Remove them all, then
@@ -364,7 +536,7 @@ export class Room implements RoomDoor {
     for (const peer of expired) this.remove(peer, 'timeout', undefined, false);
     const names = expired.filter((p) => p.admitted).map((p) => p.name);
     if (names.length > 0) this.outbox.broadcast(encodeLine(noticeLine(`${names.length} peers left (timeout): ${nameList(names)}`)));
-    return expired.length;
+    return waitedOut.length + expired.length;
   }
 
   /** Tells every peer the server is going and closes their links. */

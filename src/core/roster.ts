@@ -1,6 +1,7 @@
 /**
- * Who is in the room: peers by id and by name, peers per IP address, and the admitted peers
- * grouped by channel, which is the shape a broadcast walks (one encoding per channel).
+ * Who is in the room: peers by id and by name, admitted peers per IP address and grouped by
+ * channel, which is the shape a broadcast walks (one encoding per channel), and the peers still
+ * waiting to give the password, apart: they take no place in the room.
  */
 import type { Channel } from './channel.js';
 import { trafficOf, type RoomCounters, type TransportTraffic } from './counters.js';
@@ -20,9 +21,16 @@ export class Roster {
   readonly byId = new Map<number, Peer>();
   /** Admitted peers by channel; each set keeps joining order. */
   readonly groups = new Map<Channel, Group>();
+  /**
+   * Peers waiting to give the password, least recently tried first: a peer is moved to the end
+   * when it comes and at each `/join` attempt, so the oldest to evict or expire is the first.
+   */
+  readonly waiting = new Set<Peer>();
   private readonly byKey = new Map<string, Peer>();
-  // Peers per IP address, for the per-address cap; an address is forgotten when its last peer goes.
+  // Admitted peers per IP address, for the per-address cap; an address is forgotten when its last peer goes.
   private readonly perIp = new Map<string, number>();
+  // Waiting peers per IP address, for their own cap.
+  private readonly waitingPerIp = new Map<string, number>();
   // Kept, not counted: a join and /who would otherwise walk every peer.
   private admittedCount = 0;
 
@@ -53,9 +61,20 @@ export class Roster {
     return this.byKey.get(key);
   }
 
-  /** How many peers an IP address has in the room. */
+  /** How many admitted peers an IP address has in the room. */
   fromIp(ip: string): number {
     return this.perIp.get(ip) ?? 0;
+  }
+
+  /** How many peers from an IP address are waiting to give the password. */
+  waitingFromIp(ip: string): number {
+    return this.waitingPerIp.get(ip) ?? 0;
+  }
+
+  /** The peer from this IP address that has waited longest since it came or tried `/join`. */
+  oldestWaitingFrom(ip: string): Peer | undefined {
+    for (const peer of this.waiting) if (peer.link.ip === ip) return peer;
+    return undefined;
   }
 
   /** The name a new peer starts with: its address, made unique. */
@@ -68,17 +87,27 @@ export class Roster {
     return name;
   }
 
-  /** Adds a peer, not yet admitted. */
+  /** Adds a peer, waiting until it is admitted. */
   add(peer: Peer): void {
     this.byId.set(peer.id, peer);
     this.byKey.set(peer.key, peer);
-    this.perIp.set(peer.link.ip, this.fromIp(peer.link.ip) + 1);
+    this.waiting.add(peer);
+    bump(this.waitingPerIp, peer.link.ip, 1);
   }
 
-  /** Lets a peer hear and be heard. */
+  /** A waiting peer tried `/join` at `now`: its wait starts again, and it is the newest waiting. */
+  tried(peer: Peer, now: number): void {
+    if (!this.waiting.delete(peer)) return;
+    peer.triedAt = now;
+    this.waiting.add(peer);
+  }
+
+  /** Lets a waiting peer hear and be heard. */
   admit(peer: Peer): void {
+    if (this.waiting.delete(peer)) bump(this.waitingPerIp, peer.link.ip, -1);
     peer.admitted = true;
     this.admittedCount += 1;
+    bump(this.perIp, peer.link.ip, 1);
     this.groupOf(peer.link.channel).peers.add(peer);
   }
 
@@ -104,11 +133,16 @@ export class Roster {
     if (peer.admitted) {
       this.admittedCount -= 1;
       this.groups.get(peer.link.channel)?.peers.delete(peer);
-    }
+      bump(this.perIp, peer.link.ip, -1);
+    } else if (this.waiting.delete(peer)) bump(this.waitingPerIp, peer.link.ip, -1);
     this.byKey.delete(peer.key);
-    const fromIp = this.fromIp(peer.link.ip) - 1;
-    if (fromIp > 0) this.perIp.set(peer.link.ip, fromIp);
-    else this.perIp.delete(peer.link.ip);
     return true;
   }
+}
+
+/** Adds `by` to an address's count, forgetting the address at 0 so the map stays small. */
+function bump(counts: Map<string, number>, ip: string, by: number): void {
+  const n = (counts.get(ip) ?? 0) + by;
+  if (n > 0) counts.set(ip, n);
+  else counts.delete(ip);
 }

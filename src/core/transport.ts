@@ -8,12 +8,27 @@ import type { DropReason } from './counters.js';
 import type { Limits } from './limits.js';
 import type { LeaveReason, Peer, PeerLink } from './peer.js';
 
+/**
+ * A peer's message budget (its rate limit's token bucket), as the room sees it now. A stream
+ * transport reads no more messages from a peer than `messages`, and when that is 0 stops reading
+ * the connection until `readyAt` (backpressure: the bytes wait in the kernel, the sender's TCP
+ * window closes), instead of reading lines only for the room to drop them.
+ */
+export interface MessageBudget {
+  /** Messages the room would take now before its rate limit drops one; Infinity with no limit, or for a peer no longer in the room. */
+  messages: number;
+  /** When the budget holds a message again, on the room's clock: now when `messages` is not 0. */
+  readyAt: number;
+}
+
 /** What a transport may ask of the room. */
 export interface RoomDoor {
   /** Adds a peer, or returns null after telling the link why it was turned away. */
   join(link: PeerLink): Peer | null;
   /** One message from a peer: any bytes at all, as they came off the wire. */
   receive(peer: Peer, bytes: Uint8Array): void;
+  /** The peer's message budget: how many messages receive() would take now, and when the next one if none. */
+  budget(peer: Peer): MessageBudget;
   /** A message of `size` bytes the transport refused before buffering it (framer, ws maxPayload). */
   tooLong(peer: Peer, size: number): void;
   /** The peer is gone (FIN, RST, no pong): the room tells the others. */
@@ -25,7 +40,7 @@ export interface RoomDoor {
 /** Everything a transport is given when it starts. */
 export interface TransportContext {
   readonly room: RoomDoor;
-  /** Counts a drop the transport decided (denied, unvalidated, sendCap, afterLeave). */
+  /** Counts a drop the transport decided (denied, unvalidated, sendCap, afterLeave, resetBeforeAccept, foreignHost). */
   drop(reason: DropReason, count?: number): void;
   readonly limits: Readonly<Limits>;
   /** The room's clock (ms): every limit a transport enforces runs on it. */

@@ -13,6 +13,7 @@ import type { WebStats } from '../transports/ws/page.js';
 import { parseOrigins } from '../transports/ws/origin.js';
 import { accessList } from './access.js';
 import { bindShared } from './port-pair.js';
+import { ticketVerifier } from './tickets.js';
 
 /** The transports that share the room's port number (the registry's `room` entries). */
 export type RoomTransportName = { [K in TransportName]: (typeof TRANSPORTS)[K]['port'] extends 'room' ? K : never }[TransportName];
@@ -84,6 +85,13 @@ export interface ChatServerOptions {
   sweepIntervalMs?: number;
   /** The room's clock (ms), which every limit runs on; tests pass a fake one. */
   clock?: () => number;
+  /**
+   * Tickets (`udp-chat ticket`): `/join TICKET` signs a peer in under the name the secret signed;
+   * `room` must match the ticket's (`aud`); `required` turns away everyone without one.
+   */
+  tickets?: { secret: string; room?: string; required?: boolean };
+  /** Peers see each other's ip:port in `/who` and as first names; by default only when bound to loopback (see showsAddresses). */
+  showAddresses?: boolean;
 }
 
 /** A running chat server. */
@@ -104,6 +112,15 @@ function wanted(options: ChatServerOptions): TransportName[] {
   return TRANSPORT_NAMES.filter((name) => (TRANSPORTS[name].port === 'web' ? Boolean(options.web) : transport === 'both' || transport === name));
 }
 
+/**
+ * True when peers may see each other's ip:port: the room and its page are bound to loopback,
+ * where the address is the lesson. Off loopback (the UDP transport's rule for validation) a
+ * peer's ip:port is what a forger needs, so peers see names only; the log and --json keep them.
+ */
+export function showsAddresses(host: string, webHost?: string): boolean {
+  return isLoopback(host) && (webHost === undefined || isLoopback(webHost));
+}
+
 /** Starts a chat server; rejects when a socket cannot be bound. */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
@@ -112,8 +129,16 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   // Checked before any socket is bound, so a bad --origin leaves nothing to clean up.
   const origins = options.web ? parseOrigins(options.web.origins) : [];
   const timers = new Set<NodeJS.Timeout>();
+  const clock = options.clock ?? (() => performance.now());
+  // Ticket expiry runs on the room's clock: a time on it maps to the wall clock as at the start.
+  const epochOffset = Date.now() - clock();
+  const tickets = options.tickets
+    ? { verify: ticketVerifier({ secret: options.tickets.secret, room: options.tickets.room, epochAt: (now) => epochOffset + now }), required: options.tickets.required ?? false }
+    : undefined;
   const room = new Room({
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock,
+    ...(tickets ? { tickets } : {}),
+    showAddresses: options.showAddresses ?? showsAddresses(host, options.web?.host),
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
     limits: { ...DEFAULT_LIMITS, ...options.limits },

@@ -36,6 +36,17 @@ export type FrameEvent =
 export interface Deframer {
   /** Feed one chunk as read from the socket; returns the events it completes, in order. */
   push(chunk: Uint8Array): FrameEvent[];
+  /**
+   * Like push, but stops after `most` events: `used` is how many bytes of the chunk it took, and
+   * the caller feeds the rest later (a peer out of message budget is read no further for now).
+   * Pushing a chunk in such pieces yields the same events as pushing it whole.
+   */
+  pushSome(chunk: Uint8Array, most: number): { events: FrameEvent[]; used: number };
+  /**
+   * Frames the chunk as push would and returns how many events that made, without making them:
+   * what a peer sent after it left is counted, and a 64 KiB read of newlines is 65,536 of them.
+   */
+  discard(chunk: Uint8Array): number;
   /** Bytes currently held waiting for the end of a message (never more than maxBytes + 1). */
   readonly buffered: number;
   /** The stream ended: returns a last line that had no newline (`printf a | nc`); a cut length frame is lost. */
@@ -51,6 +62,8 @@ export const MAX_LENGTH_FRAME = 65535;
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = new Uint8Array(0);
+/** What the length framer's discard() counts in place of each event: one shared object, nothing made per message. */
+const SKIPPED: FrameEvent = { kind: 'oversize', size: 0 };
 
 /** A deframer for one connection; maxBytes is the largest message it lets through. */
 export function createDeframer(framing: FramingName, maxBytes: number): Deframer {
@@ -145,12 +158,43 @@ class LineDeframer implements Deframer {
   }
 
   push(chunk: Uint8Array): FrameEvent[] {
+    return this.pushSome(chunk, Infinity).events;
+  }
+
+  discard(chunk: Uint8Array): number {
+    // Every LF ends a line, and a line is one event (a message or an oversize), except the LF
+    // that ends a line already reported as oversize: so count LFs, in a plain loop (indexOf is a
+    // call into C++ per line, the cost that made a flood of newlines expensive).
+    let lfs = 0;
+    let last = -1;
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] === LF) {
+        lfs += 1;
+        last = i;
+      }
+    }
+    let count = 0;
+    if (lfs > 0) {
+      count = this.#discarding ? lfs - 1 : lfs;
+      this.#discarding = false;
+      this.#held.clear();
+    }
+    if (last + 1 < chunk.length) {
+      const tail: FrameEvent[] = [];
+      this.#hold(chunk, last + 1, tail);
+      count += tail.length;
+    }
+    return count;
+  }
+
+  pushSome(chunk: Uint8Array, most: number): { events: FrameEvent[]; used: number } {
     const events: FrameEvent[] = [];
     let start = 0;
-    while (start < chunk.length) {
+    while (start < chunk.length && events.length < most) {
       const lf = chunk.indexOf(LF, start);
       if (lf === -1) {
         this.#hold(chunk, start, events);
+        start = chunk.length;
         break;
       }
       if (this.#discarding) {
@@ -160,7 +204,7 @@ class LineDeframer implements Deframer {
       }
       start = lf + 1;
     }
-    return events;
+    return { events, used: start };
   }
 
   /** The line made of the held bytes and chunk[start, lf) has ended. */
@@ -229,10 +273,23 @@ class LengthDeframer implements Deframer {
   }
 
   push(chunk: Uint8Array): FrameEvent[] {
+    return this.#frame(chunk, Infinity, true).events;
+  }
+
+  pushSome(chunk: Uint8Array, most: number): { events: FrameEvent[]; used: number } {
+    return this.#frame(chunk, most, true);
+  }
+
+  discard(chunk: Uint8Array): number {
+    return this.#frame(chunk, Infinity, false).events.length;
+  }
+
+  /** Frames up to `most` events; `keep` false puts SKIPPED in place of each whole-in-chunk payload. */
+  #frame(chunk: Uint8Array, most: number, keep: boolean): { events: FrameEvent[]; used: number } {
     const events: FrameEvent[] = [];
     const end = chunk.length;
     let i = 0;
-    for (;;) {
+    while (events.length < most) {
       if (this.#skip > 0) {
         const n = Math.min(this.#skip, end - i);
         this.#skip -= n;
@@ -264,7 +321,7 @@ class LengthDeframer implements Deframer {
       const want = this.#want;
       if (this.#have === 0 && end - i >= want) {
         // The whole payload is in this chunk: hand out a view of it (this also covers 0 bytes).
-        events.push({ kind: 'message', bytes: chunk.subarray(i, i + want) });
+        events.push(keep ? { kind: 'message', bytes: chunk.subarray(i, i + want) } : SKIPPED);
         i += want;
         this.#want = -1;
         continue;
@@ -281,6 +338,6 @@ class LengthDeframer implements Deframer {
       this.#have = 0;
       this.#want = -1;
     }
-    return events;
+    return { events, used: i };
   }
 }

@@ -1,11 +1,12 @@
 /**
  * What TCP and WebSocket links share: a send queue with a cap (a peer that stops reading is
- * dropped rather than let it stall the room or grow the server's memory), and a close that lets
- * the goodbye go out before the connection ends, cutting a peer that never finishes.
+ * dropped rather than let it stall the room or grow the server's memory), a close that lets
+ * the goodbye go out before the connection ends, cutting a peer that never finishes, and
+ * backpressure on the way in: a peer whose message budget is empty is not read until it refills.
  */
 import type { Channel } from '../core/channel.js';
 import type { LeaveReason, Peer, PeerLink } from '../core/peer.js';
-import type { TransportContext } from '../core/transport.js';
+import type { MessageBudget, TransportContext } from '../core/transport.js';
 
 // After the goodbye is written, a peer that keeps its end open gets this long before a hard close.
 export const CLOSE_GRACE_MS = 1000;
@@ -16,6 +17,10 @@ export abstract class StreamLink implements PeerLink {
   peer: Peer | undefined;
   /** Set when the link is being cut rather than closed politely: dropped as slow, or not answering. */
   private cutting = false;
+  /** Set while the connection is not read because the peer's message budget is empty. */
+  private paused = false;
+  /** Reads on when the budget has refilled. */
+  private refill: NodeJS.Timeout | undefined;
 
   constructor(
     readonly channel: Channel,
@@ -36,6 +41,17 @@ export abstract class StreamLink implements PeerLink {
   protected abstract destroy(): void;
   /** True once the connection is fully closed. */
   protected abstract gone(): boolean;
+  /** Stops reading the connection (socket.pause(), ws.pause()); what was read already may still come. */
+  protected abstract pauseReading(): void;
+  /** Reads the connection again. */
+  protected abstract resumeReading(): void;
+  /**
+   * Hands the messages held back to the room, no more than `most` of them; returns true when
+   * none is left held.
+   */
+  protected abstract release(most: number): boolean;
+  /** The peer has left: counts what is still held as `afterLeave` and lets it go. */
+  protected abstract discardHeld(): void;
 
   /** True when the link is being cut. */
   get cut(): boolean {
@@ -59,8 +75,56 @@ export abstract class StreamLink implements PeerLink {
     this.write(bytes);
   }
 
+  /**
+   * Hands what is held to the room as fast as the peer's message budget allows. While some is
+   * held and the budget is empty the connection is not read (its bytes wait in the kernel, and
+   * the sender's TCP window closes), and a timer reads on when the room says the budget holds a
+   * message again. The transport calls this after it has held what it read; it resumes reading
+   * only once nothing is held.
+   */
+  protected pace(): void {
+    if (this.refill) return;
+    // Each turn hands at least one message on or returns: release() takes one whenever it may.
+    while (this.home.has(this)) {
+      const budget = this.home.budget(this);
+      if (budget.messages > 0) {
+        if (!this.release(budget.messages)) continue;
+        if (this.paused && this.home.has(this)) {
+          this.paused = false;
+          this.resumeReading();
+        }
+        return;
+      }
+      if (!this.paused) {
+        this.paused = true;
+        this.pauseReading();
+      }
+      // On the room's clock, as the rate limit itself; at least a millisecond, so a budget a
+      // rounding error short of a message waits rather than spins.
+      const wait = Math.max(1, Math.ceil(budget.readyAt - this.home.now()));
+      this.refill = setTimeout(() => {
+        this.refill = undefined;
+        this.pace();
+      }, wait);
+      return;
+    }
+    // The peer has left (a /quit among what was read): the rest is counted, not handed on.
+    this.discardHeld();
+  }
+
+  /** pace() now, without waiting for a refill already scheduled (a budget may have come back early). */
+  protected paceNow(): void {
+    clearTimeout(this.refill);
+    this.refill = undefined;
+    this.pace();
+  }
+
   close(reason: LeaveReason): void {
     this.home.forget(this);
+    clearTimeout(this.refill);
+    this.refill = undefined;
+    // A peer that leaves with messages held (quit, dropped, shut down): they were read after all.
+    this.discardHeld();
     if (reason === 'disconnected' || this.gone()) return;
     // It does not read or does not answer: a polite close would never finish.
     if (this.cutting) return this.destroy();
@@ -101,6 +165,16 @@ export class StreamLinks {
   /** True while the link's peer is in the room. */
   has(link: StreamLink): boolean {
     return this.links.has(link);
+  }
+
+  /** The link's peer's message budget (no limit for a link not in the room: what it sends is counted after-leave). */
+  budget(link: StreamLink): MessageBudget {
+    return link.peer && this.links.has(link) ? this.ctx.room.budget(link.peer) : { messages: Infinity, readyAt: this.ctx.clock() };
+  }
+
+  /** The room's clock. */
+  now(): number {
+    return this.ctx.clock();
   }
 
   /** Hands one message to the room, or counts it when the peer has already left (the rest of a chunk). */

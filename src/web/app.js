@@ -83,7 +83,8 @@ function send(line) {
 /** Hides the answers to the refresher's /who, and reads the peer list from them. */
 function whoLine(line) {
   if (whoLeft > 0) {
-    const row = /^\*   (\S+) (\S+) \S+ idle (\S+)/.exec(line);
+    // `*   NAME TRANSPORT [ADDRESS] idle AGE`: a room reachable beyond loopback shows no address.
+    const row = /^\*   (\S+) (\S+)(?: \S+)? idle (\S+)/.exec(line);
     if (row || line.startsWith('*   ... and ')) {
       whoLeft -= 1;
       if (row) whoPeers.push({ name: row[1], transport: row[2], idle: row[3] });
@@ -143,7 +144,8 @@ function connect(name, password) {
   socket = ws;
   ws.onopen = () => {
     if (password) ws.send(`/join ${password}`);
-    ws.send(`/nick ${name}`);
+    // A ticket carries the name: the server renames us to it once the signature checks out.
+    if (ticketName(password) === null) ws.send(`/nick ${name}`);
     heartbeat(20_000);
     setJoined(true);
   };
@@ -172,6 +174,39 @@ function echo(line) {
   if (line.startsWith('//')) line = line.slice(1);
   else if (line.startsWith('/') || /^(rename|to)\|/i.test(line) || /^\s*(who|quit|exit|help)\s*$/i.test(line)) return;
   show(`<${me}> ${line}`, 'chat self');
+}
+
+/**
+ * The name in a ticket (`udp-chat ticket NAME`, a JWT whose middle part holds `sub`), or null when
+ * the value is not one (a password). Read only to fill the name field: the server checks the signature.
+ */
+function ticketName(value) {
+  const jwt = /^eyJ[\w-]*\.([\w-]+)\.[\w-]+$/.exec(value.trim());
+  if (!jwt) return null;
+  try {
+    const bytes = Uint8Array.from(atob(jwt[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const sub = JSON.parse(new TextDecoder().decode(bytes)).sub;
+    return typeof sub === 'string' ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A ticket in the password field names us: show its name, which cannot be changed here. */
+function ticketChanged() {
+  const name = ticketName($('password').value);
+  $('name').readOnly = name !== null;
+  if (name !== null) $('name').value = name;
+}
+$('password').addEventListener('input', ticketChanged);
+
+// A link with ?ticket=... (the teacher hands one to each student): the ticket goes into the field
+// and out of the address bar, which may be on a projector or in a screenshot.
+const linked = new URLSearchParams(location.search).get('ticket');
+if (linked) {
+  $('password').value = linked;
+  history.replaceState(null, '', location.pathname + location.hash);
+  ticketChanged();
 }
 
 $('join').addEventListener('submit', (event) => {

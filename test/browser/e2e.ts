@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startChatServer, type ChatServer } from '../../src/servers/chat-server.js';
+import { issueTicket } from '../../src/servers/tickets.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -17,6 +18,8 @@ const RESULTS = fileURLToPath(new URL('../../../test-results/', import.meta.url)
 const WAIT_MS = 5000;
 const RUN_DEADLINE_MS = 120_000;
 const HTML = '<b>bold</b><img src=x onerror=alert(1)>';
+// Tickets are optional in this room: the pages join with a name, dan and a forger with a ticket link.
+const SECRET = 'the secret of the browser test, 32+ bytes';
 
 type Step = [name: string, run: () => Promise<void>];
 
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
   }, RUN_DEADLINE_MS);
   watchdog.unref();
   try {
-    server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'both', web: { port: 0 } });
+    server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'both', web: { port: 0 }, tickets: { secret: SECRET } });
     const url = `http://127.0.0.1:${server.transports.ws!.port}/`;
     const roomPort = server.port;
     browser = await chromium.launch({
@@ -279,6 +282,34 @@ async function main(): Promise<void> {
           assert(overflow <= 0, `the page is ${overflow}px wider than a 360px screen`);
           await ann.screenshot({ path: RESULTS + 'e2e-360.png' });
           await ben.screenshot({ path: RESULTS + 'e2e-desktop.png' });
+        },
+      ],
+      [
+        'a ticket link (?ticket=) names the page from the ticket, leaves the address bar, and joins under the signed name',
+        async () => {
+          const [, dan] = await open({ width: 390, height: 844 }, true, 'light');
+          await dan.goto(`${url}?ticket=${await issueTicket({ name: 'dan', secret: SECRET })}`, { timeout: WAIT_MS });
+          assert((await dan.locator('#name').inputValue()) === 'dan', 'the name field does not hold the ticket name');
+          assert(await dan.locator('#name').evaluate((e) => (e as HTMLInputElement).readOnly), 'the ticket name can be edited');
+          assert((await dan.evaluate(() => location.search)) === '', 'the ticket is still in the address bar');
+          await dan.locator('#join button').click();
+          await dan.waitForFunction(() => document.getElementById('status')?.textContent === 'joined as dan', undefined, { timeout: WAIT_MS });
+          await waitForLine(dan, '* signed in by ticket as dan');
+          await ben.waitForFunction(() => [...document.querySelectorAll('#log .line')].some((l) => / is now dan$/.test(l.textContent ?? '')), undefined, { timeout: WAIT_MS });
+          await dan.close();
+        },
+      ],
+      [
+        'a forged ticket, pasted into the field, gets a clear ! line and no name',
+        async () => {
+          const [, eve] = await open({ width: 1280, height: 800 }, false, 'light');
+          await eve.goto(url, { timeout: WAIT_MS });
+          await eve.locator('#password').fill(await issueTicket({ name: 'ben', secret: 'not the secret of this room, 32+ bytes' }));
+          assert((await eve.locator('#name').inputValue()) === 'ben', 'the name field does not follow the pasted ticket');
+          await eve.locator('#join button').click();
+          await waitForLine(eve, "! ticket refused: the ticket is not signed with this room's secret (forged, or for another server)");
+          await eve.screenshot({ path: RESULTS + 'e2e-forged-ticket.png' });
+          await eve.close();
         },
       ],
       [

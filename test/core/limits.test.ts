@@ -367,13 +367,13 @@ password('a pending peer may quit, and its leaving is no news', () => {
   assert.not.ok(h.events.some((e) => e.type === 'leave'));
 });
 
-password('a pending peer that goes silent expires like any other, and takes its place along', () => {
-  const h = setup({ maxPeersPerIp: 1 }, 'sesame');
+password('a pending peer takes no place, and goes when its own wait runs out (test/core/waiting.test.ts has the rest)', () => {
+  const h = setup({ maxPeersPerIp: 1, waitingTimeoutMs: 20_000 }, 'sesame');
   h.joinFrom('10.0.0.2');
-  assert.is(h.tryJoinFrom('10.0.0.2').peer, null);
-  h.tick(60_000);
-  assert.is(h.room.sweep(), 1);
-  assert.ok(h.tryJoinFrom('10.0.0.2').peer);
+  assert.ok(h.tryJoinFrom('10.0.0.2').peer, 'a waiting peer took its address\'s one place');
+  h.tick(20_000);
+  assert.is(h.room.sweep(), 2);
+  assert.is(h.room.size, 0);
 });
 
 password.run();

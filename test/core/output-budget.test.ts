@@ -137,7 +137,7 @@ budget('the table of addresses is emptied as their budgets fill again', () => {
   const h = roomHarness({ limits: { outputBytesPerIp: 1000 } });
   const peers = Array.from({ length: 20 }, (_, i) => h.joinFrom(`10.0.1.${i}`));
   for (const p of peers) h.send(p, '/help');
-  const table = (h.room as unknown as { budget: { byIp: Map<string, unknown> } }).budget.byIp;
+  const table = (h.room as unknown as { output: { byIp: Map<string, unknown> } }).output.byIp;
   assert.is(table.size, 20);
   h.tick(IP_OUTPUT_BURST_SECONDS * 1000);
   h.room.sweep();

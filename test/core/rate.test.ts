@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fullBucket, refilled, take } from '../../src/core/rate.js';
+import { available, fullBucket, nextTokenAt, refilled, take } from '../../src/core/rate.js';
 
 const test = suite('the token bucket');
 
@@ -67,6 +67,28 @@ test('refilled says when an idle bucket is full again and can be forgotten', () 
   assert.not.ok(refilled(bucket, 59_999, 6, 6 / 60));
   assert.ok(refilled(bucket, 60_000, 6, 6 / 60));
   assert.ok(refilled(fullBucket(6, 0), 0, 6, 1), 'an untouched bucket is full');
+});
+
+test('available counts what take would grant, and takes nothing', () => {
+  const bucket = fullBucket(3, 0);
+  assert.is(available(bucket, 0, 3, 10), 3);
+  assert.is(available(bucket, 0, 3, 10), 3, 'looking took nothing');
+  takeMany(bucket, 3, 0, 3, 10);
+  assert.is(available(bucket, 50, 3, 10), 0);
+  assert.is(available(bucket, 250, 3, 10), 2);
+  assert.is(takeMany(bucket, 5, 250, 3, 10), 2, 'take grants exactly what available said');
+  assert.is(available(fullBucket(0, 0), 0, 0, 10), Infinity, 'no limit: no end to the budget');
+});
+
+test('nextTokenAt says when an empty bucket holds a token again, and take agrees', () => {
+  const bucket = fullBucket(3, 0);
+  assert.is(nextTokenAt(bucket, 0, 3, 10), 0, 'a token now: now');
+  takeMany(bucket, 3, 40, 3, 10);
+  const at = nextTokenAt(bucket, 40, 3, 10);
+  assert.is(at, 140);
+  assert.not.ok(take({ ...bucket }, at - 1, 3, 10), 'a millisecond early: none');
+  assert.ok(take(bucket, at, 3, 10));
+  assert.is(nextTokenAt(fullBucket(0, 0), 7, 0, 10), 7, 'no limit: now');
 });
 
 test.run();

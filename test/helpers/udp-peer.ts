@@ -7,7 +7,11 @@ import { LineLog, type LineMatch } from './line-log.js';
 export class UdpPeer {
   private readonly log = new LineLog();
 
-  private constructor(readonly socket: dgram.Socket) {
+  private constructor(
+    readonly socket: dgram.Socket,
+    /** The address it is bound to (a 127.0.0.x: all of them are one /24); it sends to 127.0.0.1. */
+    readonly host: string,
+  ) {
     socket.on('message', (msg) => {
       for (const line of String(msg).split('\n')) if (line !== '') this.log.push(line);
     });
@@ -18,12 +22,12 @@ export class UdpPeer {
     return this.log.lines;
   }
 
-  /** Binds to 127.0.0.1 on a free port. */
-  static async open(): Promise<UdpPeer> {
+  /** Binds to `host` (127.0.0.1 unless given; any 127.0.0.x binds on Linux) on a free port. */
+  static async open(host = '127.0.0.1'): Promise<UdpPeer> {
     const socket = dgram.createSocket('udp4');
-    socket.bind(0, '127.0.0.1');
+    socket.bind(0, host);
     await once(socket, 'listening');
-    return new UdpPeer(socket);
+    return new UdpPeer(socket, host);
   }
 
   get port(): number {
@@ -32,7 +36,7 @@ export class UdpPeer {
 
   /** `127.0.0.1:PORT`, the name the room gives this peer. */
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.host}:${this.port}`;
   }
 
   send(port: number, text: string | Uint8Array): void {

@@ -389,3 +389,62 @@ for (const framing of ['line', 'length'] as const) {
 }
 
 encode.run();
+
+const some = suite('pushSome: a few messages at a time');
+
+/** Feeds each chunk in pieces of at most `most` events, the rest fed again, as a paused peer's are. */
+function feedSome(deframer: Deframer, chunks: Uint8Array[], most: () => number): FrameEvent[] {
+  const events: FrameEvent[] = [];
+  for (let chunk of chunks) {
+    for (;;) {
+      const n = most();
+      const got = deframer.pushSome(chunk, n);
+      assert.ok(got.events.length <= n, 'never more than asked for');
+      events.push(...got.events);
+      if (got.used === chunk.length) break;
+      assert.is(got.events.length, n, 'stops early only when it has as many as asked for');
+      chunk = chunk.subarray(got.used);
+    }
+  }
+  return events;
+}
+
+for (const framing of ['line', 'length'] as const) {
+  some(`${framing}: a chunk fed a few messages at a time gives the same events as fed whole`, () => {
+    for (const seed of [1, 7, 99]) {
+      const rand = mulberry32(seed);
+      const maxBytes = 60;
+      // Payloads up to twice the limit, so oversize events are among them.
+      const payloads = Array.from({ length: 80 }, () => randomPayload(rand, framing, maxBytes * 2));
+      const wire = concat(...payloads.map((p) => encodeFrame(framing, p)), framing === 'line' ? bytes('tail without newline') : new Uint8Array([0, 9, 1]));
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < wire.length; ) {
+        const end = Math.min(wire.length, at + 1 + Math.floor(rand() * 400));
+        chunks.push(wire.subarray(at, end));
+        at = end;
+      }
+      const whole = createDeframer(framing, maxBytes);
+      const pieces = createDeframer(framing, maxBytes);
+      const expected = feed(whole, chunks);
+      const got = feedSome(pieces, chunks, () => 1 + Math.floor(rand() * 3));
+      assert.equal(got, expected, `seed ${seed}`);
+      assert.ok(expected.some((e) => e.kind === 'oversize'), 'the run had oversize messages too');
+      assert.is(pieces.buffered, whole.buffered, 'the same bytes held at the end');
+      assert.equal(pieces.end(), whole.end());
+      // And discard counts what push makes, chunk by chunk, keeping the same state.
+      const counted = createDeframer(framing, maxBytes);
+      const fresh = createDeframer(framing, maxBytes);
+      for (const chunk of chunks) assert.is(counted.discard(chunk), fresh.push(chunk).length, `seed ${seed}: discard counts as push frames`);
+      assert.is(counted.buffered, fresh.buffered);
+      assert.is(counted.end().length, fresh.end().length);
+    }
+  });
+}
+
+some('most 0 takes nothing', () => {
+  const deframer = createDeframer('line', 100);
+  assert.equal(deframer.pushSome(bytes('a\nb\n'), 0), { events: [], used: 0 });
+  assert.equal(show(deframer.pushSome(bytes('a\nb\n'), 1).events), ['a']);
+});
+
+some.run();

@@ -11,7 +11,7 @@ import type { BoundAddress, Transport, TransportContext, TransportStats } from '
 import { formatAddress } from '../address.js';
 import { listening } from '../bind.js';
 import { closeWithGrace } from '../closing.js';
-import { createDeframer, encodeFrame, type FramingName } from '../framing.js';
+import { createDeframer, encodeFrame, type Deframer, type FrameEvent, type FramingName } from '../framing.js';
 import { StreamLink, StreamLinks } from '../stream-link.js';
 
 /** Where to listen, and how messages are framed on the stream. */
@@ -44,14 +44,76 @@ class TcpLink extends StreamLink {
   // The socket's queue when this turn's first line came: nothing is written to the socket until
   // the flush, so within a turn the queue is this plus what is pending (no getter per line).
   private turnBase = 0;
+  // The rest of the last chunk read, not yet framed: the peer's message budget ran out in the
+  // middle of it. At most one socket read (64 KiB); the socket is paused while there is any.
+  private held: Uint8Array | undefined;
+  // The peer's FIN came while bytes were held: its last line is framed after them.
+  private eof = false;
+  private readonly deframer: Deframer;
 
   constructor(
     private readonly owner: TcpTransport,
     readonly socket: net.Socket,
+    ip: string,
     links: StreamLinks,
   ) {
-    const ip = socket.remoteAddress ?? '?';
     super(owner.channel, ip, formatAddress(ip, socket.remotePort ?? 0), links);
+    this.deframer = createDeframer(owner.framing, owner.maxMessageBytes);
+  }
+
+  /** A chunk off the socket: framed and handed to the room as fast as the peer's budget allows. */
+  read(chunk: Uint8Array): void {
+    // A paused socket emits nothing more, so nothing is held when a chunk comes; if it ever
+    // were, the order of the bytes is what must hold.
+    this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;
+    this.pace();
+  }
+
+  /**
+   * The peer closed its end: a last line without a newline is a message too, once what is held
+   * before it has gone. (Node emits 'end' on a paused socket whose data it has all handed over.)
+   */
+  ended(): void {
+    this.eof = true;
+    this.pace();
+  }
+
+  protected release(most: number): boolean {
+    const held = this.held;
+    if (held) {
+      const { events, used } = this.deframer.pushSome(held, most);
+      // Set before the room sees the events: a /quit among them counts the rest (discardHeld).
+      this.held = used < held.length ? held.subarray(used) : undefined;
+      this.owner.hand(this, events);
+      if (this.held) return false;
+      most -= events.length;
+    }
+    if (this.eof && most > 0) {
+      this.eof = false;
+      this.owner.hand(this, this.deframer.end());
+      // Our half of the close, which Node would have sent at its 'end' (the server is made
+      // allowHalfOpen so that it waits for the held lines); the peer leaves at 'close'.
+      this.flush();
+      if (!this.socket.destroyed) this.socket.end();
+    }
+    return !this.eof;
+  }
+
+  protected discardHeld(): void {
+    const held = this.held;
+    let count = held ? this.deframer.discard(held) : 0;
+    if (this.eof) count += this.deframer.end().length;
+    this.held = undefined;
+    this.eof = false;
+    this.owner.afterLeave(count);
+  }
+
+  protected pauseReading(): void {
+    this.socket.pause();
+  }
+
+  protected resumeReading(): void {
+    this.socket.resume();
   }
 
   protected queued(): number {
@@ -114,6 +176,8 @@ export class TcpTransport implements Transport {
   readonly channel: Channel;
   private socketErrors = 0;
   private readonly links: StreamLinks;
+  /** The room's message limit, which every link's framer holds to. */
+  readonly maxMessageBytes: number;
   // Every open socket, peers and those being closed alike, so close() can finish them all.
   private readonly sockets = new Set<net.Socket>();
   // Links with lines queued this turn, flushed together by one nextTick: a broadcast to 1,000
@@ -130,6 +194,7 @@ export class TcpTransport implements Transport {
     readonly framing: FramingName,
   ) {
     this.channel = tcpChannel(framing);
+    this.maxMessageBytes = ctx.limits.maxMessageBytes;
     this.links = new StreamLinks(ctx);
     server.on('connection', (socket) => this.accept(socket));
     server.on('error', (err) => ctx.onError(err));
@@ -140,7 +205,9 @@ export class TcpTransport implements Transport {
     if (options.framing === 'length' && ctx.limits.maxMessageBytes > MAX_LENGTH_FRAMED_MESSAGE) {
       throw new ChatError('ERR_BAD_ARGUMENT', `--max-message with --framing length is at most ${MAX_LENGTH_FRAMED_MESSAGE} bytes (an escaped line must fit a 65535-byte frame)`);
     }
-    const server = await listening(net.createServer({ noDelay: true }), (s) => s.listen(options.port, options.host));
+    // allowHalfOpen: a peer's FIN must not close the connection before the lines it sent ahead of
+    // it, held back by its message budget, have been read; TcpLink ends our half after them.
+    const server = await listening(net.createServer({ noDelay: true, allowHalfOpen: true }), (s) => s.listen(options.port, options.host));
     return new TcpTransport(server, ctx, options.framing ?? 'line');
   }
 
@@ -188,33 +255,47 @@ export class TcpTransport implements Transport {
       this.socketErrors += 1;
       this.ctx.onError(err);
     });
-    if (!this.ctx.admit(socket.remoteAddress ?? '')) {
+    const ip = socket.remoteAddress;
+    // Reset by the client before we accepted it: the kernel no longer knows whose it was, and
+    // a peer with no address would be named `?:0` and share one per-address quota with its kind.
+    if (ip === undefined) {
+      this.ctx.drop('resetBeforeAccept');
+      socket.destroy();
+      return;
+    }
+    if (!this.ctx.admit(ip)) {
       this.ctx.drop('denied');
       socket.destroy();
       return;
     }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    const link = new TcpLink(this, socket, this.links);
+    const link = new TcpLink(this, socket, ip, this.links);
     if (!this.links.join(link)) {
       // The room has queued why (room full, too many from one address); the link sends it, ends
       // the stream, and cuts a client that never closes its end after the same grace as a goodbye.
       link.close('dropped');
       return;
     }
-    const peer = link.peer!;
-    const deframer = createDeframer(this.framing, this.ctx.limits.maxMessageBytes);
-    const handle = (events: ReturnType<typeof deframer.push>) => {
-      for (const [i, event] of events.entries()) {
-        // Counted, so that every message read from a peer is either in the room's counters or here.
-        if (!this.links.has(link)) return this.ctx.drop('afterLeave', events.length - i);
-        if (event.kind === 'message') this.ctx.room.receive(peer, event.bytes);
-        else this.ctx.room.tooLong(peer, event.size);
-      }
-    };
-    socket.on('data', (chunk) => handle(deframer.push(chunk)));
-    socket.on('end', () => handle(deframer.end()));
+    socket.on('data', (chunk) => link.read(chunk));
+    socket.on('end', () => link.ended());
     socket.on('close', () => this.links.disconnected(link));
+  }
+
+  /** Hands a link's framed messages to the room; those read after its peer left are counted. */
+  hand(link: TcpLink, events: readonly FrameEvent[]): void {
+    const peer = link.peer!;
+    for (const [i, event] of events.entries()) {
+      // Counted, so that every message read from a peer is either in the room's counters or here.
+      if (!this.links.has(link)) return this.afterLeave(events.length - i);
+      if (event.kind === 'message') this.ctx.room.receive(peer, event.bytes);
+      else this.ctx.room.tooLong(peer, event.size);
+    }
+  }
+
+  /** Counts messages read from a peer that had left (the rest of a chunk after a /quit). */
+  afterLeave(count: number): void {
+    if (count > 0) this.ctx.drop('afterLeave', count);
   }
 
   /**

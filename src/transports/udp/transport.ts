@@ -11,7 +11,7 @@ import { fullBucket, spend, type Bucket } from '../../core/rate.js';
 import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
 import { formatAddress, isLoopback, udpType } from '../address.js';
 import { listening } from '../bind.js';
-import { PrefixLimiter } from '../prefix-limiter.js';
+import { SourceLimiter } from '../source-limiter.js';
 import { CookieJar } from './cookie.js';
 import { kernelDrops } from './kernel-drops.js';
 
@@ -77,7 +77,7 @@ class UdpLink implements PeerLink {
   /**
    * True while the room answers the datagram that is joining this address, in an open room off
    * loopback: the welcome or refusal goes to an address nobody has proven, so it is rate-limited
-   * per source prefix like a challenge.
+   * per source address and prefix like a challenge.
    */
   unproven = false;
   constructor(
@@ -108,7 +108,8 @@ export class UdpTransport implements Transport {
   private readonly cookies: CookieJar | undefined;
   // An open room (no join tokens) bound off loopback, where a source address can be forged.
   private readonly guardOpen: boolean;
-  private readonly answers: PrefixLimiter;
+  // Answers to unproven addresses: a budget per source address under a ceiling per /24 or /56.
+  private readonly answers: SourceLimiter;
   // The global send cap: token buckets on the room's clock, a second's worth of burst each.
   private readonly datagramBudget: Bucket;
   private readonly byteBudget: Bucket;
@@ -126,7 +127,7 @@ export class UdpTransport implements Transport {
     // Tokens by the minute of the room's clock, as every other limit here.
     this.cookies = validate ? new CookieJar(randomBytes(32), ctx.clock) : undefined;
     this.guardOpen = !validate && limitOpenAnswers;
-    this.answers = new PrefixLimiter(ctx.limits.unvalidatedRepliesPerSecond, ctx.clock);
+    this.answers = new SourceLimiter(ctx.limits.unvalidatedRepliesPerSecond, ctx.limits.unvalidatedRepliesPerPrefix, ctx.clock);
     const now = ctx.clock();
     this.datagramBudget = fullBucket(ctx.limits.maxSendDatagramsPerSecond, now);
     this.byteBudget = fullBucket(ctx.limits.maxSendBytesPerSecond, now);
@@ -227,12 +228,12 @@ export class UdpTransport implements Transport {
     // Our own challenge sent back is an echo service at that address: answering would bounce for ever.
     if (text.startsWith(CHALLENGE_PREFIX) || !this.answers.allow(ip)) return undefined;
     // Small on purpose (QUIC's rule: answer an unproven address with little): about 50 bytes,
-    // rate-limited per source prefix, so a forged source cannot make us flood its owner.
+    // rate-limited per source address and prefix, so a forged source cannot make us flood its owner.
     this.sendTo(encoder.encode(`${CHALLENGE_PREFIX}${cookies.token(ip, port)}\n`), port, ip);
     return undefined;
   }
 
-  /** True when an answer to this unproven address fits its source prefix's rate; counted as a drop when not. */
+  /** True when an answer to this unproven address fits its own rate and its prefix's; counted as a drop when not. */
   mayAnswer(ip: string): boolean {
     if (this.answers.allow(ip)) return true;
     this.ctx.drop('unvalidated');

@@ -1,7 +1,7 @@
 /**
  * The HTTP side of the web transport: the page (src/web), a JSON `/stats` for its live panel,
- * and the policy a WebSocket upgrade must pass (address, path, Origin) before it is handed on.
- * It knows nothing of the room: `/stats` answers whatever the server's stats() gives.
+ * and the policy a WebSocket upgrade must pass (address, Host, path, Origin) before it is handed
+ * on. It knows nothing of the room: `/stats` answers whatever the server's stats() gives.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { PeerSnapshot, RoomCounters } from '../../core/room.js';
 import { listening } from '../bind.js';
 import { CLOSE_GRACE_MS } from '../stream-link.js';
+import { hostAllowed, hostRule, type HostRule } from './host.js';
 import { originAllowed } from './origin.js';
 
 /** What GET /stats answers: the room's counters, its peers (unless hidden), and the limits the page needs. */
@@ -33,6 +34,8 @@ export interface PageOptions {
   upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void;
   /** An upgrade from an address --allow/--deny keeps out. */
   denied(): void;
+  /** A request or upgrade for a Host that is not this server's (DNS rebinding): answered 403. */
+  foreignHost(): void;
   /** A socket error on an upgrading connection, or the server's own. */
   onError(err: Error): void;
 }
@@ -63,14 +66,24 @@ export async function startPageServer(o: PageOptions): Promise<http.Server> {
   // A request (or a WebSocket handshake) must arrive whole within 10s: a client trickling its
   // headers must not hold a connection for Node's default minute.
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 10_000 });
-  server.on('request', (req, res) => request(o, assets, req, res));
-  server.on('upgrade', (req, socket: Socket, head: Buffer) => upgrade(o, req, socket, head));
+  // Known once bound (port 0, a name): nothing is answered before then anyway.
+  let hosts: HostRule = { names: new Set(), anyLocal: false };
+  server.on('request', (req, res) => request(o, hosts, assets, req, res));
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => upgrade(o, hosts, req, socket, head));
   server.on('error', (err) => o.onError(err));
-  return listening(server, (s) => s.listen(o.port, o.host));
+  await listening(server, (s) => s.listen(o.port, o.host));
+  hosts = hostRule((server.address() as { address: string }).address, o.host, o.origins);
+  return server;
 }
 
-function request(o: PageOptions, assets: Map<string, Buffer>, req: http.IncomingMessage, res: http.ServerResponse): void {
+const FOREIGN_HOST = 'this server does not answer for that host name (udp-chat serve --origin http://NAME:PORT adds one)';
+
+function request(o: PageOptions, hosts: HostRule, assets: Map<string, Buffer>, req: http.IncomingMessage, res: http.ServerResponse): void {
   if (!o.admit(req.socket.remoteAddress ?? '')) return answer(res, 403, 'forbidden\n');
+  if (!hostAllowed(req.headers.host, hosts)) {
+    o.foreignHost();
+    return answer(res, 403, `${FOREIGN_HOST}\n`);
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return answer(res, 405, 'method not allowed\n');
@@ -91,12 +104,16 @@ function answer(res: http.ServerResponse, status: number, body: string | Buffer,
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-function upgrade(o: PageOptions, req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+function upgrade(o: PageOptions, hosts: HostRule, req: http.IncomingMessage, socket: Socket, head: Buffer): void {
   // Node removes its own error listener from an upgraded socket: an RST must not go uncaught.
   socket.on('error', (err) => o.onError(err));
   if (!o.admit(socket.remoteAddress ?? '')) {
     o.denied();
     return refuse(socket, 403, 'forbidden');
+  }
+  if (!hostAllowed(req.headers.host, hosts)) {
+    o.foreignHost();
+    return refuse(socket, 403, FOREIGN_HOST);
   }
   if ((req.url ?? '/').split('?')[0] !== '/') return refuse(socket, 404, 'not found');
   if (!originAllowed(req.headers.origin, req.headers.host, o.origins)) {

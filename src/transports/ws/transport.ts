@@ -39,16 +39,51 @@ const WS_CHANNEL: Channel = { name: 'ws', encode: (line) => line.subarray(0, lin
 class WsLink extends StreamLink {
   /** When the client last answered a ping (or connected), on the room's clock. */
   lastPong: number;
+  // Messages that came while the peer's message budget was empty, oldest first. ws parses a
+  // whole socket read before a pause takes effect, so some still come after it: up to
+  // `holdMost` (one burst) wait for the budget; past that the room drops them as rate-limited.
+  private held: Uint8Array[] = [];
 
   constructor(
     readonly socket: WebSocket,
     ip: string,
     port: number,
-    links: StreamLinks,
+    private readonly links: StreamLinks,
     now: number,
+    private readonly holdMost: number,
   ) {
     super(WS_CHANNEL, ip, formatAddress(ip, port), links);
     this.lastPong = now;
+  }
+
+  /** A message off the wire: to the room while the peer's budget lasts, else held, and the socket paused. */
+  read(bytes: Uint8Array): void {
+    if (!this.links.has(this)) return this.links.receive(this, bytes);
+    // A refill may be due already (timers run late): what it frees goes before this message.
+    if (this.held.length >= this.holdMost) this.paceNow();
+    // Still full: the budget is empty, so the room drops it (rateLimited) and says slow down.
+    if (this.held.length >= this.holdMost) return this.links.receive(this, bytes);
+    this.held.push(bytes);
+    this.pace();
+  }
+
+  protected release(most: number): boolean {
+    const n = Math.min(most, this.held.length);
+    const out = this.held.splice(0, n);
+    for (const bytes of out) this.links.receive(this, bytes);
+    return this.held.length === 0;
+  }
+
+  protected discardHeld(): void {
+    for (const bytes of this.held.splice(0)) this.links.receive(this, bytes);
+  }
+
+  protected pauseReading(): void {
+    this.socket.pause();
+  }
+
+  protected resumeReading(): void {
+    this.socket.resume();
   }
 
   // A browser that stops reading lets the queue grow: ws's own queue plus the socket's.
@@ -123,6 +158,7 @@ export class WsTransport implements Transport {
         stats: options.stats,
         upgrade: (req, socket, head) => transport.upgrade(req, socket, head),
         denied: () => ctx.drop('denied'),
+        foreignHost: () => ctx.drop('foreignHost'),
         onError: (err) => transport.socketError(err),
       });
     } catch (err) {
@@ -162,7 +198,7 @@ export class WsTransport implements Transport {
   }
 
   private accept(ws: WebSocket, ip: string, port: number): void {
-    const link = new WsLink(ws, ip, port, this.links, this.ctx.clock());
+    const link = new WsLink(ws, ip, port, this.links, this.ctx.clock(), Math.max(1, this.ctx.limits.messageBurst));
     this.sockets.add(ws);
     ws.on('close', () => {
       this.sockets.delete(ws);
@@ -185,7 +221,7 @@ export class WsTransport implements Transport {
       link.close('dropped');
       return;
     }
-    ws.on('message', (data: RawData) => this.links.receive(link, toBytes(data)));
+    ws.on('message', (data: RawData) => link.read(toBytes(data)));
     ws.on('pong', () => {
       link.lastPong = this.ctx.clock();
     });

@@ -36,7 +36,7 @@ async function join(port: number, count: number) {
   return joiners;
 }
 
-test('welcomes and refusals to joining addresses are rate-limited per source prefix, joins still happen', async () => {
+test('welcomes and refusals to joining addresses are rate-limited per source address, joins still happen', async () => {
   // limitOpenAnswers is what a room bound to 0.0.0.0 with --open gets; tests stay on 127.0.0.1.
   const room = new Room({ limits: { unvalidatedRepliesPerSecond: 3, maxPeersPerIp: 0, joinsPerIpPerMinute: 0 } });
   const udp = await UdpTransport.listen(room.contextFor(), { host: '127.0.0.1', port: 0, limitOpenAnswers: true });

@@ -58,7 +58,7 @@ test('a new address is answered with a challenge under 64 bytes, and the server 
   });
 });
 
-test('challenges are rate-limited per source prefix: 50 datagrams from new addresses get at most a burst of answers', async () => {
+test('challenges are rate-limited per source address: 50 datagrams from new ports of one address get at most a burst of answers', async () => {
   await withValidating({}, async (server, open) => {
     const started = performance.now();
     const probe = await open();
@@ -72,7 +72,7 @@ test('challenges are rate-limited per source prefix: 50 datagrams from new addre
     await probe.waitFor('/pong sync');
     const elapsedS = (performance.now() - started) / 1000;
     const answered = strangers.reduce((n, s) => n + s.lines.filter((l) => CHALLENGE.test(l)).length, 0);
-    // The probe's own challenge took one token of 127.0.0's burst of 5; the bucket refills at 5/s.
+    // The probe's own challenge took one token of 127.0.0.1's burst of 5; the bucket refills at 5/s.
     const most = 5 - 1 + Math.ceil(elapsedS * 5);
     assert.ok(answered >= 1, 'nobody was answered at all');
     assert.ok(answered <= most, `${answered} challenges sent, at most ${most} allowed`);
