@@ -49,8 +49,9 @@ async function tryName(peer: UdpPeer, port: number, name: string): Promise<strin
 }
 
 async function run(context: { random: Random; budgetMs: number }): Promise<TrustCheck[]> {
-  // Renames unlimited: the names are what is under test, not the rename rate.
-  const server = await startChatServer({ host: '127.0.0.1', port: 0, limits: { renameBurst: 0, messageBurst: 0, messageRate: 0 } });
+  // Renames and the output budget unlimited: the names are what is under test, not the rename
+  // rate nor how many refusals one peer may be told a second.
+  const server = await startChatServer({ host: '127.0.0.1', port: 0, limits: { renameBurst: 0, messageBurst: 0, messageRate: 0, outputBytesPerPeer: 0, outputBytesPerIp: 0 } });
   const alice = await UdpPeer.open();
   const mallory = await UdpPeer.open();
   try {

@@ -35,7 +35,9 @@ export const passwordFill: TrustScenario = {
   name: 'password room fill',
   async run({ budgetMs }) {
     if (!(await canBind(HONEST, ...ADDRESSES))) return [{ name: 'a peer with the password gets in', pass: true, skipped: true, detail: 'cannot bind 127.0.0.x here' }];
-    const limits = { ...DEFAULT_LIMITS, waitingTimeoutMs: TIMEOUT_MS };
+    // The output budget is off: 50 peers share each address here, and the budget per address
+    // (its own scenario) would cut some of the room's questions this counts at the clients.
+    const limits = { ...DEFAULT_LIMITS, waitingTimeoutMs: TIMEOUT_MS, outputBytesPerPeer: 0, outputBytesPerIp: 0 };
     const server = await startChatServer({ host: SERVER, port: 0, password: PASSWORD, sweepIntervalMs: SWEEP_MS, limits });
     const room = server.room;
     const lurkers: dgram.Socket[] = [];

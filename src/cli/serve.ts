@@ -43,6 +43,10 @@ export function builder(y: Argv) {
     .option('max-name', { type: 'string', default: String(L.maxNameLength), describe: 'longest name, in characters' })
     .option('max-blank-run', { type: 'string', default: String(L.maxBlankRun), describe: 'widest run of spaces a relayed message keeps, in columns (TAB 8); wider runs are shortened (0: no limit)' })
     .option('max-who', { type: 'string', default: String(L.maxWhoLines), describe: 'most peers one /who lists (0: all)' })
+    .option('who-interval', { type: 'string', default: `${L.whoIntervalMs / 1000}s`, describe: 'answer a peer\'s /who and /help in full once every DUR (0: always)' })
+    .option('output-budget', { type: 'string', default: String(L.outputBytesPerPeer), describe: 'bytes a second the room answers one peer with, in 8-second bursts (0: no limit)' })
+    .option('output-budget-ip', { type: 'string', default: String(L.outputBytesPerIp), describe: 'the same for all the peers of one address together (0: no limit)' })
+    .option('max-echoes', { type: 'string', default: String(L.maxEchoes), describe: 'messages in a row sending back what the room sent, then the peer is dropped as an echo loop (0: never)' })
     .option('password-tries', { type: 'string', default: String(L.maxPasswordTries), describe: 'wrong passwords before a peer is dropped (0: no limit)' })
     .option('password-timeout', { type: 'string', default: `${L.waitingTimeoutMs / 1000}s`, describe: 'drop a peer that has not tried /join PASSWORD for DUR; nothing else keeps it (0: the peer timeout)' })
     .option('max-waiting', { type: 'string', default: String(L.maxWaiting), describe: 'most peers waiting to give the password; past it the oldest goes (0: no limit)' })
@@ -88,6 +92,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       waitingTimeoutMs: duration(argv['password-timeout'], 'password-timeout'),
       maxWaiting: count(argv['max-waiting'], 'max-waiting', 0),
       maxWaitingPerIp: count(argv['max-waiting-per-ip'], 'max-waiting-per-ip', 0),
+      whoIntervalMs: duration(argv['who-interval'], 'who-interval'),
+      outputBytesPerPeer: count(argv['output-budget'], 'output-budget', 0),
+      outputBytesPerIp: count(argv['output-budget-ip'], 'output-budget-ip', 0),
+      maxEchoes: count(argv['max-echoes'], 'max-echoes', 0),
     },
   };
   const open = argv['open'] === undefined ? isLoopback(options.host) : Boolean(argv['open']);

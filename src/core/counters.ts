@@ -25,6 +25,14 @@ export const DROP_REASONS = [
   'resetBeforeAccept',
   // A request to the web page, /stats or the WebSocket for a Host that is not the server's (DNS rebinding).
   'foreignHost',
+  // A line to one peer past its output budget (or its address's), not sent.
+  'outputBudget',
+  // A /who or /help sooner than whoIntervalMs after the last one answered.
+  'whoTooSoon',
+  // A peer that only sent back what the room sent it (an echo service, a reflector), dropped.
+  'echoLoop',
+  // A datagram or connection from an address dropped as an echo loop, within the peer timeout: not let in again.
+  'echoRejoin',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

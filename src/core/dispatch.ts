@@ -10,7 +10,7 @@ import { chatLine, errorLine, noticeLine, privateLine } from './lines.js';
 import { allocLine } from './line-pool.js';
 import { nameKey, validateName } from './names.js';
 import { encodeLine, type Outbox } from './outbox.js';
-import { peerInfo, type LeaveReason, type Peer } from './peer.js';
+import { peerInfo, type Cooldown, type LeaveReason, type Peer } from './peer.js';
 import { take } from './rate.js';
 import type { RoomCounters } from './counters.js';
 import type { RoomEvent } from './events.js';
@@ -55,7 +55,8 @@ export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Ui
   const command = parseCommand(text);
   if (!peer.admitted && command.kind !== 'join' && command.kind !== 'quit') {
     ctx.counters.drops.notAdmitted += 1;
-    return ctx.outbox.tell(peer, errorLine(`this room needs ${ctx.door} first`));
+    ctx.outbox.tell(peer, errorLine(`this room needs ${ctx.door} first`));
+    return;
   }
   ctx.counters.handled += 1;
   if (command.kind === 'join' && ctx.tryTicket(peer, command.token)) return;
@@ -65,14 +66,16 @@ export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Ui
   }
   switch (command.kind) {
     case 'join':
-      return ctx.outbox.tell(peer, noticeLine('you are in the room already'));
+      ctx.outbox.tell(peer, noticeLine('you are in the room already'));
+      return;
     case 'say':
       return say(ctx, peer, command.text, command.text.length === size ? raw : undefined);
     case 'heartbeat':
     case 'pong':
       return;
     case 'ping':
-      return ctx.outbox.tell(peer, command.token ? `/pong ${command.token}` : '/pong');
+      ctx.outbox.tell(peer, command.token ? `/pong ${command.token}` : '/pong');
+      return;
     case 'nick':
       return rename(ctx, peer, command.name);
     case 'who':
@@ -82,6 +85,7 @@ export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Ui
     case 'quit':
       return ctx.leave(peer, 'quit');
     case 'help':
+      if (tooSoon(ctx, peer, peer.help, '/help')) return;
       for (const line of HELP_LINES) ctx.outbox.tell(peer, noticeLine(line));
       return;
     case 'invalid':
@@ -143,7 +147,7 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
   const key = nameKey(name);
   const holder = ctx.roster.clash(name, key);
   if (holder && holder !== peer) return refuse(ctx, peer, 'ERR_NAME_TAKEN', takenMessage(name, holder.name));
-  if (name === peer.name) return ctx.outbox.tell(peer, noticeLine(`you are already ${name}`));
+  if (name === peer.name) return void ctx.outbox.tell(peer, noticeLine(`you are already ${name}`));
   const reserved = ctx.nameRefusal(peer, key);
   if (reserved) return refuse(ctx, peer, 'ERR_NAME_TAKEN', reserved);
   const from = peer.name;
@@ -158,23 +162,52 @@ function takenMessage(name: string, held: string): string {
   return same(name) === same(held) ? `name taken: ${name}` : `name taken: ${name} looks like ${held}, who is here`;
 }
 
+/**
+ * True (after counting it, and telling the peer once) when a listing command comes sooner than
+ * whoIntervalMs after the last one answered: a `/who` is a few dozen lines for a few bytes, so a
+ * forged stream of them must not be answered in full each time.
+ */
+function tooSoon(ctx: DispatchContext, peer: Peer, last: Cooldown, command: string): boolean {
+  const every = ctx.limits.whoIntervalMs;
+  const now = ctx.clock();
+  if (every <= 0 || now - last.at >= every) {
+    last.at = now;
+    last.warned = false;
+    return false;
+  }
+  ctx.counters.drops.whoTooSoon += 1;
+  if (!last.warned) {
+    last.warned = true;
+    ctx.outbox.tell(peer, errorLine(`${command} answers once every ${formatDuration(every)}; again in ${formatDuration(Math.ceil((last.at + every - now) / 1000) * 1000)}`));
+  }
+  return true;
+}
+
+// Kept free in the output budget for the `... and N more` line that closes a listing cut short.
+const MORE_LINE_BYTES = 32;
+
 function who(ctx: DispatchContext, peer: Peer): void {
+  if (tooSoon(ctx, peer, peer.who, '/who')) return;
   // Nobody is listed before the room has been told they joined.
   ctx.outbox.flushPending();
   const now = ctx.clock();
   const count = ctx.roster.admitted;
   const most = ctx.limits.maxWhoLines;
-  ctx.outbox.tell(peer, noticeLine(`${count} peer${count === 1 ? '' : 's'} here:`));
+  if (!ctx.outbox.tell(peer, noticeLine(`${count} peer${count === 1 ? '' : 's'} here:`))) return;
   let shown = 0;
   for (const other of ctx.roster.byId.values()) {
     if (!other.admitted) continue;
-    if (most > 0 && shown === most) {
-      ctx.outbox.tell(peer, noticeLine(`  ... and ${count - shown} more`));
+    if (most > 0 && shown === most) break;
+    const line = encodeLine(noticeLine(whoEntry(ctx, other, peer, now)));
+    // The answer stops where the output budget would: its size is bounded by that budget too.
+    if (shown + 1 < count && line.length + MORE_LINE_BYTES > ctx.outbox.available(peer)) {
+      ctx.counters.drops.outputBudget += (most > 0 ? Math.min(count, most) : count) - shown;
       break;
     }
-    ctx.outbox.tell(peer, noticeLine(whoEntry(ctx, other, peer, now)));
+    if (!ctx.outbox.reply(peer, line)) break;
     shown += 1;
   }
+  if (shown < count) ctx.outbox.tell(peer, noticeLine(`  ... and ${count - shown} more`));
 }
 
 /**

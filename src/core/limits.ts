@@ -53,7 +53,28 @@ export interface Limits {
    * reader's next terminal line with invisible padding and fake a line of its own.
    */
   maxBlankRun: number;
+  /**
+   * Bytes a second the room may answer one peer with (its welcome, `/who`, `/help`, errors,
+   * pongs: every line told to it alone), in bursts of OUTPUT_BURST_SECONDS of them; past it a
+   * line is dropped (drops.outputBudget). Relayed chat is not budgeted: see SECURITY.md.
+   */
+  outputBytesPerPeer: number;
+  /** The same budget for all the peers of one IP address together (50 forged ports are one address). */
+  outputBytesPerIp: number;
+  /** A peer's `/who` (and `/help`) is answered in full once in this many ms; one short `!` line, then nothing, until then. */
+  whoIntervalMs: number;
+  /** Messages in a row that repeat a line the room just sent the same peer before it is dropped as an echo loop. */
+  maxEchoes: number;
 }
+
+/** A peer's output budget holds this many seconds of its rate: one full /who answer and change. */
+export const OUTPUT_BURST_SECONDS = 8;
+/**
+ * An address's holds this many seconds of its own rate: with the defaults, one peer's burst. A
+ * flood from many addresses at once starts with a burst from each, and the server must go on
+ * reading while it sends them.
+ */
+export const IP_OUTPUT_BURST_SECONDS = 2;
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 1200,
@@ -76,6 +97,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   unvalidatedRepliesPerSecond: 5,
   unvalidatedRepliesPerPrefix: 50,
   maxBlankRun: 8,
+  outputBytesPerPeer: 1024,
+  outputBytesPerIp: 4096,
+  whoIntervalMs: 5000,
+  maxEchoes: 3,
 });
 
 /**
@@ -159,4 +184,8 @@ export const NO_LIMITS: Readonly<Limits> = Object.freeze({
   maxSendBytesPerSecond: 0,
   unvalidatedRepliesPerSecond: 0,
   unvalidatedRepliesPerPrefix: 0,
+  outputBytesPerPeer: 0,
+  outputBytesPerIp: 0,
+  whoIntervalMs: 0,
+  maxEchoes: 0,
 });

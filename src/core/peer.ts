@@ -49,6 +49,21 @@ export interface Peer {
   ticket?: boolean;
   /** `<name> ` encoded, kept for the fast path of chat lines; cleared on rename. */
   prefix?: Uint8Array | undefined;
+  /** What the room may still tell this peer alone (bytes; see OutputBudget). */
+  output: Bucket;
+  /** When `/who` and `/help` were last answered in full, and whether a too-soon one was told so since. */
+  who: Cooldown;
+  help: Cooldown;
+  /** The last line told to this peer alone (the room's form), to notice a peer that sends it back. */
+  lastTold?: Uint8Array | undefined;
+  /** Messages in a row that were a line the room had just sent this peer (an echo loop at maxEchoes). */
+  echoes: number;
+}
+
+/** A command answered at most once an interval: when it last was, and whether a too-soon one was told. */
+export interface Cooldown {
+  at: number;
+  warned: boolean;
 }
 
 /** What logs and events say about a peer. */

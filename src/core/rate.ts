@@ -41,7 +41,7 @@ export function refilled(bucket: Bucket, now: number, burst: number, perSecond: 
 }
 
 /** The tokens a bucket holds at `now`, without taking any (Infinity with no limit). */
-function level(bucket: Bucket, now: number, burst: number, perSecond: number): number {
+export function level(bucket: Bucket, now: number, burst: number, perSecond: number): number {
   if (burst <= 0 || perSecond <= 0) return Infinity;
   // The same sum take() makes, so a count read here is a count take() grants.
   return now > bucket.at ? Math.min(burst, bucket.tokens + ((now - bucket.at) * perSecond) / 1000) : bucket.tokens;

@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, DROP_LOG_INTERVAL_MS, REFUSAL_
 import { droppedNotice, errorLine, noticeLine, slowDownLine, welcomeLine } from './lines.js';
 import { nameKey, validateName } from './names.js';
 import { encodeLine, Outbox } from './outbox.js';
+import { OutputBudget } from './output-budget.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
 import { available, fullBucket, nextTokenAt, take } from './rate.js';
 import { Roster } from './roster.js';
@@ -59,6 +60,13 @@ export interface PeerSnapshot {
 // Up to this many peers expiring (or joining) together are announced one by one; more share one notice.
 const MAX_SEPARATE_NOTICES = 3;
 
+// Addresses kept out after an echo loop, at most; past it the table is emptied (a flood of forged reflectors must not grow memory).
+const MAX_SHUNNED = 1000;
+
+function shunKey(link: PeerLink): string {
+  return `${link.channel.name} ${link.address}`;
+}
+
 /** Names for a shared notice: the first few, then how many more. */
 function nameList(names: readonly string[]): string {
   const most = MAX_SEPARATE_NOTICES * 2;
@@ -76,6 +84,10 @@ export class Room implements RoomDoor {
   private readonly roster: Roster;
   private readonly admission: Admission;
   private readonly outbox: Outbox;
+  private readonly output: OutputBudget;
+  // Where peers dropped as echo loops were (transport and address), until when they are kept out:
+  // what they reflect of the room's last lines must not join them again and restart the loop.
+  private readonly shunned = new Map<string, number>();
   private readonly joins: JoinNotices<{ peer: Peer; name: string }>;
   private readonly context: DispatchContext;
   private readonly onEvent: (event: RoomEvent) => void;
@@ -97,7 +109,8 @@ export class Room implements RoomDoor {
     this.admission = new Admission(this.limits, options.password || undefined, options.tickets?.required ?? false);
     this.tickets = options.tickets ? new TicketDesk(options.tickets) : undefined;
     this.showAddresses = options.showAddresses ?? true;
-    this.outbox = new Outbox(this.roster, this.counters);
+    this.output = new OutputBudget(this.limits, this.clock);
+    this.outbox = new Outbox(this.roster, this.counters, this.output);
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
     this.outbox.pending = () => this.joins.flush();
     this.context = {
@@ -173,6 +186,13 @@ export class Room implements RoomDoor {
   join(link: PeerLink): Peer | null {
     if (this.closed) return null;
     const now = this.clock();
+    if (this.shunned.size > 0 && this.isShunned(link, now)) {
+      // Nothing goes back: an answer is what an echo service would bounce.
+      this.counters.rejected += 1;
+      this.drop('echoRejoin');
+      this.onEvent({ type: 'error', code: 'ERR_ECHO_LOOP', message: `echo loop: turned away ${link.address}` });
+      return null;
+    }
     const refusal = this.admission.refusal(this.roster, link.ip, now);
     if (refusal) {
       this.turnAway(link, refusal);
@@ -197,6 +217,10 @@ export class Room implements RoomDoor {
       dropLoggedAt: -Infinity,
       passwordTries: 0,
       triedAt: now,
+      output: this.output.fresh(now),
+      who: { at: -Infinity, warned: false },
+      help: { at: -Infinity, warned: false },
+      echoes: 0,
     };
     if (!this.admission.waits) {
       this.roster.add(peer);
@@ -301,7 +325,7 @@ export class Room implements RoomDoor {
     const key = nameKey(name);
     if (isGuestKey(key)) return this.ticketRefused(peer, 'ERR_TICKET_INVALID', `the ticket's name ${name} is a guest name, given by the room`);
     if (peer.ticket) {
-      if (peer.key === key) return this.outbox.tell(peer, noticeLine(`you are signed in as ${name} already`));
+      if (peer.key === key) return void this.outbox.tell(peer, noticeLine(`you are signed in as ${name} already`));
       return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `you are signed in as ${peer.name} already; one ticket per peer`);
     }
     const holder = this.roster.clash(name, key);
@@ -382,7 +406,37 @@ export class Room implements RoomDoor {
     if (peer.refused > 0 && now - peer.warnedAt >= REFUSAL_NOTICE_INTERVAL_MS) this.tellRefused(peer, now);
     const size = messageLength(bytes);
     if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
+    if (l.maxEchoes > 0 && this.echoed(peer, bytes, size)) return;
     dispatch(this.context, peer, messageText(bytes, size, l.maxBlankRun), bytes, size);
+  }
+
+  /**
+   * Counts a message that repeats a line the room just sent its peer; at maxEchoes in a row the
+   * peer is only reflecting (an echo service, `nc -u -l` piped back), and two of them in a room
+   * would bounce every line between them: it is dropped, and true is returned.
+   */
+  private echoed(peer: Peer, bytes: Uint8Array, size: number): boolean {
+    if (!this.outbox.heard(peer, bytes, size)) {
+      peer.echoes = 0;
+      return false;
+    }
+    peer.echoes += 1;
+    if (peer.echoes < this.limits.maxEchoes) return false;
+    // Acted on: the peer goes (so the counters' identity holds, as for any handled message).
+    this.counters.handled += 1;
+    this.drop('echoLoop');
+    if (this.shunned.size >= MAX_SHUNNED) this.shunned.clear();
+    this.shunned.set(shunKey(peer.link), this.clock() + this.peerTimeoutMs);
+    this.leave(peer, 'dropped', 'echo loop');
+    return true;
+  }
+
+  private isShunned(link: PeerLink, now: number): boolean {
+    const until = this.shunned.get(shunKey(link));
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.shunned.delete(shunKey(link));
+    return false;
   }
 
   /**
@@ -493,6 +547,8 @@ export class Room implements RoomDoor {
   sweep(): number {
     const now = this.clock();
     this.admission.sweep(now);
+    this.output.sweep(now);
+    for (const [key, until] of this.shunned) if (until <= now) this.shunned.delete(key);
     this.joins.flush();
     const waitedOut = this.admission.waitedOut(this.roster, now);
     if (waitedOut.length > 0) {

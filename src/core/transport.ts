@@ -67,6 +67,11 @@ export interface TransportStats {
   socketErrors: number;
   /** Join tokens asked for and not (yet) shown: what a forged flood costs (UDP). */
   challenges: number;
+  /**
+   * Datagrams the OS dropped before the server could read them (a full receive buffer), where
+   * the OS tells (Linux); null where it does not. Absent for a transport that cannot lose any (TCP).
+   */
+  kernelDrops?: number | null;
 }
 
 /** A running server-side transport: every one of them, as the chat server holds it. */

@@ -5,7 +5,7 @@
  */
 import { defaultLimits, DEFAULT_PORT, type Limits } from '../core/limits.js';
 import { Room, type RoomCounters, type RoomEvent, type TransportTraffic } from '../core/room.js';
-import type { Transport, TransportContext } from '../core/transport.js';
+import type { Transport, TransportContext, TransportStats } from '../core/transport.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { TRANSPORT_NAMES, TRANSPORTS, type TransportName, type Transports, type TransportSpec } from '../transports/registry.js';
@@ -38,6 +38,24 @@ export interface ServerCounters extends RoomCounters {
   socketErrors: number;
   /** UDP datagrams from addresses that had not shown a join token. */
   challenges: number;
+  /**
+   * Datagrams the server's own UDP socket lost before the server read them (its receive buffer
+   * full), as the OS counts them (Linux); `not available` where the OS does not tell.
+   */
+  kernelDrops: KernelDrops;
+}
+
+/** The OS's count of datagrams dropped before the server read them, or word that it gives none. */
+export type KernelDrops = number | 'not available';
+
+/** The transports' kernel drops summed; not available when one of them that can lose datagrams cannot say. */
+function kernelDropsOf(stats: readonly TransportStats[]): KernelDrops {
+  let sum = 0;
+  for (const s of stats) {
+    if (s.kernelDrops === null) return 'not available';
+    sum += s.kernelDrops ?? 0;
+  }
+  return sum;
 }
 
 export interface ChatServerOptions {
@@ -151,10 +169,11 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       peers: room.size,
       socketErrors: stats.reduce((sum, s) => sum + s.socketErrors, 0),
       challenges: stats.reduce((sum, s) => sum + s.challenges, 0),
+      kernelDrops: kernelDropsOf(stats),
     };
   };
   const webStats = (): WebStats => {
-    const stats: WebStats = { peerTimeoutMs: room.peerTimeoutMs, maxMessageBytes: room.limits.maxMessageBytes, counters: { ...room.counters, peers: room.size } };
+    const stats: WebStats = { peerTimeoutMs: room.peerTimeoutMs, maxMessageBytes: room.limits.maxMessageBytes, counters: { ...room.counters, peers: room.size, kernelDrops: kernelDropsOf(all().map((t) => t.stats())) } };
     // A room with a password does not publish who is in it: the page reads names from /who.
     if (!options.password) stats.peers = room.snapshot(room.limits.maxWhoLines);
     return stats;

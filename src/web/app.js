@@ -10,7 +10,8 @@ const text = $('text');
 const encoder = new TextEncoder();
 const MAX_LOG_LINES = 500;
 // A room with a password lists no names in /stats; then /who, every few seconds, does.
-const WHO_EVERY_MS = 5000;
+// A little over the room's default /who interval (5 s), so timer jitter never makes one too soon.
+const WHO_EVERY_MS = 6000;
 
 let socket = null; // the WebSocket while it is open
 let me = null; // our name, as the server last said it
@@ -91,6 +92,11 @@ function whoLine(line) {
       return true;
     }
     whoLeft = 0;
+  }
+  // The refresher's /who came too soon after one typed by hand: no answer is coming.
+  if (whoAsked > 0 && /^! \/who answers once every /.test(line)) {
+    whoAsked -= 1;
+    return true;
   }
   const head = /^\* (\d+) peers? here:$/.exec(line);
   if (head && whoAsked > 0) {
@@ -294,6 +300,8 @@ function teacher(stats, at) {
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${reason.replace(/[A-Z]/g, (m) => ` ${m.toLowerCase()}`)} ${n.toLocaleString()}`);
   $('drops').textContent = drops.join(' · ') || 'none';
+  // A number where the OS tells (Linux), the words `not available` where it does not.
+  $('kernel-drops').textContent = typeof c.kernelDrops === 'number' ? c.kernelDrops.toLocaleString() : String(c.kernelDrops ?? 'not available');
   $('expired').textContent = c.expired.toLocaleString();
   $('joins').textContent = c.joins.toLocaleString();
   $('rejected').textContent = c.rejected.toLocaleString();

@@ -13,6 +13,10 @@ import { formatAddress, isLoopback, udpType } from '../address.js';
 import { listening } from '../bind.js';
 import { SourceLimiter } from '../source-limiter.js';
 import { CookieJar } from './cookie.js';
+import { kernelDrops } from './kernel-drops.js';
+
+// The kernel's drop count is read from /proc at most this often (the page asks every second, per tab).
+const KERNEL_DROPS_EVERY_MS = 500;
 
 /** Where to listen. */
 export interface UdpListenOptions {
@@ -32,6 +36,9 @@ export interface UdpListenOptions {
 
 const encoder = new TextEncoder();
 
+/** What a challenge says before its token. */
+const CHALLENGE_PREFIX = '* to join, send: /join ';
+
 /** Every UDP peer's lines go out as they are: one datagram, one line with its `\n`. */
 const UDP_CHANNEL = lineChannel('udp');
 
@@ -40,6 +47,27 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * What the server asks the OS to hold of datagrams it has not read yet. While it sends (a
+ * broadcast to a thousand peers, a burst of answers) it reads nothing, and the default buffer
+ * (208 KiB on Linux, a few hundred small datagrams) overflows in a few milliseconds of a flood,
+ * taking honest datagrams with it. The OS grants at most its own ceiling (Linux:
+ * net.core.rmem_max, often 208 KiB itself); what is still lost is counted (kernelDrops).
+ */
+const RECEIVE_BUFFER_BYTES = [4 * 1024 * 1024, 1024 * 1024];
+
+function askForReceiveBuffer(socket: dgram.Socket): void {
+  for (const bytes of RECEIVE_BUFFER_BYTES) {
+    try {
+      // Linux caps the request silently; macOS refuses one over kern.ipc.maxsockbuf: try less.
+      if (socket.getRecvBufferSize() < bytes) socket.setRecvBufferSize(bytes);
+      return;
+    } catch {
+      // Keep the default; the next size may be allowed.
+    }
+  }
 }
 
 /** One UDP peer's link: a reply goes back to the address the peer wrote from. */
@@ -88,6 +116,7 @@ export class UdpTransport implements Transport {
   // With both caps off (benchmarks) a send reads no clock.
   private readonly capped: boolean;
   private closed = false;
+  private kernel: { at: number; drops: number | null } | undefined;
 
   private constructor(
     readonly socket: dgram.Socket,
@@ -115,6 +144,7 @@ export class UdpTransport implements Transport {
   /** Binds a socket and starts feeding the room. Rejects with EADDRINUSE and the like. */
   static async listen(ctx: TransportContext, options: UdpListenOptions): Promise<UdpTransport> {
     const socket = await listening(dgram.createSocket({ type: udpType(options.host), reuseAddr: false }), (s) => s.bind(options.port, options.host));
+    askForReceiveBuffer(socket);
     const limitOpen = options.limitOpenAnswers ?? !isLoopback(socket.address().address);
     return new UdpTransport(socket, ctx, options.validate ?? false, limitOpen);
   }
@@ -131,7 +161,19 @@ export class UdpTransport implements Transport {
 
   /** Peers, failed sends, and join tokens asked for and refused (what a spoofed flood costs us). */
   stats(): TransportStats {
-    return { peers: this.count, socketErrors: this.sendErrors, challenges: this.challenges };
+    return { peers: this.count, socketErrors: this.sendErrors, challenges: this.challenges, kernelDrops: this.kernelDrops() };
+  }
+
+  /** What the OS says it dropped of this socket's datagrams, or null where it does not say. */
+  kernelDrops(): number | null {
+    // Wall time, not the room's clock: this caches a reading, it limits nothing.
+    const now = performance.now();
+    if (this.kernel && now - this.kernel.at < KERNEL_DROPS_EVERY_MS) return this.kernel.drops;
+    // After close the socket has no address and its row is gone: the last reading stands.
+    if (this.closed) return this.kernel?.drops ?? null;
+    const { address, port, family } = this.socket.address();
+    this.kernel = { at: now, drops: kernelDrops(address, port, family === 'IPv6' ? 'IPv6' : 'IPv4') };
+    return this.kernel.drops;
   }
 
   /** True when join tokens are asked of new addresses. */
@@ -183,10 +225,11 @@ export class UdpTransport implements Transport {
     }
     this.challenges += 1;
     this.ctx.drop('unvalidated');
-    if (!this.answers.allow(ip)) return undefined;
+    // Our own challenge sent back is an echo service at that address: answering would bounce for ever.
+    if (text.startsWith(CHALLENGE_PREFIX) || !this.answers.allow(ip)) return undefined;
     // Small on purpose (QUIC's rule: answer an unproven address with little): about 50 bytes,
     // rate-limited per source address and prefix, so a forged source cannot make us flood its owner.
-    this.sendTo(encoder.encode(`* to join, send: /join ${cookies.token(ip, port)}\n`), port, ip);
+    this.sendTo(encoder.encode(`${CHALLENGE_PREFIX}${cookies.token(ip, port)}\n`), port, ip);
     return undefined;
   }
 
@@ -226,6 +269,9 @@ export class UdpTransport implements Transport {
   /** Closes the socket once queued sends (the goodbyes) have gone, waiting at most half a second. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // The last reading, while the socket still has its row: the stop event's counters show it.
+    this.kernel = undefined;
+    this.kernelDrops();
     this.closed = true;
     // send() resolves its address on a later tick, and closing cancels whatever libuv still
     // queues: without this wait, `* server shutting down` would never leave.

@@ -16,7 +16,8 @@ import { originAllowed } from './origin.js';
 export interface WebStats {
   peerTimeoutMs: number;
   maxMessageBytes: number;
-  counters: RoomCounters & { peers: number };
+  /** kernelDrops: datagrams the OS dropped before the server read them (a number, or `not available`). */
+  counters: RoomCounters & { peers: number; kernelDrops?: number | 'not available' };
   /** Admitted peers in joining order, at most maxWhoLines of them; absent in a room with a password. */
   peers?: PeerSnapshot[];
 }
