@@ -55,6 +55,8 @@ export interface PeerSnapshot {
   transport: string;
   /** Milliseconds since the room last heard from it, on the room's clock. */
   idleMs: number;
+  /** Its ip:port: only in a snapshot asked for with addresses (the teacher's own machine). */
+  address?: string;
 }
 
 // Up to this many peers expiring (or joining) together are announced one by one; more share one notice.
@@ -166,13 +168,19 @@ export class Room implements RoomDoor {
     };
   }
 
-  /** Admitted peers in joining order, at most `most` (0: all), with idle times on the room's clock. */
-  snapshot(most: number): PeerSnapshot[] {
+  /**
+   * Admitted peers in joining order, at most `most` (0: all), with idle times on the room's clock,
+   * and with their addresses when `addresses` is set (for the teacher, never for the peers).
+   */
+  snapshot(most: number, addresses = false): PeerSnapshot[] {
     const now = this.clock();
     const out: PeerSnapshot[] = [];
     for (const peer of this.roster.byId.values()) {
       if (most > 0 && out.length >= most) break;
-      if (peer.admitted) out.push({ name: peer.name, transport: peer.link.channel.name, idleMs: Math.max(0, Math.round(now - peer.lastSeen)) });
+      if (!peer.admitted) continue;
+      const snap: PeerSnapshot = { name: peer.name, transport: peer.link.channel.name, idleMs: Math.max(0, Math.round(now - peer.lastSeen)) };
+      if (addresses) snap.address = peer.link.address;
+      out.push(snap);
     }
     return out;
   }

@@ -103,6 +103,8 @@ export interface ChatServer {
   /** The running transports by name; `ws` is the web page's, on its own port. */
   readonly transports: Transports;
   counters(): ServerCounters;
+  /** What the page's GET /stats answers; `local`: asked from the server's own machine (addresses shown). */
+  webStats(local: boolean): WebStats;
   /** Tells every peer the server is going, closes every socket. */
   close(): Promise<void>;
 }
@@ -172,10 +174,12 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       kernelDrops: kernelDropsOf(stats),
     };
   };
-  const webStats = (): WebStats => {
+  // The teacher panel keeps the addresses (as the log does) for a browser on the server's own
+  // machine; one elsewhere on the LAN sees names, as /who shows them off loopback.
+  const webStats = (local: boolean): WebStats => {
     const stats: WebStats = { peerTimeoutMs: room.peerTimeoutMs, maxMessageBytes: room.limits.maxMessageBytes, counters: { ...room.counters, peers: room.size, kernelDrops: kernelDropsOf(all().map((t) => t.stats())) } };
     // A room with a password does not publish who is in it: the page reads names from /who.
-    if (!options.password) stats.peers = room.snapshot(room.limits.maxWhoLines);
+    if (!options.password) stats.peers = room.snapshot(room.limits.maxWhoLines, local);
     return stats;
   };
   const spec: TransportSpec = {
@@ -215,6 +219,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     port: running[roomPort ?? 'ws']!.address().port,
     transports: running,
     counters,
+    webStats,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);

@@ -22,7 +22,7 @@ export interface TransportSpec {
   /** WebSocket: origins allowed besides the page's own. */
   origins: readonly string[];
   /** WebSocket: what the page's GET /stats answers. */
-  stats(): WebStats;
+  stats(local: boolean): WebStats;
 }
 
 /** One registry entry. */

@@ -306,6 +306,16 @@ function teacher(stats, at) {
   $('joins').textContent = c.joins.toLocaleString();
   $('rejected').textContent = c.rejected.toLocaleString();
   $('teacher-peers').textContent = `${c.peers} peer${c.peers === 1 ? '' : 's'}, peer timeout ${age(stats.peerTimeoutMs)}`;
+  // The server adds addresses only for a browser on its own machine: the teacher's, not a student's.
+  const located = (stats.peers ?? []).filter((p) => typeof p.address === 'string');
+  $('teacher-addresses-box').hidden = located.length === 0;
+  $('teacher-addresses').replaceChildren(
+    ...located.map((p) => {
+      const li = document.createElement('li');
+      li.textContent = `${p.name} · ${p.transport} · ${p.address}`;
+      return li;
+    }),
+  );
   previous = { at, counters: c };
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { PeerSnapshot, RoomCounters } from '../../core/room.js';
+import { isLoopback } from '../address.js';
 import { listening } from '../bind.js';
 import { CLOSE_GRACE_MS } from '../stream-link.js';
 import { hostAllowed, hostRule, type HostRule } from './host.js';
@@ -18,7 +19,10 @@ export interface WebStats {
   maxMessageBytes: number;
   /** kernelDrops: datagrams the OS dropped before the server read them (a number, or `not available`). */
   counters: RoomCounters & { peers: number; kernelDrops?: number | 'not available' };
-  /** Admitted peers in joining order, at most maxWhoLines of them; absent in a room with a password. */
+  /**
+   * Admitted peers in joining order, at most maxWhoLines of them; absent in a room with a password.
+   * Each with its ip:port only when the request came from the server's own machine (the teacher).
+   */
   peers?: PeerSnapshot[];
 }
 
@@ -29,7 +33,8 @@ export interface PageOptions {
   /** Origins allowed besides the page's own (parsed by parseOrigins); `*` allows any. */
   origins: readonly string[];
   admit(ip: string): boolean;
-  stats(): WebStats;
+  /** `local`: the request came from a loopback address, the server's own machine. */
+  stats(local: boolean): WebStats;
   /** An upgrade that passed the policy: the WebSocket transport takes it from here. */
   upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void;
   /** An upgrade from an address --allow/--deny keeps out. */
@@ -91,7 +96,7 @@ function request(o: PageOptions, hosts: HostRule, assets: Map<string, Buffer>, r
   const path = (req.url ?? '/').split('?')[0]!;
   if (path === '/stats') {
     res.setHeader('cache-control', 'no-store');
-    return answer(res, 200, JSON.stringify(o.stats()), 'application/json; charset=utf-8');
+    return answer(res, 200, JSON.stringify(o.stats(isLoopback(req.socket.remoteAddress ?? ''))), 'application/json; charset=utf-8');
   }
   const asset = ASSETS[path];
   if (!asset) return answer(res, 404, 'not found\n');

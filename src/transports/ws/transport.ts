@@ -22,7 +22,7 @@ export interface WsListenOptions {
   /** Origins allowed besides the page's own (see parseOrigins); `*` allows any. */
   origins?: readonly string[];
   /** What GET /stats answers (the chat server builds it from the room). */
-  stats(): WebStats;
+  stats(local: boolean): WebStats;
 }
 
 // A frame may carry the trailing `\n` or `\r\n` that the message limit does not count (as a UDP

@@ -89,6 +89,26 @@ test('GET /stats counts the traffic of each transport and lists the peers with t
       ],
     );
     for (const p of s.peers ?? []) assert.ok(p.idleMs >= 0 && p.idleMs < 5000, `idle ${p.idleMs}`);
+    // Asked from 127.0.0.1, the server's own machine: the teacher panel gets the addresses.
+    assert.equal(s.peers?.find((p) => p.name === 'carl')?.address, `127.0.0.1:${udp.udp.port}`);
+  });
+});
+
+test('off loopback, /stats gives addresses to a browser on the server\'s own machine only; /who never does', async () => {
+  // Bound to 0.0.0.0 (names, not addresses, for the peers), reached over 127.0.0.1 only.
+  await withChatRoom({ host: '0.0.0.0', web: { port: 0, host: '0.0.0.0' }, transport: 'udp', open: true }, async ({ server, open }) => {
+    const ann = await open('ws');
+    await ann.waitFor(/^\* welcome guest\d+;/);
+    ann.send('/nick ann');
+    await ann.waitFor(/^\* guest\d+ is now ann$/);
+    const local = server.webStats(true);
+    const remote = server.webStats(false);
+    assert.match(local.peers?.find((p) => p.name === 'ann')?.address ?? '', /^127\.0\.0\.1:\d+$/);
+    assert.is(remote.peers?.find((p) => p.name === 'ann')?.address, undefined);
+    assert.ok(remote.peers?.some((p) => p.name === 'ann'));
+    ann.send('/who');
+    const who = await ann.waitFor(/^\* {3}ann /);
+    assert.not.match(who, /127\.0\.0\.1/);
   });
 });
 
