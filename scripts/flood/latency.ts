@@ -2,11 +2,14 @@
  * Honest UDP latency under a stream flood: a room's own round trip (`/ping N` answered by
  * `/pong N`), measured by a few UDP peers pinging at a steady rate under the room's message rate
  * while flood connections (blast.ts, a process of its own) blast empty lines at the room's TCP
- * port (or its WebSocket). The server runs in this process with the default limits, so its event
- * loop is the one the pings wait on: what the flood costs the room is what the pings show.
+ * port (or its WebSocket). The server runs in this process with the default limits of a room on
+ * the LAN (DEFAULT_LIMITS: 10 messages a second after 30; a loopback room's own defaults would let
+ * each flooder through at 1,000 a second, and the attack is a LAN one), so its event loop is the
+ * one the pings wait on: what the flood costs the room is what the pings show.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_LIMITS } from '../../src/core/limits.js';
 import { startChatServer, type ChatServer, type ServerCounters } from '../../src/servers/chat-server.js';
 import { delay, poll, spawnGroup, type Group } from '../harness/process.js';
 import { bindUdp, closeUdp, HOST } from '../harness/sockets.js';
@@ -95,7 +98,7 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencySample> 
  */
 export async function measurePhases(o: Omit<LatencyOptions, 'connections' | 'ms'> & { phases: readonly { connections: number; ms: number }[] }): Promise<LatencySample[]> {
   const via = o.via ?? 'tcp';
-  const server: ChatServer = await startChatServer({ host: HOST, port: 0, transport: 'both', ...(via === 'ws' ? { web: { port: 0 } } : {}) });
+  const server: ChatServer = await startChatServer({ host: HOST, port: 0, transport: 'both', limits: { messageRate: DEFAULT_LIMITS.messageRate, messageBurst: DEFAULT_LIMITS.messageBurst }, ...(via === 'ws' ? { web: { port: 0 } } : {}) });
   const floods: Group[] = [];
   const pingers: Awaited<ReturnType<typeof pinger>>[] = [];
   const samples: LatencySample[] = [];
