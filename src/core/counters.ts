@@ -21,6 +21,8 @@ export const DROP_REASONS = [
   'sendCap',
   // A stream peer's messages read after it had left (quit, dropped): the rest of a chunk, the grace before the close.
   'afterLeave',
+  // A stream peer held back at its message rate for a whole peer timeout: dropped as a flood.
+  'flooding',
   // A TCP connection reset before the server accepted it: it has no address to be a peer under.
   'resetBeforeAccept',
   // A request to the web page, /stats or the WebSocket for a Host that is not the server's (DNS rebinding).

@@ -40,7 +40,7 @@ export interface RoomDoor {
 /** Everything a transport is given when it starts. */
 export interface TransportContext {
   readonly room: RoomDoor;
-  /** Counts a drop the transport decided (denied, unvalidated, sendCap, afterLeave, resetBeforeAccept, foreignHost). */
+  /** Counts a drop the transport decided (denied, unvalidated, sendCap, afterLeave, flooding, resetBeforeAccept, foreignHost). */
   drop(reason: DropReason, count?: number): void;
   readonly limits: Readonly<Limits>;
   /** The room's clock (ms): every limit a transport enforces runs on it. */

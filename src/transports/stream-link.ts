@@ -21,6 +21,8 @@ export abstract class StreamLink implements PeerLink {
   private paused = false;
   /** Reads on when the budget has refilled. */
   private refill: NodeJS.Timeout | undefined;
+  /** When reading last stopped (the room's clock): held back without a break since then. */
+  private pausedAt = 0;
 
   constructor(
     readonly channel: Channel,
@@ -97,7 +99,12 @@ export abstract class StreamLink implements PeerLink {
       }
       if (!this.paused) {
         this.paused = true;
+        this.pausedAt = this.home.now();
         this.pauseReading();
+      } else if (this.home.now() - this.pausedAt >= this.home.floodLimitMs) {
+        // Held back for a whole peer timeout: a flood, not a paste. Without this, one that wrote
+        // megabytes and vanished would go on speaking at the rate for hours from its backlog.
+        return this.home.dropFlooder(this);
       }
       // On the room's clock, as the rate limit itself; at least a millisecond, so a budget a
       // rounding error short of a message waits rather than spins.
@@ -186,6 +193,18 @@ export class StreamLinks {
   /** The connection closed under the peer: the room tells the others. */
   disconnected(link: StreamLink): void {
     if (link.peer && this.links.has(link)) this.ctx.room.leave(link.peer, 'disconnected');
+  }
+
+  /** How long a peer may be held back without a break (its budget empty) before it is dropped: the peer timeout. */
+  get floodLimitMs(): number {
+    return this.ctx.peerTimeoutMs;
+  }
+
+  /** Drops a peer held back for floodLimitMs: `left (dropped: flooding)`, counted as drops.flooding. */
+  dropFlooder(link: StreamLink): void {
+    if (!link.peer || !this.links.has(link)) return;
+    this.ctx.drop('flooding');
+    this.ctx.room.leave(link.peer, 'dropped', 'flooding');
   }
 
   /** Drops a peer whose send queue passed the cap. */

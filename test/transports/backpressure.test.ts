@@ -97,6 +97,34 @@ test('ws: a WebSocket blasting frames is paused: what it sends past a burst held
   });
 });
 
+test('tcp: a peer held back for a whole peer timeout is dropped as a flood, even once it has closed its end; a paste is not', async () => {
+  const peerTimeoutMs = 600;
+  await withChatRoom({ transport: 'tcp', limits, peerTimeoutMs }, async ({ server, join }) => {
+    const [flood, paste, b] = [await join('tcp'), await join('tcp'), await join('tcp', 'b')];
+    // b keeps itself alive; the flood's own lines keep it from expiring.
+    const alive = setInterval(() => b.send('/ping'), peerTimeoutMs / 4);
+    try {
+      // Megabytes of lines, then gone: before, its backlog went on being read at the rate for
+      // hours (2 MB of `x` lines at 40 a second is over six hours).
+      flood.socket.end(Buffer.alloc(2 * 1024 * 1024, 'x\n'));
+      paste.write(Array.from({ length: 20 }, (_, i) => `paste ${i + 1}`).join('\n') + '\n');
+      const began = performance.now();
+      await b.waitFor(`* ${flood.address} left (dropped: flooding)`, peerTimeoutMs + 2000);
+      const took = performance.now() - began;
+      assert.ok(took >= peerTimeoutMs - 50, `dropped after ${Math.round(took)} ms, before a peer timeout`);
+      assert.is(server.counters().drops.flooding, 1);
+      await b.waitFor(`<${paste.address}> paste 20`);
+      assert.ok(server.room.find(paste.address) !== undefined, 'the paste (20 lines at the rate, well within a timeout) is still in');
+      const heard = b.lines.length;
+      b.send('/ping after');
+      await b.waitFor('/pong after');
+      assert.not.ok(b.lines.slice(heard).some((l) => l.startsWith(`<${flood.address}>`)), 'nothing of the flood after it was dropped');
+    } finally {
+      clearInterval(alive);
+    }
+  });
+});
+
 test('a TCP connection reset before the server accepted it is counted, not a peer named ?:0', async () => {
   await withChatRoom({ transport: 'tcp' }, async ({ server, events }) => {
     // The child connects and resets while this process is blocked in execFileSync, so the
