@@ -7,7 +7,7 @@
  * Bytes are counted as on the wire (payload and 28 bytes of IPv4 and UDP headers), both ways.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Limits } from '../../src/core/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../../src/core/limits.js';
 import { startChatServer, type ChatServer } from '../../src/servers/chat-server.js';
 import { closeAll, CountingSocket, loopbackAliases, openMany, paced, UDP_HEADER_BYTES, until } from './loopback.js';
 import type { TrustCheck, TrustScenario } from './scenario.js';
@@ -44,7 +44,9 @@ function result(server: ChatServer, sentBytes: number, victims: readonly Countin
 
 /** The open room: `others` quiet peers on 127.0.0.1, then `ports` x `perPort` /who from the victim's address over `ms`. */
 export async function openRoomWhoFlood(o: { ports: number; perPort: number; others: number; ms: number; limits?: Partial<Limits> }): Promise<Amplification> {
-  const server = await startChatServer({ host: '127.0.0.1', port: 0, open: true, limits: o.limits ?? {} });
+  // An open room off loopback, played on 127.0.0.1: its per-address budget as there (a loopback
+  // room has none, every peer being 127.0.0.1).
+  const server = await startChatServer({ host: '127.0.0.1', port: 0, open: true, limits: { outputBytesPerIp: DEFAULT_LIMITS.outputBytesPerIp, ...o.limits } });
   const others = await openMany('127.0.0.1', o.others, true);
   const victims = await openMany(VICTIM, o.ports);
   try {

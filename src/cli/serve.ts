@@ -45,12 +45,12 @@ export function builder(y: Argv) {
     .option('max-who', { type: 'string', default: String(L.maxWhoLines), describe: 'most peers one /who lists (0: all)' })
     .option('who-interval', { type: 'string', default: `${L.whoIntervalMs / 1000}s`, describe: 'answer a peer\'s /who and /help in full once every DUR (0: always)' })
     .option('output-budget', { type: 'string', default: String(L.outputBytesPerPeer), describe: 'bytes a second the room answers one peer with, in 8-second bursts (0: no limit)' })
-    .option('output-budget-ip', { type: 'string', default: String(L.outputBytesPerIp), describe: 'the same for all the peers of one address together (0: no limit)' })
+    .option('output-budget-ip', { type: 'string', describe: `the same for all the UDP peers of one address together in an open room (peers that proved their address have their own) (0: no limit; default ${L.outputBytesPerIp}, none on loopback)` })
     .option('max-echoes', { type: 'string', default: String(L.maxEchoes), describe: 'messages in a row sending back what the room sent, then the peer is dropped as an echo loop (0: never)' })
     .option('password-tries', { type: 'string', default: String(L.maxPasswordTries), describe: 'wrong passwords before a peer is dropped (0: no limit)' })
     .option('password-timeout', { type: 'string', default: `${L.waitingTimeoutMs / 1000}s`, describe: 'drop a peer that has not tried /join PASSWORD for DUR; nothing else keeps it (0: the peer timeout)' })
     .option('max-waiting', { type: 'string', default: String(L.maxWaiting), describe: 'most peers waiting to give the password; past it the oldest goes (0: no limit)' })
-    .option('max-waiting-per-ip', { type: 'string', default: String(L.maxWaitingPerIp), describe: 'most of them from one address (0: no limit)' })
+    .option('max-waiting-per-ip', { type: 'string', describe: `most of them from one address (0: no limit; default ${L.maxWaitingPerIp}, none on loopback)` })
     .option('stats', { type: 'string', describe: 'print the counters every DUR, e.g. 10s (default: only at exit)' })
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
     .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too, and answer for its host name (http://HOST:PORT, repeatable; * for any origin)' })
@@ -91,10 +91,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       maxPasswordTries: count(argv['password-tries'], 'password-tries', 0),
       waitingTimeoutMs: duration(argv['password-timeout'], 'password-timeout'),
       maxWaiting: count(argv['max-waiting'], 'max-waiting', 0),
-      maxWaitingPerIp: count(argv['max-waiting-per-ip'], 'max-waiting-per-ip', 0),
+      ...(argv['max-waiting-per-ip'] === undefined ? {} : { maxWaitingPerIp: count(argv['max-waiting-per-ip'], 'max-waiting-per-ip', 0) }),
       whoIntervalMs: duration(argv['who-interval'], 'who-interval'),
       outputBytesPerPeer: count(argv['output-budget'], 'output-budget', 0),
-      outputBytesPerIp: count(argv['output-budget-ip'], 'output-budget-ip', 0),
+      ...(argv['output-budget-ip'] === undefined ? {} : { outputBytesPerIp: count(argv['output-budget-ip'], 'output-budget-ip', 0) }),
       maxEchoes: count(argv['max-echoes'], 'max-echoes', 0),
     },
   };

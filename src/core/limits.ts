@@ -90,7 +90,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxQueueBytes: 256 * 1024,
   maxPasswordTries: 3,
   maxWaiting: 250,
-  maxWaitingPerIp: 5,
+  maxWaitingPerIp: 50,
   waitingTimeoutMs: 20_000,
   maxSendDatagramsPerSecond: 200_000,
   maxSendBytesPerSecond: 100_000_000,
@@ -105,7 +105,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 
 /**
  * What changes when only this machine can reach the room (bound to 127.0.0.0/8, ::1 or localhost,
- * its page too): the per-peer message rate. Everyone in such a room is on the teacher's own
+ * its page too): the per-peer message rate, and the caps per address (below). Everyone in such a room is on the teacher's own
  * machine, so the rate protects no one from a stranger; what it did there was turn the README's
  * numbered run (1,000 messages at 1 ms) into `lost 957`. 1,000 a second after a burst of 1,000
  * lets every run at `--interval 1ms` (the finest Node's timers keep) through, and 1,000 sent at
@@ -114,6 +114,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 export const LOOPBACK_LIMITS: Readonly<Partial<Limits>> = Object.freeze({
   messageBurst: 1000,
   messageRate: 1000,
+  // Every peer of a loopback room is 127.0.0.1 (or ::1): a cap per address would be a cap on the
+  // whole room, forty `/who` would go unanswered, and ten tabs would push each other out while
+  // they give the password. Nobody off the machine can be the victim of a forged source here.
+  outputBytesPerIp: 0,
+  maxWaitingPerIp: 0,
 });
 
 /** The default limits of a room: DEFAULT_LIMITS, with LOOPBACK_LIMITS over them when only this machine can reach it. */

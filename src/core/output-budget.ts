@@ -1,8 +1,9 @@
 /**
  * What the room may tell one peer alone, and one IP address: token buckets in bytes on the room's
  * clock. A forged source can make the room answer its victim (`/who`, `/help`, errors, pongs),
- * and 50 ports of one address are 50 peers; so every such answer spends the peer's budget and its
- * address's, and a line past either is not sent. Relayed chat is not budgeted (SECURITY.md says
+ * and in an open UDP room 50 forged ports of one address are 50 peers; so every such answer spends
+ * the peer's budget and, for a peer that has not proven its address, its address's too, and a
+ * line past either is not sent. Relayed chat is not budgeted (SECURITY.md says
  * why): only answers to what a peer itself sent can be aimed at someone else.
  */
 import { IP_OUTPUT_BURST_SECONDS, OUTPUT_BURST_SECONDS, type Limits } from './limits.js';
@@ -29,7 +30,9 @@ export class OutputBudget {
     const now = this.clock();
     const l = this.limits;
     const own = level(peer.output, now, l.outputBytesPerPeer * OUTPUT_BURST_SECONDS, l.outputBytesPerPeer);
-    if (l.outputBytesPerIp <= 0) return own;
+    // A proven peer's address cannot be borrowed by forged ports: its own budget bounds what a
+    // forger aims at it, and a class behind one NAT address is not cut to one peer's share.
+    if (l.outputBytesPerIp <= 0 || peer.link.proven) return own;
     return Math.min(own, level(this.ipBucket(peer.link.ip, now), now, l.outputBytesPerIp * IP_OUTPUT_BURST_SECONDS, l.outputBytesPerIp));
   }
 
@@ -39,7 +42,7 @@ export class OutputBudget {
     const now = this.clock();
     const l = this.limits;
     spend(peer.output, now, l.outputBytesPerPeer * OUTPUT_BURST_SECONDS, l.outputBytesPerPeer, bytes);
-    if (l.outputBytesPerIp > 0) spend(this.ipBucket(peer.link.ip, now), now, l.outputBytesPerIp * IP_OUTPUT_BURST_SECONDS, l.outputBytesPerIp, bytes);
+    if (l.outputBytesPerIp > 0 && !peer.link.proven) spend(this.ipBucket(peer.link.ip, now), now, l.outputBytesPerIp * IP_OUTPUT_BURST_SECONDS, l.outputBytesPerIp, bytes);
     return true;
   }
 

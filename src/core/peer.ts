@@ -19,6 +19,12 @@ export interface PeerLink {
   send(bytes: Uint8Array): void;
   /** Forgets the peer on the transport's side (a TCP socket is ended); the room has already said goodbye. */
   close(reason: LeaveReason): void;
+  /**
+   * True when the peer has shown it receives at its address: a TCP handshake, a WebSocket, a UDP
+   * join token echoed. Only a peer that has not (a UDP peer of an open room) can be 50 forged
+   * ports of one victim, so only those share their address's output budget.
+   */
+  readonly proven?: boolean;
 }
 
 /** A peer in the room. */

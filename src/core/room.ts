@@ -62,6 +62,12 @@ export interface PeerSnapshot {
 // Up to this many peers expiring (or joining) together are announced one by one; more share one notice.
 const MAX_SEPARATE_NOTICES = 3;
 
+// How long an address dropped as an echo loop is kept out, silently: long enough for its echo of
+// the goodbye and of the lines in flight to die, short enough that a peer someone got dropped
+// with three forged copies of a broadcast (UDP sources can be forged) is back with its next
+// heartbeat, as after a forged /quit.
+const ECHO_SHUN_MS = 5000;
+
 // Addresses kept out after an echo loop, at most; past it the table is emptied (a flood of forged reflectors must not grow memory).
 const MAX_SHUNNED = 1000;
 
@@ -434,7 +440,7 @@ export class Room implements RoomDoor {
     this.counters.handled += 1;
     this.drop('echoLoop');
     if (this.shunned.size >= MAX_SHUNNED) this.shunned.clear();
-    this.shunned.set(shunKey(peer.link), this.clock() + this.peerTimeoutMs);
+    this.shunned.set(shunKey(peer.link), this.clock() + Math.min(ECHO_SHUN_MS, this.peerTimeoutMs));
     this.leave(peer, 'dropped', 'echo loop');
     return true;
   }

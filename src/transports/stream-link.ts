@@ -15,6 +15,8 @@ export const CLOSE_GRACE_MS = 1000;
 export abstract class StreamLink implements PeerLink {
   /** The room's peer, once joined. */
   peer: Peer | undefined;
+  /** A TCP handshake (and a WebSocket's) proves the peer receives at its address. */
+  readonly proven = true;
   /** Set when the link is being cut rather than closed politely: dropped as slow, or not answering. */
   private cutting = false;
   /** Set while the connection is not read because the peer's message budget is empty. */

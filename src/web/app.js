@@ -19,7 +19,10 @@ let beat; // the heartbeat timer
 let beats = 0;
 let maxBytes = 1200; // the room's message limit, from /stats
 let peersFromStats = true;
-let whoAsked = 0; // /who sent by the refresher, whose answers are hidden from the log
+// Until when an answer to the refresher's /who is hidden from the log. A time, not a count: an
+// answer the server never sends (a budget spent) must not leave a user's own /who hidden later.
+let whoHiddenUntil = 0;
+const WHO_ANSWER_MS = 3000;
 let whoLeft = 0; // lines of a hidden /who answer still to come
 let whoPeers = [];
 let previous = null; // the last /stats, for the per-second rates
@@ -94,13 +97,14 @@ function whoLine(line) {
     whoLeft = 0;
   }
   // The refresher's /who came too soon after one typed by hand: no answer is coming.
-  if (whoAsked > 0 && /^! \/who answers once every /.test(line)) {
-    whoAsked -= 1;
+  const hiding = performance.now() < whoHiddenUntil;
+  if (hiding && /^! \/who answers once every /.test(line)) {
+    whoHiddenUntil = 0;
     return true;
   }
   const head = /^\* (\d+) peers? here:$/.exec(line);
-  if (head && whoAsked > 0) {
-    whoAsked -= 1;
+  if (head && hiding) {
+    whoHiddenUntil = 0;
     whoLeft = Number(head[1]);
     whoPeers = [];
     return true;
@@ -157,7 +161,7 @@ function connect(name, password) {
     clearInterval(beat);
     socket = null;
     me = null;
-    whoAsked = whoLeft = 0;
+    whoHiddenUntil = whoLeft = 0;
     setJoined(false);
     const why = event.code === 1009 ? 'message too long' : event.reason || (event.code === 1006 ? 'connection lost' : '');
     show(`! disconnected${why ? ` (${why})` : ''}`, 'error');
@@ -223,6 +227,8 @@ $('say').addEventListener('submit', (event) => {
   const size = encoder.encode(line).length;
   // The server closes a WebSocket that sends more than its limit: refuse here, with its words.
   if (size > maxBytes) return show(`! message too long: ${size} bytes, the limit is ${maxBytes}; not sent`, 'error');
+  // A /who typed by hand is answered in the log, even one sent while the refresher's is due.
+  if (/^\/who\b/.test(line)) whoHiddenUntil = 0;
   send(line);
   echo(line);
   text.value = '';
@@ -337,7 +343,7 @@ setInterval(poll, 1000);
 poll();
 setInterval(() => {
   if (!peersFromStats && me && socket) {
-    whoAsked += 1;
+    whoHiddenUntil = performance.now() + WHO_ANSWER_MS;
     send('/who');
   }
 }, WHO_EVERY_MS);

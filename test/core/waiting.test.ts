@@ -139,7 +139,7 @@ test('a /join attempt makes a waiting peer the newest: the oldest silent ones go
 
 test('the defaults: waiting peers have their own limits, shorter than the peer timeout', () => {
   assert.ok(DEFAULT_LIMITS.waitingTimeoutMs > 0 && DEFAULT_LIMITS.waitingTimeoutMs < 60_000);
-  assert.ok(DEFAULT_LIMITS.maxWaitingPerIp > 0 && DEFAULT_LIMITS.maxWaitingPerIp < DEFAULT_LIMITS.maxPeersPerIp);
+  assert.ok(DEFAULT_LIMITS.maxWaitingPerIp > 0 && DEFAULT_LIMITS.maxWaitingPerIp <= DEFAULT_LIMITS.maxPeersPerIp);
   assert.ok(DEFAULT_LIMITS.maxWaiting > 0 && DEFAULT_LIMITS.maxWaiting < DEFAULT_LIMITS.maxPeers);
 });
 

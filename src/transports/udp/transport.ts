@@ -84,6 +84,8 @@ class UdpLink implements PeerLink {
     private readonly owner: UdpTransport,
     readonly ip: string,
     readonly port: number,
+    /** In a validating room a peer has echoed a join token from this address and port. */
+    readonly proven: boolean,
   ) {
     this.address = formatAddress(ip, port);
   }
@@ -191,7 +193,7 @@ export class UdpTransport implements Transport {
         rest = this.validated(this.cookies, msg, ip, port);
         if (!rest) return;
       }
-      const link = new UdpLink(this, ip, port);
+      const link = new UdpLink(this, ip, port, this.cookies !== undefined);
       link.unproven = this.guardOpen;
       const joined = this.ctx.room.join(link);
       link.unproven = false;
