@@ -46,6 +46,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   session.on('line', (line) => show(formatServerLine(line, c)));
   session.on('unresponsive', (ms) => show(c.yellow(`warning: no answer from ${connection.remote} for ${formatDuration(ms)}; is the server still there?`)));
   session.on('responsive', () => show(c.green(`the server answers again`)));
+  // Not a blank screen while a busy validating room has not answered yet (see JOIN_RETRY_FIRST_MS).
+  session.on('retry', (n) => {
+    if (n === 1) show(c.dim(`no answer from ${connection.remote} yet; sending the join again until it answers`));
+  });
   session.on('error', (err) => show(c.red(`error: ${err.message}`)));
 
   const done = new Promise<void>((resolve) => session.once('closed', resolve));
