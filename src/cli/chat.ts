@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { CLIENT_TRANSPORTS, openConnection } from '../client/connection.js';
 import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
-import { addressOptions, connectOptions } from './options.js';
+import { addressOptions, connectOptions, notEmpty } from './options.js';
 import { formatSeqStats, formatServerLine, paint, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -12,13 +12,14 @@ export const command = 'chat';
 export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'server to join', CLIENT_TRANSPORTS)
+  const built = addressOptions(y, 'server to join', CLIENT_TRANSPORTS)
     .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
     .option('password', { type: 'string', describe: "the room's password, given when asked" })
     .option('ticket', { type: 'string', describe: 'a ticket from the teacher (udp-chat ticket NAME): joins under its name' })
     .conflicts('ticket', 'name')
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, refused by the room, late, duplicated, latency on exit' })
     .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
+  return notEmpty(built, 'ticket', 'password');
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
@@ -45,6 +46,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   session.on('line', (line) => show(formatServerLine(line, c)));
   session.on('unresponsive', (ms) => show(c.yellow(`warning: no answer from ${connection.remote} for ${formatDuration(ms)}; is the server still there?`)));
   session.on('responsive', () => show(c.green(`the server answers again`)));
+  // Not a blank screen while a busy validating room has not answered yet (see JOIN_RETRY_FIRST_MS).
+  session.on('retry', (n) => {
+    if (n === 1) show(c.dim(`no answer from ${connection.remote} yet; sending the join again until it answers`));
+  });
   session.on('error', (err) => show(c.red(`error: ${err.message}`)));
 
   const done = new Promise<void>((resolve) => session.once('closed', resolve));

@@ -29,9 +29,20 @@ export function buildCli(argv: string[], runner?: Runner): Argv {
     .usage('udp-chat: chat and echo over UDP datagrams\n\nusage: udp-chat <command> [options]')
     .demandCommand(1, 'name a command: serve, chat, send, echo, proxy, demo, ticket')
     .strict()
+    // yargs makes a repeated flag an array (`--password a --password b` is ['a', 'b']), which each
+    // command then read as no password, or as the file `A,A`: a flag that takes one value is
+    // given once, whatever the command (the repeatable ones, --allow and the like, are arrays).
+    .check((parsedArgv) => {
+      const { string, array } = (y as unknown as { getOptions(): { string: string[]; array: string[] } }).getOptions();
+      const key = string.find((k) => !array.includes(k) && Array.isArray(parsedArgv[k]));
+      return key === undefined || `--${key} was given ${(parsedArgv[key] as unknown[]).length} times: give it once`;
+    }, true)
     .exitProcess(false)
     .fail((message, err) => {
-      throw err ?? new UsageError(message);
+      // A handler's own error goes on as it is; yargs' (a YError from requiresArg, or the string a
+      // .check returned) is a usage error.
+      if (err instanceof Error && err.name !== 'YError') throw err;
+      throw new UsageError(message ?? String(err));
     })
     .help()
     .alias('help', 'h')

@@ -43,6 +43,8 @@ export function port(value: unknown, allowZero = true): number {
 
 /** A checked duration flag. */
 export function duration(value: unknown, flag: string): number {
+  // `-5s` is not a duration with a sign: say what is wanted rather than "bad duration".
+  if (/^\s*-/.test(String(value))) throw new ChatError('ERR_BAD_DURATION', `--${flag} must be a positive duration (e.g. 45m, 8h), not '${String(value)}'`);
   try {
     return parseDuration(String(value));
   } catch (err) {
@@ -61,6 +63,17 @@ export function count(value: unknown, flag: string, min = 1): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes a whole number from ${min}`);
   return n;
+}
+
+/**
+ * Flags that mean nothing empty: `--ticket` with no value (or `--ticket ""`) would join without a
+ * ticket, `serve --password ""` would open the room. A usage error instead.
+ */
+export function notEmpty<T>(y: Argv<T>, ...flags: string[]): Argv<T> {
+  return y.check((argv) => {
+    const empty = flags.find((f) => typeof argv[f] === 'string' && (argv[f] as string).trim() === '');
+    return empty === undefined || `--${empty} needs a value`;
+  });
 }
 
 /** Where a client connects and how, from the flags `chat` and `send` share. */

@@ -6,7 +6,7 @@ import { startChatServer, type ServerTransport } from '../servers/chat-server.js
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { DEFAULT_TICKET_ROOM, secretKey } from '../servers/tickets.js';
-import { addressOptions, count, duration, host, port, positive, secretFrom, transport } from './options.js';
+import { addressOptions, count, notEmpty, duration, host, port, positive, secretFrom, transport } from './options.js';
 import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -16,7 +16,7 @@ export const describe = 'run a chat room (peers join with nc -u, udp-chat chat o
 const L = DEFAULT_LIMITS;
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'address to listen on (0.0.0.0 or :: opens the room to the network)', ['udp', 'tcp', 'both'])
+  const built = addressOptions(y, 'address to listen on (0.0.0.0 or :: opens the room to the network)', ['udp', 'tcp', 'both'])
     .option('peer-timeout', { type: 'string', default: `${DEFAULT_PEER_TIMEOUT_MS / 1000}s`, describe: 'drop a peer silent this long (500ms, 10s, 5m)' })
     .option('echo-self', { type: 'boolean', default: false, describe: "send a sender's chat lines back to it too" })
     .option('password', { type: 'string', describe: 'peers must send /join PASSWORD before they hear or are heard' })
@@ -55,6 +55,7 @@ export function builder(y: Argv) {
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
     .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too, and answer for its host name (http://HOST:PORT, repeatable; * for any origin)' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
+  return notEmpty(built, 'password', 'ticket-secret-file', 'ticket-room');
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {

@@ -3,20 +3,21 @@ import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { DEFAULT_TICKET_ROOM, DEFAULT_TICKET_TTL_MS, issueTicket, ticketName } from '../servers/tickets.js';
-import { duration, positive, secretFrom } from './options.js';
+import { duration, notEmpty, positive, secretFrom } from './options.js';
 
 export const command = 'ticket <name>';
 export const describe = 'print a signed ticket (a JWT) that joins NAME to a room started with the same --ticket-secret';
 
 export function builder(y: Argv) {
-  return y
+  const built = y
     .positional('name', { type: 'string', describe: 'the name the ticket signs (letters, digits, _ . -)' })
     .option('secret', { type: 'string', describe: "the room's ticket secret, 32 bytes or more (seen in ps: prefer --secret-file)" })
     .option('secret-file', { type: 'string', describe: 'read the secret from this file (e.g. made by: openssl rand -base64 32 > class.secret)' })
-    .option('ttl', { type: 'string', default: `${DEFAULT_TICKET_TTL_MS / 3_600_000}h`, describe: 'how long the ticket lasts (45m, 8h)' })
+    .option('ttl', { type: 'string', requiresArg: true, default: `${DEFAULT_TICKET_TTL_MS / 3_600_000}h`, describe: 'how long the ticket lasts (45m, 8h)' })
     .option('room', { type: 'string', default: DEFAULT_TICKET_ROOM, describe: 'the room it is for: the server must be started with the same --ticket-room' })
     .example('udp-chat ticket alice --secret-file class.secret --ttl 2h', '')
     .example('for n in $(cat class.txt); do echo "$n $(udp-chat ticket "$n" --secret-file class.secret)"; done > tickets.txt', '');
+  return notEmpty(built, 'secret-file', 'room');
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {

@@ -12,6 +12,17 @@ import { parseSeq, SeqStats, wallClockMs } from './seq-stats.js';
 
 const HEARTBEAT_TOKEN = 'hb-';
 
+/**
+ * Until the server answers anything but a challenge, a UDP client sends its join again after
+ * 250 ms, doubling to 2 s, each wait jittered to 50-150 %. A validating room answers 5 challenges
+ * a second per address (serve --challenge-rate): a class behind one NAT address arriving at once
+ * is answered a few at a time, and the rest, unanswered, would wait for the 20 s heartbeat. The
+ * jitter spreads the retries of clients that started together; at most one every 2 s per client
+ * is what an unanswered heartbeat to a dead server costs anyway.
+ */
+export const JOIN_RETRY_FIRST_MS = 250;
+export const JOIN_RETRY_MAX_MS = 2000;
+
 // The names whose numbered lines a receiver has seen, whose dropped messages it counts as refused; bounded.
 const MAX_SEQ_SENDERS = 64;
 
@@ -25,6 +36,8 @@ export interface SessionOptions {
   password?: string;
   /** A ticket (`udp-chat ticket NAME`): sent with `/join` as the first message; it carries the name. */
   ticket?: string;
+  /** 0..1, for the join retries' jitter (tests); Math.random by default. */
+  random?: () => number;
 }
 
 // What a validating UDP server and a password room say to a newcomer (see transports/udp.ts, core/room.ts).
@@ -41,12 +54,19 @@ export class ChatSession extends EventEmitter<{
   responsive: [];
   error: [ChatError];
   closed: [];
+  /** The join was sent again (the count so far, the wait before the next): the server has not answered yet. */
+  retry: [number, number];
 }> {
+  /** How many times the join was sent again before the server answered (see JOIN_RETRY_FIRST_MS). */
+  joinRetries = 0;
   /** The heartbeat interval in use: a third of the timeout the server stated. */
   heartbeatMs: number;
   /** With the `stats` option: every numbered chat line received, counted as iperf3 counts datagrams. */
   readonly stats: SeqStats | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  // Cleared by the first line that is not a challenge: the server has us (or said why not).
+  private answered = false;
   private lastHeard = performance.now();
   private beats = 0;
   private silent = false;
@@ -77,12 +97,31 @@ export class ChatSession extends EventEmitter<{
 
   /** Joins the room: the first datagram is the name, or a ping. */
   start(): void {
+    this.sendJoin();
+    this.schedule();
+    // A stream delivers the join or fails; a datagram, or the challenge it asks for, can be lost
+    // or go unanswered (the challenge rate): send it again until the server answers.
+    if (this.connection.transport === 'udp') this.retryJoin(JOIN_RETRY_FIRST_MS);
+  }
+
+  private sendJoin(): void {
     // A room with tickets reads the name from it; a validating UDP server answers with a token
     // first, and the ticket goes again with it (see heard).
     if (this.options.ticket) this.connection.send(`/join ${this.options.ticket}`);
     else if (this.options.name) this.connection.send(`/nick ${this.options.name}`);
     else this.beat();
-    this.schedule();
+  }
+
+  private retryJoin(ms: number): void {
+    const wait = Math.round(ms * (0.5 + (this.options.random ?? Math.random)()));
+    this.retryTimer = setTimeout(() => {
+      if (this.answered || this.closed) return;
+      this.joinRetries += 1;
+      this.sendJoin();
+      const next = Math.min(ms * 2, JOIN_RETRY_MAX_MS);
+      this.emit('retry', this.joinRetries, next);
+      this.retryJoin(next);
+    }, wait);
   }
 
   /** Sends what the user typed. `/quit` (or quit, exit) also ends the session. */
@@ -96,6 +135,7 @@ export class ChatSession extends EventEmitter<{
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     if (sendQuit) this.connection.send('/quit');
     await this.connection.close();
     this.emit('closed');
@@ -134,10 +174,14 @@ export class ChatSession extends EventEmitter<{
       this.emit('responsive');
     }
     const line = parseServerLine(raw);
-    if (line.kind === 'pong' && line.token.startsWith(HEARTBEAT_TOKEN)) return;
     // A validating server asks a new address to echo a token; a password room asks for the
     // password. The client answers both by itself, then asks for its name again.
     const challenge = CHALLENGE.exec(raw);
+    if (!challenge && !this.answered) {
+      this.answered = true;
+      clearTimeout(this.retryTimer);
+    }
+    if (line.kind === 'pong' && line.token.startsWith(HEARTBEAT_TOKEN)) return;
     if (challenge) {
       const credential = this.options.ticket ?? this.options.password;
       if (this.options.password) this.passwordSent = true;

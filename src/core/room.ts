@@ -20,7 +20,7 @@ import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js'
 import { available, fullBucket, nextTokenAt, take } from './rate.js';
 import { Roster } from './roster.js';
 import { messageLength, messageText } from './sanitize.js';
-import { guestName, isGuestKey, ticketIn, TicketDesk, type TicketCheck, type TicketErrorCode, type TicketOptions } from './tickets.js';
+import { guestName, isGuestKey, looksLikeTicket, ticketIn, TicketDesk, type TicketCheck, type TicketErrorCode, type TicketOptions } from './tickets.js';
 import type { MessageBudget, RoomDoor, TransportContext } from './transport.js';
 
 export { zeroCounters, type DropReason, type RoomCounters, type TransportTraffic } from './counters.js';
@@ -304,7 +304,14 @@ export class Room implements RoomDoor {
   /** `/join X` where X is a ticket: starts its check (answered on a later tick) and returns true; false for a password. */
   private tryTicket(peer: Peer, given: string): boolean {
     const token = ticketIn(given);
-    if (token === undefined) return false;
+    if (token === undefined) {
+      // A cut-off ticket is told so, whether the peer is in already or the room takes tickets only;
+      // a room's own password of that shape (a.b.c) stays a password.
+      if (!this.tickets || !looksLikeTicket(given) || (this.admission.password !== undefined && given === this.admission.password)) return false;
+      this.roster.tried(peer, this.clock());
+      this.ticketRefused(peer, 'ERR_TICKET_INVALID', 'not a valid ticket');
+      return true;
+    }
     // A /join attempt, ticket or not, restarts a waiting peer's wait (see tryPassword).
     this.roster.tried(peer, this.clock());
     if (!this.tickets) {

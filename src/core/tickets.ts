@@ -35,6 +35,15 @@ export function ticketIn(argument: string): string | undefined {
   return JWT.test(word) ? word : undefined;
 }
 
+// What a ticket cut off or garbled in copying still looks like: a JSON header (`eyJ`), or three
+// base64url parts. Such a `/join` is told "not a valid ticket", not taken for a wrong password.
+const TICKET_ATTEMPT = /^(?:eyJ\S*|[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
+
+/** True when the first word of a `/join` argument looks like an attempt at a ticket (a valid one or not). */
+export function looksLikeTicket(argument: string): boolean {
+  return TICKET_ATTEMPT.test(argument.split(/\s/, 1)[0]!);
+}
+
 // `guest7`: what a peer is called in a room exposed beyond loopback until it chooses a name. Tested
 // on a clash key, where confusables.txt has made the digits 0 and 1 the letters o and l (the key of
 // `guest10` is `guestlo`), so a name that looks like a guest number is one too.

@@ -98,7 +98,9 @@ export function ticketVerifier(o: VerifierOptions): TicketVerifier {
         requiredClaims: ['sub', 'exp'],
         currentDate: new Date(o.epochAt(now)),
       });
-      return { ok: true, name: payload.sub! };
+      // Signed but not a name (an array, a number): jose checks only that `sub` is there.
+      if (typeof payload.sub !== 'string') return { ok: false, code: 'ERR_TICKET_INVALID', message: 'the ticket carries no name (its sub is not a string)' };
+      return { ok: true, name: payload.sub };
     } catch (err) {
       return refusal(err);
     }

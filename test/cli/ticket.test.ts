@@ -46,6 +46,20 @@ bin('mistakes are one line and exit 2', async () => {
     [['serve', '--port', '0', '--tickets-required'], /--tickets-required needs --ticket-secret/],
     [['serve', '--port', '0', '--ticket-secret', 'short'], /at least 32 bytes/],
     [['chat', '--port', '9', '--ticket', 'x', '--name', 'y'], /mutually exclusive/],
+    // Red-team: these joined without a ticket, read the file "A,A", or said "Unknown arguments: 5, s".
+    [['chat', '--port', '9', '--ticket'], /--ticket needs a value/],
+    [['chat', '--port', '9', '--ticket', ''], /--ticket needs a value/],
+    [['serve', '--port', '0', '--password', ''], /--password needs a value/],
+    [['serve', '--port', '0', '--ticket-secret-file', 'A', '--ticket-secret-file', 'A'], /--ticket-secret-file was given 2 times: give it once/],
+    [['serve', '--port', '0', '--ticket-secret', SECRET, '--ticket-secret', SECRET], /--ticket-secret was given 2 times/],
+    [['serve', '--port', '0', '--ticket-room', 'a', '--ticket-room', 'b'], /--ticket-room was given 2 times/],
+    [['serve', '--port', '0', '--password', 'a', '--password', 'b'], /--password was given 2 times/],
+    [['ticket', 'alice', '--secret', SECRET, '--secret', SECRET], /--secret was given 2 times/],
+    [['ticket', 'alice', '--secret-file', SECRET_FILE, '--secret-file', SECRET_FILE], /--secret-file was given 2 times/],
+    [['ticket', 'alice', '--secret', SECRET, '--room', 'a', '--room', 'b'], /--room was given 2 times/],
+    [['ticket', 'alice', '--secret', SECRET, '--ttl', '1h', '--ttl', '2h'], /--ttl was given 2 times/],
+    [['ticket', 'alice', '--secret', SECRET, '--ttl', '-5s'], /--ttl must be a positive duration/],
+    [['ticket', 'alice', '--secret', SECRET, '--ttl'], /Not enough arguments following: ttl/],
   ];
   for (const [args, message] of cases) {
     const r = await run(args);

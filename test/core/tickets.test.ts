@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { guestName, HELD_WHILE_CHECKING, isGuestKey, ticketIn, type TicketCheck, type TicketOptions } from '../../src/core/tickets.js';
+import { guestName, HELD_WHILE_CHECKING, isGuestKey, looksLikeTicket, ticketIn, type TicketCheck, type TicketOptions } from '../../src/core/tickets.js';
 import type { RoomOptions } from '../../src/core/room.js';
 import { roomHarness, silent } from '../helpers/room-harness.js';
 
@@ -332,7 +332,47 @@ optional('a room without tickets says so, and a password is still a password', (
   assert.is(h.room.counters.drops.badTicket, 1);
 });
 
+// Red-team: a cut-off ticket (no dots) from a peer already in got "you are in the room already",
+// and x.y.z at a tickets-only door "this room takes tickets only": neither says the ticket is bad.
+const CUT_OFF = 'eyJhbGciOi' + 'A'.repeat(50);
+
+shape('a cut-off or garbled ticket looks like one: eyJ..., or three dotted base64url parts', () => {
+  for (const attempt of [CUT_OFF, 'eyJ', 'x.y.z', 'a.b.c', '..', 'eyJa.b.c!']) assert.ok(looksLikeTicket(attempt), attempt);
+  for (const password of ['hunter2', 'a.b', 'a.b.c.d', 'my pass.word.x', 'correct horse battery staple']) assert.not.ok(looksLikeTicket(password), password);
+});
+
+optional('a cut-off ticket from a peer already in is refused as a ticket, counted', async () => {
+  const { h, asked } = setup();
+  const a = h.join();
+  a.link.take();
+  h.send(a, `/join ${CUT_OFF}`);
+  await settle();
+  assert.equal(a.link.take(), ['! ticket refused: not a valid ticket']);
+  assert.is(h.room.counters.drops.badTicket, 1);
+  assert.equal(asked, [], 'nothing to verify');
+});
+
+optional("a room's own password shaped like a.b.c stays a password", () => {
+  const { h } = setup({ password: 'my.pass.word' });
+  const { link, peer } = h.tryJoin();
+  link.take();
+  h.room.receive(peer!, new TextEncoder().encode('/join my.pass.word\n'));
+  assert.ok(link.take()[0]!.startsWith('* welcome '));
+});
+
 const required = suite('--tickets-required');
+
+required('at a tickets-only door, x.y.z or a cut-off ticket is "not a valid ticket", and spends a try', () => {
+  const { h } = setup({ required: true });
+  const { link, peer } = h.tryJoin();
+  link.take();
+  for (const attempt of ['x.y.z', CUT_OFF]) {
+    h.room.receive(peer!, new TextEncoder().encode(`/join ${attempt}\n`));
+    assert.equal(link.take(), ['! ticket refused: not a valid ticket'], attempt);
+  }
+  assert.is(peer!.passwordTries, 2);
+  assert.not.ok(peer!.admitted);
+});
 
 required('a peer waits at the door until it shows a ticket, then joins under its name', async () => {
   const { h } = setup({ required: true });

@@ -79,6 +79,14 @@ jwt('alg none, another algorithm, no expiry, or garbage: not a valid ticket', as
   }
 });
 
+jwt('a signed ticket whose sub is not a string (an array, a number) is refused with a clear reason', async () => {
+  const { SignJWT } = await import('jose');
+  for (const sub of [['alice', 'bob'], 42, { name: 'alice' }]) {
+    const token = await new SignJWT({ sub, aud: 'udp-chat', iss: 'udp-chat', exp: NOW / 1000 + 3600 } as never).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    assert.equal(await verifier()(token, 0), { ok: false, code: 'ERR_TICKET_INVALID', message: 'the ticket carries no name (its sub is not a string)' }, JSON.stringify(sub));
+  }
+});
+
 jwt('a secret under 32 bytes is refused, as RFC 7518 requires for HS256', () => {
   assert.throws(() => secretKey('hunter2'), /at least 32 bytes \(it has 7\)/);
   assert.throws(() => ticketVerifier({ secret: 'short', epochAt: (n) => n }), /at least 32 bytes/);
