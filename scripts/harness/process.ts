@@ -166,7 +166,12 @@ export class ChildLink<Req extends { type: string }, Res extends { type: string 
   }
 
   send(msg: Req): void {
-    this.child.send(msg);
+    // A child that has died cannot be written to (EPIPE): the next wait reports its exit in one
+    // line, so the write's own error is not let loose as an unhandled one.
+    if (!this.child.connected) return;
+    this.child.send(msg, (err) => {
+      if (err && !this.ended) this.ended = new Error(`the forked child could not be reached: ${err.message}`);
+    });
   }
 
   /** The next reply, which must be of this type. */

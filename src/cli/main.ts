@@ -14,12 +14,18 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+const args = hideBin(process.argv);
+// A usage error points at the help of the command that was typed, when it names one.
+const COMMANDS = new Set(['serve', 'chat', 'send', 'echo', 'proxy', 'demo', 'ticket']);
+const command = args.find((a) => !a.startsWith('-'));
+const help = command && COMMANDS.has(command) ? `udp-chat ${command} --help` : 'udp-chat --help';
+
 try {
-  await buildCli(hideBin(process.argv)).parseAsync();
+  await buildCli(args).parseAsync();
 } catch (err) {
   if (err instanceof UsageError || (err instanceof ChatError && USAGE_CODES.has(err.code))) {
     // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): a usage error is one line.
-    process.stderr.write(`udp-chat: ${err.message.replace(/\s*\n\s*/g, ' ')} (udp-chat --help for usage)\n`);
+    process.stderr.write(`udp-chat: ${err.message.replace(/\s*\n\s*/g, ' ')} (${help} for usage)\n`);
     process.exitCode = 2;
   } else if (err instanceof ChatError || (err as NodeJS.ErrnoException).syscall) {
     process.stderr.write(`udp-chat: ${(err as Error).message}\n`);

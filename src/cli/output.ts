@@ -22,6 +22,14 @@ function clock(): string {
   return new Date().toTimeString().slice(0, 8);
 }
 
+/**
+ * A peer in the log: its name, and its address beside it when the name is not the address (off
+ * loopback peers see names only; the teacher's log keeps where each one is).
+ */
+function peerLabel(peer: { name: string; address: string; transport: string }): string {
+  return peer.name === peer.address ? peer.name : `${peer.name} (${peer.transport} ${peer.address})`;
+}
+
 /** One human log line for a server event, or null for events a person need not see. */
 export function formatServerEvent(event: ServerEvent, c: ChalkInstance): string | null {
   const at = c.dim(clock());
@@ -37,7 +45,7 @@ export function formatServerEvent(event: ServerEvent, c: ChalkInstance): string 
     case 'message':
       return event.to ? `${at} <${event.peer.name}> ${c.magenta(`(to ${event.to})`)} ${event.text}` : `${at} <${event.peer.name}> ${event.text}`;
     case 'error':
-      return `${at} ${c.red('!')} ${event.peer ? `${event.peer.name}: ` : ''}${event.message}`;
+      return `${at} ${c.red('!')} ${event.peer ? `${peerLabel(event.peer)}: ` : ''}${event.message}`;
     case 'socket-error':
       return `${at} ${c.red('!')} ${event.transport} socket: ${event.code} ${event.message}`;
     case 'stats':
@@ -183,5 +191,6 @@ export function lanAddresses(): string[] {
 /** The banner line for the web page: `  open http://HOST:PORT/ in a browser` (a LAN address for a wildcard host). */
 export function webBanner(host: string, port: number): string {
   const shown = host === '0.0.0.0' || host === '::' ? (lanAddresses()[0] ?? host) : host;
-  return `  open http://${formatAddress(shown, port)}/ in a browser   (udp-chat chat --transport ws --port ${port}; the teacher panel: /#teacher)`;
+  const hostFlag = isLoopback(shown) ? '' : ` --host ${shown.includes(':') ? `'${shown}'` : shown}`;
+  return `  open http://${formatAddress(shown, port)}/ in a browser   (udp-chat chat --transport ws${hostFlag} --port ${port}; the teacher panel: /#teacher)`;
 }

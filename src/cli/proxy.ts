@@ -39,7 +39,7 @@ export function builder(y: Argv) {
     .option('rto', { type: 'string', default: '200ms', describe: 'TCP: retransmission timeout the emulated loss costs' })
     .option('max-clients', { type: 'string', default: String(PROXY_LIMITS.maxClients), describe: 'UDP: most clients at once (a socket each); past it the least recently seen is dropped (0: no limit)' })
     .option('client-rate', { type: 'string', default: String(PROXY_LIMITS.newClientsPerPrefix), describe: 'UDP: new clients a second per source /24 (0: no limit)' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the final counters as JSON' })
+    .option('json', { type: 'boolean', default: false, describe: 'one JSON line as it starts (port, seed) and one with the counters at the end' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no live counters' });
 }
 

@@ -391,7 +391,7 @@ export class Room implements RoomDoor {
   /** Why `peer` may not take the free name of this key, or undefined when it may. */
   private nameRefusal(peer: Peer, key: string): string | undefined {
     if (peer.ticket) return `your name ${peer.name} is signed by your ticket; it stays`;
-    if (isGuestKey(key)) return 'guest names (guest7) are given by the room; choose another';
+    if (isGuestKey(key)) return 'guest names (guestN) are given by the room; choose another';
     if (this.tickets?.reserved(key)) return 'that name belongs to a ticket holder; choose another';
     return undefined;
   }
