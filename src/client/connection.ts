@@ -12,6 +12,7 @@ import { ChatError } from '../core/errors.js';
 import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
 import { createDeframer, encodeFrame, MAX_LENGTH_FRAME, type FramingName } from '../transports/framing.js';
+import { askForReceiveBuffer, CLIENT_RECEIVE_BUFFER_BYTES } from '../transports/udp/receive-buffer.js';
 
 /** A transport the client can connect over: a key of OPENERS. */
 export type ClientTransport = keyof typeof OPENERS;
@@ -234,6 +235,8 @@ async function openUdp(options: ConnectOptions, remote: string): Promise<Connect
     socket.close();
     throw socketError(err, 'udp', remote);
   }
+  // A busy room fans out faster than a busy client reads: what the OS holds meanwhile is not lost.
+  askForReceiveBuffer(socket, CLIENT_RECEIVE_BUFFER_BYTES);
   return new UdpConnection(socket, remote);
 }
 

@@ -14,6 +14,7 @@ import { listening } from '../bind.js';
 import { SourceLimiter } from '../source-limiter.js';
 import { CookieJar } from './cookie.js';
 import { kernelDrops } from './kernel-drops.js';
+import { askForReceiveBuffer, SERVER_RECEIVE_BUFFER_BYTES } from './receive-buffer.js';
 
 // The kernel's drop count is read from /proc at most this often (the page asks every second, per tab).
 const KERNEL_DROPS_EVERY_MS = 500;
@@ -47,27 +48,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-/**
- * What the server asks the OS to hold of datagrams it has not read yet. While it sends (a
- * broadcast to a thousand peers, a burst of answers) it reads nothing, and the default buffer
- * (208 KiB on Linux, a few hundred small datagrams) overflows in a few milliseconds of a flood,
- * taking honest datagrams with it. The OS grants at most its own ceiling (Linux:
- * net.core.rmem_max, often 208 KiB itself); what is still lost is counted (kernelDrops).
- */
-const RECEIVE_BUFFER_BYTES = [4 * 1024 * 1024, 1024 * 1024];
-
-function askForReceiveBuffer(socket: dgram.Socket): void {
-  for (const bytes of RECEIVE_BUFFER_BYTES) {
-    try {
-      // Linux caps the request silently; macOS refuses one over kern.ipc.maxsockbuf: try less.
-      if (socket.getRecvBufferSize() < bytes) socket.setRecvBufferSize(bytes);
-      return;
-    } catch {
-      // Keep the default; the next size may be allowed.
-    }
-  }
 }
 
 /** One UDP peer's link: a reply goes back to the address the peer wrote from. */
@@ -146,7 +126,7 @@ export class UdpTransport implements Transport {
   /** Binds a socket and starts feeding the room. Rejects with EADDRINUSE and the like. */
   static async listen(ctx: TransportContext, options: UdpListenOptions): Promise<UdpTransport> {
     const socket = await listening(dgram.createSocket({ type: udpType(options.host), reuseAddr: false }), (s) => s.bind(options.port, options.host));
-    askForReceiveBuffer(socket);
+    askForReceiveBuffer(socket, SERVER_RECEIVE_BUFFER_BYTES);
     const limitOpen = options.limitOpenAnswers ?? !isLoopback(socket.address().address);
     return new UdpTransport(socket, ctx, options.validate ?? false, limitOpen);
   }
