@@ -18,7 +18,7 @@ export function builder(y: Argv) {
     .option('ticket', { type: 'string', describe: 'a ticket from the teacher (udp-chat ticket NAME): joins under its name' })
     .conflicts('ticket', 'name')
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, refused by the room, late, duplicated, latency on exit' })
-    .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
+    .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
   return notEmpty(built, 'ticket', 'password');
 }
 

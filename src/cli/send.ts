@@ -14,12 +14,12 @@ export const describe = 'send messages (arguments, else each line of stdin) as d
 export function builder(y: Argv) {
   return addressOptions(y, 'server to send to', CLIENT_TRANSPORTS)
     .positional('message', { type: 'string', array: true, describe: 'messages; each is one datagram' })
-    .option('wait', { alias: 'w', type: 'string', describe: 'print replies until none came for this long (500ms, 2s)' })
+    .option('wait', { alias: 'w', type: 'string', requiresArg: true, describe: 'print replies until none came for this long (500ms, 2s)' })
     .option('count', { alias: 'c', type: 'string', default: '1', describe: 'send each message N times, numbered #1..#N' })
-    .option('interval', { alias: 'i', type: 'string', default: '0', describe: 'pause between datagrams (10ms, 1s)' })
+    .option('interval', { alias: 'i', type: 'string', requiresArg: true, default: '0', describe: 'pause between datagrams (10ms, 1s)' })
     .option('seq', { type: 'boolean', default: false, describe: 'number datagrams seq=i/N t=MS; with --wait, count the replies (lost, late, duplicated, latency) and the room refusals apart from loss' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object at the end: sent, replies, stats' })
-    .option('connect-timeout', { type: 'string', default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
+    .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
 }
 
 async function* stdinLines(): AsyncGenerator<string> {

@@ -60,6 +60,11 @@ bin('mistakes are one line and exit 2', async () => {
     [['ticket', 'alice', '--secret', SECRET, '--ttl', '1h', '--ttl', '2h'], /--ttl was given 2 times/],
     [['ticket', 'alice', '--secret', SECRET, '--ttl', '-5s'], /--ttl must be a positive duration/],
     [['ticket', 'alice', '--secret', SECRET, '--ttl'], /Not enough arguments following: ttl/],
+    // Every duration flag takes a value that starts with '-' as its value, and says why it is wrong.
+    [['serve', '--port', '0', '--peer-timeout', '-5s'], /--peer-timeout must be a positive duration, not '-5s'|--peer-timeout must be a positive duration/],
+    [['send', '--port', '9', '-i', '-1ms', 'x'], /--interval must be a positive duration/],
+    [['proxy', '--listen', '0', '--to', '127.0.0.1:9', '--delay', '-5ms'], /--delay must be a positive duration/],
+    [['serve', '--port', '0', '--stats'], /Not enough arguments following: stats/],
   ];
   for (const [args, message] of cases) {
     const r = await run(args);
