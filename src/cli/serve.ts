@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, LOOPBACK_LIMITS } from '../cor
 import { startChatServer, type ServerTransport } from '../servers/chat-server.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
-import { DEFAULT_TICKET_ROOM, secretKey } from '../servers/tickets.js';
+import { DEFAULT_TICKET_ROOM } from '../servers/tickets.js';
 import { addressOptions, count, notEmpty, duration, host, port, positive, secretFrom, transport } from './options.js';
 import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
@@ -106,7 +106,6 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const statsEvery = argv['stats'] === undefined ? 0 : duration(argv['stats'], 'stats');
   const ticketSecret = secretFrom(argv, 'ticket-secret');
   if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
-  if (ticketSecret !== undefined) secretKey(ticketSecret);
   const tickets = ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room']), required: Boolean(argv['tickets-required']) };
   const c = paint(process.stdout);
   const json = Boolean(argv['json']);

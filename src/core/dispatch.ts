@@ -40,18 +40,12 @@ export interface DispatchContext {
 
 const encoder = new TextEncoder();
 
-/** True when the first `size` bytes are printable ASCII: the same bytes as the text, nothing to escape. */
-function plainAscii(bytes: Uint8Array, size: number): boolean {
-  if (size > bytes.length) return false;
-  for (let i = 0; i < size; i++) {
-    const b = bytes[i]!;
-    if (b < 0x20 || b > 0x7e) return false;
-  }
-  return true;
-}
-
-/** Handles one accepted message: `text` is its safe text, `raw` its bytes as they came (`size` without the newline). */
-export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Uint8Array, size: number): void {
+/**
+ * Handles one accepted message: `text` is its safe text; `raw` its bytes as they came, given only
+ * when they are plain ASCII (sanitize's plainAscii: the text is those very bytes); `size` its
+ * length without the newline.
+ */
+export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Uint8Array | undefined, size: number): void {
   const command = parseCommand(text);
   if (!peer.admitted && command.kind !== 'join' && command.kind !== 'quit') {
     ctx.counters.drops.notAdmitted += 1;
@@ -100,13 +94,13 @@ export function refuse(ctx: Pick<DispatchContext, 'outbox' | 'emit'>, peer: Peer
 }
 
 /**
- * Relays a chat line. `raw` is the message as it came, when its text is all of it: then a
- * plain-ASCII message is copied behind the peer's cached `<name> ` bytes instead of being
+ * Relays a chat line. `raw` is the message as it came, when it is plain ASCII and its text is all
+ * of it: then it is copied behind the peer's cached `<name> ` bytes instead of being
  * formatted and encoded again (the per-message cost that matters with few receivers).
  */
 function say(ctx: DispatchContext, peer: Peer, text: string, raw?: Uint8Array): void {
   ctx.counters.messages += 1;
-  const line = raw && plainAscii(raw, text.length) ? fastLine(peer, raw, text.length) : encodeLine(chatLine(peer.name, text));
+  const line = raw ? fastLine(peer, raw, text.length) : encodeLine(chatLine(peer.name, text));
   ctx.outbox.broadcast(line, ctx.echoSelf ? undefined : peer);
   ctx.emit({ type: 'message', peer: peerInfo(peer), text });
 }

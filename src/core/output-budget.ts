@@ -38,11 +38,16 @@ export class OutputBudget {
 
   /** Spends `bytes` of both budgets if both have them; false (nothing spent) when either is short. */
   spend(peer: Peer, bytes: number): boolean {
-    if (this.available(peer) < bytes) return false;
+    // Every answer a peer is told passes here (the pong of each heartbeat too): one clock read, one lookup.
     const now = this.clock();
     const l = this.limits;
-    spend(peer.output, now, l.outputBytesPerPeer * OUTPUT_BURST_SECONDS, l.outputBytesPerPeer, bytes);
-    if (l.outputBytesPerIp > 0 && !peer.link.proven) spend(this.ipBucket(peer.link.ip, now), now, l.outputBytesPerIp * IP_OUTPUT_BURST_SECONDS, l.outputBytesPerIp, bytes);
+    const ownBurst = l.outputBytesPerPeer * OUTPUT_BURST_SECONDS;
+    if (level(peer.output, now, ownBurst, l.outputBytesPerPeer) < bytes) return false;
+    const ip = l.outputBytesPerIp > 0 && !peer.link.proven ? this.ipBucket(peer.link.ip, now) : undefined;
+    const ipBurst = l.outputBytesPerIp * IP_OUTPUT_BURST_SECONDS;
+    if (ip && level(ip, now, ipBurst, l.outputBytesPerIp) < bytes) return false;
+    spend(peer.output, now, ownBurst, l.outputBytesPerPeer, bytes);
+    if (ip) spend(ip, now, ipBurst, l.outputBytesPerIp, bytes);
     return true;
   }
 

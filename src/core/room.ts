@@ -19,7 +19,7 @@ import { OutputBudget } from './output-budget.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
 import { available, fullBucket, nextTokenAt, take } from './rate.js';
 import { Roster } from './roster.js';
-import { messageLength, messageText } from './sanitize.js';
+import { messageLength, messageText, plainAscii } from './sanitize.js';
 import { guestName, isGuestKey, looksLikeTicket, ticketIn, TicketDesk, type TicketCheck, type TicketErrorCode, type TicketOptions } from './tickets.js';
 import type { MessageBudget, RoomDoor, TransportContext } from './transport.js';
 
@@ -424,11 +424,13 @@ export class Room implements RoomDoor {
     const l = this.limits;
     if (!take(peer.messages, now, l.messageBurst, l.messageRate)) return this.rateLimited(peer, now);
     // Drops not yet told (a room without a schedule): told with the next message after the second.
-    if (peer.refused > 0 && now - peer.warnedAt >= REFUSAL_NOTICE_INTERVAL_MS) this.tellRefused(peer, now);
+    if (peer.refused > 0) this.tellRefusedWhenDue(peer, now);
     const size = messageLength(bytes);
     if (size > l.maxMessageBytes) return this.refuseSize(peer, size);
-    if (l.maxEchoes > 0 && this.echoed(peer, bytes, size)) return;
-    dispatch(this.context, peer, messageText(bytes, size, l.maxBlankRun), bytes, size);
+    if (l.maxEchoes > 0 && this.echoed(peer, bytes, size, now)) return;
+    // One pass decides whether the bytes are the text (most chat lines): for sanitizing and relaying both.
+    const plain = plainAscii(bytes, size, l.maxBlankRun);
+    dispatch(this.context, peer, messageText(bytes, size, l.maxBlankRun, plain), plain ? bytes : undefined, size);
   }
 
   /**
@@ -436,7 +438,7 @@ export class Room implements RoomDoor {
    * peer is only reflecting (an echo service, `nc -u -l` piped back), and two of them in a room
    * would bounce every line between them: it is dropped, and true is returned.
    */
-  private echoed(peer: Peer, bytes: Uint8Array, size: number): boolean {
+  private echoed(peer: Peer, bytes: Uint8Array, size: number, now: number): boolean {
     if (!this.outbox.heard(peer, bytes, size)) {
       peer.echoes = 0;
       return false;
@@ -447,7 +449,7 @@ export class Room implements RoomDoor {
     this.counters.handled += 1;
     this.drop('echoLoop');
     if (this.shunned.size >= MAX_SHUNNED) this.shunned.clear();
-    this.shunned.set(shunKey(peer.link), this.clock() + Math.min(ECHO_SHUN_MS, this.peerTimeoutMs));
+    this.shunned.set(shunKey(peer.link), now + Math.min(ECHO_SHUN_MS, this.peerTimeoutMs));
     this.leave(peer, 'dropped', 'echo loop');
     return true;
   }
@@ -488,12 +490,22 @@ export class Room implements RoomDoor {
       const message = `sending too fast: messages dropped past ${l.messageRate} a second (bursts of ${l.messageBurst}; --rate, --burst); logged once a minute per peer, every drop counted in drops.rateLimited`;
       this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_RATE_LIMITED', message });
     }
+    this.tellRefusedWhenDue(peer, now);
+  }
+
+  /**
+   * The one place dropped messages are told: now, when a second has passed since the peer was
+   * last told; else (with a scheduler) when that second is up, the timer checking again, since a
+   * message accepted meanwhile may have told them. At most one notice a second, however drops,
+   * accepted messages and the timer interleave.
+   */
+  private tellRefusedWhenDue(peer: Peer, now: number): void {
     if (now - peer.warnedAt >= REFUSAL_NOTICE_INTERVAL_MS) return this.tellRefused(peer, now);
     if (peer.tallyDue || !this.schedule) return;
     peer.tallyDue = true;
     this.schedule(() => {
       peer.tallyDue = false;
-      if (this.roster.has(peer) && peer.refused > 0) this.tellRefused(peer, this.clock());
+      if (this.roster.has(peer) && peer.refused > 0) this.tellRefusedWhenDue(peer, this.clock());
     }, peer.warnedAt + REFUSAL_NOTICE_INTERVAL_MS - now);
   }
 

@@ -150,9 +150,9 @@ export function decodeText(bytes: Uint8Array): string {
  * (what `nc` appends), escape what remains, and cap its runs of blanks at `maxBlankRun` columns
  * (0: no cap).
  */
-export function messageText(bytes: Uint8Array, length = messageLength(bytes), maxBlankRun = 0): string {
+export function messageText(bytes: Uint8Array, length = messageLength(bytes), maxBlankRun = 0, plain = plainAscii(bytes, length, maxBlankRun)): string {
   const text = decodeText(length === bytes.length ? bytes : bytes.subarray(0, length));
-  if (plainAscii(bytes, length, maxBlankRun) || !needsWork(text, maxBlankRun)) return text;
+  if (plain || !needsWork(text, maxBlankRun)) return text;
   const safe = escapeControls(text);
   return maxBlankRun > 0 ? capBlanks(safe, maxBlankRun) : safe;
 }
@@ -160,8 +160,9 @@ export function messageText(bytes: Uint8Array, length = messageLength(bytes), ma
 /**
  * True when the first `length` bytes are printable ASCII with no run of more than `maxSpaces`
  * spaces (0: any run): most chat lines, settled by one pass over the bytes (the relay's hot path).
+ * The room asks once per message and hands the answer to messageText and dispatch both.
  */
-function plainAscii(bytes: Uint8Array, length: number, maxSpaces: number): boolean {
+export function plainAscii(bytes: Uint8Array, length: number, maxSpaces: number): boolean {
   const most = maxSpaces > 0 ? maxSpaces : Infinity;
   let spaces = 0;
   for (let i = 0; i < length; i++) {

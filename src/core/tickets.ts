@@ -96,6 +96,8 @@ export class TicketDesk {
 
   /** Holds a message of a peer whose ticket is being checked (a copy: a transport may reuse its buffer); false when none is, or the hold is full. */
   hold(peer: Peer, bytes: Uint8Array): boolean {
+    // Every message of a ticket room passes here: no lookup while no check is under way.
+    if (this.pending.size === 0) return false;
     const held = this.pending.get(peer);
     if (!held || held.length >= HELD_WHILE_CHECKING) return false;
     held.push(bytes.slice());

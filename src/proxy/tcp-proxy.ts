@@ -5,7 +5,6 @@
  * bytes, so `loss` here emulates what TCP does about a lost segment: it is sent again after a
  * retransmission timeout, and everything behind it waits (head-of-line blocking).
  */
-import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import type { Direction } from './udp-proxy.js';
 import { seededRandom, type Random } from './random.js';

@@ -91,7 +91,7 @@ export interface ChatServerOptions {
    * `room` must match the ticket's (`aud`); `required` turns away everyone without one.
    */
   tickets?: { secret: string; room?: string; required?: boolean };
-  /** Peers see each other's ip:port in `/who` and as first names; by default only when bound to loopback (see showsAddresses). */
+  /** Peers see each other's ip:port in `/who` and as first names; by default only when bound to loopback (reachableOnlyHere). */
   showAddresses?: boolean;
 }
 
@@ -120,14 +120,6 @@ export function reachableOnlyHere(host: string, webHost = host): boolean {
   return isLoopback(host) && isLoopback(webHost);
 }
 
-/**
- * True when peers may see each other's ip:port: the room and its page are bound to loopback,
- * where the address is the lesson. Off loopback (the UDP transport's rule for validation) a
- * peer's ip:port is what a forger needs, so peers see names only; the log and --json keep them.
- */
-export function showsAddresses(host: string, webHost?: string): boolean {
-  return reachableOnlyHere(host, webHost);
-}
 
 /** Starts a chat server; rejects when a socket cannot be bound. */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
@@ -146,7 +138,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const room = new Room({
     clock,
     ...(tickets ? { tickets } : {}),
-    showAddresses: options.showAddresses ?? showsAddresses(host, options.web?.host),
+    // Peers see each other's ip:port only where the address is the lesson: off loopback it is what
+    // a forger needs, so they see names (the log, --json and the teacher panel keep addresses).
+    showAddresses: options.showAddresses ?? reachableOnlyHere(host, options.web?.host),
     peerTimeoutMs: options.peerTimeoutMs,
     echoSelf: options.echoSelf,
     limits: { ...defaultLimits(reachableOnlyHere(host, options.web?.host)), ...options.limits },

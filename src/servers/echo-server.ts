@@ -4,7 +4,6 @@
  * (ASCII letters only, so binary and UTF-8 pass through intact).
  */
 import dgram from 'node:dgram';
-import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { DEFAULT_PORT, ECHO_LIMITS } from '../core/limits.js';
@@ -106,16 +105,17 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
   const answers = new PrefixLimiter(o.ratePerSource, clock, o.bytesPerSource);
   const reflections = new ReflectionGuard(o.maxReflections, o.reflectionMuteMs, clock);
   socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'udp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
+  const guarded = o.maxReflections > 0;
   socket.on('message', (msg, rinfo) => {
     counters.datagrams += 1;
     counters.bytes += msg.length;
-    const source = `${rinfo.address}|${rinfo.port}`;
-    const guarded = o.maxReflections > 0;
-    const fp = guarded ? fingerprint(msg) : 0;
     let why = refusal(rinfo.address, rinfo.port, own);
     let loop: LoopVerdict = 'answer';
-    if (why === null && guarded) loop = reflections.inspect(source, fp);
-    if (why === null && loop !== 'answer') why = 'echo loop';
+    // Only a datagram we may answer is keyed and fingerprinted: a refused one costs neither.
+    const source = why === null && guarded ? `${rinfo.address}|${rinfo.port}` : '';
+    const fp = source ? fingerprint(msg) : 0;
+    if (source) loop = reflections.inspect(source, fp);
+    if (loop !== 'answer') why = 'echo loop';
     if (why === null) {
       const over = answers.refusal(rinfo.address, msg.length);
       if (over) why = over === 'rate' ? 'rate limited' : 'byte rate limited';
@@ -123,7 +123,7 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
     if (why === null) {
       counters.answered += 1;
       const answer = o.upper ? upperAscii(msg) : msg;
-      if (guarded) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
+      if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
       socket.send(answer, rinfo.port, rinfo.address);
     } else counters[COUNTED_AS[why] ?? 'refused'] += 1;
     // A loop is said once, when found; the datagrams refused while it is muted are only counted.

@@ -14,7 +14,7 @@ export async function bindShared<T>(
   port: number,
   binders: readonly ((port: number) => Promise<T>)[],
   portOf: (first: T) => number,
-  close: (bound: T, index: number) => Promise<void>,
+  close: (bound: T) => Promise<void>,
 ): Promise<T[]> {
   for (let attempt = 1; ; attempt++) {
     const bound: T[] = [];
@@ -37,8 +37,7 @@ export async function bindPair<U, T>(
   bindTcp: (port: number) => Promise<T>,
   closeUdp: (udp: U) => Promise<void>,
 ): Promise<{ udp: U; tcp: T }> {
-  const [udp, tcp] = await bindShared<U | T>(port, [bindUdp, bindTcp], (first) => portOf(first as U), async (bound, i) => {
-    if (i === 0) await closeUdp(bound as U);
-  });
+  // Only UDP can be left bound when a bind fails: it is bound first, and TCP failing is the failure.
+  const [udp, tcp] = await bindShared<U | T>(port, [bindUdp, bindTcp], (first) => portOf(first as U), (bound) => closeUdp(bound as U));
   return { udp: udp as U, tcp: tcp as T };
 }

@@ -228,7 +228,8 @@ $('say').addEventListener('submit', (event) => {
   // The server closes a WebSocket that sends more than its limit: refuse here, with its words.
   if (size > maxBytes) return show(`! message too long: ${size} bytes, the limit is ${maxBytes}; not sent`, 'error');
   // A /who typed by hand is answered in the log, even one sent while the refresher's is due.
-  if (/^\/who\b/.test(line)) whoHiddenUntil = 0;
+  // Every spelling the server reads as /who (core/commands.ts): /who, /WHO, /list, a bare `who`.
+  if (/^\s*\/(who|list)(\s|$)/i.test(line) || line.trim() === 'who') whoHiddenUntil = 0;
   send(line);
   echo(line);
   text.value = '';

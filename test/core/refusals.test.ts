@@ -64,6 +64,27 @@ told('a flood is told its drops exactly: the first at once, the rest in a tally 
   assert.equal(h.jobs, [], 'a tally with nothing to tell was scheduled');
 });
 
+told('a tally timer that fires late, after an accepted message told the drops, tells nothing until a second has passed', () => {
+  const h = setup({ messageBurst: 1, messageRate: 1 });
+  const [a] = h.crowd('alice', 'bob');
+  const notices = () => a!.link.lines.filter((l) => l.startsWith('! slow down')).length;
+  h.send(a!, 'one'); // accepted: the bucket is empty now
+  h.tick(10);
+  h.send(a!, 'two'); // dropped: told at once (t=10)
+  h.tick(10);
+  h.send(a!, 'three'); // dropped: a tally is scheduled for t=1010
+  assert.is(notices(), 1);
+  h.lag(995); // the timer's time passes unrun (t=1015)
+  h.send(a!, 'four'); // accepted (a token came at t=1000): the drop is told now, with it
+  assert.is(notices(), 2);
+  h.send(a!, 'five'); // dropped within the second just begun
+  h.tick(1); // the late timer runs: not a second since the last notice, so nothing yet
+  assert.is(notices(), 2, 'two notices within 1 ms');
+  h.tick(1000);
+  assert.is(notices(), 3);
+  assert.is(toldSender(a!.link), h.room.counters.drops.rateLimited);
+});
+
 told('under a steady flood, at most one notice a second, and every drop is in one of them', () => {
   const h = setup({ messageBurst: 5, messageRate: 5 });
   const [a, b] = h.crowd('alice', 'bob');

@@ -3,9 +3,9 @@ import * as assert from 'uvu/assert';
 import { HELP_LINES } from '../../src/core/commands.js';
 import { DEFAULT_LIMITS } from '../../src/core/limits.js';
 import { noticeLine, welcomeLine, welcomeTimeout } from '../../src/core/lines.js';
-import type { LeaveReason, Peer } from '../../src/core/peer.js';
+import type { LeaveReason } from '../../src/core/peer.js';
 import { encodeLine } from '../../src/core/outbox.js';
-import { Room, type RoomEvent, type RoomOptions } from '../../src/core/room.js';
+import { Room } from '../../src/core/room.js';
 import { MemoryLink } from '../helpers/memory-link.js';
 import { eventKinds, refused, roomHarness as setup, silent, type Member, type RoomHarness } from '../helpers/room-harness.js';
 

@@ -166,6 +166,13 @@ class TcpLink extends StreamLink {
 }
 
 /** Runs a transport's flush; a plain function, so no closure is made per turn. */
+/** True when a batch is made of the very buffers of the last one (a broadcast repeated per receiver): no closure per link. */
+function sameParts(last: readonly Uint8Array[], parts: readonly Uint8Array[]): boolean {
+  if (last.length !== parts.length) return false;
+  for (let i = 0; i < parts.length; i++) if (parts[i] !== last[i]) return false;
+  return true;
+}
+
 function flushDirty(transport: TcpTransport): void {
   transport.flushDirty();
 }
@@ -227,7 +234,7 @@ export class TcpTransport implements Transport {
   /** The parts as one buffer, reusing the previous batch's when the parts are the same buffers. */
   joined(parts: Uint8Array[]): Buffer {
     const last = this.lastParts;
-    if (last.length !== parts.length || parts.some((p, i) => p !== last[i])) {
+    if (!sameParts(last, parts)) {
       this.lastParts = parts;
       this.lastJoined = Buffer.concat(parts);
     }
@@ -285,7 +292,8 @@ export class TcpTransport implements Transport {
   /** Hands a link's framed messages to the room; those read after its peer left are counted. */
   hand(link: TcpLink, events: readonly FrameEvent[]): void {
     const peer = link.peer!;
-    for (const [i, event] of events.entries()) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
       // Counted, so that every message read from a peer is either in the room's counters or here.
       if (!this.links.has(link)) return this.afterLeave(events.length - i);
       if (event.kind === 'message') this.ctx.room.receive(peer, event.bytes);

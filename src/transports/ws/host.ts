@@ -10,6 +10,7 @@
  */
 import { isIP } from 'node:net';
 import os from 'node:os';
+import { isLoopback } from '../address.js';
 
 /** What a Host is checked against; made once the server knows where it is bound. */
 export interface HostRule {
@@ -37,7 +38,7 @@ export function hostRule(bound: string, configured: string, origins: readonly st
 
 /** True for a name only this machine answers to: localhost, *.localhost (RFC 6761), 127.0.0.0/8, ::1. */
 function loopbackName(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+  return isLoopback(host) || host.endsWith('.localhost');
 }
 
 /** True when one of this machine's interfaces has the address now. */
