@@ -11,20 +11,11 @@ import { ChatSession } from '../../src/client/session.js';
 import { DEFAULT_LIMITS } from '../../src/core/limits.js';
 import { startChatServer, type ChatServer, type ServerEvent } from '../../src/servers/chat-server.js';
 import type { TrustCheck, TrustScenario } from './scenario.js';
+import { until } from './loopback.js';
 
 const HOST = '127.0.0.1';
 const RUN = 1000;
 const LIMITED_RUN = 100;
-
-/** Resolves when `check` holds, or false after `ms`. */
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return true;
-}
 
 /** A `chat --stats` receiver named rx, joined. */
 async function receiver(server: ChatServer): Promise<ChatSession> {

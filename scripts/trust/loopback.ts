@@ -6,6 +6,7 @@
 import type dgram from 'node:dgram';
 import { bindUdp, closeUdp } from '../harness/sockets.js';
 import { canBind } from './loopback-addresses.js';
+import { poll } from '../harness/process.js';
 
 /** IPv4 and UDP headers: what a datagram costs on the wire besides its payload. */
 export const UDP_HEADER_BYTES = 28;
@@ -68,13 +69,11 @@ export function loopbackAliases(): Promise<boolean> {
 }
 
 /** Waits until `check` holds, polling every 5 ms; false after `ms`. */
-export async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
+export function until(check: () => boolean, ms: number): Promise<boolean> {
+  return poll(check, ms, () => '', 5).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Sends `send(i)` for i = 0..count-1 spread evenly over `ms`, in slices of a few milliseconds. */

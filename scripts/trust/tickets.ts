@@ -11,6 +11,7 @@ import { startChatServer, type ChatServer } from '../../src/servers/chat-server.
 import { issueTicket } from '../../src/servers/tickets.js';
 import { bindUdp, closeUdp, HOST } from '../harness/sockets.js';
 import type { TrustCheck, TrustContext, TrustScenario } from './scenario.js';
+import { until } from './loopback.js';
 
 const SECRET = 'the fuzz run class secret, 32 bytes+';
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -31,16 +32,6 @@ async function peer(): Promise<Peer> {
 
 function send(p: Peer, server: ChatServer, text: string): void {
   p.socket.send(text, server.port, HOST);
-}
-
-/** Waits until `check` holds or `ms` pass; returns whether it held. */
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
 }
 
 /** Waits until no peer has heard anything new for 100 ms (or `ms` pass): the room has answered. */
