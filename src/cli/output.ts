@@ -134,7 +134,9 @@ export function serveBanner(
   // A measured run past this loses messages to the room, not the network: say where the line is.
   if (o.rateLimit) {
     const r = o.rateLimit;
-    lines.push(c.dim(r.perSecond > 0 && r.burst > 0 ? `  per-peer message rate: ${r.perSecond} a second after a burst of ${r.burst} (--rate, --burst); past it, dropped and told` : '  per-peer message rate: no limit'));
+    // A UDP peer's excess is dropped (and told); a stream peer is read no faster, so its lines wait.
+    const past = o.transport === 'tcp' ? 'past it, a peer is read no faster (its lines wait)' : o.transport === 'udp' ? 'past it, dropped and told' : 'past it, UDP messages are dropped and told, TCP lines wait';
+    lines.push(c.dim(r.perSecond > 0 && r.burst > 0 ? `  per-peer message rate: ${r.perSecond} a second after a burst of ${r.burst} (--rate, --burst); ${past}` : '  per-peer message rate: no limit'));
   }
   if (o.password) lines.push(c.dim('  password set: peers send /join PASSWORD (udp-chat chat --password PASSWORD does it)'));
   if (o.tickets) {
