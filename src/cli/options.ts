@@ -6,7 +6,7 @@ import { DEFAULT_PORT } from '../core/limits.js';
 import type { ClientTransport, ConnectOptions } from '../client/connection.js';
 import { readSecretFile } from '../servers/tickets.js';
 import { parseHost, parsePort } from '../transports/address.js';
-import type { FramingName } from '../transports/framing.js';
+import { FRAMINGS, type FramingName } from '../transports/framing.js';
 
 /** Error codes that mean the user typed something wrong: exit 2, like a yargs usage error. */
 export const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_BAD_PORT', 'ERR_BAD_HOST', 'ERR_BAD_DURATION', 'ERR_BAD_ARGUMENT']);
@@ -20,7 +20,7 @@ export function addressOptions<T>(y: Argv<T>, hostHelp: string, transports: read
     .option('port', { alias: 'p', type: 'string', default: String(DEFAULT_PORT), describe: listening ? 'port number (0 picks a free one)' : 'port number' })
     .option('transport', { alias: 't', type: 'string', choices: transports, default: 'udp', describe: 'transport' })
     .option('tcp', { type: 'boolean', default: false, describe: 'short for --transport tcp' })
-    .option('framing', { type: 'string', choices: ['line', 'length'], default: 'line', describe: 'TCP message framing: lines, or 2-byte big-endian length prefixes' });
+    .option('framing', { type: 'string', choices: FRAMINGS, default: 'line', describe: 'TCP message framing: lines, 2-byte big-endian length prefixes (length), or little-endian ones as the Go tutorials write them (length-le)' });
 }
 
 /** The transport asked for: --tcp wins over the --transport default, but not over a contrary --transport. */

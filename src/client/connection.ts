@@ -11,7 +11,7 @@ import { WebSocket, type RawData } from 'ws';
 import { ChatError } from '../core/errors.js';
 import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
-import { createDeframer, encodeFrame, MAX_LENGTH_FRAME, type FramingName } from '../transports/framing.js';
+import { createDeframer, encodeFrame, maxFrame, type FramingName } from '../transports/framing.js';
 import { askForReceiveBuffer, CLIENT_RECEIVE_BUFFER_BYTES } from '../transports/udp/receive-buffer.js';
 
 /** A transport the client can connect over: a key of OPENERS. */
@@ -126,7 +126,7 @@ class TcpConnection extends EventEmitter<ConnectionEvents> implements Connection
     private readonly framing: FramingName,
   ) {
     super();
-    const deframer = createDeframer(framing, MAX_LENGTH_FRAME);
+    const deframer = createDeframer(framing, maxFrame(framing));
     const deliver = (events: ReturnType<typeof deframer.push>) => {
       for (const event of events) if (event.kind === 'message') for (const line of payloadLines(event.bytes)) this.emit('line', line);
     };
@@ -145,7 +145,7 @@ class TcpConnection extends EventEmitter<ConnectionEvents> implements Connection
   send(text: string | Uint8Array): void {
     if (this.closed || !this.socket.writable) return;
     const bytes = typeof text === 'string' ? encoder.encode(text) : text;
-    if (this.framing === 'length') this.socket.write(encodeFrame('length', bytes));
+    if (this.framing !== 'line') this.socket.write(encodeFrame(this.framing, bytes));
     else this.socket.write(bytes[bytes.length - 1] === 0x0a ? bytes : encodeFrame('line', bytes));
   }
 

@@ -524,21 +524,22 @@ export class Room implements RoomDoor {
    * Tells a peer its message of `size` bytes was refused. A framer that finds that out first
    * calls this instead of receive(): the message is counted in, as receive() would have.
    */
-  tooLong(peer: Peer, size: number): void {
+  tooLong(peer: Peer, size: number, note?: string): void {
     if (!this.roster.has(peer)) return;
     // Without this a TCP line refused by the framer was a drop with no message in, and the
     // counters could not add up.
     const traffic = trafficOf(this.counters, peer.link.channel.name);
     traffic.messagesIn += 1;
     traffic.bytesIn += size;
-    this.refuseSize(peer, size);
+    this.refuseSize(peer, size, note);
   }
 
-  private refuseSize(peer: Peer, size: number): void {
+  private refuseSize(peer: Peer, size: number, note?: string): void {
     peer.lastSeen = this.clock();
     this.drop('tooLong');
-    this.outbox.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent`));
-    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_MESSAGE_TOO_LONG', message: `message of ${size} bytes refused` });
+    const why = note ? ` (${note})` : '';
+    this.outbox.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent${why}`));
+    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_MESSAGE_TOO_LONG', message: `message of ${size} bytes refused${why}` });
   }
 
   /**

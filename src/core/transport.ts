@@ -29,8 +29,11 @@ export interface RoomDoor {
   receive(peer: Peer, bytes: Uint8Array): void;
   /** The peer's message budget: how many messages receive() would take now, and when the next one if none. */
   budget(peer: Peer): MessageBudget;
-  /** A message of `size` bytes the transport refused before buffering it (framer, ws maxPayload). */
-  tooLong(peer: Peer, size: number): void;
+  /**
+   * A message of `size` bytes the transport refused before buffering it (framer, ws maxPayload);
+   * `note`, when given, is added to the refusal (a length header in the wrong byte order says which flag fits).
+   */
+  tooLong(peer: Peer, size: number, note?: string): void;
   /** The peer is gone (FIN, RST, no pong): the room tells the others. */
   leave(peer: Peer, reason: LeaveReason, detail?: string): void;
   /** A stream peer whose send queue passed the cap; called from a later tick, never inside a broadcast. */

@@ -13,9 +13,16 @@
  *       +--------+--------+-------------------------+
  *
  *   `len` is an unsigned 16-bit big-endian integer (network byte order), so a payload holds
- *   0 to 65535 bytes; 0 is an empty message. There is no trailer and no newline. The Go
- *   tutorials' version of this fix writes a signed int16 little-endian instead: a client
- *   ported from them must switch to big-endian to talk to us.
+ *   0 to 65535 bytes; 0 is an empty message. There is no trailer and no newline.
+ * - `length-le`: the same with the header little-endian (`len lo`, then `len hi`), as the Go
+ *   tutorials write it (`binary.Write(buf, binary.LittleEndian, int16(len(msg)))`). Go's header
+ *   is a signed int16, so its senders announce 0 to 32767 bytes and that is what we send; a
+ *   header read as 32768 or more (a negative length to Go) is taken as unsigned, which is over
+ *   any message limit, and refused as too long like any frame over the limit.
+ *
+ * A header that is over the limit but within it with its two bytes swapped (29 sent
+ * little-endian reads 7424 big-endian) is reported with the framing it looks like, so the
+ * refusal can say which flag to use.
  *
  * Messages come out as bytes, not text: the caller decodes after framing, so a UTF-8
  * character split across two chunks stays whole.
@@ -23,14 +30,18 @@
 import { ChatError } from '../core/errors.js';
 
 /** The framings a TCP peer can speak. */
-export type FramingName = 'line' | 'length';
+export type FramingName = 'line' | 'length' | 'length-le';
+
+/** Every framing, in the order `--framing` offers them. */
+export const FRAMINGS: readonly FramingName[] = ['line', 'length', 'length-le'];
 
 /** One event out of the decoder. */
 export type FrameEvent =
   // One complete message (for 'line' framing: without the trailing \n or \r\n).
   | { kind: 'message'; bytes: Uint8Array }
-  // A message over maxBytes was discarded (size: how many bytes were seen/announced).
-  | { kind: 'oversize'; size: number };
+  // A message over maxBytes was discarded (size: how many bytes were seen/announced). looksLike:
+  // a length header that is within maxBytes with its bytes swapped, read in the other byte order.
+  | { kind: 'oversize'; size: number; looksLike?: FramingName };
 
 /** Turns the chunks read from one connection into messages; one per connection, it keeps state. */
 export interface Deframer {
@@ -59,6 +70,19 @@ export const LENGTH_HEADER_BYTES = 2;
 /** Length framing's largest payload: what the 16-bit header can announce. */
 export const MAX_LENGTH_FRAME = 65535;
 
+/** Little-endian length framing's largest payload we send: Go's header is a signed int16. */
+export const MAX_LENGTH_LE_FRAME = 32767;
+
+/** The largest payload a framing's header can announce to its readers (line framing has no header: length's). */
+export function maxFrame(framing: FramingName): number {
+  return framing === 'length-le' ? MAX_LENGTH_LE_FRAME : MAX_LENGTH_FRAME;
+}
+
+/** What a refusal adds when a length header looks like the other byte order's: which flag to use. */
+export function framingHint(looksLike: FramingName): string {
+  return `looks ${looksLike === 'length-le' ? 'little' : 'big'}-endian: try --framing ${looksLike}`;
+}
+
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = new Uint8Array(0);
@@ -71,11 +95,16 @@ export function createDeframer(framing: FramingName, maxBytes: number): Deframer
     throw new ChatError('ERR_BAD_ARGUMENT', `maxBytes must be a non-negative integer, got ${String(maxBytes)}`);
   }
   if (framing === 'line') return new LineDeframer(maxBytes);
-  if (framing === 'length') return new LengthDeframer(maxBytes);
-  throw new ChatError('ERR_BAD_ARGUMENT', `unknown framing ${JSON.stringify(framing)}: use line or length`);
+  if (framing === 'length') return new LengthDeframer(maxBytes, false);
+  if (framing === 'length-le') return new LengthDeframer(maxBytes, true);
+  throw unknownFraming(framing);
 }
 
-/** Encodes one message for the wire: a line ending in \n, or a 2-byte big-endian length then the payload. */
+function unknownFraming(framing: unknown): ChatError {
+  return new ChatError('ERR_BAD_ARGUMENT', `unknown framing ${JSON.stringify(framing)}: use ${FRAMINGS.join(', ')}`);
+}
+
+/** Encodes one message for the wire: a line ending in \n, or a 2-byte length (big- or little-endian) then the payload. */
 export function encodeFrame(framing: FramingName, payload: Uint8Array): Uint8Array {
   if (framing === 'line') {
     // A payload that already ends its line goes out as is; one holding inner \n is several lines.
@@ -85,20 +114,20 @@ export function encodeFrame(framing: FramingName, payload: Uint8Array): Uint8Arr
     out[payload.length] = LF;
     return out;
   }
-  if (framing === 'length') {
-    if (payload.length > MAX_LENGTH_FRAME) {
-      throw new ChatError(
-        'ERR_MESSAGE_TOO_LONG',
-        `a length frame holds at most ${MAX_LENGTH_FRAME} bytes, got ${payload.length}`,
-      );
+  if (framing === 'length' || framing === 'length-le') {
+    const most = maxFrame(framing);
+    if (payload.length > most) {
+      throw new ChatError('ERR_MESSAGE_TOO_LONG', `a ${framing} frame holds at most ${most} bytes, got ${payload.length}`);
     }
     const out = new Uint8Array(LENGTH_HEADER_BYTES + payload.length);
-    out[0] = payload.length >>> 8;
-    out[1] = payload.length & 0xff;
+    const hi = payload.length >>> 8;
+    const lo = payload.length & 0xff;
+    out[0] = framing === 'length' ? hi : lo;
+    out[1] = framing === 'length' ? lo : hi;
     out.set(payload, LENGTH_HEADER_BYTES);
     return out;
   }
-  throw new ChatError('ERR_BAD_ARGUMENT', `unknown framing ${JSON.stringify(framing)}: use line or length`);
+  throw unknownFraming(framing);
 }
 
 /** The bytes of a message that straddles chunks, copied so the caller may reuse its chunk buffers. */
@@ -248,10 +277,21 @@ class LineDeframer implements Deframer {
   }
 }
 
+/** A 16-bit header from its bytes in the order they came. */
+function header(first: number, second: number, littleEndian: boolean): number {
+  return littleEndian ? first | (second << 8) : (first << 8) | second;
+}
+
+/** The header with its two bytes swapped: what the sender meant if it used the other byte order. */
+function swapped(size: number): number {
+  return ((size & 0xff) << 8) | (size >>> 8);
+}
+
 class LengthDeframer implements Deframer {
   readonly #max: number;
+  readonly #le: boolean;
   // The first header byte when a chunk ended between the two.
-  #headerHi = -1;
+  #headerFirst = -1;
   // Payload bytes still expected for the current frame, or -1 while reading a header.
   #want = -1;
   // The payload received so far of a frame that straddles chunks, allocated at its exact size.
@@ -260,8 +300,9 @@ class LengthDeframer implements Deframer {
   // Payload bytes of an oversize frame still to drop; counted, never stored.
   #skip = 0;
 
-  constructor(maxBytes: number) {
+  constructor(maxBytes: number, littleEndian: boolean) {
     this.#max = maxBytes;
+    this.#le = littleEndian;
   }
 
   end(): FrameEvent[] {
@@ -269,7 +310,7 @@ class LengthDeframer implements Deframer {
   }
 
   get buffered(): number {
-    return this.#have + (this.#headerHi >= 0 ? 1 : 0);
+    return this.#have + (this.#headerFirst >= 0 ? 1 : 0);
   }
 
   push(chunk: Uint8Array): FrameEvent[] {
@@ -298,21 +339,23 @@ class LengthDeframer implements Deframer {
       }
       if (this.#want < 0) {
         let size: number;
-        if (this.#headerHi >= 0) {
+        if (this.#headerFirst >= 0) {
           if (i >= end) break;
-          size = (this.#headerHi << 8) | chunk[i]!;
-          this.#headerHi = -1;
+          size = header(this.#headerFirst, chunk[i]!, this.#le);
+          this.#headerFirst = -1;
           i += 1;
         } else if (end - i >= LENGTH_HEADER_BYTES) {
-          size = (chunk[i]! << 8) | chunk[i + 1]!;
+          size = header(chunk[i]!, chunk[i + 1]!, this.#le);
           i += LENGTH_HEADER_BYTES;
         } else {
-          if (i < end) this.#headerHi = chunk[i++]!;
+          if (i < end) this.#headerFirst = chunk[i++]!;
           break;
         }
         if (size > this.#max) {
           // Skipping exactly the announced bytes keeps us in step with the sender's next header.
-          events.push({ kind: 'oversize', size });
+          // (A sender in the other byte order is out of step already: the hint says how to fix it.)
+          const other = swapped(size) <= this.#max ? { looksLike: (this.#le ? 'length' : 'length-le') as FramingName } : {};
+          events.push({ kind: 'oversize', size, ...other });
           this.#skip = size;
           continue;
         }

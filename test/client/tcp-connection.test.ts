@@ -47,10 +47,12 @@ async function rawServer() {
 
 // What a client writes for `send('hi')`, then for the bytes `x\n` and `z`: a line-framed client
 // adds a newline unless the bytes end in one; a length-framed one prefixes each with its 2-byte
-// big-endian length, newline and all.
+// big-endian length, newline and all; a length-le one the same length little-endian, as Go's
+// binary.Write(buf, binary.LittleEndian, int16(n)) writes it.
 const written: Record<FramingName, number[]> = {
   line: [0x68, 0x69, 0x0a, 0x78, 0x0a, 0x7a, 0x0a],
   length: [0, 2, 0x68, 0x69, 0, 2, 0x78, 0x0a, 0, 1, 0x7a],
+  'length-le': [2, 0, 0x68, 0x69, 2, 0, 0x78, 0x0a, 1, 0, 0x7a],
 };
 
 for (const [framing, bytes] of Object.entries(written) as Array<[FramingName, number[]]>) {
@@ -88,6 +90,15 @@ const streams: Record<FramingName, { chunks: Array<[Buffer, string[]]>; atEnd: s
       [Buffer.from([0, 3, 0x6f, 0x6e, 0x65, 0, 3, 0x74]), ['one']],
       [Buffer.from([0x77, 0x6f, 0]), ['two']],
       [Buffer.from([2, 0x68, 0x69]), ['hi']],
+    ],
+    atEnd: [],
+  },
+  // The same, little-endian: the header's low byte comes first.
+  'length-le': {
+    chunks: [
+      [Buffer.from([3, 0, 0x6f, 0x6e, 0x65, 3, 0, 0x74]), ['one']],
+      [Buffer.from([0x77, 0x6f, 2]), ['two']],
+      [Buffer.from([0, 0x68, 0x69]), ['hi']],
     ],
     atEnd: [],
   },

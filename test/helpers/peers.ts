@@ -20,7 +20,7 @@ export interface TestPeer {
   readonly lines: string[];
   /** `127.0.0.1:PORT`: the address the server names this peer by. */
   readonly address: string;
-  /** Sends one message: a datagram, a line (a `\n` is added unless there), or a length frame. */
+  /** Sends one message: a datagram, a line (a `\n` is added unless there), or a length frame (big- or little-endian). */
   send(text: string | Uint8Array): void;
   /** Waits for a received line that matches and returns it; fails after `ms`, listing the lines seen. */
   waitFor(match: LineMatch, ms?: number): Promise<string>;
@@ -151,10 +151,12 @@ class TcpTest implements TcpTestPeer {
         data = data.subarray(lf + 1);
       }
     } else {
-      while (data.length >= 2 && data.length >= 2 + data.readUInt16BE(0)) {
-        const size = data.readUInt16BE(0);
-        this.log.push(decoder.decode(data.subarray(2, 2 + size)));
-        data = data.subarray(2 + size);
+      // length-le is read as seed 000's server2.go Decode reads it: a little-endian int16.
+      const size = (d: Buffer) => (this.framing === 'length' ? d.readUInt16BE(0) : d.readInt16LE(0));
+      while (data.length >= 2 && data.length >= 2 + size(data)) {
+        const n = size(data);
+        this.log.push(decoder.decode(data.subarray(2, 2 + n)));
+        data = data.subarray(2 + n);
       }
     }
     this.pending = Buffer.from(data);
@@ -162,9 +164,10 @@ class TcpTest implements TcpTestPeer {
 
   send(text: string | Uint8Array): void {
     const bytes = bytesOf(text);
-    if (this.framing === 'length') {
+    if (this.framing !== 'line') {
       const frame = Buffer.alloc(2 + bytes.length);
-      frame.writeUInt16BE(bytes.length, 0);
+      if (this.framing === 'length') frame.writeUInt16BE(bytes.length, 0);
+      else frame.writeInt16LE(bytes.length, 0);
       frame.set(bytes, 2);
       this.socket.write(frame);
     } else {

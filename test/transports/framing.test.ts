@@ -4,7 +4,9 @@ import { ChatError } from '../../src/core/errors.js';
 import {
   LENGTH_HEADER_BYTES,
   MAX_LENGTH_FRAME,
+  MAX_LENGTH_LE_FRAME,
   createDeframer,
+  framingHint,
   encodeFrame,
   type Deframer,
   type FrameEvent,
@@ -313,6 +315,71 @@ length('a UTF-8 character split across chunks stays whole', () => {
 
 length.run();
 
+const le = suite('little-endian length framing (length-le, as the Go tutorials write it)');
+
+/** What seed 000's client2.go Encode writes: binary.Write(nb, binary.LittleEndian, int16(len)), then the bytes. */
+function goEncode(text: string): Uint8Array {
+  const payload = bytes(text);
+  const header = new Uint8Array(2);
+  new DataView(header.buffer).setInt16(0, payload.length, true);
+  return concat(header, payload);
+}
+
+/** Events as show() gives them, an oversize with the framing it looks like. */
+function showHints(events: FrameEvent[]): string[] {
+  return events.map((e) => (e.kind === 'message' ? decoder.decode(e.bytes) : `oversize ${e.size}${e.looksLike ? ` looks ${e.looksLike}` : ''}`));
+}
+
+le('the Go client\'s frames are its messages, whatever the reads', () => {
+  const message = 'Hello world,hello xiaomotong!';
+  const wire = concat(goEncode(message), goEncode(''), goEncode('é\n'), goEncode(message));
+  assertSameAtEverySplit('length-le', 1200, wire, [message, '', 'é\n', message]);
+});
+
+le('the header is little-endian: its low byte first', () => {
+  const payload = new Uint8Array(0x0102).fill(0x61);
+  const events = createDeframer('length-le', 1000).push(concat(new Uint8Array([0x02, 0x01]), payload));
+  assert.is(events.length, 1);
+  const only = events[0];
+  assert.ok(only?.kind === 'message' && only.bytes.length === 0x0102);
+});
+
+le('a header Go would read as negative (32768 and up) is refused as too long and skipped', () => {
+  const negative = new Uint8Array(2);
+  new DataView(negative.buffer).setInt16(0, -2, true);
+  const deframer = createDeframer('length-le', 1200);
+  assert.equal(showHints(deframer.push(negative)), ['oversize 65534']);
+  assert.is(deframer.buffered, 0);
+});
+
+le('the tutorial\'s frames read big-endian are over the limit, and the refusal says they look little-endian', () => {
+  // 29 bytes announced little-endian, [0x1d, 0x00], reads 7424 big-endian: the issue's report.
+  const events = createDeframer('length', 1200).push(goEncode('Hello world,hello xiaomotong!'));
+  assert.equal(showHints(events), ['oversize 7424 looks length-le']);
+  assert.is(framingHint('length-le'), 'looks little-endian: try --framing length-le');
+});
+
+le('big-endian frames read little-endian say they look big-endian', () => {
+  assert.equal(showHints(createDeframer('length-le', 1200).push(frame('Hello world,hello xiaomotong!'))), ['oversize 7424 looks length']);
+  assert.is(framingHint('length'), 'looks big-endian: try --framing length');
+});
+
+le('a header over the limit either way round gets no hint', () => {
+  // 0x1234 swapped is 0x3412: over 1200 both ways, so nothing suggests the other order.
+  assert.equal(showHints(createDeframer('length', 1200).push(new Uint8Array([0x12, 0x34]))), ['oversize 4660']);
+  assert.equal(showHints(createDeframer('length-le', 1200).push(new Uint8Array([0xff, 0xff]))), ['oversize 65535']);
+});
+
+le('encodeFrame writes the header little-endian, up to 32767 bytes (a Go int16)', () => {
+  assert.equal(Array.from(encodeFrame('length-le', bytes('hi'))), [2, 0, 0x68, 0x69]);
+  assert.equal(Array.from(encodeFrame('length-le', bytes('Hello world,hello xiaomotong!'))), Array.from(goEncode('Hello world,hello xiaomotong!')));
+  const big = encodeFrame('length-le', new Uint8Array(MAX_LENGTH_LE_FRAME));
+  assert.is(new DataView(big.buffer, big.byteOffset).getInt16(0, true), 32767);
+  expectCode(() => encodeFrame('length-le', new Uint8Array(MAX_LENGTH_LE_FRAME + 1)), 'ERR_MESSAGE_TOO_LONG');
+});
+
+le.run();
+
 const encode = suite('encodeFrame');
 
 encode('line framing appends a newline', () => {
@@ -364,7 +431,7 @@ function randomPayload(rand: () => number, framing: FramingName, maxLength: numb
   return payload;
 }
 
-for (const framing of ['line', 'length'] as const) {
+for (const framing of ['line', 'length', 'length-le'] as const) {
   encode(`${framing} frames survive a round trip through the deframer, cut at random`, () => {
     for (const seed of [1, 2, 3, 42, 2024]) {
       const rand = mulberry32(seed);
@@ -409,7 +476,7 @@ function feedSome(deframer: Deframer, chunks: Uint8Array[], most: () => number):
   return events;
 }
 
-for (const framing of ['line', 'length'] as const) {
+for (const framing of ['line', 'length', 'length-le'] as const) {
   some(`${framing}: a chunk fed a few messages at a time gives the same events as fed whole`, () => {
     for (const seed of [1, 7, 99]) {
       const rand = mulberry32(seed);

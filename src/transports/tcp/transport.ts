@@ -11,7 +11,7 @@ import type { BoundAddress, Transport, TransportContext, TransportStats } from '
 import { formatAddress } from '../address.js';
 import { listening } from '../bind.js';
 import { closeWithGrace } from '../closing.js';
-import { createDeframer, encodeFrame, type Deframer, type FrameEvent, type FramingName } from '../framing.js';
+import { createDeframer, encodeFrame, framingHint, maxFrame, type Deframer, type FrameEvent, type FramingName } from '../framing.js';
 import { StreamLink, StreamLinks } from '../stream-link.js';
 
 /** Where to listen, and how messages are framed on the stream. */
@@ -28,10 +28,19 @@ export interface TcpListenOptions {
  */
 export const MAX_LENGTH_FRAMED_MESSAGE = 16_000;
 
+/** The same for little-endian length framing, whose Go readers take 32767 bytes at most (a signed int16). */
+export const MAX_LENGTH_LE_FRAMED_MESSAGE = 8_000;
+
+/** The largest --max-message a room with this framing takes (line framing: no limit of its own). */
+function maxFramedMessage(framing: FramingName): number {
+  return framing === 'length' ? MAX_LENGTH_FRAMED_MESSAGE : framing === 'length-le' ? MAX_LENGTH_LE_FRAMED_MESSAGE : Infinity;
+}
+
 /** The TCP channel for a framing: lines go out as they are; length framing swaps the `\n` for a 2-byte prefix. */
 export function tcpChannel(framing: FramingName): Channel {
   if (framing === 'line') return lineChannel('tcp');
-  return { name: 'tcp', encode: (line) => encodeFrame('length', line.subarray(0, line.length - 1)) };
+  // Replies are framed as the peers' messages are: a length-le peer reads length-le.
+  return { name: 'tcp', encode: (line) => encodeFrame(framing, line.subarray(0, line.length - 1)) };
 }
 
 /** One connection's link. */
@@ -209,13 +218,15 @@ export class TcpTransport implements Transport {
 
   /** Starts listening; rejects with EADDRINUSE and the like. */
   static async listen(ctx: TransportContext, options: TcpListenOptions): Promise<TcpTransport> {
-    if (options.framing === 'length' && ctx.limits.maxMessageBytes > MAX_LENGTH_FRAMED_MESSAGE) {
-      throw new ChatError('ERR_BAD_ARGUMENT', `--max-message with --framing length is at most ${MAX_LENGTH_FRAMED_MESSAGE} bytes (an escaped line must fit a 65535-byte frame)`);
+    const framing = options.framing ?? 'line';
+    const most = maxFramedMessage(framing);
+    if (ctx.limits.maxMessageBytes > most) {
+      throw new ChatError('ERR_BAD_ARGUMENT', `--max-message with --framing ${framing} is at most ${most} bytes (an escaped line must fit a ${maxFrame(framing)}-byte frame)`);
     }
     // allowHalfOpen: a peer's FIN must not close the connection before the lines it sent ahead of
     // it, held back by its message budget, have been read; TcpLink ends our half after them.
     const server = await listening(net.createServer({ noDelay: true, allowHalfOpen: true }), (s) => s.listen(options.port, options.host));
-    return new TcpTransport(server, ctx, options.framing ?? 'line');
+    return new TcpTransport(server, ctx, framing);
   }
 
   /** A link queued its first line this turn: it is written when the turn's work is done. */
@@ -297,7 +308,7 @@ export class TcpTransport implements Transport {
       // Counted, so that every message read from a peer is either in the room's counters or here.
       if (!this.links.has(link)) return this.afterLeave(events.length - i);
       if (event.kind === 'message') this.ctx.room.receive(peer, event.bytes);
-      else this.ctx.room.tooLong(peer, event.size);
+      else this.ctx.room.tooLong(peer, event.size, event.looksLike && framingHint(event.looksLike));
     }
   }
 
