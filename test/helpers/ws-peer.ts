@@ -12,6 +12,10 @@ export interface WsPeerOptions {
   autoPong?: boolean;
   /** Give up on the handshake after this long. */
   ms?: number;
+  /** The request's path: `/` by default, as the page asks; `/ws` as seed 003's gorilla client dials. */
+  path?: string;
+  /** The subprotocol to ask for (`json`: the room as JSON events); none by default, as the page. */
+  protocol?: string;
 }
 
 /** The handshake was refused with an HTTP status instead of 101. */
@@ -55,9 +59,9 @@ export class WsPeer {
     socket.on('error', (err) => this.errors.push(err));
   }
 
-  /** Connects to ws://127.0.0.1:`port`/ and resolves once open; rejects with UpgradeRefused or a socket error. */
+  /** Connects to ws://127.0.0.1:`port`/ (or its `path`) and resolves once open; rejects with UpgradeRefused or a socket error. */
   static async open(port: number, options: WsPeerOptions = {}): Promise<WsPeer> {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/`, {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${options.path ?? '/'}`, options.protocol ?? [], {
       handshakeTimeout: options.ms ?? 2000,
       autoPong: options.autoPong ?? true,
       ...(options.origin ? { origin: options.origin } : {}),

@@ -55,6 +55,10 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 };
 const WEB_DIR = new URL('../../web/', import.meta.url);
 
+// Where the WebSocket answers: `/`, where the page opens it, and `/ws`, where the Go tutorials'
+// clients dial it (seed 003's gorilla/websocket chat, "Mastering WebSockets With Go"). Nothing else.
+const WS_PATHS: ReadonlySet<string> = new Set(['/', '/ws']);
+
 // Everything the page needs comes from this server (no CDN, no inline script): a peer's text
 // that slipped into the DOM as HTML still could not run.
 const SECURITY_HEADERS = {
@@ -120,7 +124,7 @@ function upgrade(o: PageOptions, hosts: HostRule, req: http.IncomingMessage, soc
     o.foreignHost();
     return refuse(socket, 403, FOREIGN_HOST);
   }
-  if ((req.url ?? '/').split('?')[0] !== '/') return refuse(socket, 404, 'not found');
+  if (!WS_PATHS.has((req.url ?? '/').split('?')[0]!)) return refuse(socket, 404, 'not found');
   if (!originAllowed(req.headers.origin, req.headers.host, o.origins)) {
     return refuse(socket, 403, 'origin not allowed (udp-chat serve --origin allows more)');
   }

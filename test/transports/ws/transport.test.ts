@@ -76,6 +76,18 @@ test('--origin lets a listed page in, and * any', async () => {
   });
 });
 
+test('the WebSocket answers at /ws too, as seed 003\'s client dials it; other paths are 404', async () => {
+  await withWeb({}, async ({ server, join }) => {
+    const port = server.transports.ws!.port;
+    const gorilla = await join('gorilla', { path: '/ws' });
+    const page = await join('page', { path: '/?from=page' });
+    gorilla.send('hello from /ws');
+    await page.waitFor('<gorilla> hello from /ws');
+    for (const path of ['/ws/', '/chat', '/index.html', '/stats', '/WS']) assert.is(await upgradeStatus(port, { path }), 404, path);
+    assert.is(await upgradeStatus(port, { path: '/ws?room=1' }), 101);
+  });
+});
+
 test('a bad --origin is refused with ERR_BAD_ARGUMENT before anything is bound', async () => {
   for (const origin of ['teacher.local', 'ftp://x', 'http://x/path', '']) {
     try {
