@@ -72,7 +72,7 @@ export function welcomeTimeout(line: string): string | null {
 
 /** What kind of line the server sent. */
 export type ServerLine =
-  | { kind: 'chat'; from: string; text: string; private: boolean }
+  | { kind: 'chat'; from: string; text: string; private: boolean; to?: string }
   | { kind: 'notice'; text: string }
   | { kind: 'error'; text: string }
   | { kind: 'pong'; token: string }
@@ -83,7 +83,12 @@ export function parseServerLine(line: string): ServerLine {
   if (line.startsWith('* ')) return { kind: 'notice', text: line.slice(2) };
   if (line.startsWith('! ')) return { kind: 'error', text: line.slice(2) };
   if (line === '/pong' || line.startsWith('/pong ')) return { kind: 'pong', token: line.slice(6) };
-  const chat = /^(\[private(?: to \S+)?\] )?<([^>\s]+)> /.exec(line);
-  if (chat) return { kind: 'chat', from: chat[2]!, text: line.slice(chat[0].length), private: Boolean(chat[1]) };
+  const chat = /^(\[private(?: to (\S+))?\] )?<([^>\s]+)> /.exec(line);
+  if (chat) {
+    const parsed: ServerLine = { kind: 'chat', from: chat[3]!, text: line.slice(chat[0].length), private: Boolean(chat[1]) };
+    // `to` only on a private line's echo-self copy, `[private to bob]`.
+    if (chat[2]) parsed.to = chat[2];
+    return parsed;
+  }
   return { kind: 'other', text: line };
 }

@@ -7,7 +7,7 @@
  */
 import { Admission, type Refusal } from './admission.js';
 import { zeroCounters, trafficOf, type DropReason, type RoomCounters } from './counters.js';
-import { dispatch, type DispatchContext } from './dispatch.js';
+import { dispatch, refuse, type DispatchContext } from './dispatch.js';
 import { formatDuration } from './duration.js';
 import type { RoomEvent } from './events.js';
 import { JoinNotices, type Schedule } from './join-notices.js';
@@ -19,7 +19,7 @@ import { OutputBudget } from './output-budget.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
 import { available, fullBucket, nextTokenAt, take } from './rate.js';
 import { Roster } from './roster.js';
-import { messageLength, messageText, plainAscii } from './sanitize.js';
+import { escapeControls, messageLength, messageText, plainAscii } from './sanitize.js';
 import { guestName, isGuestKey, looksLikeTicket, ticketIn, TicketDesk, type TicketCheck, type TicketErrorCode, type TicketOptions } from './tickets.js';
 import type { MessageBudget, RoomDoor, TransportContext } from './transport.js';
 
@@ -518,6 +518,21 @@ export class Room implements RoomDoor {
     this.outbox.tell(peer, slowDownLine(dropped, l.messageRate, l.messageBurst));
     // A peer still waiting for the password is no news to the room.
     if (peer.admitted) this.outbox.broadcast(encodeLine(droppedNotice(peer.name, dropped, l.messageRate)), peer);
+  }
+
+  /** A message the transport could not read (see RoomDoor.refuse): counted as any message in, then refused. */
+  refuse(peer: Peer, size: number, code: string, message: string): void {
+    if (!this.roster.has(peer)) return;
+    const now = this.clock();
+    peer.lastSeen = now;
+    const traffic = trafficOf(this.counters, peer.link.channel.name);
+    traffic.messagesIn += 1;
+    traffic.bytesIn += size;
+    const l = this.limits;
+    // Bad input spends the sender's rate like good input: a flood of it is no cheaper to answer.
+    if (!take(peer.messages, now, l.messageBurst, l.messageRate)) return this.rateLimited(peer, now);
+    this.counters.handled += 1;
+    refuse(this.context, peer, code, escapeControls(message));
   }
 
   /**

@@ -34,6 +34,12 @@ export interface RoomDoor {
    * `note`, when given, is added to the refusal (a length header in the wrong byte order says which flag fits).
    */
   tooLong(peer: Peer, size: number, note?: string): void;
+  /**
+   * A message of `size` bytes the transport read but cannot put in the room's form (a JSON event
+   * it does not take): counted in and within the sender's rate as any message, then refused as a
+   * bad command is: the peer is told `! message`, the server logs `code`.
+   */
+  refuse(peer: Peer, size: number, code: string, message: string): void;
   /** The peer is gone (FIN, RST, no pong): the room tells the others. */
   leave(peer: Peer, reason: LeaveReason, detail?: string): void;
   /** A stream peer whose send queue passed the cap; called from a later tick, never inside a broadcast. */

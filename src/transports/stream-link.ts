@@ -192,6 +192,12 @@ export class StreamLinks {
     else this.ctx.drop('afterLeave');
   }
 
+  /** Hands the room a message it is to refuse (see RoomDoor.refuse), or counts it when the peer has already left. */
+  refuse(link: StreamLink, size: number, code: string, message: string): void {
+    if (link.peer && this.links.has(link)) this.ctx.room.refuse(link.peer, size, code, message);
+    else this.ctx.drop('afterLeave');
+  }
+
   /** The connection closed under the peer: the room tells the others. */
   disconnected(link: StreamLink): void {
     if (link.peer && this.links.has(link)) this.ctx.room.leave(link.peer, 'disconnected');

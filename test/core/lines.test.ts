@@ -61,7 +61,7 @@ const rows: Array<[line: string, expected: ServerLine]> = [
   ['<alice> <bob> nested', { kind: 'chat', from: 'alice', text: '<bob> nested', private: false }],
   ['[private] <alice> psst', { kind: 'chat', from: 'alice', text: 'psst', private: true }],
   ['[private] <alice> ', { kind: 'chat', from: 'alice', text: '', private: true }],
-  ['[private to bob] <alice> hi', { kind: 'chat', from: 'alice', text: 'hi', private: true }],
+  ['[private to bob] <alice> hi', { kind: 'chat', from: 'alice', text: 'hi', private: true, to: 'bob' }],
   ['<alice> (private) psst', { kind: 'chat', from: 'alice', text: '(private) psst', private: false }],
   ['* bob joined', { kind: 'notice', text: 'bob joined' }],
   ['* ', { kind: 'notice', text: '' }],

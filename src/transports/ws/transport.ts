@@ -12,6 +12,7 @@ import type { BoundAddress, Transport, TransportContext, TransportStats } from '
 import { formatAddress } from '../address.js';
 import { closeWithGrace } from '../closing.js';
 import { StreamLink, StreamLinks } from '../stream-link.js';
+import { JSON_PROTOCOL, jsonChannel, readEvent } from './json-events.js';
 import { parseOrigins } from './origin.js';
 import { startPageServer, type WebStats } from './page.js';
 
@@ -35,6 +36,22 @@ const NEWLINE_SLACK = 2;
  */
 const WS_CHANNEL: Channel = { name: 'ws', encode: (line) => line.subarray(0, line.length - 1) };
 
+/**
+ * A json client's frame is an event around its message: room for the envelope, and for a message
+ * of the limit every byte of which JSON escapes (`\u0001`, six characters), with a `from` as long.
+ * The room still refuses a message over the limit, with an error event; the frame limit only
+ * bounds what is buffered, as ws's maxPayload does for the plain form.
+ */
+export function jsonFrameLimit(maxMessageBytes: number): number {
+  return maxMessageBytes * 6 + 1024;
+}
+
+/** True when the upgrade request offers the json subprotocol among its Sec-WebSocket-Protocol values. */
+function asksForJson(req: http.IncomingMessage): boolean {
+  const offered = req.headers['sec-websocket-protocol'];
+  return offered !== undefined && offered.split(',').some((p) => p.trim() === JSON_PROTOCOL);
+}
+
 /** One WebSocket connection's link. */
 class WsLink extends StreamLink {
   /** When the client last answered a ping (or connected), on the room's clock. */
@@ -51,31 +68,43 @@ class WsLink extends StreamLink {
     private readonly links: StreamLinks,
     now: number,
     private readonly holdMost: number,
+    channel: Channel,
+    /** Frames are JSON events (the `json` subprotocol), read into the room's messages. */
+    private readonly json: boolean,
   ) {
-    super(WS_CHANNEL, ip, formatAddress(ip, port), links);
+    super(channel, ip, formatAddress(ip, port), links);
     this.lastPong = now;
   }
 
   /** A message off the wire: to the room while the peer's budget lasts, else held, and the socket paused. */
   read(bytes: Uint8Array): void {
-    if (!this.links.has(this)) return this.links.receive(this, bytes);
+    if (!this.links.has(this)) return this.hand(bytes);
     // A refill may be due already (timers run late): what it frees goes before this message.
     if (this.held.length >= this.holdMost) this.paceNow();
     // Still full: the budget is empty, so the room drops it (rateLimited) and says slow down.
-    if (this.held.length >= this.holdMost) return this.links.receive(this, bytes);
+    if (this.held.length >= this.holdMost) return this.hand(bytes);
     this.held.push(bytes);
     this.pace();
+  }
+
+  /** One frame to the room: as it is, or, from a json client, the messages its event carries (or its refusal). */
+  private hand(bytes: Uint8Array): void {
+    if (!this.json) return this.links.receive(this, bytes);
+    // The peer's name now, for a `from` that asks for another (only the room renames).
+    const event = readEvent(bytes, this.peer?.name ?? '');
+    if (event.kind === 'refused') return this.links.refuse(this, bytes.length, event.code, event.message);
+    for (const message of event.messages) this.links.receive(this, encoder.encode(message));
   }
 
   protected release(most: number): boolean {
     const n = Math.min(most, this.held.length);
     const out = this.held.splice(0, n);
-    for (const bytes of out) this.links.receive(this, bytes);
+    for (const bytes of out) this.hand(bytes);
     return this.held.length === 0;
   }
 
   protected discardHeld(): void {
-    for (const bytes of this.held.splice(0)) this.links.receive(this, bytes);
+    for (const bytes of this.held.splice(0)) this.hand(bytes);
   }
 
   protected pauseReading(): void {
@@ -126,19 +155,28 @@ export class WsTransport implements Transport {
   // Every WebSocket, peers and those turned away or closing alike, so close() can finish them all.
   private readonly sockets = new Set<WebSocket>();
   private readonly wss: WebSocketServer;
+  // The json subprotocol's clients: a server of their own for a frame limit of their own.
+  private readonly jsonWss: WebSocketServer;
+  // One channel for all json clients, so a broadcast is encoded for them once.
+  private readonly jsonChannel = jsonChannel();
   private readonly heartbeat: NodeJS.Timeout;
   private server: http.Server | undefined;
 
   private constructor(private readonly ctx: TransportContext) {
     this.links = new StreamLinks(ctx);
-    this.wss = new WebSocketServer({
+    const common = {
       noServer: true,
-      maxPayload: ctx.limits.maxMessageBytes + NEWLINE_SLACK,
       // Compression would let a small frame inflate into a large message, and lines are short.
       perMessageDeflate: false,
       // Bad UTF-8 is the room's to replace with U+FFFD, as on UDP and TCP, not a reason to close.
       skipUTF8Validation: true,
       clientTracking: false,
+    };
+    this.wss = new WebSocketServer({ ...common, maxPayload: ctx.limits.maxMessageBytes + NEWLINE_SLACK });
+    this.jsonWss = new WebSocketServer({
+      ...common,
+      maxPayload: jsonFrameLimit(ctx.limits.maxMessageBytes),
+      handleProtocols: () => JSON_PROTOCOL,
     });
     // Liveness: a ping every third of the peer timeout, and a client that has not answered one
     // for the whole timeout is cut off. Pongs are not chat: the room's idle clock ignores them.
@@ -194,11 +232,15 @@ export class WsTransport implements Transport {
   }
 
   private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket.remoteAddress ?? '', socket.remotePort ?? 0));
+    // A client that offers `json` gets the room as JSON events; any other (the page, a script)
+    // is served exactly as before, by the plain server (whose ws default picks an offered protocol).
+    const wss = asksForJson(req) ? this.jsonWss : this.wss;
+    wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket.remoteAddress ?? '', socket.remotePort ?? 0, wss === this.jsonWss));
   }
 
-  private accept(ws: WebSocket, ip: string, port: number): void {
-    const link = new WsLink(ws, ip, port, this.links, this.ctx.clock(), Math.max(1, this.ctx.limits.messageBurst));
+  private accept(ws: WebSocket, ip: string, port: number, json: boolean): void {
+    const channel = json ? this.jsonChannel : WS_CHANNEL;
+    const link = new WsLink(ws, ip, port, this.links, this.ctx.clock(), Math.max(1, this.ctx.limits.messageBurst), channel, json);
     this.sockets.add(ws);
     ws.on('close', () => {
       this.sockets.delete(ws);
@@ -250,6 +292,8 @@ export class WsTransport implements Transport {
     });
   }
 }
+
+const encoder = new TextEncoder();
 
 /** A message's bytes: ws hands over a Buffer unless told otherwise (binaryType), but the type allows more. */
 function toBytes(data: RawData): Uint8Array {
