@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { CLIENT_TRANSPORTS, openConnection } from '../client/connection.js';
+import { Menu, type MenuStep } from '../client/menu.js';
 import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
 import { addressOptions, connectOptions, notEmpty } from './options.js';
@@ -18,6 +19,7 @@ export function builder(y: Argv) {
     .option('ticket', { type: 'string', describe: 'a ticket from the teacher (udp-chat ticket NAME): joins under its name' })
     .conflicts('ticket', 'name')
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, refused by the room, late, duplicated, latency on exit' })
+    .option('menu', { type: 'boolean', default: false, describe: "a numbered menu, as the Go tutorial's client: 1 public chat, 2 private chat, 3 rename, 0 exit (exit returns to the menu)" })
     .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
   return notEmpty(built, 'ticket', 'password');
 }
@@ -53,7 +55,17 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   session.on('error', (err) => show(c.red(`error: ${err.message}`)));
 
   const done = new Promise<void>((resolve) => session.once('closed', resolve));
-  rl.on('line', (text) => session.say(text));
+  if (argv['menu']) {
+    // Seed 002's client: what the user types picks a mode; the room's lines keep coming meanwhile.
+    const menu = new Menu();
+    const apply = (step: MenuStep) => {
+      for (const line of step.show) show(line);
+      for (const message of step.send) session.say(message);
+      if (step.quit) void session.close();
+    };
+    apply(menu.start());
+    rl.on('line', (text) => apply(menu.input(text)));
+  } else rl.on('line', (text) => session.say(text));
   rl.on('close', () => void session.close());
   // DESIGN.md: SIGINT and SIGTERM leave as /quit does (the stats still print), and exit 0.
   void untilSignal().then(() => session.close());
