@@ -3,7 +3,7 @@
  * packet" problem): several messages can arrive in one chunk and one message over several.
  * Pure and bounded: no sockets, no timers, and never more than `maxBytes` (+1) bytes held.
  *
- * Two framings:
+ * Three framings:
  * - `line` (the default, what `nc` speaks): a message ends at LF or CRLF; the terminator is
  *   not part of the message and does not count towards `maxBytes`. A lone CR is data.
  * - `length`: every frame is a 2-byte header, then the payload:
