@@ -34,6 +34,8 @@ export { openConnection, CLIENT_TRANSPORTS, type ClientTransport, type Connectio
 export { ChatSession } from './client/session.js';
 export { sendMessages, type SendOptions, type SendResult } from './client/send.js';
 export { formatSeq, parseSeq, SeqStats, MAX_SEQ_TOTAL, type SeqMessage, type SeqResult, type SeqLatency } from './client/seq-stats.js';
+export { ping, PING_DEFAULTS, type PingOptions, type PingEvent, type PingResult } from './client/ping.js';
+export { formatProbe, PingTally, type PingProbe, type PingRtt, type PingSummary, type ProbeStatus } from './client/ping-stats.js';
 
 // The impairment proxy (seeded loss, delay, reorder, duplicates) and the classroom demos.
 export { startProxy, type Proxy, type ProxyOptions } from './proxy/proxy.js';

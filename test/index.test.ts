@@ -31,4 +31,14 @@ test('a lab script can run a room and talk to it through the API alone', async (
   }
 });
 
+test('a lab script can ping an echo through the API alone', async () => {
+  const echo = await api.startEchoServer({ transport: 'udp', host: '127.0.0.1', port: 0 });
+  try {
+    const result = await api.ping({ host: '127.0.0.1', port: echo.port, count: 2, intervalMs: 10 });
+    assert.equal([result.transmitted, result.received], [2, 2]);
+  } finally {
+    await echo.close();
+  }
+});
+
 test.run();

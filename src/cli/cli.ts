@@ -3,6 +3,7 @@ import yargs, { type Argv } from 'yargs';
 import * as chat from './chat.js';
 import * as demo from './demo.js';
 import * as echo from './echo.js';
+import * as ping from './ping.js';
 import * as proxy from './proxy.js';
 import * as send from './send.js';
 import * as serve from './serve.js';
@@ -16,7 +17,7 @@ export class UsageError extends Error {
 /** What runs a parsed command; tests pass one that records instead of starting servers. */
 export type Runner = (command: string, argv: Record<string, unknown>) => Promise<void>;
 
-const COMMANDS = { serve, chat, send, echo, proxy, demo, ticket };
+const COMMANDS = { serve, chat, send, echo, ping, proxy, demo, ticket };
 
 /** Builds the udp-chat command line for `argv` (without the node and script paths). */
 export function buildCli(argv: string[], runner?: Runner): Argv {
@@ -27,7 +28,7 @@ export function buildCli(argv: string[], runner?: Runner): Argv {
   return y
     .scriptName('udp-chat')
     .usage('udp-chat: chat and echo over UDP datagrams\n\nusage: udp-chat <command> [options]')
-    .demandCommand(1, 'name a command: serve, chat, send, echo, proxy, demo, ticket')
+    .demandCommand(1, 'name a command: serve, chat, send, echo, ping, proxy, demo, ticket')
     .strict()
     // yargs makes a repeated flag an array (`--password a --password b` is ['a', 'b']), which each
     // command then read as no password, or as the file `A,A`: a flag that takes one value is

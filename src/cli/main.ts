@@ -16,7 +16,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const args = hideBin(process.argv);
 // A usage error points at the help of the command that was typed, when it names one.
-const COMMANDS = new Set(['serve', 'chat', 'send', 'echo', 'proxy', 'demo', 'ticket']);
+const COMMANDS = new Set(['serve', 'chat', 'send', 'echo', 'ping', 'proxy', 'demo', 'ticket']);
 const command = args.find((a) => !a.startsWith('-'));
 const help = command && COMMANDS.has(command) ? `udp-chat ${command} --help` : 'udp-chat --help';
 
