@@ -2,17 +2,22 @@
 import type { Argv } from 'yargs';
 import { startEchoServer, type EchoEvent } from '../servers/echo-server.js';
 import { ECHO_LIMITS } from '../core/limits.js';
-import { addressOptions, count, host, port, transport } from './options.js';
+import { ChatError } from '../core/errors.js';
+import { describeImpairment, impairmentOptions, impairs, rate, seedFrom, udpImpairment } from './impairment-options.js';
+import { addressOptions, count, host, notEmpty, port, transport } from './options.js';
 import { formatCounters, paint } from './output.js';
-import { rate } from './proxy.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'echo';
 export const describe = 'run an echo server (UDP: datagrams back to their sender; TCP: bytes back)';
 
 export function builder(y: Argv) {
-  return addressOptions(y, 'address to listen on', ['udp', 'tcp', 'both'])
-    .option('upper', { alias: 'u', type: 'boolean', default: false, describe: 'answer in capitals' })
+  const base = addressOptions(y, 'address to listen on', ['udp', 'tcp', 'both'])
+    .option('upper', { alias: 'u', type: 'boolean', default: false, describe: "answer in capitals, as Go's strings.ToUpper (bytes that are not UTF-8 as they are)" })
+    .option('close-on', { type: 'string', requiresArg: true, describe: 'TCP: a line that is exactly this (e.g. exit) closes the connection, unanswered' });
+  return notEmpty(impairmentOptions(base), 'close-on')
+    .example('udp-chat echo --port 12000 --upper --loss 0.3 --seed 1', "the Pinger lab's server: capitals, 30% of pings unanswered, the same ones each run")
+    .example('udp-chat echo --port 12000 --loss 0.3 --delay 200ms --delay-dist uniform', 'the Java variant: unchanged, 30% lost, each answer 0-200 ms late')
     .option('rate', { type: 'string', describe: `UDP answers a second per source /24 (default: none on loopback, ${ECHO_LIMITS.answersPerPrefix} elsewhere; 0: no limit)` })
     .option('byte-rate', { type: 'string', describe: `UDP bytes a second answered per source /24, 64k or 1M (default: none on loopback, ${ECHO_LIMITS.bytesPerPrefix / 1000}k elsewhere; 0: no limit)` })
     .option('max-reflections', { type: 'string', default: String(ECHO_LIMITS.reflections), describe: `a source that sends back what it was just sent this many times in a row (another echo) is not answered for ${ECHO_LIMITS.reflectionMuteMs / 1000}s (0: off)` })
@@ -20,16 +25,22 @@ export function builder(y: Argv) {
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
 }
 
+/** ` answered after 120 ms, twice`: what an impairment did to an answer, if anything. */
+function answeredHow(e: Extract<EchoEvent, { type: 'datagram' }>): string {
+  const parts = [e.delayMs === undefined ? '' : `after ${e.delayMs} ms${e.reordered ? ' (--reorder)' : ''}`, e.duplicated ? 'twice (--duplicate)' : ''].filter(Boolean);
+  return parts.length ? ` answered ${parts.join(', ')}` : '';
+}
+
 function describeEvent(e: EchoEvent): string {
   switch (e.type) {
     case 'start':
       return `echo on ${e.transport} ${e.host} port ${e.port}`;
     case 'datagram':
-      return `udp ${e.from}:${e.port} ${e.bytes} bytes${e.answered ? '' : ` not answered: ${e.why}`}`;
+      return `udp ${e.from}:${e.port} ${e.bytes} bytes${e.answered ? answeredHow(e) : ` not answered: ${e.why}`}`;
     case 'connection':
       return `tcp ${e.from}:${e.port} connected`;
     case 'disconnect':
-      return `tcp ${e.from}:${e.port} closed after ${e.bytes} bytes`;
+      return `tcp ${e.from}:${e.port} closed after ${e.bytes} bytes${e.closeOn === undefined ? '' : ` (--close-on ${e.closeOn})`}`;
     case 'echo-loop':
       return `udp ${e.from}:${e.port} sent back what it was just sent ${e.reflections} times in a row (another echo?): not answered for ${e.muteMs / 1000}s`;
     case 'socket-error':
@@ -42,18 +53,35 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const json = Boolean(argv['json']);
   const quiet = Boolean(argv['quiet']);
   const print = (line: string) => process.stdout.write(line + '\n');
+  const kind = transport(argv) as 'udp' | 'tcp' | 'both';
+  const impairment = udpImpairment(argv);
+  const impaired = impairs(impairment);
+  // A TCP echo has no datagram to lose: the stream would only turn the loss into delay (see
+  // `proxy --tcp --loss`). With `both` the impairment applies to the UDP side, as documented.
+  if (impaired && kind === 'tcp') throw new ChatError('ERR_BAD_ARGUMENT', '--loss, --delay, --jitter, --reorder and --duplicate impair UDP answers: use --transport udp or both (a TCP stream: udp-chat proxy --tcp)');
+  const closeOn = argv['close-on'] === undefined ? '' : String(argv['close-on']);
+  if (closeOn && kind === 'udp') throw new ChatError('ERR_BAD_ARGUMENT', '--close-on closes a TCP connection: UDP has none to close (use --transport tcp or both)');
+  if (/[\r\n]/.test(closeOn)) throw new ChatError('ERR_BAD_ARGUMENT', '--close-on takes one line, without \\r or \\n');
+  // Checked even when nothing is impaired: a bad --seed is a mistake either way.
+  const given = seedFrom(argv);
+  const seed = impaired ? given : undefined;
   const server = await startEchoServer({
-    transport: transport(argv) as 'udp' | 'tcp' | 'both',
+    transport: kind,
     host: host(argv['host']),
     port: port(argv['port']),
     upper: Boolean(argv['upper']),
     ...(argv['rate'] === undefined ? {} : { ratePerSource: count(argv['rate'], 'rate', 0) }),
     ...(argv['byte-rate'] === undefined ? {} : { bytesPerSource: rate(argv['byte-rate'], 'byte-rate') }),
     maxReflections: count(argv['max-reflections'], 'max-reflections', 0),
+    ...(seed === undefined ? {} : { impairment, seed }),
+    closeOn,
     onEvent: (e) => {
-      if (json) print(JSON.stringify({ time: new Date().toISOString(), event: e.type, ...e, type: undefined }));
+      // The seed goes with the UDP start, so a run can be repeated (as the proxy prints its own).
+      const said = e.type === 'start' && e.transport === 'udp' && seed !== undefined ? { seed, impairment: describeImpairment(impairment) } : {};
+      if (json) print(JSON.stringify({ time: new Date().toISOString(), event: e.type, ...e, type: undefined, ...said }));
       // --quiet keeps the start and a loop found (once each), not a line per datagram.
       else if (e.type === 'start' || e.type === 'echo-loop' || !quiet) print(e.type === 'start' ? c.bold(describeEvent(e)) : `${c.dim(new Date().toTimeString().slice(0, 8))} ${describeEvent(e)}`);
+      if (!json && 'seed' in said) print(c.dim(`  answers impaired: ${said.impairment} (seed ${seed}); repeat this run exactly with --seed ${seed}`));
     },
   });
   await untilSignal();

@@ -2,12 +2,11 @@
 import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
 import { PROXY_LIMITS } from '../core/limits.js';
-import { NO_IMPAIRMENT } from '../proxy/policy.js';
 import { startProxy } from '../proxy/proxy.js';
-import { freshSeed } from '../proxy/random.js';
 import { NO_TCP_IMPAIRMENT } from '../proxy/tcp-proxy.js';
 import type { Direction } from '../proxy/udp-proxy.js';
 import { parseHostPort } from '../transports/address.js';
+import { impairmentOptions, probability, rate, seedFrom, udpImpairment } from './impairment-options.js';
 import { count, duration, host, port } from './options.js';
 import { paint, table } from './output.js';
 import { untilSignal } from './signals.js';
@@ -16,22 +15,17 @@ export const command = 'proxy';
 export const describe = 'relay to a server while losing, delaying, reordering or duplicating traffic (seeded, no root)';
 
 export function builder(y: Argv) {
-  return y
+  const where = y
     .option('listen', { alias: 'l', type: 'string', default: '0', describe: 'port to listen on (0 picks one)' })
     .option('listen-host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
     .option('to', { type: 'string', demandOption: true, describe: 'where to relay: HOST:PORT' })
     .option('transport', { alias: 't', type: 'string', choices: ['udp', 'tcp'], default: 'udp', describe: 'transport' })
     .option('tcp', { type: 'boolean', default: false, describe: 'short for --transport tcp' })
-    .option('direction', { type: 'string', choices: ['in', 'out', 'both'], default: 'both', describe: 'impair client→server (in), server→client (out) or both' })
-    .option('seed', { type: 'string', describe: 'seed for the random choices: the same seed, the same run' })
-    .option('loss', { type: 'string', default: '0', describe: 'UDP: chance a datagram is lost (0.1 or 10%); TCP: emulated retransmission' })
-    .option('loss-correlation', { type: 'string', default: '0', describe: 'UDP: netem correlation of losses (bursts)' })
-    .option('delay', { type: 'string', requiresArg: true, default: '0', describe: 'UDP: added delay (50ms)' })
-    .option('jitter', { type: 'string', requiresArg: true, default: '0', describe: 'UDP: ± random variation of the delay' })
-    .option('reorder', { type: 'string', default: '0', describe: 'UDP: chance a datagram is held back so later ones overtake it' })
-    .option('reorder-gap', { type: 'string', requiresArg: true, default: '10ms', describe: 'UDP: how long a reordered datagram is held back' })
-    .option('duplicate', { type: 'string', default: '0', describe: 'UDP: chance a datagram is sent twice' })
+    .option('direction', { type: 'string', choices: ['in', 'out', 'both'], default: 'both', describe: 'impair client→server (in), server→client (out) or both' });
+  return impairmentOptions(where, 'UDP: chance a datagram is lost (0.1 or 10%); TCP: emulated retransmission')
     .option('rate', { type: 'string', default: '0', describe: 'bytes per second the link carries (64k, 1M; 0: unlimited)' })
+    .option('queue', { type: 'string', default: '0', describe: 'UDP: most datagrams queued behind --rate, then drop-tail (netem limit; 0: a second of backlog)' })
+    .option('corrupt', { type: 'string', default: '0', describe: 'UDP: chance a datagram has one random bit of its payload flipped' })
     .option('latency', { type: 'string', requiresArg: true, default: '0', describe: 'TCP: added latency for every chunk' })
     .option('slice', { type: 'string', default: '0', describe: 'TCP: cut every write into pieces of this many bytes' })
     .option('slice-delay', { type: 'string', requiresArg: true, default: '1ms', describe: 'TCP: pause between two slices' })
@@ -43,24 +37,6 @@ export function builder(y: Argv) {
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no live counters' });
 }
 
-/** A probability: `0.25` or `25%`. */
-export function probability(value: unknown, flag: string): number {
-  const text = String(value).trim();
-  const digits = text.endsWith('%') ? text.slice(0, -1).trim() : text;
-  const n = text.endsWith('%') ? Number(digits) / 100 : Number(digits);
-  // Number('') is 0: a bare `%` must not pass as no loss at all.
-  if (!(n >= 0 && n <= 1) || digits === '') throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes a probability: 0 to 1, or 0% to 100%`);
-  return n;
-}
-
-/** A rate in bytes per second: `125000`, `64k`, `1.5M`, optionally followed by `B/s` or `/s`. */
-export function rate(value: unknown, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:B?\/s)?$/.exec(String(value).trim());
-  if (!match) throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes bytes per second: 125000, 64k or 1.5M`);
-  const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.round(Number(match[1]) * scale);
-}
-
 /** ` | clients 3, evicted 0, refused 0`: the UDP client table's counters, when the proxy has one. */
 function clientSummary(k: Record<string, unknown>): string {
   if (typeof k['clientsEvicted'] !== 'number') return '';
@@ -70,8 +46,12 @@ function clientSummary(k: Record<string, unknown>): string {
 export async function handler(argv: Record<string, unknown>): Promise<void> {
   const target = parseHostPort(String(argv['to']));
   const transport = argv['tcp'] ? 'tcp' : (String(argv['transport']) as 'udp' | 'tcp');
-  const seed = argv['seed'] === undefined ? freshSeed() : count(argv['seed'], 'seed', 0);
+  const seed = seedFrom(argv);
   const linkRate = rate(argv['rate'], 'rate');
+  const udp = { ...udpImpairment(argv), rateBytesPerSec: linkRate, queueLimit: count(argv['queue'], 'queue', 0), corrupt: probability(argv['corrupt'], 'corrupt') };
+  if (transport === 'tcp' && udp.corrupt > 0) throw new ChatError('ERR_BAD_ARGUMENT', "--corrupt is UDP-only: a TCP stream has no datagram to corrupt, and TCP's checksum would discard a flipped bit before the server saw it");
+  if (transport === 'tcp' && udp.queueLimit > 0) throw new ChatError('ERR_BAD_ARGUMENT', '--queue counts datagrams, so it is UDP-only: the TCP proxy stops reading when its queue is full (backpressure)');
+  if (udp.queueLimit > 0 && linkRate === 0) throw new ChatError('ERR_BAD_ARGUMENT', '--queue bounds the queue behind --rate: give a --rate as well (e.g. --rate 64k --queue 20)');
   const running = await startProxy({
     transport,
     listenHost: host(argv['listen-host']),
@@ -82,17 +62,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     seed,
     maxClients: count(argv['max-clients'], 'max-clients', 0),
     newClientsPerSecond: count(argv['client-rate'], 'client-rate', 0),
-    udp: {
-      ...NO_IMPAIRMENT,
-      loss: probability(argv['loss'], 'loss'),
-      lossCorrelation: probability(argv['loss-correlation'], 'loss-correlation'),
-      delayMs: duration(argv['delay'], 'delay'),
-      jitterMs: duration(argv['jitter'], 'jitter'),
-      reorder: probability(argv['reorder'], 'reorder'),
-      reorderGapMs: duration(argv['reorder-gap'], 'reorder-gap'),
-      duplicate: probability(argv['duplicate'], 'duplicate'),
-      rateBytesPerSec: linkRate,
-    },
+    udp,
     tcp: {
       ...NO_TCP_IMPAIRMENT,
       latencyMs: duration(argv['latency'], 'latency'),

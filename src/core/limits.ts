@@ -157,6 +157,12 @@ export const ECHO_LIMITS = Object.freeze({
   reflections: 32,
   /** ...for this long. */
   reflectionMuteMs: 10_000,
+  /**
+   * Bytes of answers an impaired echo (`echo --delay`, `--reorder`) holds back at once; an answer
+   * that would take it past this is not sent, counted as `impairment.queueDrops`. 4 MB is a class's
+   * pings delayed by seconds many times over, and a flood's held answers stay bounded.
+   */
+  heldBytes: 4_000_000,
 });
 
 /** The UDP impairment proxy's client table (`udp-chat proxy`): one upstream socket (a file descriptor) per client. */

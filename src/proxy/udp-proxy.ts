@@ -11,8 +11,8 @@
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { udpType } from '../transports/address.js';
-import { UdpPolicy, type PolicyCounters, type UdpImpairment } from './policy.js';
-import { seededRandom } from './random.js';
+import { Held } from './held.js';
+import { flipBit, NO_IMPAIRMENT, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy } from './policy.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
 import { PROXY_LIMITS } from '../core/limits.js';
@@ -69,16 +69,15 @@ async function bound(socket: dgram.Socket, port: number, host: string): Promise<
 
 /** Starts a UDP impairment proxy. */
 export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
-  const passThrough = { ...o.impairment, loss: 0, delayMs: 0, jitterMs: 0, reorder: 0, duplicate: 0, rateBytesPerSec: 0 };
-  // Each direction has its own generator, so what happens to replies does not shift the draws
+  // Each direction has its own generators, so what happens to replies does not shift the draws
   // that decide the requests: a seed reproduces each direction on its own.
   const policies = {
-    in: new UdpPolicy(o.direction === 'out' ? passThrough : o.impairment, seededRandom(o.seed)),
-    out: new UdpPolicy(o.direction === 'in' ? passThrough : o.impairment, seededRandom(o.seed + 1)),
+    in: seededPolicy(o.direction === 'out' ? NO_IMPAIRMENT : o.impairment, o.seed),
+    out: seededPolicy(o.direction === 'in' ? NO_IMPAIRMENT : o.impairment, o.seed + 1),
   };
   const listener = dgram.createSocket(udpType(o.listenHost));
   await bound(listener, o.listenPort, o.listenHost);
-  const timers = new Set<NodeJS.Timeout>();
+  const held = new Held();
   let sendErrors = 0;
   let closed = false;
   const countError = () => {
@@ -86,18 +85,11 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
   };
   listener.on('error', countError);
 
-  const later = (ms: number, fn: () => void) => {
-    if (ms <= 0) return fn();
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!closed) fn();
-    }, ms);
-    timers.add(timer);
-  };
-  const pass = (policy: UdpPolicy, msg: Buffer, send: () => void) => {
+  const pass = (policy: UdpPolicy, msg: Buffer, send: (bytes: Uint8Array) => void) => {
     const verdict = policy.decide(msg.length, performance.now());
     if (verdict.kind === 'drop') return;
-    for (const delay of verdict.delays) later(delay, send);
+    const bytes = verdict.corruptBit === undefined ? msg : flipBit(msg, verdict.corruptBit);
+    for (const delay of verdict.delays) held.later(delay, () => send(bytes));
   };
 
   const maxClients = o.maxClients ?? PROXY_LIMITS.maxClients;
@@ -117,7 +109,7 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
   const open = (ip: string, port: number): Client => {
     const upstream = dgram.createSocket(udpType(o.targetHost));
     upstream.on('error', countError);
-    upstream.on('message', (reply) => pass(policies.out, reply, () => listener.send(reply, port, ip)));
+    upstream.on('message', (reply) => pass(policies.out, reply, (bytes) => listener.send(bytes, port, ip)));
     // False when the socket was closed (evicted) before it connected: its queued datagrams are
     // dropped with it, counted as the eviction.
     const ready = new Promise<boolean>((resolve) => {
@@ -150,8 +142,8 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
     // Datagrams that arrive while the socket is still connecting wait in order on `ready`.
     void c.ready.then((connected) => {
       if (connected)
-        pass(policies.in, msg, () => {
-          if (!closed && !c.gone) c.upstream.send(msg);
+        pass(policies.in, msg, (bytes) => {
+          if (!closed && !c.gone) c.upstream.send(bytes);
         });
     });
   });
@@ -177,7 +169,7 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
-      for (const timer of timers) clearTimeout(timer);
+      held.close();
       const closing = [...clients.values()].map((c) => new Promise<void>((resolve) => c.upstream.close(() => resolve())));
       closing.push(new Promise<void>((resolve) => listener.close(() => resolve())));
       await Promise.all(closing);

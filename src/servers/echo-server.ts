@@ -1,17 +1,25 @@
 /**
  * Echo servers, the classic first socket exercise. UDP: each datagram back to its sender,
  * verbatim. TCP: bytes back as they are read, with backpressure. `upper` answers in capitals
- * (ASCII letters only, so binary and UTF-8 pass through intact).
+ * (Go's strings.ToUpper for valid UTF-8, other bytes as they are: upper.ts). The UDP answers can
+ * go through the proxy's seeded impairment policy (the Pinger lab's lossy server), and a TCP
+ * connection can end on a word (`closeOn`, the seed 000 echo's `exit`).
  */
 import dgram from 'node:dgram';
 import net, { type AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { DEFAULT_PORT, ECHO_LIMITS } from '../core/limits.js';
+import { Held } from '../proxy/held.js';
+import { seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy } from '../proxy/policy.js';
 import { isLoopback, udpType } from '../transports/address.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
+import { CloseOnLine } from './close-on.js';
 import { fingerprint, ReflectionGuard, type LoopVerdict } from './echo-loop.js';
 import { bindPair } from './port-pair.js';
+import { StreamUpper, upperUtf8 } from './upper.js';
+
+export { upperAscii } from './upper.js';
 
 export interface EchoServerOptions {
   transport?: 'udp' | 'tcp' | 'both';
@@ -35,6 +43,16 @@ export interface EchoServerOptions {
    */
   maxReflections?: number;
   reflectionMuteMs?: number;
+  /**
+   * What happens to the UDP answers, decided by the proxy's policy with `seed` (the same draws as
+   * `proxy --direction in --seed SEED`): a lost datagram is not answered, a delayed one answered
+   * later, a duplicate twice. Only datagrams the echo would answer draw, so a refusal shifts
+   * nothing. TCP is not impaired.
+   */
+  impairment?: Readonly<UdpImpairment>;
+  seed?: number;
+  /** TCP: a line that is exactly this closes the connection, unanswered (close-on.ts). '' (default): off. */
+  closeOn?: string;
   /** Called for each datagram or connection, for a log; the server itself prints nothing. */
   onEvent?: (event: EchoEvent) => void;
 }
@@ -42,10 +60,21 @@ export interface EchoServerOptions {
 /** What an echo server saw. */
 export type EchoEvent =
   | { type: 'start'; transport: 'udp' | 'tcp'; host: string; port: number }
-  | { type: 'datagram'; from: string; port: number; bytes: number; answered: boolean; why?: string }
+  | {
+      type: 'datagram';
+      from: string;
+      port: number;
+      bytes: number;
+      answered: boolean;
+      why?: string;
+      /** With an impairment: how long the answer waits, and whether it goes twice or was held back to be overtaken. */
+      delayMs?: number;
+      duplicated?: boolean;
+      reordered?: boolean;
+    }
   | { type: 'echo-loop'; from: string; port: number; reflections: number; muteMs: number }
   | { type: 'connection'; from: string; port: number }
-  | { type: 'disconnect'; from: string; port: number; bytes: number }
+  | { type: 'disconnect'; from: string; port: number; bytes: number; closeOn?: string }
   | { type: 'socket-error'; transport: 'udp' | 'tcp'; code: string; message: string };
 
 /** Counters an echo server keeps. */
@@ -61,6 +90,10 @@ export interface EchoCounters {
   echoLoop: number;
   connections: number;
   bytes: number;
+  /** With an impairment, what the policy did to the answers (`lost` were not answered); `queueDrops`: not held, ECHO_LIMITS.heldBytes being full. */
+  impairment?: PolicyCounters;
+  /** TCP connections closed by --close-on. */
+  closedOn?: number;
 }
 
 /** A running echo server. */
@@ -68,16 +101,6 @@ export interface EchoServer {
   readonly port: number;
   readonly counters: EchoCounters;
   close(): Promise<void>;
-}
-
-/** ASCII a-z to A-Z, byte by byte; everything else as it is. */
-export function upperAscii(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    out[i] = b >= 0x61 && b <= 0x7a ? b - 0x20 : b;
-  }
-  return out;
 }
 
 // Two echo services answering each other would bounce one datagram between them forever:
@@ -95,7 +118,15 @@ const COUNTED_AS: Record<string, 'rateLimited' | 'byteLimited' | 'echoLoop'> = {
   'echo loop': 'echoLoop',
 };
 
-type Settings = Required<Omit<EchoServerOptions, 'transport'>>;
+// Reasons the policy gives, already counted in its own counters.
+const IMPAIRED = new Set(['lost (--loss)', 'held answers full']);
+
+type Settings = Required<Omit<EchoServerOptions, 'transport' | 'impairment' | 'seed'>> & { policy: UdpPolicy | undefined };
+
+/** The datagram event's say on what the policy did to an answer: nothing when it did nothing. */
+function impaired(delays: number[], duplicated: boolean, reordered: boolean) {
+  return { ...(delays[0]! > 0 ? { delayMs: Math.round(delays[0]!) } : {}), ...(duplicated ? { duplicated } : {}), ...(reordered ? { reordered } : {}) };
+}
 
 async function listenUdp(o: Settings, counters: EchoCounters) {
   const socket = dgram.createSocket(udpType(o.host));
@@ -106,6 +137,10 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
   const reflections = new ReflectionGuard(o.maxReflections, o.reflectionMuteMs, clock);
   socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'udp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
   const guarded = o.maxReflections > 0;
+  // Answers the policy delays wait here; their bytes are bounded (ECHO_LIMITS.heldBytes).
+  const held = new Held();
+  let heldBytes = 0;
+  socket.on('close', () => held.close());
   socket.on('message', (msg, rinfo) => {
     counters.datagrams += 1;
     counters.bytes += msg.length;
@@ -120,15 +155,31 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
       const over = answers.refusal(rinfo.address, msg.length);
       if (over) why = over === 'rate' ? 'rate limited' : 'byte rate limited';
     }
+    const verdict = why === null && o.policy ? o.policy.decide(msg.length, clock()) : undefined;
+    let delays = [0];
+    if (verdict?.kind === 'drop') why = 'lost (--loss)';
+    else if (verdict) {
+      delays = verdict.delays;
+      const bytes = delays[0]! > 0 ? msg.length * delays.length : 0;
+      if (heldBytes + bytes > ECHO_LIMITS.heldBytes) {
+        o.policy!.counters.queueDrops += 1;
+        why = 'held answers full';
+      } else heldBytes += bytes;
+    }
     if (why === null) {
       counters.answered += 1;
-      const answer = o.upper ? upperAscii(msg) : msg;
+      const answer = o.upper ? upperUtf8(msg) : msg;
       if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
-      socket.send(answer, rinfo.port, rinfo.address);
-    } else counters[COUNTED_AS[why] ?? 'refused'] += 1;
+      for (const delay of delays)
+        held.later(delay, () => {
+          if (delay > 0) heldBytes -= msg.length;
+          socket.send(answer, rinfo.port, rinfo.address);
+        });
+    } else if (!IMPAIRED.has(why)) counters[COUNTED_AS[why] ?? 'refused'] += 1;
     // A loop is said once, when found; the datagrams refused while it is muted are only counted.
     if (loop === 'loop') o.onEvent({ type: 'echo-loop', from: rinfo.address, port: rinfo.port, reflections: o.maxReflections, muteMs: o.reflectionMuteMs });
-    o.onEvent({ type: 'datagram', from: rinfo.address, port: rinfo.port, bytes: msg.length, answered: !why, ...(why ? { why } : {}) });
+    const what = verdict?.kind === 'send' && !why ? impaired(verdict.delays, verdict.duplicated, verdict.reordered) : {};
+    o.onEvent({ type: 'datagram', from: rinfo.address, port: rinfo.port, bytes: msg.length, answered: !why, ...(why ? { why } : {}), ...what });
   });
   return { socket, port: own.port, address: own };
 }
@@ -147,13 +198,38 @@ async function listenTcp(o: Settings, counters: EchoCounters) {
       bytes += chunk.length;
       counters.bytes += chunk.length;
     });
+    let closedOn = false;
     socket.on('close', () => {
       sockets.delete(socket);
-      o.onEvent({ type: 'disconnect', from, port, bytes });
+      o.onEvent({ type: 'disconnect', from, port, bytes, ...(closedOn ? { closeOn: o.closeOn } : {}) });
     });
     // pipe() pauses reading while the peer is not reading our answers: memory stays bounded.
-    if (o.upper) socket.pipe(new Transform({ transform: (chunk: Buffer, _enc, done) => done(null, upperAscii(chunk)) })).pipe(socket);
-    else socket.pipe(socket);
+    if (!o.upper && !o.closeOn) return void socket.pipe(socket);
+    const upper = o.upper ? new StreamUpper() : undefined;
+    const word = o.closeOn ? new CloseOnLine(o.closeOn) : undefined;
+    const answers = new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        const echoed = word ? word.push(chunk) : chunk;
+        done(null, upper ? upper.push(echoed) : echoed);
+        if (word?.closed && !closedOn) {
+          // The word line ends the echo: what came before it is answered, then our side closes
+          // (end() flushes and sends FIN once written); what the peer sends after is read and
+          // dropped, and a peer that never closes its side is let go after CLOSE_GRACE_MS.
+          closedOn = true;
+          counters.closedOn! += 1;
+          socket.unpipe(answers);
+          socket.resume();
+          answers.end();
+          const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+          socket.once('close', () => clearTimeout(grace));
+        }
+      },
+      flush: (done) => {
+        const rest = word ? word.end() : new Uint8Array(0);
+        done(null, upper ? Buffer.concat([upper.push(rest), upper.end()]) : rest);
+      },
+    });
+    socket.pipe(answers).pipe(socket);
   });
   await listening(server, (s) => s.listen(o.port, o.host));
   return { server, sockets, port: (server.address() as AddressInfo).port };
@@ -167,6 +243,9 @@ export function prefixLimitsFor(host: string): { ratePerSource: number; bytesPer
   return isLoopback(host) ? { ratePerSource: 0, bytesPerSource: 0 } : { ratePerSource: ECHO_LIMITS.answersPerPrefix, bytesPerSource: ECHO_LIMITS.bytesPerPrefix };
 }
 
+// After --close-on's word the echo half-closes and waits this long for the peer to close its side.
+const CLOSE_GRACE_MS = 2000;
+
 /** Starts an echo server; with `both`, UDP and TCP share the port number. */
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   const host = options.host ?? '127.0.0.1';
@@ -178,10 +257,15 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     bytesPerSource: options.bytesPerSource ?? prefixLimitsFor(host).bytesPerSource,
     maxReflections: options.maxReflections ?? ECHO_LIMITS.reflections,
     reflectionMuteMs: options.reflectionMuteMs ?? ECHO_LIMITS.reflectionMuteMs,
+    closeOn: options.closeOn ?? '',
     onEvent: options.onEvent ?? (() => {}),
+    // One policy for the server (not one per socket bindPair tries): the seed's draws in order.
+    policy: options.impairment ? seededPolicy(options.impairment, options.seed ?? 0) : undefined,
   };
   const transport = options.transport ?? 'udp';
   const counters: EchoCounters = { datagrams: 0, answered: 0, refused: 0, rateLimited: 0, byteLimited: 0, echoLoop: 0, connections: 0, bytes: 0 };
+  if (o.policy) counters.impairment = o.policy.counters;
+  if (o.closeOn) counters.closedOn = 0;
   let udp: Awaited<ReturnType<typeof listenUdp>> | undefined;
   let tcp: Awaited<ReturnType<typeof listenTcp>> | undefined;
   if (transport === 'both') {

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SeqResult } from '../../src/client/seq-stats.js';
 import { UsageError } from '../../src/cli/cli.js';
-import { probability, rate } from '../../src/cli/proxy.js';
+import { probability, rate } from '../../src/cli/impairment-options.js';
 import { ChatError } from '../../src/core/errors.js';
 import { NO_IMPAIRMENT, UdpPolicy } from '../../src/proxy/policy.js';
 import { seededRandom } from '../../src/proxy/random.js';
