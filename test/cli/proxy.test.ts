@@ -23,7 +23,8 @@ parse('proxy listens on a free loopback port over UDP, impairs both ways, and ch
   assert.is(argv['transport'], 'udp');
   assert.is(argv['direction'], 'both');
   assert.is(argv['seed'], undefined);
-  for (const flag of ['loss', 'delay', 'jitter', 'reorder', 'duplicate', 'rate', 'latency', 'slice', 'coalesce']) assert.is(argv[flag], '0', flag);
+  for (const flag of ['loss', 'delay', 'jitter', 'reorder', 'duplicate', 'rate', 'latency', 'slice', 'coalesce', 'corrupt', 'queue']) assert.is(argv[flag], '0', flag);
+  assert.is(argv['delay-dist'], 'fixed');
   assert.is(argv['json'], false);
   // The client table's guards are on by default: a capped table, new clients rate-limited per /24.
   assert.is(argv['max-clients'], '1024');
@@ -59,6 +60,13 @@ parse('a bad flag is refused by its code before the proxy starts', async () => {
     [[...to, '--listen', '70000'], 'ERR_BAD_PORT'],
     [['proxy', '--to', '127.0.0.1'], 'ERR_BAD_HOST'],
     [['proxy', '--to', '127.0.0.1:0'], 'ERR_BAD_PORT'],
+    [[...to, '--corrupt', '2'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--queue', '-1'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--queue', '20'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--delay', '10ms', '--delay-dist', 'uniform', '--jitter', '5ms'], 'ERR_BAD_ARGUMENT'],
+    // A stream has no datagram to corrupt, and no datagrams to count in a queue.
+    [[...to, '--tcp', '--corrupt', '0.1'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--tcp', '--rate', '64k', '--queue', '20'], 'ERR_BAD_ARGUMENT'],
   ];
   for (const [argv, code] of cases) {
     const err = await parseError(argv);
@@ -68,7 +76,7 @@ parse('a bad flag is refused by its code before the proxy starts', async () => {
 });
 
 parse('no --to, or a transport or direction it does not know, is a usage error', async () => {
-  for (const argv of [['proxy'], ['proxy', '--to', '127.0.0.1:9000', '--transport', 'ws'], ['proxy', '--to', '127.0.0.1:9000', '--direction', 'sideways']]) {
+  for (const argv of [['proxy'], ['proxy', '--to', '127.0.0.1:9000', '--transport', 'ws'], ['proxy', '--to', '127.0.0.1:9000', '--direction', 'sideways'], ['proxy', '--to', '127.0.0.1:9000', '--delay-dist', 'normal']]) {
     assert.instance(await parseError(argv), UsageError, argv.join(' '));
   }
 });
@@ -128,7 +136,7 @@ async function withEcho(body: (port: number) => Promise<void>): Promise<void> {
 }
 
 bin('usage mistakes print one line and exit 2, without a stack trace', async () => {
-  for (const args of [['proxy'], ['proxy', '--to', '127.0.0.1:9', '--loss', '2'], ['proxy', '--to', 'nowhere'], ['proxy', '--to', '127.0.0.1:9', '--rate', 'fast'], ['proxy', '--to', '127.0.0.1:9', '--tcp', '--delay', 'soon']]) {
+  for (const args of [['proxy'], ['proxy', '--to', '127.0.0.1:9', '--loss', '2'], ['proxy', '--to', '127.0.0.1:9', '--tcp', '--corrupt', '0.1'], ['proxy', '--to', '127.0.0.1:9', '--queue', '5'], ['proxy', '--to', 'nowhere'], ['proxy', '--to', '127.0.0.1:9', '--rate', 'fast'], ['proxy', '--to', '127.0.0.1:9', '--tcp', '--delay', 'soon']]) {
     const r = await run(args);
     assert.is(r.code, 2, `exit code for ${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -4,6 +4,8 @@ import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prefixLimitsFor, startEchoServer, type EchoEvent, type EchoServerOptions } from '../../src/servers/echo-server.js';
+import { ECHO_LIMITS } from '../../src/core/limits.js';
+import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
 import { upperUtf8 } from '../../src/servers/upper.js';
 import { eventually } from '../helpers/udp-peer.js';
 
@@ -266,6 +268,122 @@ test('a byte budget per source /24: 30 KB datagrams past 90 KB a second are not 
 test('the echo limits by default: none on loopback, 200 answers and 256 kB a second per source prefix elsewhere', () => {
   for (const host of ['127.0.0.1', '::1', 'localhost']) assert.equal(prefixLimitsFor(host), { ratePerSource: 0, bytesPerSource: 0 }, host);
   for (const host of ['0.0.0.0', '::', '192.168.1.10']) assert.equal(prefixLimitsFor(host), { ratePerSource: 200, bytesPerSource: 256_000 }, host);
+});
+
+/** Resolves when the peer's FIN arrives (after whatever data it sent); fails after `ms`. */
+const ended = (socket: net.Socket, ms = 2000) => once(socket, 'end', { signal: AbortSignal.timeout(ms) });
+
+test('closeOn: a line that is exactly the word closes the connection, unanswered; what came before is echoed (in capitals too)', async () => {
+  const { server, events } = await echo({ transport: 'tcp', closeOn: 'exit', upper: true });
+  const clients: net.Socket[] = [];
+  try {
+    // The seed 000 client's way: a line, then `exit\n`, in one write.
+    const a = await tcpClient(server.port);
+    clients.push(a);
+    const chunks: Buffer[] = [];
+    a.on('data', (d: Buffer) => chunks.push(d));
+    const endA = ended(a);
+    a.write('héllo\nexit\n');
+    await endA;
+    assert.is(String(Buffer.concat(chunks)), 'HÉLLO\n');
+    // Split across writes, with \r\n: the same.
+    const b = await tcpClient(server.port);
+    clients.push(b);
+    const gotB: Buffer[] = [];
+    b.on('data', (d: Buffer) => gotB.push(d));
+    b.write('ex');
+    b.write('it?\n');
+    await eventually(() => Buffer.concat(gotB).length === 6, 1000, 'exit? echoed whole');
+    const endB = ended(b);
+    b.write('ex');
+    await eventually(() => server.counters.bytes === Buffer.byteLength('héllo\nexit\n') + 2 + 4 + 2, 1000, 'ex read');
+    b.write('it\r\nnot echoed\n');
+    await endB;
+    assert.is(String(Buffer.concat(gotB)), 'EXIT?\n');
+    await eventually(() => events.filter((e) => e.type === 'disconnect').length === 2, 2000, 'both disconnects');
+    const gone = events.filter((e) => e.type === 'disconnect');
+    assert.ok(gone.every((e) => e.type === 'disconnect' && e.closeOn === 'exit'), JSON.stringify(gone));
+    assert.is(server.counters.closedOn, 2);
+    // `EXIT` is not the word: the word is matched exactly.
+    const c = await tcpClient(server.port);
+    clients.push(c);
+    c.write('EXIT\n');
+    assert.is(String(await readBytes(c, 5)), 'EXIT\n');
+    assert.is(server.counters.closedOn, 2);
+  } finally {
+    for (const c of clients) c.destroy();
+    await server.close();
+  }
+});
+
+test('without closeOn, `exit` is echoed like any line (the default stays)', async () => {
+  const { server } = await echo({ transport: 'tcp' });
+  const client = await tcpClient(server.port);
+  try {
+    client.write('exit\n');
+    assert.is(String(await readBytes(client, 5)), 'exit\n');
+    assert.is(server.counters.closedOn, undefined);
+  } finally {
+    client.destroy();
+    await server.close();
+  }
+});
+
+test('an impaired UDP echo: duplicate answers twice, delay answers late, and the events and counters say so', async () => {
+  const { server, events } = await echo({ transport: 'udp', impairment: { ...NO_IMPAIRMENT, duplicate: 1, delayMs: 60 }, seed: 3 });
+  const client = await udpClient();
+  const got: Array<[string, number]> = [];
+  client.on('message', (m) => got.push([String(m), performance.now()]));
+  try {
+    const sentAt = performance.now();
+    client.send('twice, late', server.port, '127.0.0.1');
+    await eventually(() => got.length === 2, 2000, 'two answers');
+    assert.equal(got.map(([m]) => m), ['twice, late', 'twice, late']);
+    assert.ok(got[0]![1] - sentAt >= 58, `answered after ${Math.round(got[0]![1] - sentAt)} ms`);
+    const e = events.find((x) => x.type === 'datagram');
+    assert.equal(e, { type: 'datagram', from: '127.0.0.1', port: client.address().port, bytes: 11, answered: true, delayMs: 60, duplicated: true });
+    assert.is(server.counters.answered, 1);
+    assert.equal(server.counters.impairment, { packets: 1, bytes: 11, lost: 0, queueDrops: 0, duplicated: 1, reordered: 0, delayed: 1, corrupted: 0 });
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('a refused datagram draws nothing: the seed decides the fate of the answerable ones only', async () => {
+  // loss 1 on a fresh policy: every answerable datagram lost; a refused one is counted as refused, not lost.
+  const { server, events } = await echo({ transport: 'udp', impairment: { ...NO_IMPAIRMENT, loss: 1 }, seed: 1, ratePerSource: 1 });
+  const client = await udpClient();
+  try {
+    for (let i = 0; i < 3; i++) {
+      client.send(`n${i}`, server.port, '127.0.0.1');
+      await eventually(() => server.counters.datagrams === i + 1, 1000, `datagram ${i + 1} seen`);
+    }
+    const whys = events.flatMap((e) => (e.type === 'datagram' ? [e.why] : []));
+    assert.equal(whys, ['lost (--loss)', 'rate limited', 'rate limited']);
+    assert.equal([server.counters.answered, server.counters.rateLimited, server.counters.impairment!.lost, server.counters.impairment!.packets], [0, 2, 1, 1]);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('answers held back by a delay are bounded in bytes: past ECHO_LIMITS.heldBytes they are dropped and counted', async () => {
+  const { server, events } = await echo({ transport: 'udp', impairment: { ...NO_IMPAIRMENT, delayMs: 5000 }, seed: 1 });
+  const client = await udpClient();
+  try {
+    const size = 60_000;
+    const fit = Math.floor(ECHO_LIMITS.heldBytes / size);
+    for (let i = 0; i < fit + 3; i++) {
+      client.send(binary(size, i + 1), server.port, '127.0.0.1');
+      await eventually(() => server.counters.datagrams === i + 1, 1000, `datagram ${i + 1} seen`);
+    }
+    assert.equal([server.counters.answered, server.counters.impairment!.queueDrops], [fit, 3]);
+    assert.is(events.filter((e) => e.type === 'datagram' && e.why === 'held answers full').length, 3);
+  } finally {
+    client.close();
+    await server.close();
+  }
 });
 
 test.run();
