@@ -11,6 +11,13 @@ export const MAX_SEQ_TOTAL = 1_000_000;
 /** The most latency samples kept; past it, a uniform reservoir sample stands for them all. */
 export const MAX_LATENCY_SAMPLES = 100_000;
 
+/**
+ * A latency further than this from zero is not a latency: the `t=` was damaged on the way
+ * (`proxy --corrupt` flips a bit of it) or typed by hand. Such a line still counts as arrived;
+ * only its time is left out of the latency figures (an hour-long p99 would teach nothing).
+ */
+export const MAX_PLAUSIBLE_LATENCY_MS = 60_000;
+
 /** A numbered message, read back. */
 export interface SeqMessage {
   seq: number;
@@ -145,7 +152,8 @@ export class SeqStats {
     }
     this.state[seq] = SEEN;
     this.unique += 1;
-    this.sample(receivedAtMs - message.sentAtMs);
+    const latency = receivedAtMs - message.sentAtMs;
+    if (Math.abs(latency) <= MAX_PLAUSIBLE_LATENCY_MS) this.sample(latency);
     // iperf3: above the next expected seq, the gap is counted lost; below it, the datagram is out
     // of order and one loss is taken back. Both come out of result(): lost = expected − received.
     if (seq > this.highest) {

@@ -171,6 +171,8 @@ export const PROXY_LIMITS = Object.freeze({
   maxClients: 1024,
   /** New clients a second per source /24 or /56, in bursts of as many (`--client-rate`). */
   newClientsPerPrefix: 100,
+  /** Bytes of datagrams a delay (`--delay`, `--reorder`) holds back at once, as the echo's (ECHO_LIMITS.heldBytes); past it, queue drops. */
+  heldBytes: 4_000_000,
 });
 
 /**

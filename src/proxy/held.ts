@@ -1,28 +1,57 @@
-/** Datagrams held back by a policy's verdict: each on a timer, all of them cancelled at close. */
+/**
+ * Datagrams held back by a policy's verdict (a delay, a reorder): each on a timer, all of them
+ * cancelled at close. Their bytes are bounded: a delay of seconds times a flood would otherwise
+ * hold every datagram of the flood in memory, so one that would take the total past `maxBytes`
+ * is refused and the caller counts it (as netem's queue `limit` drops).
+ */
 export class Held {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private bytes = 0;
 
-  /** Runs `fn` after `ms` (at once when 0), unless closed before then. */
-  later(ms: number, fn: () => void): void {
-    if (this.closed) return;
-    if (ms <= 0) return fn();
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.closed) fn();
-    }, ms);
-    this.timers.add(timer);
+  /** `maxBytes`: the most bytes waiting at once (0: no bound). */
+  constructor(private readonly maxBytes = 0) {}
+
+  /**
+   * Sends `bytes` once after each of `delays` (ms; 0 at once) through `send`, unless closed
+   * before then. False, and nothing is sent, when the delayed copies would not fit the bound.
+   */
+  hold(delays: readonly number[], bytes: Uint8Array, send: (bytes: Uint8Array) => void): boolean {
+    if (this.closed) return true;
+    let waiting = 0;
+    for (const delay of delays) if (delay > 0) waiting += bytes.length;
+    if (this.maxBytes > 0 && this.bytes + waiting > this.maxBytes) return false;
+    this.bytes += waiting;
+    for (const delay of delays) {
+      if (delay <= 0) {
+        send(bytes);
+        continue;
+      }
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.bytes -= bytes.length;
+        if (!this.closed) send(bytes);
+      }, delay);
+      this.timers.add(timer);
+    }
+    return true;
   }
 
-  /** Cancels everything still held; nothing runs after this. */
+  /** Cancels everything still held; nothing is sent after this. */
   close(): void {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.bytes = 0;
   }
 
-  /** How many are waiting. */
+  /** How many copies are waiting. */
   get size(): number {
     return this.timers.size;
+  }
+
+  /** How many bytes are waiting. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 }

@@ -77,7 +77,8 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
   };
   const listener = dgram.createSocket(udpType(o.listenHost));
   await bound(listener, o.listenPort, o.listenHost);
-  const held = new Held();
+  // Datagrams a delay holds back are bounded in bytes, as the echo's: past it they are queue drops.
+  const held = new Held(PROXY_LIMITS.heldBytes);
   let sendErrors = 0;
   let closed = false;
   const countError = () => {
@@ -89,7 +90,7 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
     const verdict = policy.decide(msg.length, performance.now());
     if (verdict.kind === 'drop') return;
     const bytes = verdict.corruptBit === undefined ? msg : flipBit(msg, verdict.corruptBit);
-    for (const delay of verdict.delays) held.later(delay, () => send(bytes));
+    if (!held.hold(verdict.delays, bytes, send)) policy.counters.queueDrops += 1;
   };
 
   const maxClients = o.maxClients ?? PROXY_LIMITS.maxClients;

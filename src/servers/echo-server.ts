@@ -119,6 +119,9 @@ const COUNTED_AS: Record<string, 'rateLimited' | 'byteLimited' | 'echoLoop'> = {
 };
 
 // Reasons the policy gives, already counted in its own counters.
+/** An answer sent at once, once. */
+const NOW: readonly number[] = [0];
+
 const IMPAIRED = new Set(['lost (--loss)', 'held answers full']);
 
 type Settings = Required<Omit<EchoServerOptions, 'transport' | 'impairment' | 'seed'>> & { policy: UdpPolicy | undefined };
@@ -138,8 +141,7 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
   socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'udp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
   const guarded = o.maxReflections > 0;
   // Answers the policy delays wait here; their bytes are bounded (ECHO_LIMITS.heldBytes).
-  const held = new Held();
-  let heldBytes = 0;
+  const held = new Held(ECHO_LIMITS.heldBytes);
   socket.on('close', () => held.close());
   socket.on('message', (msg, rinfo) => {
     counters.datagrams += 1;
@@ -156,25 +158,17 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
       if (over) why = over === 'rate' ? 'rate limited' : 'byte rate limited';
     }
     const verdict = why === null && o.policy ? o.policy.decide(msg.length, clock()) : undefined;
-    let delays = [0];
     if (verdict?.kind === 'drop') why = 'lost (--loss)';
-    else if (verdict) {
-      delays = verdict.delays;
-      const bytes = delays[0]! > 0 ? msg.length * delays.length : 0;
-      if (heldBytes + bytes > ECHO_LIMITS.heldBytes) {
-        o.policy!.counters.queueDrops += 1;
-        why = 'held answers full';
-      } else heldBytes += bytes;
-    }
     if (why === null) {
-      counters.answered += 1;
       const answer = o.upper ? upperUtf8(msg) : msg;
-      if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
-      for (const delay of delays)
-        held.later(delay, () => {
-          if (delay > 0) heldBytes -= msg.length;
-          socket.send(answer, rinfo.port, rinfo.address);
-        });
+      if (held.hold(verdict?.kind === 'send' ? verdict.delays : NOW, answer, (bytes) => socket.send(bytes, rinfo.port, rinfo.address))) {
+        counters.answered += 1;
+        if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
+      } else {
+        // Only a delayed answer can be refused, and only an impairment delays.
+        if (o.policy) o.policy.counters.queueDrops += 1;
+        why = 'held answers full';
+      }
     } else if (!IMPAIRED.has(why)) counters[COUNTED_AS[why] ?? 'refused'] += 1;
     // A loop is said once, when found; the datagrams refused while it is muted are only counted.
     if (loop === 'loop') o.onEvent({ type: 'echo-loop', from: rinfo.address, port: rinfo.port, reflections: o.maxReflections, muteMs: o.reflectionMuteMs });

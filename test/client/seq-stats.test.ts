@@ -165,6 +165,17 @@ counts('latency percentiles are nearest-rank over the first arrival of each seq'
   assert.equal(stats.result().latency, { p50: 5, p99: 9.9, min: 0.1, max: 10 });
 });
 
+counts('a t= damaged on the way (proxy --corrupt) counts the line as arrived but leaves its time out of the latency', () => {
+  const stats = new SeqStats();
+  stats.add({ seq: 1, total: 3, sentAtMs: 1_000_000, text: '' }, 1_000_002);
+  // One flipped bit in the digits of t: sent a thousand seconds "earlier", or in the future.
+  stats.add({ seq: 2, total: 3, sentAtMs: 1_000, text: '' }, 1_000_004);
+  stats.add({ seq: 3, total: 3, sentAtMs: 9_000_000, text: '' }, 1_000_006);
+  const r = stats.result();
+  assert.equal([r.received, r.lost], [3, 0]);
+  assert.equal(r.latency, { p50: 2, p99: 2, min: 2, max: 2 });
+});
+
 counts('past the sample cap, latency keeps a bounded reservoir and the exact min and max', () => {
   let seed = 1;
   const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);

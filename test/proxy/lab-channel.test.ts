@@ -3,6 +3,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { PROXY_LIMITS } from '../../src/core/limits.js';
 import { NO_IMPAIRMENT, seededPolicy, type UdpImpairment } from '../../src/proxy/policy.js';
 import { startUdpProxy, type Direction } from '../../src/proxy/udp-proxy.js';
 import { eventually } from '../helpers/udp-peer.js';
@@ -122,6 +123,20 @@ test('--delay 120ms --delay-dist uniform --direction in: each datagram waits a s
     }
     assert.is(proxy.counters().in.delayed, planned.filter((d) => d > 0).length);
     assert.is(proxy.counters().out.delayed, 0);
+  });
+});
+
+test('datagrams a delay holds back are bounded in bytes: past PROXY_LIMITS.heldBytes they are queue drops, not memory', async () => {
+  await channel({ delayMs: 5000 }, 'in', 1, async ({ send, got, proxy }) => {
+    const size = 60_000;
+    const fit = Math.floor(PROXY_LIMITS.heldBytes / size);
+    for (let i = 0; i < fit + 3; i++) {
+      send(Buffer.alloc(size, i));
+      // One at a time, so the kernel's buffer never drops one and the count is exact.
+      await eventually(() => proxy.counters().in.packets === i + 1, 1000, `datagram ${i + 1} seen`);
+    }
+    assert.is(proxy.counters().in.queueDrops, 3);
+    assert.is(got.length, 0, 'nothing is sent before its delay');
   });
 });
 
