@@ -60,6 +60,42 @@ test('through a seeded lossy proxy: every probe is answered or timed out, and th
   if (result.late === 0 && again.result.late === 0) assert.equal(timedOut(again.result), timedOut(result));
 });
 
+test('against echo --upper --loss 0.3 --seed 1 (the Pinger lab server): the probes timed out are exactly the ones the echo says it lost, the same on a fresh echo', async () => {
+  const run = async () => {
+    const lostSeqs: number[] = [];
+    let seen = 0;
+    const echo = await startEchoServer({
+      transport: 'udp',
+      host: '127.0.0.1',
+      port: 0,
+      upper: true,
+      impairment: { ...NO_IMPAIRMENT, loss: 0.3 },
+      seed: 1,
+      // The echo's own record of each datagram it did not answer; probes arrive in order on
+      // loopback, so the n-th datagram is probe n.
+      onEvent: (e) => {
+        if (e.type !== 'datagram') return;
+        seen += 1;
+        if (e.why === 'lost (--loss)') lostSeqs.push(seen);
+      },
+    });
+    try {
+      const result = await ping({ host: '127.0.0.1', port: echo.port, count: 20, intervalMs: 20, timeoutMs: 400 });
+      return { result, lostSeqs, lost: echo.counters.impairment!.lost };
+    } finally {
+      await echo.close();
+    }
+  };
+  const first = await run();
+  const timedOut = first.result.probes.filter((p) => p.status !== 'replied').map((p) => p.seq);
+  assert.ok(first.lost > 0, 'seed 1 loses some of 20 at 0.3');
+  assert.is(first.result.received, 20 - first.lost);
+  assert.equal(timedOut, first.lostSeqs);
+  assert.is(first.result.lossPercent, (first.lost / 20) * 100);
+  const second = await run();
+  assert.equal(second.lostSeqs, first.lostSeqs);
+});
+
 /**
  * A server that misbehaves by number, never at random: greets the first probe as a room would,
  * drops 2, holds 3 until the pinger has given up on it, answers 4 twice, echoes the rest.
