@@ -4,6 +4,15 @@
  * hold every datagram of the flood in memory, so one that would take the total past `maxBytes`
  * is refused and the caller counts it (as netem's queue `limit` drops).
  */
+
+/**
+ * What a held copy costs beyond its payload: its timer, its closure and the datagram's Buffer and
+ * address (measured at about 700 bytes on Node 20). Counted against the bound, so a flood of empty
+ * or one-byte datagrams under a long delay is bounded too, not only one of large ones.
+ */
+export const HELD_COPY_OVERHEAD = 700;
+
+/** Copies on their timers, within the bound. */
 export class Held {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
@@ -18,8 +27,9 @@ export class Held {
    */
   hold(delays: readonly number[], bytes: Uint8Array, send: (bytes: Uint8Array) => void): boolean {
     if (this.closed) return true;
+    const cost = bytes.length + HELD_COPY_OVERHEAD;
     let waiting = 0;
-    for (const delay of delays) if (delay > 0) waiting += bytes.length;
+    for (const delay of delays) if (delay > 0) waiting += cost;
     if (this.maxBytes > 0 && this.bytes + waiting > this.maxBytes) return false;
     this.bytes += waiting;
     for (const delay of delays) {
@@ -29,7 +39,7 @@ export class Held {
       }
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        this.bytes -= bytes.length;
+        this.bytes -= cost;
         if (!this.closed) send(bytes);
       }, delay);
       this.timers.add(timer);
@@ -50,7 +60,7 @@ export class Held {
     return this.timers.size;
   }
 
-  /** How many bytes are waiting. */
+  /** How many bytes are waiting, each copy's HELD_COPY_OVERHEAD included. */
   get heldBytes(): number {
     return this.bytes;
   }

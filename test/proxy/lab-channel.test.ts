@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PROXY_LIMITS } from '../../src/core/limits.js';
+import { HELD_COPY_OVERHEAD } from '../../src/proxy/held.js';
 import { NO_IMPAIRMENT, seededPolicy, type UdpImpairment } from '../../src/proxy/policy.js';
 import { startUdpProxy, type Direction } from '../../src/proxy/udp-proxy.js';
 import { eventually } from '../helpers/udp-peer.js';
@@ -129,7 +130,7 @@ test('--delay 120ms --delay-dist uniform --direction in: each datagram waits a s
 test('datagrams a delay holds back are bounded in bytes: past PROXY_LIMITS.heldBytes they are queue drops, not memory', async () => {
   await channel({ delayMs: 5000 }, 'in', 1, async ({ send, got, proxy }) => {
     const size = 60_000;
-    const fit = Math.floor(PROXY_LIMITS.heldBytes / size);
+    const fit = Math.floor(PROXY_LIMITS.heldBytes / (size + HELD_COPY_OVERHEAD));
     for (let i = 0; i < fit + 3; i++) {
       send(Buffer.alloc(size, i));
       // One at a time, so the kernel's buffer never drops one and the count is exact.

@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prefixLimitsFor, startEchoServer, type EchoEvent, type EchoServerOptions } from '../../src/servers/echo-server.js';
 import { ECHO_LIMITS } from '../../src/core/limits.js';
+import { HELD_COPY_OVERHEAD } from '../../src/proxy/held.js';
 import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
 import { upperUtf8 } from '../../src/servers/upper.js';
 import { eventually } from '../helpers/udp-peer.js';
@@ -373,13 +374,34 @@ test('answers held back by a delay are bounded in bytes: past ECHO_LIMITS.heldBy
   const client = await udpClient();
   try {
     const size = 60_000;
-    const fit = Math.floor(ECHO_LIMITS.heldBytes / size);
+    const fit = Math.floor(ECHO_LIMITS.heldBytes / (size + HELD_COPY_OVERHEAD));
     for (let i = 0; i < fit + 3; i++) {
       client.send(binary(size, i + 1), server.port, '127.0.0.1');
       await eventually(() => server.counters.datagrams === i + 1, 1000, `datagram ${i + 1} seen`);
     }
     assert.equal([server.counters.answered, server.counters.impairment!.queueDrops], [fit, 3]);
     assert.is(events.filter((e) => e.type === 'datagram' && e.why === 'held answers full').length, 3);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('a flood of empty datagrams under a long delay is bounded too: each held answer costs its timer, not only its bytes', async () => {
+  const { server } = await echo({ transport: 'udp', impairment: { ...NO_IMPAIRMENT, delayMs: 20_000 }, seed: 1, maxReflections: 0 });
+  const client = await udpClient();
+  try {
+    // Empty answers held 20 s weigh nothing in bytes: without the per-copy cost the bound never bites.
+    const fit = Math.floor(ECHO_LIMITS.heldBytes / HELD_COPY_OVERHEAD);
+    const extra = 20;
+    const batch = 100;
+    for (let sent = 0; sent < fit + extra; ) {
+      const n = Math.min(batch, fit + extra - sent);
+      for (let i = 0; i < n; i++) client.send(new Uint8Array(0), server.port, '127.0.0.1');
+      sent += n;
+      await eventually(() => server.counters.datagrams === sent, 2000, `${sent} datagrams seen`);
+    }
+    assert.equal([server.counters.answered, server.counters.impairment!.queueDrops], [fit, extra]);
   } finally {
     client.close();
     await server.close();
