@@ -86,6 +86,8 @@ export class UdpPolicy {
   private linkFreeAt = 0;
   /** When each datagram in the link's queue will have left it, oldest first (only with a queueLimit). */
   private readonly departures: number[] = [];
+  /** What the last decision took of the link (when it was free before; whether it joined `departures`), so notSent() can give it back. */
+  private lastOnLink: { freeAt: number; queued: boolean } | undefined;
 
   /**
    * `random` makes the four draws every datagram always made; `side` the later ones. By default
@@ -111,6 +113,7 @@ export class UdpPolicy {
     const corruptDraw = this.side();
     const bitDraw = this.side();
     this.lastLossDraw = lossDraw;
+    this.lastOnLink = undefined;
 
     if (lossDraw < o.loss) {
       c.lost += 1;
@@ -123,6 +126,7 @@ export class UdpPolicy {
         c.queueDrops += 1;
         return { kind: 'drop', reason: 'queue' };
       }
+      this.lastOnLink = { freeAt: this.linkFreeAt, queued: o.queueLimit > 0 };
       this.linkFreeAt = start + (size * 1000) / o.rateBytesPerSec;
       if (o.queueLimit > 0) this.departures.push(this.linkFreeAt);
       wait = this.linkFreeAt - now;
@@ -143,6 +147,20 @@ export class UdpPolicy {
       verdict.corruptBit = Math.floor(bitDraw * size * 8);
     }
     return verdict;
+  }
+
+  /**
+   * The datagram just decided to be sent was not (no room to hold it): a queue drop. It gives
+   * back its place on the link, or the link would stay busy, and its queue full, with datagrams
+   * that never left, holding back every later one for as long as they would have taken.
+   */
+  notSent(): void {
+    this.counters.queueDrops += 1;
+    const taken = this.lastOnLink;
+    this.lastOnLink = undefined;
+    if (!taken) return;
+    this.linkFreeAt = taken.freeAt;
+    if (taken.queued) this.departures.pop();
   }
 
   /** Datagrams still in the link's queue at `now`; those gone are forgotten. */

@@ -90,7 +90,7 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
     const verdict = policy.decide(msg.length, performance.now());
     if (verdict.kind === 'drop') return;
     const bytes = verdict.corruptBit === undefined ? msg : flipBit(msg, verdict.corruptBit);
-    if (!held.hold(verdict.delays, bytes, send)) policy.counters.queueDrops += 1;
+    if (!held.hold(verdict.delays, bytes, send)) policy.notSent();
   };
 
   const maxClients = o.maxClients ?? PROXY_LIMITS.maxClients;

@@ -166,7 +166,7 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
         if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
       } else {
         // Only a delayed answer can be refused, and only an impairment delays.
-        if (o.policy) o.policy.counters.queueDrops += 1;
+        o.policy?.notSent();
         why = 'held answers full';
       }
     } else if (!IMPAIRED.has(why)) counters[COUNTED_AS[why] ?? 'refused'] += 1;

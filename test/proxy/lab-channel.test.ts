@@ -141,4 +141,32 @@ test('datagrams a delay holds back are bounded in bytes: past PROXY_LIMITS.heldB
   });
 });
 
+test('a datagram with no room to be held does not keep its place on the rate-limited link: the link is free again once the sent ones are through', async () => {
+  const delayMs = 300;
+  await channel({ delayMs, rateBytesPerSec: 10_000_000, queueLimit: 100_000 }, 'in', 1, async ({ send, got, proxy }) => {
+    // 6 ms of link each; the held-bytes bound fills after `fit`, and the rest are queue drops.
+    const size = 60_000;
+    const fit = Math.floor(PROXY_LIMITS.heldBytes / (size + HELD_COPY_OVERHEAD));
+    const total = fit + 200;
+    // Faster than the link (one at a time, so the kernel drops none): a poll per turn, not per 5 ms.
+    for (let i = 0; i < total; i++) {
+      send(Buffer.alloc(size, i));
+      const deadline = performance.now() + 1000;
+      while (proxy.counters().in.packets !== i + 1) {
+        if (performance.now() > deadline) throw new Error(`datagram ${i + 1} not seen within 1 s`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const c = proxy.counters().in;
+    assert.ok(c.queueDrops > 0, 'the bound was reached');
+    // Those not dropped were on a link of 6 ms each: through in well under two seconds. (A dropped
+    // one charged to the link pushed the later ones, and the link, back by its 6 ms each.)
+    await eventually(() => got.length === total - proxy.counters().in.queueDrops, 2000, 'every datagram held is delivered');
+    const sentAt = performance.now();
+    send(Buffer.from('probe'));
+    await eventually(() => got.some((g) => g.bytes.toString() === 'probe'), delayMs + 700, 'the probe waits its delay, not the dropped datagrams');
+    assert.ok(got.at(-1)!.at - sentAt < delayMs + 700);
+  });
+});
+
 test.run();
