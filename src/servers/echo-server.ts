@@ -161,8 +161,13 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
     if (verdict?.kind === 'drop') why = 'lost (--loss)';
     if (why === null) {
       const answer = o.upper ? upperUtf8(msg) : msg;
-      if (held.hold(verdict?.kind === 'send' ? verdict.delays : NOW, answer, (bytes) => socket.send(bytes, rinfo.port, rinfo.address))) {
+      const delays = verdict?.kind === 'send' ? verdict.delays : NOW;
+      if (held.hold(delays, answer, (bytes) => socket.send(bytes, rinfo.port, rinfo.address))) {
         counters.answered += 1;
+        // The budget was spent for one copy the size of the datagram: a duplicate, or capitals
+        // longer than the letters (ɐ → Ɐ), send more to that source, and it pays for them too.
+        const more = answer.length * delays.length - msg.length;
+        if (delays.length > 1 || more > 0) answers.charge(rinfo.address, delays.length - 1, Math.max(0, more));
         if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
       } else {
         // Only a delayed answer can be refused, and only an impairment delays.

@@ -69,4 +69,16 @@ export class PrefixLimiter {
     if (this.bytesPerSecond > 0) budgets.bytes.tokens -= bytes;
     return null;
   }
+
+  /**
+   * Spends `answers` and `bytes` more of `ip`'s prefix budgets, after refusal() let an answer
+   * through and it turned out bigger (sent twice, longer once written): on credit, so the budget
+   * may go below 0 and the next answers wait until it is paid back.
+   */
+  charge(ip: string, answers: number, bytes: number): void {
+    const budgets = this.buckets.get(sourcePrefix(ip));
+    if (!budgets) return;
+    if (this.perSecond > 0) budgets.answers.tokens -= answers;
+    if (this.bytesPerSecond > 0) budgets.bytes.tokens -= bytes;
+  }
 }

@@ -408,4 +408,27 @@ test('a flood of empty datagrams under a long delay is bounded too: each held an
   }
 });
 
+test('the per-prefix byte budget counts what is sent: both copies of a --duplicate, and capitals longer than the letters (ɐ → Ɐ)', async () => {
+  // Off loopback an echo answers a /24 this many bytes a second: a forged source must get no more.
+  const budget = 3000;
+  const { server } = await echo({ transport: 'udp', upper: true, ratePerSource: 0, bytesPerSource: budget, maxReflections: 0, impairment: { ...NO_IMPAIRMENT, duplicate: 1 }, seed: 1 });
+  const client = await udpClient();
+  let received = 0;
+  client.on('message', (msg) => (received += msg.length));
+  try {
+    // 200 bytes in, 300 bytes of capitals out, twice.
+    const datagram = Buffer.from('ɐ'.repeat(100));
+    const sent = 30;
+    for (let i = 0; i < sent; i++) client.send(datagram, server.port, '127.0.0.1');
+    await eventually(() => server.counters.datagrams === sent, 2000, 'every datagram seen');
+    await eventually(() => received >= server.counters.answered * 600, 2000, 'every answer received');
+    // Within the budget, give or take one answer spent on credit (the copies are known only once it is decided).
+    assert.ok(received <= budget + 600, `${received} bytes answered, the budget is ${budget}`);
+    assert.ok(server.counters.byteLimited > 0, 'the rest were refused and counted');
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 test.run();
