@@ -64,7 +64,10 @@ export function readEvent(bytes: Uint8Array, name: string): EventIn {
   const from = payload['from'];
   if (from !== undefined && typeof from !== 'string') return refused('"from" is a name, a string');
   const messages: string[] = [];
-  if (from && from.normalize('NFC') !== name) messages.push(`/nick ${from}`);
+  // Trimmed as /nick trims it: ` percy` is percy, and asking for it again on every event would
+  // spend a rename (then draw `too many renames`) and two of the message rate each time.
+  const wanted = from?.trim();
+  if (wanted && wanted.normalize('NFC') !== name) messages.push(`/nick ${wanted}`);
   messages.push(message);
   return { kind: 'messages', messages };
 }

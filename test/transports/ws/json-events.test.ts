@@ -33,6 +33,14 @@ input('a from that is not the peer\'s name asks for it first, as /nick; its own 
   assert.equal(read('{"type":"send_message","payload":{"message":"hi","from":""}}', 'x'), { kind: 'messages', messages: ['hi'] });
 });
 
+input('a from with spaces around the peer\'s name is that name: /nick trims them, so asking again would only spend renames', () => {
+  // The room names " percy" percy; were the next event's " percy" asked for again, every message
+  // would draw `you are already percy`, then `too many renames`, and spend two of the message rate.
+  assert.equal(read('{"type":"send_message","payload":{"message":"hi","from":" percy "}}', 'percy'), { kind: 'messages', messages: ['hi'] });
+  assert.equal(read('{"type":"send_message","payload":{"message":"hi","from":" percy"}}', 'x'), { kind: 'messages', messages: ['/nick percy', 'hi'] });
+  assert.equal(read('{"type":"send_message","payload":{"message":"hi","from":"  "}}', 'x'), { kind: 'messages', messages: ['hi'] });
+});
+
 input('another event type is refused by name, cut short and escaped', () => {
   const [code, message] = refusal(read('{"type":"change_room","payload":{"name":"x"}}'));
   assert.is(code, 'ERR_UNKNOWN_EVENT');
