@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
 import { DEMOS } from '../demos/demos.js';
 import { count } from './options.js';
+import { seedValue } from './impairment-options.js';
 import { paint, table } from './output.js';
 
 export const command = 'demo [name]';
@@ -28,7 +29,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const names = name === 'all' ? Object.keys(DEMOS) : [name];
   for (const n of names) if (!DEMOS[n]) throw new ChatError('ERR_BAD_ARGUMENT', `no demo '${n}': choose ${Object.keys(DEMOS).join(', ')} or all`);
   const options = {
-    ...(argv['seed'] === undefined ? {} : { seed: count(argv['seed'], 'seed', 0) }),
+    ...(argv['seed'] === undefined ? {} : { seed: seedValue(argv['seed']) }),
     ...(argv['count'] === undefined ? {} : { count: count(argv['count'], 'count') }),
   };
   for (const n of names) {

@@ -68,9 +68,19 @@ export function impairs(i: Readonly<UdpImpairment>): boolean {
   return i.loss > 0 || i.delayMs > 0 || i.jitterMs > 0 || i.reorder > 0 || i.duplicate > 0 || i.rateBytesPerSec > 0 || i.corrupt > 0;
 }
 
+/** The largest seed: the generator keeps 32 bits, so a larger one would repeat a smaller one's run. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** A --seed value: a whole number from 0 to MAX_SEED. */
+export function seedValue(value: unknown): number {
+  const n = count(value, 'seed', 0);
+  if (n > MAX_SEED) throw new ChatError('ERR_BAD_ARGUMENT', `--seed takes a whole number from 0 to ${MAX_SEED}`);
+  return n;
+}
+
 /** --seed, or a fresh one when none was given (printed by the caller, so the run can be repeated). */
 export function seedFrom(argv: Record<string, unknown>): number {
-  return argv['seed'] === undefined ? freshSeed() : count(argv['seed'], 'seed', 0);
+  return argv['seed'] === undefined ? freshSeed() : seedValue(argv['seed']);
 }
 
 /** The impairment in a few words for a banner: `loss 30%, delay 0-200ms uniform`. */

@@ -52,6 +52,8 @@ parse('a bad flag is refused by its code before the proxy starts', async () => {
     [[...to, '--rate', 'fast'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--seed', '-1'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--seed', '4.2'], 'ERR_BAD_ARGUMENT'],
+    // The generator keeps 32 bits: 2^32 would silently be seed 0's run.
+    [[...to, '--seed', '4294967296'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--slice', '1.5'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--max-clients', '-1'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--client-rate', 'many'], 'ERR_BAD_ARGUMENT'],
