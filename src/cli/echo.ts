@@ -58,7 +58,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const impaired = impairs(impairment);
   // A TCP echo has no datagram to lose: the stream would only turn the loss into delay (see
   // `proxy --tcp --loss`). With `both` the impairment applies to the UDP side, as documented.
-  if (impaired && kind === 'tcp') throw new ChatError('ERR_BAD_ARGUMENT', '--loss, --delay, --jitter, --reorder and --duplicate impair UDP answers: use --transport udp or both (a TCP stream: udp-chat proxy --tcp)');
+  // --seed alone would be silently meaningless there too.
+  if ((impaired || argv['seed'] !== undefined) && kind === 'tcp') throw new ChatError('ERR_BAD_ARGUMENT', '--loss, --loss-correlation, --delay, --delay-dist, --jitter, --reorder, --duplicate and --seed impair UDP answers: use --transport udp or both (a TCP stream: udp-chat proxy --tcp)');
   const closeOn = argv['close-on'] === undefined ? '' : String(argv['close-on']);
   if (closeOn && kind === 'udp') throw new ChatError('ERR_BAD_ARGUMENT', '--close-on closes a TCP connection: UDP has none to close (use --transport tcp or both)');
   if (/[\r\n]/.test(closeOn)) throw new ChatError('ERR_BAD_ARGUMENT', '--close-on takes one line, without \\r or \\n');

@@ -50,11 +50,14 @@ export function udpImpairment(argv: Record<string, unknown>): UdpImpairment {
   const jitterMs = duration(argv['jitter'], 'jitter');
   // A uniform delay has its spread built in: a jitter on top would be silently ignored.
   if (delayDist === 'uniform' && jitterMs > 0) throw new ChatError('ERR_BAD_ARGUMENT', '--jitter varies a fixed delay: with --delay-dist uniform each delay is already drawn in [0, --delay]');
+  const delayMs = duration(argv['delay'], 'delay');
+  // Drawn in [0, 0] is no delay at all: say so rather than run as if a delay were on.
+  if (delayDist === 'uniform' && delayMs === 0) throw new ChatError('ERR_BAD_ARGUMENT', '--delay-dist uniform draws each delay in [0, --delay]: give the most with --delay (200ms)');
   return {
     ...NO_IMPAIRMENT,
     loss: probability(argv['loss'], 'loss'),
     lossCorrelation: probability(argv['loss-correlation'], 'loss-correlation'),
-    delayMs: duration(argv['delay'], 'delay'),
+    delayMs,
     jitterMs,
     delayDist,
     reorder: probability(argv['reorder'], 'reorder'),

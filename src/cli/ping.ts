@@ -89,7 +89,11 @@ export function pingJson(r: PingResult): Record<string, unknown> {
 function target(argv: Record<string, unknown>): string {
   const given = [argv['target'], argv['host']].filter((h) => h !== undefined).map(String);
   if (given.length === 2 && given[0] !== given[1]) throw new ChatError('ERR_BAD_ARGUMENT', `two hosts, ${given[0]} and ${given[1]}: give one`);
-  return host(given[0] ?? '127.0.0.1');
+  const target = given[0] ?? '127.0.0.1';
+  // The netcat and URL habit, HOST:PORT (not an IPv6 address, which has two colons or more).
+  const hostPort = /^([^:\s]+):(\d+)$/.exec(target);
+  if (hostPort) throw new ChatError('ERR_BAD_HOST', `ping takes the port apart: udp-chat ping ${hostPort[1]} -p ${hostPort[2]}`);
+  return host(target);
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {

@@ -12,10 +12,14 @@ import { paint, table } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'proxy';
-export const describe = 'relay to a server while losing, delaying, reordering or duplicating traffic (seeded, no root)';
+export const describe = 'relay to a server while losing, delaying, reordering, duplicating or corrupting traffic, at a link rate (seeded, no root)';
 
 export function builder(y: Argv) {
   const where = y
+    .example('udp-chat proxy --listen 9001 --to 127.0.0.1:9000 --loss 0.3 --seed 1', 'a lossy UDP link in front of a room: the same seed loses the same datagrams')
+    .example('udp-chat proxy --listen 3000 --to 127.0.0.1:8007 --loss 0.2 --delay 10ms --delay-dist uniform --seed 1', "a reliable-transport lab's channel (Concordia's router flags)")
+    .example('udp-chat proxy --listen 41192 --to 127.0.0.1:41194 --direction in --rate 125k --queue 8 --corrupt 5%', "newudpl's link: speed, a drop-tail queue, bit errors")
+    .example('udp-chat proxy --tcp --listen 9001 --to 127.0.0.1:9000 --coalesce 50ms', 'TCP: merge quick writes into one read (sticky packets)')
     .option('listen', { alias: 'l', type: 'string', default: '0', describe: 'port to listen on (0 picks one)' })
     .option('listen-host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
     .option('to', { type: 'string', demandOption: true, describe: 'where to relay: HOST:PORT' })

@@ -46,6 +46,10 @@ parse("the impairment flags are the proxy's, checked the same way: a bad one is 
     // Impairments are for datagrams; a close word is for a connection.
     [['echo', '--tcp', '--loss', '0.3'], 'ERR_BAD_ARGUMENT'],
     [['echo', '--transport', 'tcp', '--delay', '50ms'], 'ERR_BAD_ARGUMENT'],
+    [['echo', '--tcp', '--seed', '1'], 'ERR_BAD_ARGUMENT'],
+    [['echo', '--tcp', '--delay', '50ms', '--delay-dist', 'uniform'], 'ERR_BAD_ARGUMENT'],
+    // Drawn in [0, 0]: no delay at all, refused rather than silently nothing.
+    [['echo', '--delay-dist', 'uniform'], 'ERR_BAD_ARGUMENT'],
     [['echo', '--close-on', 'exit'], 'ERR_BAD_ARGUMENT'],
   ];
   for (const [argv, code] of cases) {

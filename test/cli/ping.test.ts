@@ -162,6 +162,15 @@ parse('usage mistakes are refused before anything is sent: ChatError usage codes
   }
 });
 
+parse('HOST:PORT, the netcat habit, is refused with the command that works', async () => {
+  const err = await parseError(['ping', 'localhost:12000']);
+  assert.instance(err, ChatError);
+  assert.is((err as ChatError).code, 'ERR_BAD_HOST');
+  assert.match((err as ChatError).message, 'udp-chat ping localhost -p 12000');
+  // An IPv6 address has colons of its own and is not taken for HOST:PORT.
+  assert.not.instance(await parseError(['ping', '::1', '-c', '0', '--help']), ChatError);
+});
+
 bin('a usage mistake prints one line and exits 2, without a stack trace', async () => {
   for (const args of [['-s', '10'], ['a', 'b']]) {
     const r = await run(['ping', ...args]);

@@ -66,6 +66,7 @@ parse('a bad flag is refused by its code before the proxy starts', async () => {
     [[...to, '--queue', '-1'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--queue', '20'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--delay', '10ms', '--delay-dist', 'uniform', '--jitter', '5ms'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--delay-dist', 'uniform'], 'ERR_BAD_ARGUMENT'],
     // A stream has no datagram to corrupt, and no datagrams to count in a queue.
     [[...to, '--tcp', '--corrupt', '0.1'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--tcp', '--rate', '64k', '--queue', '20'], 'ERR_BAD_ARGUMENT'],

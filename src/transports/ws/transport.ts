@@ -251,7 +251,9 @@ export class WsTransport implements Transport {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && link.peer && this.links.has(link)) {
         // Counted as a message in and a drop, as the TCP framer's refusals are, so the room's
         // counters add up (ws does not say how long the frame was: past the limit is all we know).
-        this.ctx.room.tooLong(link.peer, this.ctx.limits.maxMessageBytes + 1);
+        // A json frame carries its envelope, so its limit is larger: say which was passed.
+        const frameLimit = json ? jsonFrameLimit(this.ctx.limits.maxMessageBytes) : this.ctx.limits.maxMessageBytes + NEWLINE_SLACK;
+        this.ctx.room.tooLong(link.peer, frameLimit + 1, `a WebSocket frame over ${frameLimit} bytes: read no further`);
         this.ctx.room.leave(link.peer, 'dropped', 'message too long');
         return;
       }

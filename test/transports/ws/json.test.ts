@@ -144,6 +144,9 @@ test('a message over the limit is an error event; a frame past the json frame li
     percy.send(JSON.stringify({ type: 'send_message', payload: { message: 'x'.repeat(jsonFrameLimit(100)) } }));
     await percy.waitForEnd();
     assert.is(percy.closeCode, 1009);
+    // The log names the limit the frame passed (the json frame's, not the message's 101).
+    const logged = room.events.filter((e) => e.type === 'error' && e.code === 'ERR_MESSAGE_TOO_LONG').map((e) => (e as { message: string }).message);
+    assert.is(logged.at(-1), `message of ${jsonFrameLimit(100) + 1} bytes refused (a WebSocket frame over ${jsonFrameLimit(100)} bytes: read no further)`);
     assertCountersAddUp(room.server);
   });
 });
