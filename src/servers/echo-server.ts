@@ -119,9 +119,6 @@ const COUNTED_AS: Record<string, 'rateLimited' | 'byteLimited' | 'echoLoop'> = {
 };
 
 // Reasons the policy gives, already counted in its own counters.
-/** An answer sent at once, once. */
-const NOW: readonly number[] = [0];
-
 const IMPAIRED = new Set(['lost (--loss)', 'held answers full']);
 
 type Settings = Required<Omit<EchoServerOptions, 'transport' | 'impairment' | 'seed'>> & { policy: UdpPolicy | undefined };
@@ -161,13 +158,17 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
     if (verdict?.kind === 'drop') why = 'lost (--loss)';
     if (why === null) {
       const answer = o.upper ? upperUtf8(msg) : msg;
-      const delays = verdict?.kind === 'send' ? verdict.delays : NOW;
-      if (held.hold(delays, answer, (bytes) => socket.send(bytes, rinfo.port, rinfo.address))) {
+      const delays = verdict?.kind === 'send' ? verdict.delays : undefined;
+      // Unimpaired (the usual echo) the answer goes straight back: no timer and no closure per
+      // datagram, so the plain echo costs what it did before impairments existed.
+      const sent = delays === undefined ? (socket.send(answer, rinfo.port, rinfo.address), true) : held.hold(delays, answer, (bytes) => socket.send(bytes, rinfo.port, rinfo.address));
+      if (sent) {
         counters.answered += 1;
         // The budget was spent for one copy the size of the datagram: a duplicate, or capitals
         // longer than the letters (ɐ → Ɐ), send more to that source, and it pays for them too.
-        const more = answer.length * delays.length - msg.length;
-        if (delays.length > 1 || more > 0) answers.charge(rinfo.address, delays.length - 1, Math.max(0, more));
+        const copies = delays === undefined ? 1 : delays.length;
+        const more = answer.length * copies - msg.length;
+        if (copies > 1 || more > 0) answers.charge(rinfo.address, copies - 1, Math.max(0, more));
         if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
       } else {
         // Only a delayed answer can be refused, and only an impairment delays.
@@ -177,8 +178,8 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
     } else if (!IMPAIRED.has(why)) counters[COUNTED_AS[why] ?? 'refused'] += 1;
     // A loop is said once, when found; the datagrams refused while it is muted are only counted.
     if (loop === 'loop') o.onEvent({ type: 'echo-loop', from: rinfo.address, port: rinfo.port, reflections: o.maxReflections, muteMs: o.reflectionMuteMs });
-    const what = verdict?.kind === 'send' && !why ? impaired(verdict.delays, verdict.duplicated, verdict.reordered) : {};
-    o.onEvent({ type: 'datagram', from: rinfo.address, port: rinfo.port, bytes: msg.length, answered: !why, ...(why ? { why } : {}), ...what });
+    const event: EchoEvent = { type: 'datagram', from: rinfo.address, port: rinfo.port, bytes: msg.length, answered: !why, ...(why ? { why } : {}) };
+    o.onEvent(verdict?.kind === 'send' && !why ? { ...event, ...impaired(verdict.delays, verdict.duplicated, verdict.reordered) } : event);
   });
   return { socket, port: own.port, address: own };
 }
