@@ -54,14 +54,4 @@ export class Held {
     this.timers.clear();
     this.bytes = 0;
   }
-
-  /** How many copies are waiting. */
-  get size(): number {
-    return this.timers.size;
-  }
-
-  /** How many bytes are waiting, each copy's HELD_COPY_OVERHEAD included. */
-  get heldBytes(): number {
-    return this.bytes;
-  }
 }
