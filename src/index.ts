@@ -22,7 +22,8 @@ export { TRANSPORT_NAMES, type TransportName } from './transports/registry.js';
 
 // Servers.
 export { startChatServer, type ChatServer, type ChatServerOptions, type ServerCounters, type ServerEvent, type ServerTransport } from './servers/chat-server.js';
-export { startEchoServer, upperAscii, type EchoServer, type EchoServerOptions, type EchoEvent, type EchoCounters } from './servers/echo-server.js';
+export { startEchoServer, type EchoServer, type EchoServerOptions, type EchoEvent, type EchoCounters } from './servers/echo-server.js';
+export { upperAscii } from './servers/upper.js';
 export { originAllowed, parseOrigins } from './transports/ws/origin.js';
 export type { WebStats } from './transports/ws/page.js';
 // Tickets: names signed with a secret (`udp-chat ticket`), checked by a server given the same one.

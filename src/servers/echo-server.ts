@@ -19,8 +19,6 @@ import { fingerprint, ReflectionGuard, type LoopVerdict } from './echo-loop.js';
 import { bindPair } from './port-pair.js';
 import { StreamUpper, upperUtf8 } from './upper.js';
 
-export { upperAscii } from './upper.js';
-
 export interface EchoServerOptions {
   transport?: 'udp' | 'tcp' | 'both';
   host?: string;
@@ -118,9 +116,6 @@ const COUNTED_AS: Record<string, 'rateLimited' | 'byteLimited' | 'echoLoop'> = {
   'echo loop': 'echoLoop',
 };
 
-// Reasons the policy gives, already counted in its own counters.
-const IMPAIRED = new Set(['lost (--loss)', 'held answers full']);
-
 type Settings = Required<Omit<EchoServerOptions, 'transport' | 'impairment' | 'seed'>> & { policy: UdpPolicy | undefined };
 
 /** The datagram event's say on what the policy did to an answer: nothing when it did nothing. */
@@ -154,6 +149,8 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
       const over = answers.refusal(rinfo.address, msg.length);
       if (over) why = over === 'rate' ? 'rate limited' : 'byte rate limited';
     }
+    // A refusal is counted here; what the policy does is counted in its own counters (counters.impairment).
+    if (why !== null) counters[COUNTED_AS[why] ?? 'refused'] += 1;
     const verdict = why === null && o.policy ? o.policy.decide(msg.length, clock()) : undefined;
     if (verdict?.kind === 'drop') why = 'lost (--loss)';
     if (why === null) {
@@ -175,7 +172,7 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
         o.policy?.notSent();
         why = 'held answers full';
       }
-    } else if (!IMPAIRED.has(why)) counters[COUNTED_AS[why] ?? 'refused'] += 1;
+    }
     // A loop is said once, when found; the datagrams refused while it is muted are only counted.
     if (loop === 'loop') o.onEvent({ type: 'echo-loop', from: rinfo.address, port: rinfo.port, reflections: o.maxReflections, muteMs: o.reflectionMuteMs });
     const event: EchoEvent = { type: 'datagram', from: rinfo.address, port: rinfo.port, bytes: msg.length, answered: !why, ...(why ? { why } : {}) };

@@ -89,8 +89,8 @@ export function upperCodePoint(cp: number): number {
 }
 
 /**
- * Upper-cases the valid UTF-8 in `bytes[0, end)`. When `final` is false, a valid but incomplete
- * sequence at the very end is held back: `kept` says how many bytes were not used.
+ * Upper-cases the valid UTF-8 in `bytes`. When `final` is false, a valid but incomplete sequence
+ * at the very end is held back: `kept` says how many bytes were not used.
  */
 function upperSome(bytes: Uint8Array, final: boolean): { out: Uint8Array; kept: number } {
   let i = 0;
