@@ -409,14 +409,23 @@ export class Room implements RoomDoor {
   /** Handles one message from a peer: any bytes at all, as they came off the wire. */
   receive(peer: Peer, bytes: Uint8Array): void {
     if (!this.roster.has(peer)) return;
+    const now = this.countIn(peer, bytes.length);
+    // Counted in now, handled once the peer's ticket has been checked (see tryTicket).
+    if (this.tickets?.hold(peer, bytes)) return;
+    this.handle(peer, bytes, now);
+  }
+
+  /**
+   * A message of `size` bytes from a peer in the roster, counted in (whatever becomes of it, so
+   * the counters add up) and refreshing its last-seen time; returns the time it came.
+   */
+  private countIn(peer: Peer, size: number): number {
     const now = this.clock();
     peer.lastSeen = now;
     const traffic = trafficOf(this.counters, peer.link.channel.name);
     traffic.messagesIn += 1;
-    traffic.bytesIn += bytes.length;
-    // Counted in now, handled once the peer's ticket has been checked (see tryTicket).
-    if (this.tickets?.hold(peer, bytes)) return;
-    this.handle(peer, bytes, now);
+    traffic.bytesIn += size;
+    return now;
   }
 
   /** A message counted in: the sender's rate, its size, then what it says. */
@@ -523,11 +532,7 @@ export class Room implements RoomDoor {
   /** A message the transport could not read (see RoomDoor.refuse): counted as any message in, then refused. */
   refuse(peer: Peer, size: number, code: string, message: string): void {
     if (!this.roster.has(peer)) return;
-    const now = this.clock();
-    peer.lastSeen = now;
-    const traffic = trafficOf(this.counters, peer.link.channel.name);
-    traffic.messagesIn += 1;
-    traffic.bytesIn += size;
+    const now = this.countIn(peer, size);
     const l = this.limits;
     // Bad input spends the sender's rate like good input: a flood of it is no cheaper to answer.
     if (!take(peer.messages, now, l.messageBurst, l.messageRate)) return this.rateLimited(peer, now);
@@ -543,14 +548,12 @@ export class Room implements RoomDoor {
     if (!this.roster.has(peer)) return;
     // Without this a TCP line refused by the framer was a drop with no message in, and the
     // counters could not add up.
-    const traffic = trafficOf(this.counters, peer.link.channel.name);
-    traffic.messagesIn += 1;
-    traffic.bytesIn += size;
+    this.countIn(peer, size);
     this.refuseSize(peer, size, note);
   }
 
+  /** Refuses a message counted in (its last-seen time set then) for its size. */
   private refuseSize(peer: Peer, size: number, note?: string): void {
-    peer.lastSeen = this.clock();
     this.drop('tooLong');
     const why = note ? ` (${note})` : '';
     this.outbox.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent${why}`));
