@@ -1,6 +1,6 @@
 /** `udp-chat ping`: the UDP Pinger lab's client, printing what ping(8) prints. */
 import type { Argv } from 'yargs';
-import { MAX_PING_SIZE, minimumPingSize, ping, PING_DEFAULTS, TCP_FINAL_WAIT_FACTOR, type PingEvent, type PingResult } from '../client/ping.js';
+import { checkPing, ping, PING_DEFAULTS, TCP_FINAL_WAIT_FACTOR, type PingEvent, type PingResult } from '../client/ping.js';
 import { formatDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_PORT } from '../core/limits.js';
@@ -97,23 +97,18 @@ function target(argv: Record<string, unknown>): string {
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
-  const probes = count(argv['count'], 'count', 0);
-  let size: number | undefined;
-  if (argv['size'] !== undefined) {
-    size = count(argv['size'], 'size');
-    const least = minimumPingSize(probes);
-    if (size < least || size > MAX_PING_SIZE) throw new ChatError('ERR_BAD_ARGUMENT', `--size ${size}: a probe is from ${least} bytes (its header, \`Ping SEQ TIME\`) to ${MAX_PING_SIZE}`);
-  }
   const pinged = target(argv);
   const options = {
     host: pinged,
     port: port(argv['port'], false),
     transport: transport(argv) as 'udp' | 'tcp',
-    count: probes,
+    count: count(argv['count'], 'count', 0),
     intervalMs: positive(duration(argv['interval'], 'interval'), 'interval'),
     timeoutMs: positive(duration(argv['timeout'], 'timeout'), 'timeout'),
-    ...(size === undefined ? {} : { size }),
+    ...(argv['size'] === undefined ? {} : { size: count(argv['size'], 'size') }),
   };
+  // The library's own checks (--size against the header's length), before the signal handlers are set.
+  checkPing(options);
   const json = Boolean(argv['json']);
   const print = (line: string) => process.stdout.write(line + '\n');
   // Ctrl-C (or SIGTERM) stops the probes; the summary so far is printed as at the end.

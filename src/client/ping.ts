@@ -65,7 +65,8 @@ export function minimumPingSize(count: number): number {
   return formatProbe(Math.max(1, count), wallClockMs() / 1000).length;
 }
 
-function check(o: PingOptions): { count: number; intervalMs: number; timeoutMs: number; size: number } {
+/** The run's settings with their defaults, checked (ChatError ERR_BAD_ARGUMENT or ERR_BAD_DURATION): what ping() checks first. */
+export function checkPing(o: PingOptions): { count: number; intervalMs: number; timeoutMs: number; size: number } {
   const count = o.count ?? PING_DEFAULTS.count;
   const intervalMs = o.intervalMs ?? PING_DEFAULTS.intervalMs;
   const timeoutMs = o.timeoutMs ?? PING_DEFAULTS.timeoutMs;
@@ -83,7 +84,7 @@ function check(o: PingOptions): { count: number; intervalMs: number; timeoutMs: 
 
 /** Runs the pinger; rejects (before any probe) when the host does not resolve or a TCP connection is refused. */
 export async function ping(options: PingOptions): Promise<PingResult> {
-  const { count, intervalMs, timeoutMs, size } = check(options);
+  const { count, intervalMs, timeoutMs, size } = checkPing(options);
   const transport = options.transport ?? 'udp';
   const emit = options.onEvent ?? (() => {});
   const connection = await openConnection({ host: options.host, port: options.port, transport, framing: 'line', ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
