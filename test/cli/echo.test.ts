@@ -1,11 +1,10 @@
 /** `udp-chat echo` from the command line: its flags parsed in-process, and the built binary as the Pinger lab's server. */
-import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UsageError } from '../../src/cli/cli.js';
 import { ChatError } from '../../src/core/errors.js';
 import { NO_IMPAIRMENT, seededPolicy } from '../../src/proxy/policy.js';
-import { Output, parsed, parseError, run, start, stop } from '../helpers/spawn.js';
+import { Output, parsed, parseError, run, runPython, start, stop } from '../helpers/spawn.js';
 
 const parse = suite('udp-chat echo flags, parsed in-process');
 
@@ -94,23 +93,10 @@ clientSocket.close()
 `;
 
 /** Runs the lab's client against `port`; its stdout lines. Killed at the deadline. */
-function pinger(port: number, timeout = '0.2', ms = 10_000): Promise<string[]> {
-  const child = spawn('python3', ['-c', PINGER_CLIENT, String(port), timeout]);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the Python pinger did not finish within ${ms} ms: ${out} ${err}`));
-    }, ms);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out.trim().split('\n'));
-      else reject(new Error(`the Python pinger exited ${code}: ${err}`));
-    });
-  });
+async function pinger(port: number, timeout = '0.2', ms = 10_000): Promise<string[]> {
+  const r = await runPython(PINGER_CLIENT, [String(port), timeout], ms);
+  if (r.code !== 0) throw new Error(`the Python pinger exited ${r.code}: ${r.stderr}`);
+  return r.stdout.trim().split('\n');
 }
 
 /** `udp-chat echo --port 0 ARGS --json`: its port, the NDJSON events, and its stop line. */

@@ -1,12 +1,12 @@
 /** `udp-chat ping` from the command line: parsed in-process, and the built binary against real servers. */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { NO_TCP_IMPAIRMENT } from '../../src/proxy/tcp-proxy.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';
+import { PYTHON } from '../helpers/python.js';
 import { closedPort, Output, parsed, parseError, run, start, stop } from '../helpers/spawn.js';
 import { USAGE_CODES } from '../../src/cli/options.js';
 import { ChatError } from '../../src/core/errors.js';
@@ -31,8 +31,6 @@ parse("ping's defaults are the lab's: ten probes, one a second, a one-second tim
 });
 
 const bin = suite('the built udp-chat ping');
-
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 // UDPPingerServer.py as Kurose & Ross's UDP Pinger lab gives it. The only changes: it binds to
 // 127.0.0.1 and port 0 (not '' and 12000) and prints its port, and it prints each drop so the
@@ -67,20 +65,15 @@ while True:
 
 bin("against the book's own UDPPingerServer.py: ping(8)'s lines, and the timeouts are exactly the server's drops", async () => {
   const server = spawn(PYTHON, ['-u', '-c', BOOK_SERVER]);
-  let out = '';
-  server.stdout.on('data', (d) => (out += d));
+  const out = new Output(server);
   const closed = new Promise((resolve) => server.on('close', resolve));
   try {
-    const deadline = Date.now() + 5000;
-    while (!/^\d+\n/.test(out)) {
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`the Python server did not start: ${out}`);
-      await new Promise((resolve) => server.stdout.once('data', resolve).once('close', resolve));
-    }
-    const port = Number(out.split('\n')[0]);
+    // Its first line is its port.
+    const port = Number(await out.next(/^\d+$/));
     const r = await run(['ping', '-p', String(port), '-i', '30ms', '-W', '500ms']);
     server.kill();
     await closed;
-    const drops = [...out.matchAll(/^drop PING (\d+) \d+\.\d+$/gm)].map((m) => Number(m[1]));
+    const drops = [...out.text.matchAll(/^drop PING (\d+) \d+\.\d+$/gm)].map((m) => Number(m[1]));
     const lines = r.stdout.trimEnd().split('\n');
     assert.is(lines[0], `PING 127.0.0.1:${port} (udp): 24 data bytes`);
     const replied: number[] = [];

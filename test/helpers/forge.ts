@@ -5,10 +5,7 @@
  * the callers skip. Only sources and destinations inside 127.0.0.0/8: nothing leaves the machine.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-
-// The system's own interpreter starts in a tenth of a second; a version manager's shim can take seconds.
-const PYTHON_BIN = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+import { PYTHON as PYTHON_BIN } from './python.js';
 
 const PYTHON = String.raw`
 import json, socket, struct, sys, time

@@ -1,7 +1,7 @@
 /**
  * The udp-chat command line from a test: parsed in-process with buildCli (as c8 tests buildYargs),
  * or the built binary run as a user would, with NO_COLOR set and a deadline. Also a port where
- * nothing listens, for the "nothing is listening" paths.
+ * nothing listens, for the "nothing is listening" paths, and python3 for the labs' own programs.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildCli } from '../../src/cli/cli.js';
+import { PYTHON } from './python.js';
 
 /** The compiled CLI entry point. */
 export const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -67,7 +68,15 @@ export function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess
 
 /** Runs udp-chat to the end (or kills it at the deadline) and collects its output. */
 export function run(args: string[], input?: string, ms = 10_000): Promise<RunResult> {
-  const child = start(args);
+  return collect(start(args), `udp-chat ${args.join(' ')}`, input, ms);
+}
+
+/** Runs a Python program (`python3 -c CODE ARGS`) to the end, or kills it at the deadline, and collects its output. */
+export function runPython(code: string, args: string[] = [], ms = 10_000): Promise<RunResult> {
+  return collect(spawn(PYTHON, ['-c', code, ...args]), 'the Python program', undefined, ms);
+}
+
+function collect(child: ChildProcessWithoutNullStreams, what: string, input: string | undefined, ms: number): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -76,7 +85,7 @@ export function run(args: string[], input?: string, ms = 10_000): Promise<RunRes
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`udp-chat ${args.join(' ')} did not exit within ${ms} ms; stdout: ${stdout} stderr: ${stderr}`));
+      reject(new Error(`${what} did not exit within ${ms} ms; stdout: ${stdout} stderr: ${stderr}`));
     }, ms);
     child.on('close', (code) => {
       clearTimeout(timer);
