@@ -7,16 +7,10 @@ import { PROXY_LIMITS } from '../../src/core/limits.js';
 import { HELD_COPY_OVERHEAD } from '../../src/proxy/held.js';
 import { NO_IMPAIRMENT, seededPolicy, type UdpImpairment } from '../../src/proxy/policy.js';
 import { startUdpProxy, type Direction } from '../../src/proxy/udp-proxy.js';
+import { bitsDiffering } from '../helpers/bits.js';
 import { eventually } from '../helpers/udp-peer.js';
 
 const test = suite('the UDP proxy as a lab channel, on real sockets');
-
-const popcount = (n: number) => {
-  let c = 0;
-  for (; n; n &= n - 1) c++;
-  return c;
-};
-const bitsDiffering = (a: Uint8Array, b: Uint8Array) => a.reduce((n, x, i) => n + popcount(x ^ b[i]!), 0);
 
 async function socket(): Promise<dgram.Socket> {
   const s = dgram.createSocket('udp4');
