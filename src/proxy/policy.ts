@@ -86,8 +86,8 @@ export class UdpPolicy {
   private linkFreeAt = 0;
   /** When each datagram in the link's queue will have left it, oldest first (only with a queueLimit). */
   private readonly departures: number[] = [];
-  /** What the last decision took of the link (when it was free before; whether it joined `departures`), so notSent() can give it back. */
-  private lastOnLink: { freeAt: number; queued: boolean } | undefined;
+  /** When the link was free before the last decision took its place on it (NaN: it took none), so notSent() can give it back. */
+  private freeBeforeLast = Number.NaN;
 
   /**
    * `random` makes the four draws every datagram always made; `side` the later ones. By default
@@ -113,7 +113,7 @@ export class UdpPolicy {
     const corruptDraw = this.side();
     const bitDraw = this.side();
     this.lastLossDraw = lossDraw;
-    this.lastOnLink = undefined;
+    this.freeBeforeLast = Number.NaN;
 
     if (lossDraw < o.loss) {
       c.lost += 1;
@@ -126,7 +126,7 @@ export class UdpPolicy {
         c.queueDrops += 1;
         return { kind: 'drop', reason: 'queue' };
       }
-      this.lastOnLink = { freeAt: this.linkFreeAt, queued: o.queueLimit > 0 };
+      this.freeBeforeLast = this.linkFreeAt;
       this.linkFreeAt = start + (size * 1000) / o.rateBytesPerSec;
       if (o.queueLimit > 0) this.departures.push(this.linkFreeAt);
       wait = this.linkFreeAt - now;
@@ -156,11 +156,11 @@ export class UdpPolicy {
    */
   notSent(): void {
     this.counters.queueDrops += 1;
-    const taken = this.lastOnLink;
-    this.lastOnLink = undefined;
-    if (!taken) return;
-    this.linkFreeAt = taken.freeAt;
-    if (taken.queued) this.departures.pop();
+    if (Number.isNaN(this.freeBeforeLast)) return;
+    this.linkFreeAt = this.freeBeforeLast;
+    this.freeBeforeLast = Number.NaN;
+    // With a queueLimit the datagram joined `departures` last: it leaves it again.
+    if (this.impairment.queueLimit > 0) this.departures.pop();
   }
 
   /** Datagrams still in the link's queue at `now`; those gone are forgotten. */
