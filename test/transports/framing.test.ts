@@ -232,12 +232,16 @@ length('a frame spread over chunks, header included, is one message', () => {
   assert.equal(frames([wire.subarray(0, 1), wire.subarray(1, 4), wire.subarray(4)]), ['hello']);
 });
 
-length('the header is big-endian and unsigned', () => {
-  const payload = new Uint8Array(0x0102).fill(0x61);
-  const events = createDeframer('length', 1000).push(concat(new Uint8Array([0x01, 0x02]), payload));
+/** The one message a 0x0102-byte payload behind these two header bytes makes, in this framing. */
+function payloadLengthRead(framing: 'length' | 'length-le', header: [number, number]): number | undefined {
+  const events = createDeframer(framing, 1000).push(concat(new Uint8Array(header), new Uint8Array(0x0102).fill(0x61)));
   assert.is(events.length, 1);
   const only = events[0];
-  assert.ok(only?.kind === 'message' && only.bytes.length === 0x0102);
+  return only?.kind === 'message' ? only.bytes.length : undefined;
+}
+
+length('the header is big-endian and unsigned', () => {
+  assert.is(payloadLengthRead('length', [0x01, 0x02]), 0x0102);
 });
 
 length('a zero-length frame is an empty message', () => {
@@ -337,11 +341,7 @@ le('the Go client\'s frames are its messages, whatever the reads', () => {
 });
 
 le('the header is little-endian: its low byte first', () => {
-  const payload = new Uint8Array(0x0102).fill(0x61);
-  const events = createDeframer('length-le', 1000).push(concat(new Uint8Array([0x02, 0x01]), payload));
-  assert.is(events.length, 1);
-  const only = events[0];
-  assert.ok(only?.kind === 'message' && only.bytes.length === 0x0102);
+  assert.is(payloadLengthRead('length-le', [0x02, 0x01]), 0x0102);
 });
 
 le('a header Go would read as negative (32768 and up) is refused as too long and skipped', () => {
