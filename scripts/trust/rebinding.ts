@@ -6,34 +6,19 @@
  * the visitor's name. Checked: all three get 403 and are counted (drops.foreignHost), nobody
  * joins, and the same requests by the server's own address and by `localhost` are answered.
  */
-import http from 'node:http';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { HOST } from '../harness/sockets.js';
+import { httpStatus, UPGRADE_HEADERS } from '../../test/helpers/http-status.js';
 import type { TrustCheck, TrustScenario } from './scenario.js';
 
-const UPGRADE = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
-
-/** The status of a GET (101 for an accepted upgrade), with a deadline. */
+/** The status of a GET (101 for an accepted upgrade), 0 when nothing answered within `ms`. */
 function status(port: number, path: string, headers: Record<string, string>, ms: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.request({ host: HOST, port, path, headers, timeout: ms });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end();
-  });
+  return httpStatus(HOST, port, path, headers, ms).catch(() => 0);
 }
 
 /** Page, /stats and upgrade statuses for one Host (the upgrade with that Host as its Origin too). */
 async function statuses(port: number, host: string, ms: number): Promise<number[]> {
-  return [await status(port, '/', { host }, ms), await status(port, '/stats', { host }, ms), await status(port, '/', { ...UPGRADE, host, origin: `http://${host}` }, ms)];
+  return [await status(port, '/', { host }, ms), await status(port, '/stats', { host }, ms), await status(port, '/', { ...UPGRADE_HEADERS, host, origin: `http://${host}` }, ms)];
 }
 
 export const rebinding: TrustScenario = {

@@ -4,12 +4,12 @@
  * it listens on, a loopback name, an --origin host). A rebinding page sends its own name as Host
  * and as Origin, which the same-origin check alone let in.
  */
-import http from 'node:http';
 import os from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hostAllowed, hostRule } from '../../../src/transports/ws/host.js';
 import { withChatRoom } from '../../helpers/chat-room.js';
+import { httpStatus, UPGRADE_HEADERS } from '../../helpers/http-status.js';
 
 const rule = suite('hostAllowed');
 
@@ -47,25 +47,9 @@ rule.run();
 
 const live = suite('the page server refuses a foreign Host, on real sockets');
 
-/** GET path with these headers; resolves with the status (101 for an accepted upgrade). */
-function get(port: number, path: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, headers, timeout: 2000 });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer to ${path} within 2 s`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const upgrade = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+/** GET path with these headers on the server's address; the status (101 for an accepted upgrade). */
+const get = (port: number, path: string, headers: Record<string, string>) => httpStatus('127.0.0.1', port, path, headers);
+const upgrade = UPGRADE_HEADERS;
 
 live('a rebinding page (Host and Origin attacker.test:PORT) gets 403 for the page, /stats and the WebSocket, and is counted', async () => {
   await withChatRoom({ web: { port: 0 } }, async ({ server, events }) => {
