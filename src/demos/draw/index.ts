@@ -6,7 +6,7 @@ import { sequenceSvg } from './sequence.js';
 import { sizeSvg } from './size.js';
 import { tableSvg } from './table.js';
 
-export { demoHtml } from './html.js';
+export { demoHtml, paragraphs } from './html.js';
 
 const DRAW: Record<string, (result: DemoResult) => string> = {
   loss: sequenceSvg,
