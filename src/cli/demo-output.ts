@@ -82,7 +82,7 @@ export function seqStrips(data: SequenceData, columns: number, c: ChalkInstance)
   }
   const used = new Set<Cell>(['delivered', ...rows.udp, ...rows.tcp]);
   const legend = (Object.keys(CELLS) as Cell[]).filter((k) => used.has(k)).map((k) => `${CELLS[k].paint(c, CELLS[k].char)} ${CELLS[k].label}`);
-  lines.push(...wrapAnsi(' '.repeat(LABEL) + legend.join('   '), columns, { hard: true }).split('\n').map((l, i) => (i === 0 ? l : ' '.repeat(LABEL) + l.trimStart())));
+  lines.push(...wrapAnsi(legend.join('   '), Math.max(10, columns - LABEL), { hard: true }).split('\n').map((l) => ' '.repeat(LABEL) + l));
   return lines;
 }
 

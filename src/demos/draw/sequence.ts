@@ -34,6 +34,19 @@ export function tickStep(span: number): number {
   return 10 * power;
 }
 
+/** Messages whose first arrivals follow each other within half a millisecond, in arrival order. */
+export function clusters(trace: MessageTrace[]): MessageTrace[][] {
+  const arrived = trace.filter((m) => m.arrivalsMs.length > 0).sort((a, b) => a.arrivalsMs[0]! - b.arrivalsMs[0]!);
+  const out: MessageTrace[][] = [];
+  for (const m of arrived) {
+    const current = out.at(-1);
+    const previous = current?.at(-1);
+    if (current && previous && m.arrivalsMs[0]! - previous.arrivalsMs[0]! <= 0.5) current.push(m);
+    else out.push([m]);
+  }
+  return out;
+}
+
 function last(trace: MessageTrace[]): number {
   return Math.max(0, ...trace.flatMap((m) => [m.sentMs + m.heldMs, ...m.arrivalsMs]));
 }
@@ -129,13 +142,13 @@ export function sequenceSvg(result: DemoResult): string {
         marks.push(mark('blocked', g({ class: 'event wait', 'data-step': step(m.sentMs) }, line(X.proxy + 8, ys, X.proxy + 8, y(m.sentMs + m.heldMs), { stroke: COLOUR.blocked, width: 5, cls: 'wait' }))));
       }
     }
-    // Several messages arriving within a millisecond: the moment a head-of-line block clears.
-    const bursts = new Map<number, number>();
-    for (const m of trace) if (m.arrivalsMs[0] !== undefined && m.proxy === 'blocked') bursts.set(Math.round(m.arrivalsMs[0]), (bursts.get(Math.round(m.arrivalsMs[0])) ?? 0) + 1);
+    // Several messages arriving together once a head-of-line block clears: how many, and when.
     const burstLabel = labelPlacer(TYPE.small + 2, 0, 1);
-    for (const [at, n] of bursts) {
-      if (n < 2 || burstLabel(y(at)) === null) continue;
-      labels.push(text(X.receiver + 12, y(at) + 7, `${n + 1} at ${at} ms`, { size: TYPE.small, fill: COLOUR.ink, weight: 'bold', cls: 'label burst' }));
+    for (const cluster of clusters(trace)) {
+      if (cluster.length < 3 || !cluster.some((m) => m.proxy === 'blocked')) continue;
+      const at = cluster[0]!.arrivalsMs[0]!;
+      if (burstLabel(y(at)) === null) continue;
+      labels.push(text(X.receiver + 12, y(at) + 7, `${cluster.length} at ${Math.round(at)} ms`, { size: TYPE.small, fill: COLOUR.ink, weight: 'bold', cls: 'label burst' }));
     }
     parts.push(marks.join(''), labels.join(''));
     return g({ class: `panel ${transport}`, 'data-transport': transport }, parts.join(''));
