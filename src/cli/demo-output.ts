@@ -130,7 +130,7 @@ export function formatDemo(result: DemoResult, o: { columns: number; wide: boole
   if (['loss', 'reorder', 'duplicate'].includes(result.demo) && result.data['trace']) {
     lines.push(...seqStrips(result.data as unknown as SequenceData, columns, c), '');
   }
-  lines.push(fitTable(result.columns, cells, columns), '');
+  lines.push(...fitTable(result.columns, cells, columns).split('\n'), '');
   for (const p of paragraphs(result.explanation)) lines.push(...wrap(p).map((l) => c.dim(l)));
   lines.push('');
   return lines;
