@@ -91,8 +91,11 @@ export function seqStrips(data: SequenceData, columns: number, c: ChalkInstance)
  * and their cells wrap within it. Rows that wrap are set apart by a blank line.
  */
 export function fitTable(header: string[], rows: string[][], columns: number, minimum = 6): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const natural = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  // A long header over short cells wraps at its words first (`one read = one` / `message`).
+  let widths = header.map((h, i) => Math.max(...h.split(' ').map((w) => w.length), ...rows.map((r) => (r[i] ?? '').length)));
+  if (natural.reduce((a, b) => a + b, 0) + 2 * (natural.length - 1) <= columns) widths = natural;
   while (total() > columns) {
     let widest = -1;
     for (let i = 0; i < widths.length; i++) if (widths[i]! > minimum && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
