@@ -135,7 +135,7 @@ export function sequenceSvg(result: DemoResult): string {
       if (m.proxy === 'retransmitted') {
         seen.add('retransmit');
         const x = X.proxy - 8 - (resent++ % 4) * 7;
-        const label = resendLabel(ys) !== null ? text(X.proxy - 40, ys + 7, `#${m.seq} resent +${round(m.heldMs)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.retransmit, weight: 'bold', halo: true }) : '';
+        const label = resendLabel(ys) !== null ? text(X.proxy - 40, ys + 7, `#${m.seq} +${round(m.heldMs)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.retransmit, weight: 'bold', halo: true }) : '';
         marks.push(mark('retransmit', g({ class: 'event wait', 'data-step': step(m.sentMs) }, line(x, ys, x, y(leaves), { stroke: COLOUR.retransmit, width: 5, cls: 'wait' }) + label)));
       } else if (m.proxy === 'blocked') {
         seen.add('blocked');

@@ -68,7 +68,7 @@ test('a sequence picture keeps the contract and marks each seq as the data does,
   assert.is(all(groups(doc, 'mark', 'duplicate')[0]!, 'line').length, 1);
   // Title and text are escaped, the run's numbers are in the picture.
   assert.match(svg, /6 numbered messages &lt;through&gt; the proxy/);
-  assert.match(svg, /#2 resent \+200 ms/);
+  assert.match(svg, />#2 \+200 ms</);
   assert.match(svg, /#4 late \(\+15 ms\)/);
   assert.match(svg, /5 at 202 ms/);
 });
