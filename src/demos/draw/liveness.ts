@@ -66,12 +66,14 @@ export function livenessSvg(result: DemoResult): string {
       );
     }
     if (noticed) {
+      // After a FIN the server notices at once: its labels go below the peer's `process ended`, not over it.
+      const below = run.signal === 'FIN' ? 70 : 36;
       events.push(
         g(
           { class: 'event noticed', 'data-step': step(run.noticedAtMs), 'data-case': i, 'data-reason': run.reason, 'data-after-ms': run.noticedAfterMs },
           el('circle', { cx: server, cy: y(run.noticedAtMs), r: 11, fill: COLOUR.lost }) +
-            text(server + 20, y(run.noticedAtMs) + 36, `left (${run.reason})`, { anchor: 'end', size: TYPE.small, weight: 'bold' }) +
-            text(server + 20, y(run.noticedAtMs) + 60, `after ${run.noticedAfterMs} ms`, { anchor: 'end', size: TYPE.small, weight: 'bold', fill: COLOUR.lost }),
+            text(server + 20, y(run.noticedAtMs) + below, `left (${run.reason})`, { anchor: 'end', size: TYPE.small, weight: 'bold' }) +
+            text(server + 20, y(run.noticedAtMs) + below + 24, `after ${run.noticedAfterMs} ms`, { anchor: 'end', size: TYPE.small, weight: 'bold', fill: COLOUR.lost }),
         ),
       );
     }
