@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, LOOPBACK_LIMITS } from '../core/limits.js';
+import { demoRunner } from '../demos/runner.js';
 import { startChatServer, type ServerTransport } from '../servers/chat-server.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
@@ -107,7 +108,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (teacherKey !== undefined && argv['web'] === undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--teacher-key is for the web page: add --web PORT');
   // It goes in the banner's link as it is: characters a URL keeps as they are, and long enough not to guess.
   if (teacherKey !== undefined && !/^[A-Za-z0-9_-]{8,128}$/.test(teacherKey)) throw new ChatError('ERR_BAD_ARGUMENT', '--teacher-key takes 8 to 128 of A-Z a-z 0-9 _ -');
-  const web = argv['web'] === undefined ? undefined : { port: port(argv['web']), origins, ...(teacherKey ? { teacherKey } : {}) };
+  // The page's Demos view runs the classroom demos on this machine, for the teacher only (see demos-endpoint.ts).
+  const web = argv['web'] === undefined ? undefined : { port: port(argv['web']), origins, demos: demoRunner, ...(teacherKey ? { teacherKey } : {}) };
   const statsEvery = argv['stats'] === undefined ? 0 : duration(argv['stats'], 'stats');
   const ticketSecret = secretFrom(argv, 'ticket-secret');
   if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
