@@ -62,6 +62,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
   let nextLane = 0;
   // The server's room clock against the page's: the hello's `now` is "now" here.
   let wallOffset = 0;
+  let skippedBefore = 0; // the feed counts missed batches since this page subscribed
   const ownPrivate = [];
 
   // The view's state: which rows (the live store, or a replay's snapshot), whether time moves,
@@ -180,6 +181,12 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     push({ kind: 'aggregate', t: from, lane: null, messages: sum(a.messages), reads: sum(a.reads), drops: sum(a.drops), ms: Math.max(1, (Number(a.to) || from) - from), byTransport: a.messages ?? {} });
   }
 
+  function present(peers) {
+    if (!Array.isArray(peers)) return;
+    for (const l of lanes.values()) l.present = false;
+    for (const p of peers) if (typeof p?.name === 'string') lane(p.name, p.transport).present = true;
+  }
+
   function onFrame(data) {
     let m;
     try {
@@ -190,12 +197,16 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     if (m?.type === 'hello') {
       wallOffset = Date.now() - Number(m.now);
       latestT = Math.max(latestT, Number(m.now) || 0);
-      for (const l of lanes.values()) l.present = false;
-      for (const p of Array.isArray(m.peers) ? m.peers : []) if (typeof p?.name === 'string') lane(p.name, p.transport).present = true;
+      skippedBefore = 0;
+      present(m.peers);
     } else if (m?.type === 'batch') {
       for (const e of Array.isArray(m.events) ? m.events : []) ingest(e);
       if (m.aggregate) aggregate(m.aggregate);
-      if (Number(m.skipped) > 0) push({ kind: 'skipped', t: latestT, lane: null, batches: Number(m.skipped) });
+      // Peers that came and went in aggregated time: the server says who is here now.
+      if (Array.isArray(m.peers)) present(m.peers);
+      const skipped = Number(m.skipped) || 0;
+      if (skipped > skippedBefore) push({ kind: 'skipped', t: latestT, lane: null, batches: skipped - skippedBefore });
+      skippedBefore = Math.max(skippedBefore, skipped);
       latestT = Math.max(latestT, Number(m.now) || 0);
       prune();
     } else return;
