@@ -190,6 +190,15 @@ export function lanAddresses(): string[] {
     .map((a) => a!.address);
 }
 
+/**
+ * The banner line with the teacher link: `  teacher: http://HOST:PORT/?teacher=KEY`. The page keeps
+ * the key (out of the address bar) to read a closed room's timeline and to run demos on this machine.
+ */
+export function teacherBanner(host: string, port: number, key: string): string {
+  const shown = host === '0.0.0.0' || host === '::' ? (lanAddresses()[0] ?? host) : host;
+  return `  teacher: http://${formatAddress(shown, port)}/?teacher=${key}`;
+}
+
 /** The banner line for the web page: `  open http://HOST:PORT/ in a browser` (a LAN address for a wildcard host). */
 export function webBanner(host: string, port: number): string {
   const shown = host === '0.0.0.0' || host === '::' ? (lanAddresses()[0] ?? host) : host;

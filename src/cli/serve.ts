@@ -7,7 +7,7 @@ import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { DEFAULT_TICKET_ROOM } from '../servers/tickets.js';
 import { addressOptions, count, notEmpty, duration, host, port, positive, secretFrom, transport } from './options.js';
-import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, webBanner, wrapForTerminal } from './output.js';
+import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, teacherBanner, webBanner, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'serve';
@@ -54,8 +54,9 @@ export function builder(y: Argv) {
     .option('stats', { type: 'string', requiresArg: true, describe: 'print the counters every DUR, e.g. 10s (default: only at exit)' })
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
     .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too, and answer for its host name (http://HOST:PORT, repeatable; * for any origin)' })
+    .option('teacher-key', { type: 'string', describe: 'with --web: the teacher key (8 to 128 of A-Z a-z 0-9 _ -) instead of a random one; it reads the timeline of a room with a password and runs demos from the page' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
-  return notEmpty(built, 'password', 'ticket-secret-file', 'ticket-room');
+  return notEmpty(built, 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key');
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
@@ -102,7 +103,11 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const open = argv['open'] === undefined ? isLoopback(options.host) : Boolean(argv['open']);
   const origins = ((argv['origin'] as unknown[] | undefined) ?? []).map(String);
   if (argv['web'] === undefined && origins.length > 0) throw new ChatError('ERR_BAD_ARGUMENT', '--origin is for the web page: add --web PORT');
-  const web = argv['web'] === undefined ? undefined : { port: port(argv['web']), origins };
+  const teacherKey = argv['teacher-key'] === undefined ? undefined : String(argv['teacher-key']);
+  if (teacherKey !== undefined && argv['web'] === undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--teacher-key is for the web page: add --web PORT');
+  // It goes in the banner's link as it is: characters a URL keeps as they are, and long enough not to guess.
+  if (teacherKey !== undefined && !/^[A-Za-z0-9_-]{8,128}$/.test(teacherKey)) throw new ChatError('ERR_BAD_ARGUMENT', '--teacher-key takes 8 to 128 of A-Z a-z 0-9 _ -');
+  const web = argv['web'] === undefined ? undefined : { port: port(argv['web']), origins, ...(teacherKey ? { teacherKey } : {}) };
   const statsEvery = argv['stats'] === undefined ? 0 : duration(argv['stats'], 'stats');
   const ticketSecret = secretFrom(argv, 'ticket-secret');
   if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
@@ -132,7 +137,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     const rateLimit = { perSecond: l.messageBurst > 0 ? l.messageRate : 0, burst: l.messageBurst };
     const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets, rateLimit };
     for (const line of serveBanner(banner, c)) print(line);
-    if (server.transports.ws) print(webBanner(options.host, server.transports.ws!.port));
+    if (server.transports.ws) {
+      print(webBanner(options.host, server.transports.ws.port));
+      if (server.teacherKey) print(teacherBanner(options.host, server.transports.ws.port, server.teacherKey));
+    }
   }
   const ticker =
     statsEvery > 0

@@ -15,6 +15,7 @@ import { take } from './rate.js';
 import type { RoomCounters } from './counters.js';
 import type { RoomEvent } from './events.js';
 import type { Roster } from './roster.js';
+import type { Timeline } from './timeline.js';
 
 /** What dispatch needs of the room. */
 export interface DispatchContext {
@@ -36,6 +37,8 @@ export interface DispatchContext {
   readonly door: string;
   /** `/who` shows each peer's ip:port: on loopback, where the address is the lesson; not in a room others can reach. */
   readonly showAddresses: boolean;
+  /** The page's live timeline: every use is behind its `active` check. */
+  readonly timeline: Timeline;
 }
 
 const encoder = new TextEncoder();
@@ -49,6 +52,7 @@ export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Ui
   const command = parseCommand(text);
   if (!peer.admitted && command.kind !== 'join' && command.kind !== 'quit') {
     ctx.counters.drops.notAdmitted += 1;
+    if (ctx.timeline.active) ctx.timeline.drop('notAdmitted', 1, peer);
     ctx.outbox.tell(peer, errorLine(`this room needs ${ctx.door} first`));
     return;
   }
@@ -58,12 +62,13 @@ export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Ui
     if (command.kind === 'join') return ctx.tryPassword(peer, command.token);
     return ctx.leave(peer, 'quit');
   }
+  if (ctx.timeline.active && command.kind !== 'say' && command.kind !== 'msg') ctx.timeline.command(peer, command.kind);
   switch (command.kind) {
     case 'join':
       ctx.outbox.tell(peer, noticeLine('you are in the room already'));
       return;
     case 'say':
-      return say(ctx, peer, command.text, command.text.length === size ? raw : undefined);
+      return say(ctx, peer, command.text, command.text.length === size ? raw : undefined, size);
     case 'heartbeat':
     case 'pong':
       return;
@@ -75,7 +80,7 @@ export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Ui
     case 'who':
       return who(ctx, peer);
     case 'msg':
-      return whisper(ctx, peer, command.to, command.text);
+      return whisper(ctx, peer, command.to, command.text, size);
     case 'quit':
       return ctx.leave(peer, 'quit');
     case 'help':
@@ -98,10 +103,12 @@ export function refuse(ctx: Pick<DispatchContext, 'outbox' | 'emit'>, peer: Peer
  * of it: then it is copied behind the peer's cached `<name> ` bytes instead of being
  * formatted and encoded again (the per-message cost that matters with few receivers).
  */
-function say(ctx: DispatchContext, peer: Peer, text: string, raw?: Uint8Array): void {
+function say(ctx: DispatchContext, peer: Peer, text: string, raw: Uint8Array | undefined, size: number): void {
   ctx.counters.messages += 1;
   const line = raw ? fastLine(peer, raw, text.length) : encodeLine(chatLine(peer.name, text));
   ctx.outbox.broadcast(line, ctx.echoSelf ? undefined : peer);
+  // Every admitted peer hears a broadcast but the sender (unless --echo-self): the sender is admitted here.
+  if (ctx.timeline.active) ctx.timeline.message(peer, size, text, ctx.roster.admitted - (ctx.echoSelf ? 0 : 1));
   ctx.emit({ type: 'message', peer: peerInfo(peer), text });
 }
 
@@ -114,7 +121,7 @@ function fastLine(peer: Peer, raw: Uint8Array, size: number): Uint8Array {
   return line;
 }
 
-function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string): void {
+function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string, size: number): void {
   // A gathered `* X joined` goes out before anything X says, a private line too.
   ctx.outbox.flushPending();
   const target = ctx.roster.find(to);
@@ -123,6 +130,8 @@ function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string): vo
   ctx.counters.messages += 1;
   ctx.outbox.deliver(target, encodeLine(privateLine(peer.name, text)));
   if (ctx.echoSelf && target !== peer) ctx.outbox.tell(peer, privateLine(peer.name, text, target.name));
+  // Never the text: the feed may be open to the whole room, a private line is the two peers' alone.
+  if (ctx.timeline.active) ctx.timeline.privateMessage(peer, size, target.name);
   ctx.emit({ type: 'message', peer: peerInfo(peer), text, to: target.name });
 }
 
@@ -130,6 +139,7 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
   const l = ctx.limits;
   if (!take(peer.renames, ctx.clock(), l.renameBurst, 1000 / l.renameIntervalMs)) {
     ctx.counters.drops.renameLimited += 1;
+    if (ctx.timeline.active) ctx.timeline.drop('renameLimited', 1, peer);
     return refuse(ctx, peer, 'ERR_RATE_LIMITED', `too many renames; one every ${formatDuration(l.renameIntervalMs)}`);
   }
   let name: string;
@@ -170,6 +180,7 @@ function tooSoon(ctx: DispatchContext, peer: Peer, last: Cooldown, command: stri
     return false;
   }
   ctx.counters.drops.whoTooSoon += 1;
+  if (ctx.timeline.active) ctx.timeline.drop('whoTooSoon', 1, peer);
   if (!last.warned) {
     last.warned = true;
     ctx.outbox.tell(peer, errorLine(`${command} answers once every ${formatDuration(every)}; again in ${formatDuration(Math.ceil((last.at + every - now) / 1000) * 1000)}`));
@@ -195,7 +206,9 @@ function who(ctx: DispatchContext, peer: Peer): void {
     const line = encodeLine(noticeLine(whoEntry(ctx, other, peer, now)));
     // The answer stops where the output budget would: its size is bounded by that budget too.
     if (shown + 1 < count && line.length + MORE_LINE_BYTES > ctx.outbox.available(peer)) {
-      ctx.counters.drops.outputBudget += (most > 0 ? Math.min(count, most) : count) - shown;
+      const cut = (most > 0 ? Math.min(count, most) : count) - shown;
+      ctx.counters.drops.outputBudget += cut;
+      if (ctx.timeline.active) ctx.timeline.drop('outputBudget', cut, peer);
       break;
     }
     if (!ctx.outbox.reply(peer, line)) break;

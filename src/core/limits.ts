@@ -203,3 +203,26 @@ export const NO_LIMITS: Readonly<Limits> = Object.freeze({
   whoIntervalMs: 0,
   maxEchoes: 0,
 });
+
+/**
+ * The page's live timeline (`GET /timeline`): what it may cost the server. The room records at
+ * most maxEventsPerSecond events one by one (a batch's share each batchMs, 30 by default) and
+ * counts the rest into the batch's aggregate, so a flood costs the feed a bounded batch.
+ */
+export const TIMELINE_LIMITS = Object.freeze({
+  /** Events sent one by one, a second (counted per batch). Past them, a batch's events are only counted. */
+  maxEventsPerSecond: 300,
+  /** One batch this often, while anything happened. */
+  batchMs: 100,
+  /** Pages subscribed at once; the next is refused (503) until one goes. */
+  maxSubscribers: 16,
+  /**
+   * Bytes queued for one subscriber before it misses batches (counted, told in `skipped`): a
+   * page that does not read must not grow the server's memory. A full batch is some 10 KB.
+   */
+  maxBufferedBytes: 256 * 1024,
+  /** A chat message's text on the feed is cut to this many characters: a label on an arrow. */
+  maxTextChars: 200,
+  /** The feed is read-only: a subscriber that sends more than this many bytes is closed (1008). */
+  maxInboundBytes: 4096,
+});

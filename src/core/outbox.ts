@@ -26,6 +26,8 @@ export function encodeLine(line: string): Uint8Array {
 export class Outbox {
   /** Pending notices (coalesced joins), sent before every broadcast so they go out ahead of what follows them. */
   pending: () => void = () => {};
+  /** Told of each line dropped past a peer's output budget (the room's timeline), after it is counted. */
+  overBudget: (peer: Peer) => void = () => {};
 
   // A ring of the last RECENT broadcasts and whom each left out: one store each per broadcast, none per receiver.
   private readonly recent: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(RECENT);
@@ -52,6 +54,7 @@ export class Outbox {
   reply(peer: Peer, line: Uint8Array): boolean {
     if (!this.budget.spend(peer, line.length)) {
       this.counters.drops.outputBudget += 1;
+      this.overBudget(peer);
       return false;
     }
     this.deliver(peer, line);

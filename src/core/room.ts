@@ -19,6 +19,7 @@ import { OutputBudget } from './output-budget.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
 import { available, fullBucket, nextTokenAt, take } from './rate.js';
 import { Roster } from './roster.js';
+import { Timeline } from './timeline.js';
 import { escapeControls, messageLength, messageText, plainAscii } from './sanitize.js';
 import { guestName, isGuestKey, looksLikeTicket, ticketIn, TicketDesk, type TicketCheck, type TicketErrorCode, type TicketOptions } from './tickets.js';
 import type { MessageBudget, RoomDoor, TransportContext } from './transport.js';
@@ -89,6 +90,8 @@ export class Room implements RoomDoor {
   readonly counters: RoomCounters;
   /** The room's clock, for the transports' own limits and the live panel. */
   readonly clock: () => number;
+  /** What happens in the room, for the page's live timeline (GET /timeline): off until a page subscribes. */
+  readonly timeline: Timeline;
   private readonly roster: Roster;
   private readonly admission: Admission;
   private readonly outbox: Outbox;
@@ -110,7 +113,13 @@ export class Room implements RoomDoor {
     this.clock = options.clock ?? (() => performance.now());
     this.peerTimeoutMs = options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.onEvent = options.onEvent ?? (() => {});
+    this.timeline = new Timeline(this.clock);
+    const onEvent = options.onEvent ?? (() => {});
+    // Joins, leaves and renames reach the timeline as they reach the log: from the one place they are told.
+    this.onEvent = (event) => {
+      if (this.timeline.active) this.timeline.roomEvent(event);
+      onEvent(event);
+    };
     this.schedule = options.schedule;
     this.counters = zeroCounters(options.transports);
     this.roster = new Roster(this.counters);
@@ -121,6 +130,7 @@ export class Room implements RoomDoor {
     this.outbox = new Outbox(this.roster, this.counters, this.output);
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
     this.outbox.pending = () => this.joins.flush();
+    this.outbox.overBudget = (peer) => this.timeline.drop('outputBudget', 1, peer);
     this.context = {
       roster: this.roster,
       outbox: this.outbox,
@@ -135,6 +145,7 @@ export class Room implements RoomDoor {
       nameRefusal: (peer, key) => this.nameRefusal(peer, key),
       door: this.door(),
       showAddresses: this.showAddresses,
+      timeline: this.timeline,
     };
   }
 
@@ -153,19 +164,22 @@ export class Room implements RoomDoor {
     return this.roster.find(name);
   }
 
-  /** Counts a drop, for the counters and the NDJSON stream. */
-  drop(reason: DropReason, count = 1): void {
+  /** Counts a drop, for the counters and the NDJSON stream, and tells the timeline whose it was (`peer`, `transport`) where known. */
+  drop(reason: DropReason, count = 1, peer?: Peer, transport?: string): void {
     this.counters.drops[reason] += count;
+    if (this.timeline.active) this.timeline.drop(reason, count, peer, transport);
   }
 
   /**
    * What a transport is handed: this room's door, its drop counters as the sink, its limits and
-   * clock. `admit` is the access list (everyone by default), `onError` where socket errors go.
+   * clock. `admit` is the access list (everyone by default), `onError` where socket errors go,
+   * `transport` the name the timeline gives the transport's drops.
    */
-  contextFor(options: { admit?: (ip: string) => boolean; onError?: (err: Error) => void } = {}): TransportContext {
+  contextFor(options: { admit?: (ip: string) => boolean; onError?: (err: Error) => void; transport?: string } = {}): TransportContext {
     return {
       room: this,
-      drop: (reason, count) => this.drop(reason, count),
+      drop: (reason, count, peer) => this.drop(reason, count, peer, options.transport),
+      timeline: this.timeline,
       limits: this.limits,
       clock: this.clock,
       peerTimeoutMs: this.peerTimeoutMs,
@@ -203,7 +217,7 @@ export class Room implements RoomDoor {
     if (this.shunned.size > 0 && this.isShunned(link, now)) {
       // Nothing goes back: an answer is what an echo service would bounce.
       this.counters.rejected += 1;
-      this.drop('echoRejoin');
+      this.drop('echoRejoin', 1, undefined, link.channel.name);
       this.onEvent({ type: 'error', code: 'ERR_ECHO_LOOP', message: `echo loop: turned away ${link.address}` });
       return null;
     }
@@ -265,7 +279,7 @@ export class Room implements RoomDoor {
   /** Tells a link why it may not join (or be seated), counted. */
   private turnAway(link: PeerLink, refusal: Refusal): void {
     this.counters.rejected += 1;
-    this.drop(refusal.reason);
+    this.drop(refusal.reason, 1, undefined, link.channel.name);
     this.outbox.send(link, encodeLine(errorLine(refusal.message)));
     this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
   }
@@ -295,7 +309,7 @@ export class Room implements RoomDoor {
     const ticketsOnly = this.tickets?.required ?? false;
     if (!ticketsOnly && this.admission.passwordOk(given)) return this.seat(peer);
     peer.passwordTries += 1;
-    this.drop('badPassword');
+    this.drop('badPassword', 1, peer);
     this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: ticketsOnly ? 'not a ticket' : 'wrong password' });
     if (this.admission.triesUsed(peer.passwordTries)) return this.leave(peer, 'dropped', 'wrong password');
     this.outbox.tell(peer, errorLine(ticketsOnly ? 'this room takes tickets only: send /join TICKET' : 'wrong password; send /join PASSWORD'));
@@ -323,7 +337,7 @@ export class Room implements RoomDoor {
       // What the peer said while its ticket was checked, in order, now that the door has answered;
       // from a peer gone meanwhile it was never acted on (so the counters still add up).
       for (const bytes of held) {
-        if (!this.roster.has(peer)) this.drop('notAdmitted');
+        if (!this.roster.has(peer)) this.drop('notAdmitted', 1, peer);
         // A held `/join TICKET` may have started another check: what follows it waits again.
         else if (!this.tickets!.hold(peer, bytes)) this.handle(peer, bytes, this.clock());
       }
@@ -379,7 +393,7 @@ export class Room implements RoomDoor {
 
   /** Tells a peer its ticket was refused; a peer still at the door spends one of its password tries. */
   private ticketRefused(peer: Peer, code: TicketErrorCode, message: string): void {
-    this.drop('badTicket');
+    this.drop('badTicket', 1, peer);
     this.onEvent({ type: 'error', peer: peerInfo(peer), code, message: `ticket refused: ${message}` });
     this.outbox.tell(peer, errorLine(`ticket refused: ${message}`));
     if (!peer.admitted) {
@@ -456,7 +470,7 @@ export class Room implements RoomDoor {
     if (peer.echoes < this.limits.maxEchoes) return false;
     // Acted on: the peer goes (so the counters' identity holds, as for any handled message).
     this.counters.handled += 1;
-    this.drop('echoLoop');
+    this.drop('echoLoop', 1, peer);
     if (this.shunned.size >= MAX_SHUNNED) this.shunned.clear();
     this.shunned.set(shunKey(peer.link), now + Math.min(ECHO_SHUN_MS, this.peerTimeoutMs));
     this.leave(peer, 'dropped', 'echo loop');
@@ -492,7 +506,7 @@ export class Room implements RoomDoor {
    */
   private rateLimited(peer: Peer, now: number): void {
     const l = this.limits;
-    this.drop('rateLimited');
+    this.drop('rateLimited', 1, peer);
     peer.refused += 1;
     if (now - peer.dropLoggedAt >= DROP_LOG_INTERVAL_MS) {
       peer.dropLoggedAt = now;
@@ -554,7 +568,7 @@ export class Room implements RoomDoor {
 
   /** Refuses a message counted in (its last-seen time set then) for its size. */
   private refuseSize(peer: Peer, size: number, note?: string): void {
-    this.drop('tooLong');
+    this.drop('tooLong', 1, peer);
     const why = note ? ` (${note})` : '';
     this.outbox.tell(peer, errorLine(`message too long: ${size} bytes, the limit is ${this.limits.maxMessageBytes}; not sent${why}`));
     this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_MESSAGE_TOO_LONG', message: `message of ${size} bytes refused${why}` });
@@ -566,7 +580,7 @@ export class Room implements RoomDoor {
    */
   dropSlowReader(peer: Peer): void {
     if (!this.roster.has(peer)) return;
-    this.drop('notReading');
+    this.drop('notReading', 1, peer);
     this.leave(peer, 'dropped', 'not reading');
   }
 

@@ -7,6 +7,7 @@
 import type { DropReason } from './counters.js';
 import type { Limits } from './limits.js';
 import type { LeaveReason, Peer, PeerLink } from './peer.js';
+import type { TimelineSink } from './timeline.js';
 
 /**
  * A peer's message budget (its rate limit's token bucket), as the room sees it now. A stream
@@ -49,8 +50,16 @@ export interface RoomDoor {
 /** Everything a transport is given when it starts. */
 export interface TransportContext {
   readonly room: RoomDoor;
-  /** Counts a drop the transport decided (denied, unvalidated, sendCap, afterLeave, flooding, resetBeforeAccept, foreignHost). */
-  drop(reason: DropReason, count?: number): void;
+  /**
+   * Counts a drop the transport decided (denied, unvalidated, sendCap, afterLeave, flooding,
+   * resetBeforeAccept, foreignHost); `peer` when it was a peer's, for the timeline.
+   */
+  drop(reason: DropReason, count?: number, peer?: Peer): void;
+  /**
+   * The page's live timeline: each read the transport makes from a peer goes to `timeline.read`,
+   * behind a check of `timeline.active` (no page listening: one boolean, nothing counted).
+   */
+  readonly timeline: TimelineSink;
   readonly limits: Readonly<Limits>;
   /** The room's clock (ms): every limit a transport enforces runs on it. */
   clock(): number;

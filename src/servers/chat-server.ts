@@ -9,7 +9,9 @@ import type { Transport, TransportContext, TransportStats } from '../core/transp
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { TRANSPORT_NAMES, TRANSPORTS, type TransportName, type Transports, type TransportSpec } from '../transports/registry.js';
+import type { DemoRunner } from '../transports/ws/demos-endpoint.js';
 import type { WebStats } from '../transports/ws/page.js';
+import { newTeacherKey } from '../transports/ws/teacher.js';
 import { parseOrigins } from '../transports/ws/origin.js';
 import { accessList } from './access.js';
 import { bindShared } from './port-pair.js';
@@ -80,8 +82,12 @@ export interface ChatServerOptions {
    */
   open?: boolean;
   onEvent?: (event: ServerEvent) => void;
-  /** Also serve the web page and its WebSocket on this HTTP port (host: the room's); origins: as --origin. */
-  web?: { port: number; host?: string; origins?: readonly string[] };
+  /**
+   * Also serve the web page and its WebSocket on this HTTP port (host: the room's); origins: as
+   * --origin. The page's live timeline comes with it (`/timeline`); `teacherKey` (random when not
+   * given) lets a browser off this machine read a closed room's timeline and run `demos`.
+   */
+  web?: { port: number; host?: string; origins?: readonly string[]; teacherKey?: string; demos?: DemoRunner };
   /** How often silent peers are looked for; by default a tenth of the timeout, at most 1s. */
   sweepIntervalMs?: number;
   /** The room's clock (ms), which every limit runs on; tests pass a fake one. */
@@ -102,6 +108,8 @@ export interface ChatServer {
   readonly port: number;
   /** The running transports by name; `ws` is the web page's, on its own port. */
   readonly transports: Transports;
+  /** The teacher key of the page (`?teacher=KEY`), when the server has a page. */
+  readonly teacherKey: string | undefined;
   counters(): ServerCounters;
   /** What the page's GET /stats answers; `local`: asked from the server's own machine (addresses shown). */
   webStats(local: boolean): WebStats;
@@ -184,9 +192,23 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     origins,
     stats: webStats,
   };
+  const teacherKey = options.web ? options.web.teacherKey || newTeacherKey() : undefined;
+  if (options.web) {
+    spec.timeline = {
+      timeline: room.timeline,
+      clock,
+      peerTimeoutMs: room.peerTimeoutMs,
+      peers: () => room.snapshot(0).map(({ name, transport }) => ({ name, transport })),
+      // A room with a password or tickets does not show who is in it and what they say to anyone who asks.
+      open: !options.password && !options.tickets,
+    };
+    spec.teacherKey = teacherKey;
+    if (options.web.demos) spec.demos = options.web.demos;
+  }
   const context = (name: TransportName): TransportContext =>
     room.contextFor({
       admit,
+      transport: name,
       onError: (err) => emit({ type: 'socket-error', transport: name, code: (err as NodeJS.ErrnoException).code ?? 'ERR_SOCKET', message: err.message }),
     });
   const listen = (name: TransportName, port: number): Promise<Transport> => (TRANSPORTS[name] as { listen(...a: unknown[]): Promise<Transport> }).listen(context(name), spec, port);
@@ -212,6 +234,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     room,
     port: running[roomPort ?? 'ws']!.address().port,
     transports: running,
+    teacherKey,
     counters,
     webStats,
     close() {

@@ -58,6 +58,12 @@ export interface Deframer {
    * what a peer sent after it left is counted, and a 64 KiB read of newlines is 65,536 of them.
    */
   discard(chunk: Uint8Array): number;
+  /**
+   * How many events push(chunk) would make now, without making them or changing any state: the
+   * messages the page's timeline shows for one read, counted when the read comes, before a
+   * peer's message budget may hand them to the room a few at a time.
+   */
+  count(chunk: Uint8Array): number;
   /** Bytes currently held waiting for the end of a message (never more than maxBytes + 1). */
   readonly buffered: number;
   /** The stream ended: returns a last line that had no newline (`printf a | nc`); a cut length frame is lost. */
@@ -216,6 +222,32 @@ class LineDeframer implements Deframer {
     return count;
   }
 
+  count(chunk: Uint8Array): number {
+    // discard()'s count, on copies of the state: every LF ends one event but the one that ends a
+    // line already reported as oversize, and a tail past the hold limit is one more.
+    let lfs = 0;
+    let last = -1;
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] === LF) {
+        lfs += 1;
+        last = i;
+      }
+    }
+    let count = 0;
+    let discarding = this.#discarding;
+    let held = this.#held.length;
+    if (lfs > 0) {
+      count = discarding ? lfs - 1 : lfs;
+      discarding = false;
+      held = 0;
+    }
+    if (last + 1 < chunk.length && !discarding) {
+      const total = held + (chunk.length - last - 1);
+      if (total > this.#max + 1 || (total === this.#max + 1 && chunk[chunk.length - 1] !== CR)) count += 1;
+    }
+    return count;
+  }
+
   pushSome(chunk: Uint8Array, most: number): { events: FrameEvent[]; used: number } {
     const events: FrameEvent[] = [];
     let start = 0;
@@ -323,6 +355,49 @@ class LengthDeframer implements Deframer {
 
   discard(chunk: Uint8Array): number {
     return this.#frame(chunk, Infinity, false).events.length;
+  }
+
+  count(chunk: Uint8Array): number {
+    // #frame's walk over headers and payload lengths, on copies of the state, storing nothing.
+    let headerFirst = this.#headerFirst;
+    let want = this.#want;
+    let have = this.#have;
+    let skip = this.#skip;
+    const end = chunk.length;
+    let i = 0;
+    let count = 0;
+    for (;;) {
+      if (skip > 0) {
+        const n = Math.min(skip, end - i);
+        skip -= n;
+        i += n;
+        if (skip > 0) break;
+      }
+      if (want < 0) {
+        let size: number;
+        if (headerFirst >= 0) {
+          if (i >= end) break;
+          size = header(headerFirst, chunk[i]!, this.#le);
+          headerFirst = -1;
+          i += 1;
+        } else if (end - i >= LENGTH_HEADER_BYTES) {
+          size = header(chunk[i]!, chunk[i + 1]!, this.#le);
+          i += LENGTH_HEADER_BYTES;
+        } else break;
+        if (size > this.#max) {
+          count += 1;
+          skip = size;
+          continue;
+        }
+        want = size;
+      }
+      if (end - i < want - have) break;
+      i += want - have;
+      count += 1;
+      want = -1;
+      have = 0;
+    }
+    return count;
   }
 
   /** Frames up to `most` events; `keep` false puts SKIPPED in place of each whole-in-chunk payload. */

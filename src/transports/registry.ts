@@ -7,7 +7,9 @@ import type { Transport, TransportContext } from '../core/transport.js';
 import type { FramingName } from './framing.js';
 import { TcpTransport } from './tcp/transport.js';
 import { UdpTransport } from './udp/transport.js';
+import type { DemoRunner } from './ws/demos-endpoint.js';
 import type { WebStats } from './ws/page.js';
+import type { TimelineSource } from './ws/timeline-feed.js';
 import { WsTransport } from './ws/transport.js';
 
 /** Everything any transport may need from the server's options; each takes what it uses. */
@@ -23,6 +25,11 @@ export interface TransportSpec {
   origins: readonly string[];
   /** WebSocket: what the page's GET /stats answers. */
   stats(local: boolean): WebStats;
+  /** WebSocket: the room's live timeline at `/timeline`; `open` to anyone, or only to the teacher. */
+  timeline?: TimelineSource & { open: boolean };
+  /** WebSocket: the teacher key and the demos the page may run. */
+  teacherKey?: string;
+  demos?: DemoRunner;
 }
 
 /** One registry entry. */
@@ -35,7 +42,19 @@ export interface TransportEntry<T extends Transport = Transport> {
 export const TRANSPORTS = {
   udp: { port: 'room', listen: (ctx, s, port) => UdpTransport.listen(ctx, { host: s.host, port, validate: s.validate }) },
   tcp: { port: 'room', listen: (ctx, s, port) => TcpTransport.listen(ctx, { host: s.host, port, framing: s.framing }) },
-  ws: { port: 'web', listen: (ctx, s, port) => WsTransport.listen(ctx, { host: s.webHost, port, origins: s.origins, stats: s.stats }) },
+  ws: {
+    port: 'web',
+    listen: (ctx, s, port) =>
+      WsTransport.listen(ctx, {
+        host: s.webHost,
+        port,
+        origins: s.origins,
+        stats: s.stats,
+        ...(s.timeline ? { timeline: s.timeline } : {}),
+        ...(s.teacherKey ? { teacherKey: s.teacherKey } : {}),
+        ...(s.demos ? { demos: s.demos } : {}),
+      }),
+  },
 } as const satisfies Record<string, TransportEntry>;
 
 /** A transport's name: a key of the registry. */

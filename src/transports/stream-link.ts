@@ -6,6 +6,7 @@
  */
 import type { Channel } from '../core/channel.js';
 import type { LeaveReason, Peer, PeerLink } from '../core/peer.js';
+import type { TimelineSink } from '../core/timeline.js';
 import type { MessageBudget, TransportContext } from '../core/transport.js';
 
 // After the goodbye is written, a peer that keeps its end open gets this long before a hard close.
@@ -56,6 +57,12 @@ export abstract class StreamLink implements PeerLink {
   protected abstract release(most: number): boolean;
   /** The peer has left: counts what is still held as `afterLeave` and lets it go. */
   protected abstract discardHeld(): void;
+
+  /** The timeline when a page listens and this link's peer is in the room: where its reads are reported. */
+  protected listened(): TimelineSink | undefined {
+    const timeline = this.home.timeline;
+    return timeline.active && this.peer !== undefined && this.home.has(this) ? timeline : undefined;
+  }
 
   /** True when the link is being cut. */
   get cut(): boolean {
@@ -147,9 +154,12 @@ export class StreamLinks {
   private readonly links = new Set<StreamLink>();
   /** Most bytes queued for one peer (0 in the limits: no cap). */
   readonly maxQueueBytes: number;
+  /** The page's live timeline (see TransportContext.timeline). */
+  readonly timeline: TimelineSink;
 
   constructor(private readonly ctx: TransportContext) {
     this.maxQueueBytes = ctx.limits.maxQueueBytes > 0 ? ctx.limits.maxQueueBytes : Infinity;
+    this.timeline = ctx.timeline;
   }
 
   /** How many links are in the room. */
@@ -189,13 +199,13 @@ export class StreamLinks {
   /** Hands one message to the room, or counts it when the peer has already left (the rest of a chunk). */
   receive(link: StreamLink, bytes: Uint8Array): void {
     if (link.peer && this.links.has(link)) this.ctx.room.receive(link.peer, bytes);
-    else this.ctx.drop('afterLeave');
+    else this.ctx.drop('afterLeave', 1, link.peer);
   }
 
   /** Hands the room a message it is to refuse (see RoomDoor.refuse), or counts it when the peer has already left. */
   refuse(link: StreamLink, size: number, code: string, message: string): void {
     if (link.peer && this.links.has(link)) this.ctx.room.refuse(link.peer, size, code, message);
-    else this.ctx.drop('afterLeave');
+    else this.ctx.drop('afterLeave', 1, link.peer);
   }
 
   /** The connection closed under the peer: the room tells the others. */
@@ -211,7 +221,7 @@ export class StreamLinks {
   /** Drops a peer held back for floodLimitMs: `left (dropped: flooding)`, counted as drops.flooding. */
   dropFlooder(link: StreamLink): void {
     if (!link.peer || !this.links.has(link)) return;
-    this.ctx.drop('flooding');
+    this.ctx.drop('flooding', 1, link.peer);
     this.ctx.room.leave(link.peer, 'dropped', 'flooding');
   }
 

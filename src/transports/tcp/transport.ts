@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { lineChannel, type Channel } from '../../core/channel.js';
 import { ChatError } from '../../core/errors.js';
-import type { LeaveReason } from '../../core/peer.js';
+import type { LeaveReason, Peer } from '../../core/peer.js';
 import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
 import { formatAddress } from '../address.js';
 import { listening } from '../bind.js';
@@ -72,10 +72,23 @@ class TcpLink extends StreamLink {
 
   /** A chunk off the socket: framed and handed to the room as fast as the peer's budget allows. */
   read(chunk: Uint8Array): void {
+    const timeline = this.listened();
+    if (timeline) timeline.read(this.peer!, chunk.length, this.framedFrom(chunk));
     // A paused socket emits nothing more, so nothing is held when a chunk comes; if it ever
     // were, the order of the bytes is what must hold.
     this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;
     this.pace();
+  }
+
+  /**
+   * How many messages the framer cuts from this chunk, counted as it comes (the timeline's read),
+   * though the peer's budget may hand them to the room a few at a time. Behind bytes still held
+   * (never, while the socket is paused as it should be) it is what the chunk adds to them.
+   */
+  private framedFrom(chunk: Uint8Array): number {
+    const held = this.held;
+    if (!held) return this.deframer.count(chunk);
+    return this.deframer.count(Buffer.concat([held, chunk])) - this.deframer.count(held);
   }
 
   /**
@@ -114,7 +127,7 @@ class TcpLink extends StreamLink {
     if (this.eof) count += this.deframer.end().length;
     this.held = undefined;
     this.eof = false;
-    this.owner.afterLeave(count);
+    this.owner.afterLeave(count, this.peer);
   }
 
   protected pauseReading(): void {
@@ -306,15 +319,15 @@ export class TcpTransport implements Transport {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       // Counted, so that every message read from a peer is either in the room's counters or here.
-      if (!this.links.has(link)) return this.afterLeave(events.length - i);
+      if (!this.links.has(link)) return this.afterLeave(events.length - i, peer);
       if (event.kind === 'message') this.ctx.room.receive(peer, event.bytes);
       else this.ctx.room.tooLong(peer, event.size, event.looksLike && framingHint(event.looksLike));
     }
   }
 
   /** Counts messages read from a peer that had left (the rest of a chunk after a /quit). */
-  afterLeave(count: number): void {
-    if (count > 0) this.ctx.drop('afterLeave', count);
+  afterLeave(count: number, peer?: Peer): void {
+    if (count > 0) this.ctx.drop('afterLeave', count, peer);
   }
 
   /**

@@ -183,12 +183,13 @@ export class UdpTransport implements Transport {
       if (!byIp) this.peers.set(port, (byIp = new Map()));
       byIp.set(ip, peer);
       this.count += 1;
+      if (this.ctx.timeline.active) this.ctx.timeline.read(peer, msg.length, 1);
       // A `/join TOKEN PASSWORD` carries the room's password on: the room checks it.
       if (rest) {
         if (rest.length > 0) this.ctx.room.receive(peer, concat(encoder.encode('/join '), rest));
         return;
       }
-    }
+    } else if (this.ctx.timeline.active) this.ctx.timeline.read(peer, msg.length, 1);
     this.ctx.room.receive(peer, msg);
   }
 

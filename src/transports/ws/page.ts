@@ -10,8 +10,11 @@ import type { PeerSnapshot, RoomCounters } from '../../core/room.js';
 import { isLoopback } from '../address.js';
 import { listening } from '../bind.js';
 import { CLOSE_GRACE_MS } from '../stream-link.js';
+import { DemoDesk, type DemoAnswer, type DemoRunner } from './demos-endpoint.js';
 import { hostAllowed, hostRule, type HostRule } from './host.js';
 import { originAllowed } from './origin.js';
+import { teacherKeyMatches } from './teacher.js';
+import type { TimelineFeed } from './timeline-feed.js';
 
 /** What GET /stats answers: the room's counters, its peers (unless hidden), and the limits the page needs. */
 export interface WebStats {
@@ -43,6 +46,15 @@ export interface PageOptions {
   foreignHost(): void;
   /** A socket error on an upgrading connection, or the server's own. */
   onError(err: Error): void;
+  /**
+   * The live timeline at `/timeline`; `open`: anyone may read it (a room without a password or
+   * tickets), else only the server's own machine or a browser holding the teacher key (`?key=`).
+   */
+  timeline?: { feed: TimelineFeed; open: boolean };
+  /** The teacher key (banner: `?teacher=KEY`): reads a closed room's timeline, runs demos. */
+  teacherKey?: string;
+  /** Demos the page may run on the server (`GET /demos`, `POST /demos/NAME`). */
+  demos?: DemoRunner;
 }
 
 // The page's files: plain HTML, JS and CSS, no build step. The build copies src/web to
@@ -80,7 +92,8 @@ export async function startPageServer(o: PageOptions): Promise<http.Server> {
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 10_000 });
   // Known once bound (port 0, a name): nothing is answered before then anyway.
   let hosts: HostRule = { names: new Set(), anyLocal: false };
-  server.on('request', (req, res) => request(o, hosts, assets, req, res));
+  const desk = o.demos ? new DemoDesk(o.demos, o.teacherKey) : undefined;
+  server.on('request', (req, res) => request(o, hosts, assets, desk, req, res));
   server.on('upgrade', (req, socket: Socket, head: Buffer) => upgrade(o, hosts, req, socket, head));
   server.on('error', (err) => o.onError(err));
   await listening(server, (s) => s.listen(o.port, o.host));
@@ -90,17 +103,22 @@ export async function startPageServer(o: PageOptions): Promise<http.Server> {
 
 const FOREIGN_HOST = 'this server does not answer for that host name (udp-chat serve --origin http://NAME:PORT adds one)';
 
-function request(o: PageOptions, hosts: HostRule, assets: Map<string, Buffer>, req: http.IncomingMessage, res: http.ServerResponse): void {
+// `POST /demos/NAME`: a demo's name is a word.
+const DEMO_PATH = /^\/demos\/([a-z0-9-]{1,40})$/;
+
+function request(o: PageOptions, hosts: HostRule, assets: Map<string, Buffer>, desk: DemoDesk | undefined, req: http.IncomingMessage, res: http.ServerResponse): void {
   if (!o.admit(req.socket.remoteAddress ?? '')) return answer(res, 403, 'forbidden\n');
   if (!hostAllowed(req.headers.host, hosts)) {
     o.foreignHost();
     return answer(res, 403, `${FOREIGN_HOST}\n`);
   }
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (desk && req.method === 'POST' && path.startsWith('/demos/')) return runDemo(o, desk, path, req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return answer(res, 405, 'method not allowed\n');
   }
-  const path = (req.url ?? '/').split('?')[0]!;
+  if (desk && path === '/demos') return answerJson(res, desk.list());
   if (path === '/stats') {
     res.setHeader('cache-control', 'no-store');
     return answer(res, 200, JSON.stringify(o.stats(isLoopback(req.socket.remoteAddress ?? ''))), 'application/json; charset=utf-8');
@@ -109,6 +127,28 @@ function request(o: PageOptions, hosts: HostRule, assets: Map<string, Buffer>, r
   if (!asset) return answer(res, 404, 'not found\n');
   res.setHeader('cache-control', 'no-cache');
   answer(res, 200, assets.get(asset.file)!, asset.type);
+}
+
+/**
+ * `POST /demos/NAME` (demos-endpoint.ts says who may). A browser's POST from another site carries
+ * its Origin: refused here too, besides the key header it cannot send without a preflight.
+ */
+function runDemo(o: PageOptions, desk: DemoDesk, path: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  // The body means nothing: read and let go, so the connection can be answered and reused.
+  req.resume();
+  if (!originAllowed(req.headers.origin, req.headers.host, o.origins)) return answerJson(res, { status: 403, body: { error: 'origin not allowed' } });
+  const name = DEMO_PATH.exec(path)?.[1];
+  const answered = name === undefined ? Promise.resolve({ status: 404, body: { error: 'no such demo: GET /demos lists them' } }) : desk.run(req, name);
+  answered.then(
+    (a) => answerJson(res, a),
+    (err: Error) => o.onError(err),
+  );
+}
+
+function answerJson(res: http.ServerResponse, a: DemoAnswer): void {
+  if (res.destroyed) return;
+  res.setHeader('cache-control', 'no-store');
+  answer(res, a.status, JSON.stringify(a.body), 'application/json; charset=utf-8');
 }
 
 function answer(res: http.ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8'): void {
@@ -127,11 +167,27 @@ function upgrade(o: PageOptions, hosts: HostRule, req: http.IncomingMessage, soc
     o.foreignHost();
     return refuse(socket, 403, FOREIGN_HOST);
   }
-  if (!WS_PATHS.has((req.url ?? '/').split('?')[0]!)) return refuse(socket, 404, 'not found');
+  const [path, query] = splitUrl(req.url);
+  const timeline = path === TIMELINE_PATH ? o.timeline : undefined;
+  if (!timeline && !WS_PATHS.has(path)) return refuse(socket, 404, 'not found');
   if (!originAllowed(req.headers.origin, req.headers.host, o.origins)) {
     return refuse(socket, 403, 'origin not allowed (udp-chat serve --origin allows more)');
   }
-  o.upgrade(req, socket, head);
+  if (!timeline) return o.upgrade(req, socket, head);
+  // A room with a password or tickets is not shown to anyone who asks: the teacher's machine, or the key.
+  const allowed = timeline.open || isLoopback(socket.remoteAddress ?? '') || teacherKeyMatches(new URLSearchParams(query).get('key'), o.teacherKey);
+  if (!allowed) return refuse(socket, 403, 'this room is closed: the timeline is for the teacher (open the teacher link the server printed)');
+  if (timeline.feed.full) return refuse(socket, 503, 'too many timeline pages open; close one');
+  timeline.feed.upgrade(req, socket, head);
+}
+
+// Where the page opens its live timeline (a read-only WebSocket of its own).
+const TIMELINE_PATH = '/timeline';
+
+/** A request's path and its query string (without the `?`). */
+function splitUrl(url = '/'): [string, string] {
+  const at = url.indexOf('?');
+  return at === -1 ? [url, ''] : [url.slice(0, at), url.slice(at + 1)];
 }
 
 /** Answers an upgrade with a plain HTTP error and closes the socket. */

@@ -14,7 +14,9 @@ import { closeWithGrace } from '../closing.js';
 import { StreamLink, StreamLinks } from '../stream-link.js';
 import { JSON_PROTOCOL, jsonChannel, readEvent } from './json-events.js';
 import { parseOrigins } from './origin.js';
+import type { DemoRunner } from './demos-endpoint.js';
 import { startPageServer, type WebStats } from './page.js';
+import { TimelineFeed, type TimelineSource } from './timeline-feed.js';
 
 /** Where to listen, who may open the WebSocket, and what `/stats` answers. */
 export interface WsListenOptions {
@@ -24,6 +26,12 @@ export interface WsListenOptions {
   origins?: readonly string[];
   /** What GET /stats answers (the chat server builds it from the room). */
   stats(local: boolean): WebStats;
+  /** The room's live timeline, served at `/timeline`; `open`: to anyone (no password, no tickets). */
+  timeline?: TimelineSource & { open: boolean };
+  /** The teacher key: opens a closed room's timeline (`?key=`) and runs demos (x-udp-chat-key). */
+  teacherKey?: string;
+  /** Demos the page may run on the server. */
+  demos?: DemoRunner;
 }
 
 // A frame may carry the trailing `\n` or `\r\n` that the message limit does not count (as a UDP
@@ -78,6 +86,9 @@ class WsLink extends StreamLink {
 
   /** A message off the wire: to the room while the peer's budget lasts, else held, and the socket paused. */
   read(bytes: Uint8Array): void {
+    // One frame, one message, whichever the subprotocol (a json event is read as one frame).
+    const timeline = this.listened();
+    if (timeline) timeline.read(this.peer!, bytes.length, 1);
     if (!this.links.has(this)) return this.hand(bytes);
     // A refill may be due already (timers run late): what it frees goes before this message.
     if (this.held.length >= this.holdMost) this.paceNow();
@@ -161,6 +172,8 @@ export class WsTransport implements Transport {
   private readonly jsonChannel = jsonChannel();
   private readonly heartbeat: NodeJS.Timeout;
   private server: http.Server | undefined;
+  /** The page's live timeline, when the server has one. */
+  feed: TimelineFeed | undefined;
 
   private constructor(private readonly ctx: TransportContext) {
     this.links = new StreamLinks(ctx);
@@ -187,6 +200,8 @@ export class WsTransport implements Transport {
   static async listen(ctx: TransportContext, options: WsListenOptions): Promise<WsTransport> {
     const origins = parseOrigins(options.origins);
     const transport = new WsTransport(ctx);
+    const feed = options.timeline ? new TimelineFeed(options.timeline, (err) => transport.socketError(err)) : undefined;
+    transport.feed = feed;
     try {
       transport.server = await startPageServer({
         host: options.host,
@@ -198,9 +213,13 @@ export class WsTransport implements Transport {
         denied: () => ctx.drop('denied'),
         foreignHost: () => ctx.drop('foreignHost'),
         onError: (err) => transport.socketError(err),
+        ...(feed ? { timeline: { feed, open: options.timeline!.open } } : {}),
+        ...(options.teacherKey ? { teacherKey: options.teacherKey } : {}),
+        ...(options.demos ? { demos: options.demos } : {}),
       });
     } catch (err) {
       clearInterval(transport.heartbeat);
+      feed?.close();
       throw err;
     }
     return transport;
@@ -287,6 +306,7 @@ export class WsTransport implements Transport {
    */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.feed?.close();
     const server = this.server!;
     await closeWithGrace(server, () => {
       for (const ws of this.sockets) ws.terminate();

@@ -1,0 +1,62 @@
+/**
+ * The page's Demos view asks the server to run a demo on its own machine: `GET /demos` lists
+ * them (anyone), `POST /demos/NAME` runs one (the teacher only) and answers its result and its
+ * diagram. The demos themselves are a callback the server is given (servers cannot import demos).
+ */
+import type http from 'node:http';
+import { isLoopback } from '../address.js';
+import { teacherKeyMatches } from './teacher.js';
+
+/** What the server runs demos with (the coordinator wires DEMOS and demoSvg into it). */
+export interface DemoRunner {
+  list(): { name: string; summary: string }[];
+  run(name: string): Promise<{ result: unknown; svg: string }>;
+}
+
+/** The header a POST must carry: the teacher key (empty is enough from loopback). */
+export const TEACHER_KEY_HEADER = 'x-udp-chat-key';
+
+/** An answer: status and JSON body. */
+export interface DemoAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** One demo at a time, for the whole server: a demo binds sockets and takes seconds. */
+export class DemoDesk {
+  private running: string | undefined;
+
+  constructor(
+    private readonly runner: DemoRunner,
+    private readonly teacherKey: string | undefined,
+  ) {}
+
+  /** GET /demos. */
+  list(): DemoAnswer {
+    return { status: 200, body: this.runner.list().map(({ name, summary }) => ({ name, summary })) };
+  }
+
+  /**
+   * POST /demos/NAME. The key header must be there, even from loopback (where it may be empty):
+   * a cross-site form cannot set a header, and a cross-site fetch that sets one is preflighted
+   * (OPTIONS), which this server answers without any CORS header, so the browser never sends it.
+   * That is the guard against another site making a teacher's browser start demos (CSRF).
+   */
+  async run(req: http.IncomingMessage, name: string): Promise<DemoAnswer> {
+    const given = req.headers[TEACHER_KEY_HEADER];
+    if (typeof given !== 'string') return { status: 403, body: { error: `the ${TEACHER_KEY_HEADER} header is required` } };
+    const local = isLoopback(req.socket.remoteAddress ?? '');
+    if (!local && !teacherKeyMatches(given, this.teacherKey)) return { status: 403, body: { error: 'only the teacher may run demos: open the page with the teacher link the server printed' } };
+    if (!this.runner.list().some((d) => d.name === name)) return { status: 404, body: { error: 'no such demo: GET /demos lists them' } };
+    if (this.running !== undefined) return { status: 409, body: { error: `the demo ${this.running} is running; one at a time` } };
+    this.running = name;
+    try {
+      const { result, svg } = await this.runner.run(name);
+      return { status: 200, body: { result, svg } };
+    } catch (err) {
+      return { status: 500, body: { error: `the demo failed: ${(err as Error).message}` } };
+    } finally {
+      this.running = undefined;
+    }
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The page's live timeline, `GET /timeline` (a WebSocket, read-only): a hello, then every
+ * batchMs a batch of what the room's timeline recorded, while anything happened. Its subscribers
+ * are bounded (maxSubscribers), and so is what each may cost: a page whose socket has more than
+ * maxBufferedBytes queued misses batches (counted, told in `skipped`) instead of growing the
+ * server's memory. Access (who may open it) is page.ts's; this module only serves the feed.
+ */
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { TIMELINE_LIMITS } from '../../core/limits.js';
+import type { TimelineBatch } from '../../core/timeline.js';
+
+/** One lane of the page's timeline. */
+export interface TimelinePeer {
+  name: string;
+  transport: string;
+}
+
+/** What the feed serves from: the room's recorder and what a hello says. */
+export interface TimelineSource {
+  /** The room's recorder: on while anyone subscribes; take() every batch. */
+  timeline: { active: boolean; take(): TimelineBatch | null };
+  /** The room's clock (ms), which every `t` and `now` is on. */
+  clock(): number;
+  peerTimeoutMs: number;
+  /** The admitted peers now, in joining order: the hello's lanes, and a batch's when lanes changed unseen. */
+  peers(): TimelinePeer[];
+}
+
+/** Bounds of the feed; TIMELINE_LIMITS by default (tests pass smaller ones). */
+export interface TimelineFeedOptions {
+  maxSubscribers?: number;
+  maxBufferedBytes?: number;
+  batchMs?: number;
+  maxInboundBytes?: number;
+}
+
+// A page skipped this many batches in a row (about a minute) is not reading at all: it is closed,
+// so a dead tab cannot hold one of the few places for ever.
+const MOST_SKIPPED_IN_A_ROW = 600;
+
+interface Subscriber {
+  ws: WebSocket;
+  /** Batches this page missed since it subscribed (told in each batch it gets). */
+  skipped: number;
+  /** Batches missed since the last one it got. */
+  inARow: number;
+  /** Bytes the page sent (it should send none). */
+  sent: number;
+}
+
+/** The `/timeline` WebSocket's subscribers and its batch timer. */
+export class TimelineFeed {
+  private readonly wss: WebSocketServer;
+  private readonly subscribers = new Set<Subscriber>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly maxSubscribers: number;
+  private readonly maxBufferedBytes: number;
+  private readonly batchMs: number;
+  private readonly maxInboundBytes: number;
+  private closed = false;
+  /** Batches sent (to one page or more), and batches a page missed, in all. */
+  batches = 0;
+  skipped = 0;
+
+  constructor(
+    private readonly source: TimelineSource,
+    private readonly onError: (err: Error) => void,
+    options: TimelineFeedOptions = {},
+  ) {
+    this.maxSubscribers = options.maxSubscribers ?? TIMELINE_LIMITS.maxSubscribers;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? TIMELINE_LIMITS.maxBufferedBytes;
+    this.batchMs = options.batchMs ?? TIMELINE_LIMITS.batchMs;
+    this.maxInboundBytes = options.maxInboundBytes ?? TIMELINE_LIMITS.maxInboundBytes;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      clientTracking: false,
+      // The page sends nothing: a frame larger than this is refused by ws itself (1009).
+      maxPayload: this.maxInboundBytes,
+    });
+  }
+
+  /** Pages subscribed now. */
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /** True when no other page may subscribe now. */
+  get full(): boolean {
+    return this.closed || this.subscribers.size >= this.maxSubscribers;
+  }
+
+  /** Takes an upgrade page.ts let through (its address, Host, Origin and access checked). */
+  upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  private accept(ws: WebSocket): void {
+    // Checked again: two upgrades may both have passed page.ts's check before either was taken.
+    if (this.full) return void ws.close(1013, 'too many timeline pages open');
+    const sub: Subscriber = { ws, skipped: 0, inARow: 0, sent: 0 };
+    this.subscribers.add(sub);
+    ws.on('error', (err) => this.onError(err));
+    ws.on('close', () => this.remove(sub));
+    ws.on('message', (data: RawData) => this.inbound(sub, data));
+    const source = this.source;
+    // Recording starts with the first page: until then the room's hot path checked one boolean.
+    source.timeline.active = true;
+    const now = Math.round(source.clock() * 10) / 10;
+    ws.send(JSON.stringify({ type: 'hello', now, peerTimeoutMs: source.peerTimeoutMs, maxEventsPerSecond: TIMELINE_LIMITS.maxEventsPerSecond, peers: source.peers() }));
+    if (!this.timer) {
+      this.timer = setInterval(() => this.tick(), this.batchMs);
+      // The feed must not keep a process alive that is otherwise done.
+      this.timer.unref();
+    }
+  }
+
+  /** The feed is read-only: what a page sends is ignored, and a page that sends much is closed. */
+  private inbound(sub: Subscriber, data: RawData): void {
+    sub.sent += Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
+    if (sub.sent > this.maxInboundBytes) sub.ws.close(1008, 'the timeline is read-only');
+  }
+
+  private remove(sub: Subscriber): void {
+    if (!this.subscribers.delete(sub) || this.subscribers.size > 0) return;
+    // The last page has gone: the room stops recording and the timer stops.
+    this.source.timeline.active = false;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One batch to every page that reads: serialised once, its `skipped` added per page. */
+  tick(): void {
+    const batch = this.source.timeline.take();
+    if (!batch) return;
+    let body = `{"type":"batch","now":${batch.now},"events":${JSON.stringify(batch.events)},"aggregate":${JSON.stringify(batch.aggregate)}`;
+    // Joins, leaves or renames only counted: the page's lanes as they are now.
+    if (batch.lanesChanged) body += `,"peers":${JSON.stringify(this.source.peers())}`;
+    let sent = false;
+    for (const sub of this.subscribers) {
+      const ws = sub.ws;
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (ws.bufferedAmount > this.maxBufferedBytes) {
+        sub.skipped += 1;
+        sub.inARow += 1;
+        this.skipped += 1;
+        if (sub.inARow >= MOST_SKIPPED_IN_A_ROW) ws.terminate();
+        continue;
+      }
+      sub.inARow = 0;
+      ws.send(`${body},"skipped":${sub.skipped}}`);
+      sent = true;
+    }
+    if (sent) this.batches += 1;
+  }
+
+  /** Closes every subscriber and stops the timer. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const sub of this.subscribers) sub.ws.terminate();
+    this.subscribers.clear();
+    this.source.timeline.active = false;
+  }
+}
