@@ -68,7 +68,21 @@ function show(line, kind) {
   // A private line this page received: its text may show on its arrow in the timeline (ours alone).
   const heardPrivate = /^\[private\] <([^>\s]+)> ([\s\S]*)$/.exec(line);
   if (heardPrivate && kind === 'private' && me) timeline.ownPrivate(heardPrivate[1], me, heardPrivate[2]);
-  log.append(div);
+  pending.push(div);
+  if (pending.length > MAX_LOG_LINES) pending.shift();
+  // A hidden tab gets no animation frames: its lines go in at once (nothing is drawn anyway).
+  if (document.hidden) flush();
+  else if (!followFrame) followFrame = requestAnimationFrame(flush);
+}
+
+// New lines go into the log once an animation frame, with one scroll to the end: a flood of lines
+// (a thousand a second) costs the page a layout a frame rather than a layout a line.
+const pending = [];
+let followFrame = 0;
+function flush() {
+  cancelAnimationFrame(followFrame);
+  followFrame = 0;
+  log.append(...pending.splice(0));
   while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
   if (following) log.scrollTop = log.scrollHeight;
 }

@@ -17,6 +17,7 @@ const REPLAY_SPEED = 0.1;
 const ZOOMS = [0.6, 0.75, 0.9, 1, 1.2, 1.45, 1.75, 2.1];
 const GAP_MS = 1000; // a pause longer than this between two rows is drawn as a gap with its length
 const PRIVATE_KEPT = 50; // this page's own private lines, kept to put their text on their arrows
+const OWN_PRIVATE_MS = 5000; // ... for this long
 
 const TRANSPORTS = new Set(['udp', 'tcp', 'ws']);
 const tOf = (transport) => (TRANSPORTS.has(transport) ? transport : 'other');
@@ -117,7 +118,10 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
 
   function claimPrivate(row) {
     if (row.ownText !== undefined) return;
-    const i = ownPrivate.findIndex((p) => p.from === row.peer && p.to === row.to);
+    // Only a line of the last few seconds: the feed is at most a batch behind the chat, and an
+    // older line to the same peer (sent before the view opened) must not lend its text.
+    const recent = performance.now() - OWN_PRIVATE_MS;
+    const i = ownPrivate.findIndex((p) => p.from === row.peer && p.to === row.to && p.at >= recent);
     if (i >= 0) row.ownText = ownPrivate.splice(i, 1)[0].text;
   }
 
@@ -167,6 +171,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
         break;
       case 'drop':
         row.reason = String(e.reason ?? 'dropped');
+        row.count = Math.max(1, Number(e.count) || 1);
         break;
       default:
         return;
@@ -551,7 +556,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
         g.setAttribute('data-reason', r.reason);
         if (r.lane !== null) g.append(el('line', { class: 'tl-arrow drop', x1: px, y1: ay, x2: mid, y2: ay }));
         g.append(el('path', { class: 'tl-cross', d: `M${mid - s / 2},${ay - s / 2}l${s},${s}m0,${-s}l${-s},${s}` }));
-        g.append(el('text', { class: 'tl-text drop', x: r.lane === null ? roomX + s : Math.min(px, mid) + s * 0.2, y: ay - fs * 0.45 }, `dropped: ${words(r.reason)}`));
+        g.append(el('text', { class: 'tl-text drop', x: r.lane === null ? roomX + s : Math.min(px, mid) + s * 0.2, y: ay - fs * 0.45 }, `dropped: ${words(r.reason)}${r.count > 1 ? ` ×${r.count}` : ''}`));
         break;
       }
       case 'join':
@@ -706,7 +711,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     },
     /** A private line this page sent or received: its text may go on its arrow here. */
     ownPrivate(from, to, text) {
-      ownPrivate.push({ from, to, text });
+      ownPrivate.push({ from, to, text, at: performance.now() });
       if (ownPrivate.length > PRIVATE_KEPT) ownPrivate.shift();
       draw();
     },

@@ -11,12 +11,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startChatServer, type ChatServer } from '../../src/servers/chat-server.js';
 import { issueTicket } from '../../src/servers/tickets.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
+import { timelineSteps } from './timeline.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
 // Every wait on the page has this deadline; the whole run has its own below.
 const WAIT_MS = 5000;
-const RUN_DEADLINE_MS = 120_000;
+const RUN_DEADLINE_MS = 180_000;
 const HTML = '<b>bold</b><img src=x onerror=alert(1)>';
 // Tickets are optional in this room: the pages join with a name, dan and a forger with a ticket link.
 const SECRET = 'the secret of the browser test, 32+ bytes';
@@ -100,6 +101,8 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   let carl: UdpPeer | undefined;
   const problems: string[] = [];
+  const cleanup: Array<() => void> = [];
+  const notes: string[] = [];
   const watchdog = setTimeout(() => {
     process.stdout.write(`\nthe browser test passed its ${RUN_DEADLINE_MS} ms deadline\n${passed} passed, ${failed + 1} failed\n`);
     process.exit(1);
@@ -312,6 +315,7 @@ async function main(): Promise<void> {
           await eve.close();
         },
       ],
+      ...timelineSteps({ ben, ann, carl: () => carl!, roomPort, results: RESULTS, demos: false, notes, cleanup }),
       [
         'leaving is announced to the others as a quit',
         async () => {
@@ -332,6 +336,7 @@ async function main(): Promise<void> {
     failed += 1;
     process.stdout.write(`  ✘ setting up: ${(err as Error).stack ?? String(err)}\n`);
   } finally {
+    for (const close of cleanup) close();
     carl?.close();
     await browser?.close();
     await server?.close();
