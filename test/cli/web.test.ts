@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildCli } from '../../src/cli/cli.js';
-import { webBanner } from '../../src/cli/output.js';
+import { teacherBanner, webBanner } from '../../src/cli/output.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { Output, parsed, run, start, stop } from '../helpers/spawn.js';
 import { WsPeer } from '../helpers/ws-peer.js';
@@ -35,6 +35,8 @@ parse('the banner line names the page, with a bracketed IPv6 host', () => {
   assert.match(webBanner('127.0.0.1', 8080), /^ {2}open http:\/\/127\.0\.0\.1:8080\/ in a browser/);
   assert.match(webBanner('::1', 8080), /open http:\/\/\[::1\]:8080\/ in a browser/);
   assert.match(webBanner('0.0.0.0', 8080), /open http:\/\/\S+:8080\/ in a browser/);
+  assert.is(teacherBanner('127.0.0.1', 8080, 'KEY_1-x'), '  teacher: http://127.0.0.1:8080/?teacher=KEY_1-x');
+  assert.is(teacherBanner('::1', 8080, 'k'), '  teacher: http://[::1]:8080/?teacher=k');
 });
 
 parse.run();
@@ -47,6 +49,10 @@ bin('--origin without --web, a bad origin or a bad web port is a usage error: on
     ['serve', '--port', '0', '--web', '0', '--origin', 'a.local'],
     ['serve', '--port', '0', '--web', '70000'],
     ['send', '--transport', 'ws', '--tcp', 'x'],
+    ['serve', '--port', '0', '--teacher-key', 'abcdefgh12'],
+    ['serve', '--port', '0', '--web', '0', '--teacher-key', 'short'],
+    ['serve', '--port', '0', '--web', '0', '--teacher-key', 'has spaces in it'],
+    ['serve', '--port', '0', '--web', '0', '--teacher-key', ''],
   ]) {
     const r = await run(args);
     assert.is(r.code, 2, `exit code for ${args.join(' ')}: ${r.stderr}`);
@@ -60,6 +66,9 @@ bin('serve --web 0 prints the page URL, and send --transport ws --wait prints th
   try {
     const line = await out.next(/^ {2}open http:\/\/127\.0\.0\.1:\d+\/ in a browser/);
     const webPort = Number(/:(\d+)\//.exec(line)![1]);
+    // The teacher link, with a random key, on the line after.
+    const teacher = await out.next(/^ {2}teacher: /);
+    assert.match(teacher, new RegExp(`^ {2}teacher: http://127\\.0\\.0\\.1:${webPort}/\\?teacher=[A-Za-z0-9_-]{24}$`));
     const r = await run(['send', '--transport', 'ws', '--port', String(webPort), '--wait', '300ms', '/who']);
     assert.is(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
@@ -68,6 +77,16 @@ bin('serve --web 0 prints the page URL, and send --transport ws --wait prints th
     assert.ok(lines.some((l) => /^\*   127\.0\.0\.1:\d+ ws 127\.0\.0\.1:\d+ idle \S+ \(you\)$/.test(l)), r.stdout);
     await out.next(/ joined \(ws 127\.0\.0\.1:\d+\)$/);
     assert.is(await stop(child, 'SIGINT'), 0);
+  } finally {
+    await stop(child, 'SIGKILL');
+  }
+});
+
+bin('serve --teacher-key KEY prints that key in the teacher link', async () => {
+  const child = start(['serve', '--port', '0', '--web', '0', '--teacher-key', 'Class_2B-key']);
+  const out = new Output(child);
+  try {
+    assert.match(await out.next(/^ {2}teacher: /), /\/\?teacher=Class_2B-key$/);
   } finally {
     await stop(child, 'SIGKILL');
   }

@@ -504,9 +504,30 @@ for (const framing of ['line', 'length', 'length-le'] as const) {
       for (const chunk of chunks) assert.is(counted.discard(chunk), fresh.push(chunk).length, `seed ${seed}: discard counts as push frames`);
       assert.is(counted.buffered, fresh.buffered);
       assert.is(counted.end().length, fresh.end().length);
+      // count says what push will make, and changes nothing: the timeline's read, counted as it comes.
+      const ahead = createDeframer(framing, maxBytes);
+      for (const chunk of chunks) {
+        const said = ahead.count(chunk);
+        assert.is(ahead.count(chunk), said, 'count changes no state');
+        assert.is(said, ahead.push(chunk).length, `seed ${seed}: count is what push frames`);
+      }
     }
   });
 }
+
+some('count: three lines in one chunk are 3, a partial line 0, its end 1, and an endless line one oversize', () => {
+  const deframer = createDeframer('line', 10);
+  assert.is(deframer.count(bytes('a\nb\nc\n')), 3);
+  assert.is(deframer.count(bytes('par')), 0);
+  deframer.push(bytes('par'));
+  assert.is(deframer.count(bytes('tial\n')), 1);
+  assert.is(deframer.count(bytes('x'.repeat(20))), 1, 'past the hold limit: one oversize at once');
+  deframer.push(bytes('x'.repeat(20)));
+  assert.is(deframer.count(bytes('yyy\nz\n')), 1, 'the LF ending a line already reported is no event');
+  const length = createDeframer('length', 10);
+  assert.is(length.count(new Uint8Array([0, 2, 104, 105, 0])), 1, 'a frame and half a header');
+  assert.is(length.count(new Uint8Array([0, 20, 1, 2])), 1, 'an oversize header is one event at once');
+});
 
 some('most 0 takes nothing', () => {
   const deframer = createDeframer('line', 100);

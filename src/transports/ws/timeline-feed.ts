@@ -87,6 +87,13 @@ export class TimelineFeed {
     return this.subscribers.size;
   }
 
+  /** Bytes queued for the pages, in all (what the skipping keeps bounded: about maxBufferedBytes and a batch each). */
+  queued(): number {
+    let n = 0;
+    for (const sub of this.subscribers) n += sub.ws.bufferedAmount;
+    return n;
+  }
+
   /** True when no other page may subscribe now. */
   get full(): boolean {
     return this.closed || this.subscribers.size >= this.maxSubscribers;
