@@ -1,10 +1,14 @@
 /** `udp-chat demo NAME`: classroom demos that make stream vs datagram visible. */
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
 import { DEMOS } from '../demos/demos.js';
+import { demoHtml, demoSvg } from '../demos/draw/index.js';
+import { formatDemo, terminalColumns } from './demo-output.js';
 import { count } from './options.js';
 import { seedValue } from './impairment-options.js';
-import { paint, table } from './output.js';
+import { paint } from './output.js';
 
 export const command = 'demo [name]';
 export const describe = 'run a classroom demo: boundaries, loss, reorder, duplicate, size, liveness (or all)';
@@ -14,7 +18,35 @@ export function builder(y: Argv) {
     .positional('name', { type: 'string', describe: 'which demo (none: list them)' })
     .option('seed', { type: 'string', describe: 'seed for the proxy in loss/reorder/duplicate (default 42)' })
     .option('count', { alias: 'c', type: 'string', describe: 'how many messages to send' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the findings as JSON' });
+    .option('json', { type: 'boolean', default: false, describe: 'print the findings as JSON' })
+    .option('wide', { type: 'boolean', default: false, describe: 'print the full table however wide, instead of fitting the terminal' })
+    .option('svg', { type: 'string', describe: 'also draw the run as an SVG sequence diagram in FILE (with all: a directory, one demo-NAME.svg each)' })
+    .option('html', { type: 'string', describe: 'also write an offline HTML page (diagram, table, explanation) to FILE (with all: a directory, one demo-NAME.html each)' })
+    .example('$0 demo loss', 'lost datagrams vs TCP retransmission, as a strip per transport')
+    .example('$0 demo loss --svg loss.svg', 'the same run drawn as a sequence diagram')
+    .example('$0 demo all --svg pictures/', 'every demo, pictures/demo-NAME.svg each');
+}
+
+/** Where each kind of picture goes: FILE itself, or for `all`, FILE as a directory (made if missing). */
+function targets(argv: Record<string, unknown>, all: boolean): Array<{ kind: 'svg' | 'html'; path: (name: string) => string }> {
+  const out: Array<{ kind: 'svg' | 'html'; path: (name: string) => string }> = [];
+  for (const kind of ['svg', 'html'] as const) {
+    const value = argv[kind];
+    if (value === undefined) continue;
+    const file = String(value);
+    if (file === '') throw new ChatError('ERR_BAD_ARGUMENT', `--${kind} needs a file name`);
+    // Checked before the demo runs, so a typo costs no run: the directory must be there and writable.
+    const dir = all ? resolve(file) : dirname(resolve(file));
+    try {
+      if (all) mkdirSync(dir, { recursive: true });
+      if (!all && statSync(resolve(file), { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      throw new ChatError('ERR_FILE', `cannot write --${kind} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    out.push({ kind, path: all ? (name) => join(file, `demo-${name}.${kind}`) : () => file });
+  }
+  return out;
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
@@ -22,6 +54,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const print = (line: string) => process.stdout.write(line + '\n');
   const name = argv['name'] === undefined ? undefined : String(argv['name']);
   if (name === undefined) {
+    if (argv['svg'] !== undefined || argv['html'] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--svg and --html need a demo name (or all)');
     print('demos (udp-chat demo NAME, or all):');
     for (const [n, d] of Object.entries(DEMOS)) print(`  ${n.padEnd(11)} ${d.summary}`);
     return;
@@ -32,17 +65,26 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ...(argv['seed'] === undefined ? {} : { seed: seedValue(argv['seed']) }),
     ...(argv['count'] === undefined ? {} : { count: count(argv['count'], 'count') }),
   };
+  const files = targets(argv, name === 'all');
+  const columns = terminalColumns(process.stdout);
   for (const n of names) {
     const result = await DEMOS[n]!.run(options);
+    const written: string[] = [];
+    for (const f of files) {
+      const path = f.path(n);
+      try {
+        writeFileSync(path, f.kind === 'svg' ? demoSvg(result) : demoHtml(result));
+      } catch (err) {
+        throw new ChatError('ERR_FILE', `cannot write --${f.kind} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+      written.push(path);
+    }
     if (argv['json']) {
       print(JSON.stringify(result));
       continue;
     }
-    print(c.bold(`${result.demo}: ${result.title}`));
-    print('');
-    print(table(result.columns, result.rows.map((r) => r.map(String))));
-    print('');
-    for (const line of result.explanation) print(c.dim(line));
-    print('');
+    for (const line of formatDemo(result, { columns, wide: Boolean(argv['wide']), c })) print(line);
+    for (const path of written) print(c.dim(`wrote ${path}`));
+    if (written.length > 0) print('');
   }
 }

@@ -13,7 +13,8 @@ export type ChatErrorCode =
   | 'ERR_CONNECTION_REFUSED'
   | 'ERR_CONNECT_TIMEOUT'
   | 'ERR_ADDRESS_IN_USE'
-  | 'ERR_SOCKET';
+  | 'ERR_SOCKET'
+  | 'ERR_FILE';
 
 /** An expected failure: the CLI prints its message on one line and exits 1 (2 for usage). */
 export class ChatError extends Error {

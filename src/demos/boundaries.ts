@@ -7,6 +7,7 @@ import type net from 'node:net';
 import { NO_TCP_IMPAIRMENT, startTcpProxy, type TcpImpairment } from '../proxy/tcp-proxy.js';
 import { createDeframer } from '../transports/framing.js';
 import { closeServer, portOf, tcpConnect, tcpServer, udpSocket, until, type DemoOptions, type DemoResult } from './common.js';
+import { runClock, type ByteRange } from './trace.js';
 
 /** What one receiver saw. */
 export interface BoundaryRun {
@@ -15,6 +16,20 @@ export interface BoundaryRun {
   reads: number[];
   naiveMessages: number;
   framedMessages: number;
+  /** The sends, as byte ranges of the stream, with their times (ms since the run began). */
+  writes: ByteRange[];
+  /** Each read as the byte range it held, with its time and how many whole lines framing cut from it. */
+  readRanges: Array<ByteRange & { messages: number }>;
+}
+
+/** Byte ranges of consecutive sizes, each at its time. */
+function ranges(sizes: number[], times: number[]): ByteRange[] {
+  let start = 0;
+  return sizes.map((size, i) => {
+    const r = { start, end: start + size, atMs: times[i] ?? 0 };
+    start += size;
+    return r;
+  });
 }
 
 function messages(n: number): string[] {
@@ -25,11 +40,23 @@ async function overUdp(n: number): Promise<BoundaryRun> {
   const receiver = await udpSocket();
   const sender = await udpSocket();
   const reads: number[] = [];
-  receiver.on('message', (msg) => reads.push(msg.length));
+  const readTimes: number[] = [];
+  const now = runClock();
+  receiver.on('message', (msg) => {
+    reads.push(msg.length);
+    readTimes.push(now());
+  });
   try {
-    for (const m of messages(n)) sender.send(m, portOf(receiver), '127.0.0.1');
+    const all = messages(n);
+    const writeTimes = all.map((m) => {
+      const at = now();
+      sender.send(m, portOf(receiver), '127.0.0.1');
+      return at;
+    });
     await until(() => reads.length >= n, 2000);
-    return { path: 'UDP, loopback', sends: n, reads, naiveMessages: reads.length, framedMessages: reads.length };
+    const writes = ranges(all.map((m) => m.length), writeTimes);
+    const readRanges = ranges(reads, readTimes).map((r) => ({ ...r, messages: 1 }));
+    return { path: 'UDP, loopback', sends: n, reads, naiveMessages: reads.length, framedMessages: reads.length, writes, readRanges };
   } finally {
     sender.close();
     receiver.close();
@@ -38,14 +65,20 @@ async function overUdp(n: number): Promise<BoundaryRun> {
 
 async function overTcp(n: number, path: string, impairment?: Partial<TcpImpairment>): Promise<BoundaryRun> {
   const reads: number[] = [];
+  const readTimes: number[] = [];
+  const readMessages: number[] = [];
   let framed = 0;
+  let now = runClock();
   const accepted: net.Socket[] = [];
   const server = await tcpServer((socket) => {
     accepted.push(socket);
     const deframer = createDeframer('line', 65535);
     socket.on('data', (chunk) => {
       reads.push(chunk.length);
-      framed += deframer.push(chunk).filter((e) => e.kind === 'message').length;
+      readTimes.push(now());
+      const cut = deframer.push(chunk).filter((e) => e.kind === 'message').length;
+      readMessages.push(cut);
+      framed += cut;
     });
   });
   const proxy = impairment
@@ -63,10 +96,17 @@ async function overTcp(n: number, path: string, impairment?: Partial<TcpImpairme
   try {
     const all = messages(n);
     const bytes = all.join('').length;
+    now = runClock();
     // N separate write() calls in one turn of the event loop, as a chat client sends a burst.
-    for (const m of all) client.write(m);
+    const writeTimes = all.map((m) => {
+      const at = now();
+      client.write(m);
+      return at;
+    });
     await until(() => reads.reduce((a, b) => a + b, 0) >= bytes, 3000);
-    return { path, sends: n, reads, naiveMessages: reads.length, framedMessages: framed };
+    const writes = ranges(all.map((m) => m.length), writeTimes);
+    const readRanges = ranges(reads, readTimes).map((r, i) => ({ ...r, messages: readMessages[i] ?? 0 }));
+    return { path, sends: n, reads, naiveMessages: reads.length, framedMessages: framed, writes, readRanges };
   } finally {
     client.destroy();
     await proxy?.close();

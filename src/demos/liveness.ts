@@ -14,10 +14,20 @@ import { tcpConnect, until, type DemoOptions, type DemoResult } from './common.j
 export interface LivenessRun {
   case: string;
   reason: LeaveReason | 'not noticed';
+  /** From when the server last heard the peer (UDP, silent TCP) or the FIN was sent, to the leave. */
   noticedAfterMs: number;
+  /** What the peer's going sent the server: a FIN, or nothing at all. */
+  signal: 'FIN' | 'none';
+  /** The peer's heartbeats (/ping), ms since its first one. */
+  heartbeatsMs: number[];
+  /** When the peer went (its process ended, its network vanished), and when the server logged it left (NaN: never). */
+  goneAtMs: number;
+  noticedAtMs: number;
 }
 
 const TIMEOUT_MS = 1000;
+const HEARTBEATS = 3;
+const HEARTBEAT_MS = 200;
 
 /** Runs the liveness demo with a short peer timeout. */
 export async function livenessDemo(_options: DemoOptions = {}): Promise<DemoResult> {
@@ -38,24 +48,49 @@ export async function livenessDemo(_options: DemoOptions = {}): Promise<DemoResu
   };
   const joined = (name: string) => until(() => server.room.find(name) !== undefined, 2000);
   const runs: LivenessRun[] = [];
-  const record = async (label: string, name: string, goneAt: number) => {
-    const left = await leftAt(name);
-    runs.push({ case: label, reason: left?.reason ?? 'not noticed', noticedAfterMs: left ? Math.round(left.at - goneAt) : NaN });
+  // A few heartbeats, as `udp-chat chat` sends /ping, so the picture shows them stop. Returns when
+  // the next one would be due, and the heartbeats' times from `t0`.
+  const beat = async (send: () => void, t0: number): Promise<number[]> => {
+    const times: number[] = [];
+    for (let i = 0; i < HEARTBEATS; i++) {
+      times.push(Math.round(performance.now() - t0));
+      send();
+      await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS));
+    }
+    return times;
   };
+  const record = async (label: string, name: string, signal: 'FIN' | 'none', t0: number, heartbeatsMs: number[], goneAt: number, from: number) => {
+    const left = await leftAt(name);
+    runs.push({
+      case: label,
+      reason: left?.reason ?? 'not noticed',
+      noticedAfterMs: left ? Math.round(left.at - from) : NaN,
+      signal,
+      heartbeatsMs,
+      goneAtMs: Math.round(goneAt - t0),
+      noticedAtMs: left ? Math.round(left.at - t0) : NaN,
+    });
+  };
+  const lastHeard = (name: string) => server.room.find(name)?.lastSeen ?? performance.now();
   try {
     // TCP, the process ends: its socket is closed by the kernel, which sends FIN.
     const ended = await tcpConnect(server.port);
     ended.write('/nick tcp-ended\n');
     await joined('tcp-ended');
+    const t1 = performance.now();
+    const beats1 = await beat(() => ended.write('/ping\n'), t1);
     const endedAt = performance.now();
     ended.destroy();
-    await record('TCP peer, process ended (FIN)', 'tcp-ended', endedAt);
+    await record('TCP peer, process ended (FIN)', 'tcp-ended', 'FIN', t1, beats1, endedAt, endedAt);
 
     // TCP, the network vanishes: the connection stays open, nothing more arrives.
     const silent = await tcpConnect(server.port);
     silent.write('/nick tcp-silent\n');
     await joined('tcp-silent');
-    await record('TCP peer, network gone (no FIN)', 'tcp-silent', server.room.find('tcp-silent')?.lastSeen ?? performance.now());
+    const t2 = performance.now();
+    const beats2 = await beat(() => silent.write('/ping\n'), t2);
+    const silentAt = performance.now();
+    await record('TCP peer, network gone (no FIN)', 'tcp-silent', 'none', t2, beats2, silentAt, lastHeard('tcp-silent'));
     silent.destroy();
 
     // UDP, the process ends: nothing is sent at all. Only the missing heartbeats tell.
@@ -64,9 +99,12 @@ export async function livenessDemo(_options: DemoOptions = {}): Promise<DemoResu
     await once(udp, 'connect');
     udp.send('/nick udp-ended');
     await joined('udp-ended');
-    const udpGoneAt = server.room.find('udp-ended')?.lastSeen ?? performance.now();
+    const t3 = performance.now();
+    const beats3 = await beat(() => udp.send('/ping'), t3);
+    const udpGoneAt = performance.now();
+    const udpHeard = lastHeard('udp-ended');
     udp.close();
-    await record('UDP peer, process ended', 'udp-ended', udpGoneAt);
+    await record('UDP peer, process ended', 'udp-ended', 'none', t3, beats3, udpGoneAt, udpHeard);
   } finally {
     await server.close();
   }
@@ -83,6 +121,6 @@ export async function livenessDemo(_options: DemoOptions = {}): Promise<DemoResu
       'which waits two hours by default) the connection would look alive forever. That is why',
       'udp-chat times out idle TCP peers too, and why `udp-chat chat` sends /ping.',
     ],
-    data: { timeoutMs: TIMEOUT_MS, runs },
+    data: { timeoutMs: TIMEOUT_MS, heartbeatMs: HEARTBEAT_MS, runs },
   };
 }

@@ -12,11 +12,27 @@ import { startUdpProxy } from '../proxy/udp-proxy.js';
 import { decodeText } from '../core/sanitize.js';
 import { createDeframer } from '../transports/framing.js';
 import { closeServer, portOf, tcpConnect, tcpServer, udpSocket, until, type DemoOptions, type DemoResult } from './common.js';
+import { runClock, tenth, type MessageTrace } from './trace.js';
 
 /** The three impairments these demos show. */
 export type SequenceDemo = 'loss' | 'reorder' | 'duplicate';
 
 const INTERVAL_MS = 2;
+
+/** One run over one transport: the receiver's counts and each message's trace. */
+interface Run {
+  stats: SeqResult;
+  trace: MessageTrace[];
+}
+
+function traces(n: number): MessageTrace[] {
+  return Array.from({ length: n }, (_, i) => ({ seq: i + 1, sentMs: 0, proxy: 'passed', heldMs: 0, arrivalsMs: [] }));
+}
+
+// The seq numbers in bytes the proxy saw (a TCP chunk may hold several, or part of one).
+function seqsIn(bytes: Uint8Array): number[] {
+  return [...Buffer.from(bytes).toString('latin1').matchAll(/seq=(\d+)\//g)].map((m) => Number(m[1]));
+}
 
 async function pace(n: number, send: (seq: number) => void): Promise<void> {
   for (let seq = 1; seq <= n; seq++) {
@@ -25,25 +41,51 @@ async function pace(n: number, send: (seq: number) => void): Promise<void> {
   }
 }
 
-async function overUdp(n: number, seed: number, impairment: UdpImpairment): Promise<SeqResult> {
+async function overUdp(n: number, seed: number, impairment: UdpImpairment): Promise<Run> {
   const receiver = await udpSocket();
   const stats = new SeqStats({ expected: n });
+  const trace = traces(n);
+  let now = runClock();
   let arrivals = 0;
   receiver.on('message', (msg) => {
     const parsed = parseSeq(decodeText(msg));
     if (parsed) {
       arrivals += 1;
       stats.add(parsed, wallClockMs());
+      trace[parsed.seq - 1]?.arrivalsMs.push(now());
     }
   });
-  const proxy = await startUdpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: portOf(receiver), direction: 'in', seed, impairment });
+  const proxy = await startUdpProxy({
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    targetHost: '127.0.0.1',
+    targetPort: portOf(receiver),
+    direction: 'in',
+    seed,
+    impairment,
+    onVerdict: (direction, datagram, verdict) => {
+      if (direction !== 'in') return;
+      for (const seq of seqsIn(datagram)) {
+        const t = trace[seq - 1];
+        if (!t) continue;
+        if (verdict.kind === 'drop') t.proxy = 'lost';
+        else if (verdict.duplicated) t.proxy = 'duplicated';
+        else if (verdict.reordered) t.proxy = 'held';
+        t.heldMs = verdict.kind === 'send' ? tenth(verdict.delays[0] ?? 0) : 0;
+      }
+    },
+  });
   const sender = await udpSocket();
   try {
-    await pace(n, (seq) => sender.send(formatSeq(seq, n, wallClockMs()), proxy.port, '127.0.0.1'));
+    now = runClock();
+    await pace(n, (seq) => {
+      trace[seq - 1]!.sentMs = now();
+      sender.send(formatSeq(seq, n, wallClockMs()), proxy.port, '127.0.0.1');
+    });
     const c = () => proxy.counters().in;
     // Everything the proxy let through (duplicates included) has arrived, or a second has passed.
     await until(() => arrivals >= c().packets - c().lost - c().queueDrops + c().duplicated, 1000 + impairment.delayMs + impairment.reorderGapMs);
-    return stats.result();
+    return { stats: stats.result(), trace };
   } finally {
     sender.close();
     receiver.close();
@@ -51,8 +93,10 @@ async function overUdp(n: number, seed: number, impairment: UdpImpairment): Prom
   }
 }
 
-async function overTcp(n: number, seed: number, impairment: TcpImpairment): Promise<SeqResult> {
+async function overTcp(n: number, seed: number, impairment: TcpImpairment): Promise<Run> {
   const stats = new SeqStats({ expected: n });
+  const trace = traces(n);
+  let now = runClock();
   let arrivals = 0;
   const accepted: net.Socket[] = [];
   const server = await tcpServer((socket) => {
@@ -64,16 +108,39 @@ async function overTcp(n: number, seed: number, impairment: TcpImpairment): Prom
         if (parsed) {
           arrivals += 1;
           stats.add(parsed, wallClockMs());
+          trace[parsed.seq - 1]?.arrivalsMs.push(now());
         }
       }
     });
   });
-  const proxy = await startTcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: portOf(server), direction: 'in', seed, impairment });
+  const proxy = await startTcpProxy({
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    targetHost: '127.0.0.1',
+    targetPort: portOf(server),
+    direction: 'in',
+    seed,
+    impairment,
+    // A "lost" chunk waits the retransmission timeout; the chunks behind it wait for it (blocked).
+    onSchedule: (chunk) => {
+      const wait = tenth(chunk.releaseAt - chunk.at);
+      for (const seq of seqsIn(chunk.bytes)) {
+        const t = trace[seq - 1];
+        if (!t) continue;
+        t.proxy = chunk.retransmitted ? 'retransmitted' : wait >= 1 ? 'blocked' : 'passed';
+        t.heldMs = wait;
+      }
+    },
+  });
   const client = await tcpConnect(proxy.port);
   try {
-    await pace(n, (seq) => client.write(formatSeq(seq, n, wallClockMs()) + '\n'));
+    now = runClock();
+    await pace(n, (seq) => {
+      trace[seq - 1]!.sentMs = now();
+      client.write(formatSeq(seq, n, wallClockMs()) + '\n');
+    });
     await until(() => arrivals >= n, 3000 + impairment.rtoMs * 4);
-    return stats.result();
+    return { stats: stats.result(), trace };
   } finally {
     client.destroy();
     await proxy.close();
@@ -117,8 +184,12 @@ export async function sequenceDemo(which: SequenceDemo, options: DemoOptions = {
   const n = options.count ?? 50;
   const seed = options.seed ?? 42;
   const s = SETTINGS[which];
-  const udp = await overUdp(n, seed, { ...NO_IMPAIRMENT, ...s.udp });
-  const tcp = await overTcp(n, seed, { ...NO_TCP_IMPAIRMENT, ...s.tcp });
+  const udpImpairment = { ...NO_IMPAIRMENT, ...s.udp };
+  const tcpImpairment = { ...NO_TCP_IMPAIRMENT, ...s.tcp };
+  const udpRun = await overUdp(n, seed, udpImpairment);
+  const tcpRun = await overTcp(n, seed, tcpImpairment);
+  const udp = udpRun.stats;
+  const tcp = tcpRun.stats;
   const ms = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
   const row = (name: string, r: SeqResult) => [name, n, r.received, r.lost, r.outOfOrder, r.duplicates, ms(r.latency?.p50), ms(r.latency?.p99)];
   return {
@@ -132,6 +203,14 @@ export async function sequenceDemo(which: SequenceDemo, options: DemoOptions = {
       ...EXPLANATIONS[which],
       `Run it again with --seed ${seed}: the same numbers are ${s.what}.`,
     ],
-    data: { count: n, seed, udp, tcp },
+    data: {
+      count: n,
+      seed,
+      udp,
+      tcp,
+      // What the picture needs: the proxy's settings, and each message's way (times in ms since each run began).
+      proxy: { flag: s.flag, reorderGapMs: udpImpairment.reorder > 0 ? udpImpairment.reorderGapMs : 0, rtoMs: tcpImpairment.loss > 0 ? tcpImpairment.rtoMs : 0 },
+      trace: { udp: udpRun.trace, tcp: tcpRun.trace },
+    },
   };
 }

@@ -5,6 +5,7 @@
  * small receive buffer does to a burst: the kernel drops what does not fit, and nobody is told.
  */
 import type dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { udpSocket, until, portOf, type DemoOptions, type DemoResult } from './common.js';
 
 /** What happened to one size. */
@@ -69,6 +70,16 @@ async function burst(bufferBytes: number, count: number, size: number): Promise<
   }
 }
 
+/** Loopback's MTU as the OS reports it (Linux's /sys), or null where it cannot be read this way. */
+export function loopbackMtu(): number | null {
+  try {
+    const mtu = Number(readFileSync('/sys/class/net/lo/mtu', 'utf8').trim());
+    return Number.isInteger(mtu) && mtu > 0 ? mtu : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs the size demo. */
 export async function sizeDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const count = options.count ?? 200;
@@ -83,6 +94,12 @@ export async function sizeDemo(options: DemoOptions = {}): Promise<DemoResult> {
   }
   const small = await burst(4096, count, 1000);
   const large = await burst(1 << 21, count, 1000);
+  // What holds only on some systems is measured here, or says which system it describes.
+  const mtu = loopbackMtu();
+  const largest = Math.max(0, ...sizes.filter((s) => s.outcome === 'delivered').map((s) => s.bytes));
+  const failed = sizes.find((s) => s.outcome.startsWith('error'));
+  const platform = process.platform;
+  const doubled = small.actual === 2 * small.asked;
   return {
     demo: 'size',
     title: 'datagram sizes on loopback, and a burst into a small receive buffer',
@@ -93,13 +110,18 @@ export async function sizeDemo(options: DemoOptions = {}): Promise<DemoResult> {
       [`burst of ${count} x 1000 B, receive buffer ${large.actual} B`, count * 1000, `${large.received} of ${count} received`],
     ],
     explanation: [
-      'Loopback has a 64 KiB MTU, so every size up to 65507 arrives whole here. On a real network',
-      'anything over the path MTU (1472 bytes of payload on Ethernet) is fragmented; one lost',
-      'fragment loses the datagram, and many firewalls drop fragments: keep datagrams small.',
-      'Past 65507 bytes the send itself fails (EMSGSIZE): a datagram cannot be split by UDP.',
-      'A receiver that cannot keep up loses datagrams silently when its socket buffer is full;',
-      'a bigger buffer (SO_RCVBUF, recvBufferSize in Node) absorbs a burst. TCP would slow the sender.',
+      mtu === null
+        ? `Loopback's MTU is not read on ${platform} (Linux's is 65536, macOS's 16384); here the largest datagram that arrived whole was ${largest} bytes.`
+        : `Loopback's MTU here (${platform}, /sys/class/net/lo/mtu) is ${mtu} bytes; the largest datagram that arrived whole was ${largest} bytes.`,
+      'On a real network anything over the path MTU (1472 bytes of payload on Ethernet) is fragmented;',
+      'one lost fragment loses the datagram, and many firewalls drop fragments: keep datagrams small.',
+      failed
+        ? `The ${failed.bytes}-byte send itself failed (${failed.outcome.replace('error ', '')}): UDP cannot split a datagram; 65507 is IPv4's limit.`
+        : 'No send failed here: this system took every size tried.',
+      `A receiver that cannot keep up loses datagrams silently when its socket buffer is full: ${small.received} of ${count} arrived.`,
+      `Asked for a ${small.asked}-byte receive buffer (SO_RCVBUF, recvBufferSize in Node), the kernel gave ${small.actual}${doubled ? ' (Linux doubles it for its bookkeeping)' : ''};`,
+      `a ${large.actual}-byte buffer absorbed ${large.received} of ${count}. TCP would slow the sender instead.`,
     ],
-    data: { sizes, burst: { count, size: 1000, small, large } },
+    data: { sizes, burst: { count, size: 1000, small, large }, os: { platform, loopbackMtu: mtu } },
   };
 }

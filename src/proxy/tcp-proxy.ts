@@ -34,6 +34,14 @@ export const NO_TCP_IMPAIRMENT: Readonly<TcpImpairment> = Object.freeze({
   rtoMs: 200,
 });
 
+/** One chunk the proxy queued: when it came in, when it may leave, and whether a "loss" delayed it. */
+export interface TcpScheduled {
+  bytes: Uint8Array;
+  at: number;
+  releaseAt: number;
+  retransmitted: boolean;
+}
+
 /** What one direction of the TCP proxy did. */
 export interface StreamCounters {
   chunks: number;
@@ -64,6 +72,7 @@ class Pipe {
     private readonly o: TcpImpairment,
     private readonly random: Random,
     private readonly counters: StreamCounters,
+    private readonly onSchedule?: (chunk: TcpScheduled) => void,
   ) {
     from.on('data', (chunk: Buffer) => this.take(chunk));
     from.on('end', () => {
@@ -96,7 +105,8 @@ class Pipe {
   private schedule(chunk: Buffer): void {
     const now = performance.now();
     let at = now + this.o.latencyMs;
-    if (this.o.loss > 0 && this.random() < this.o.loss) {
+    const retransmitted = this.o.loss > 0 && this.random() < this.o.loss;
+    if (retransmitted) {
       this.counters.retransmits += 1;
       at += this.o.rtoMs;
     }
@@ -106,6 +116,7 @@ class Pipe {
       at = Math.max(at, this.linkFreeAt);
       this.linkFreeAt = at + (chunk.length * 1000) / this.o.rateBytesPerSec;
     }
+    this.onSchedule?.({ bytes: chunk, at: now, releaseAt: at, retransmitted });
     const size = this.o.sliceBytes > 0 ? this.o.sliceBytes : chunk.length;
     for (let offset = 0, i = 0; offset < chunk.length; offset += size, i++) {
       this.queue.push({ at: at + i * (this.o.sliceBytes > 0 ? this.o.sliceDelayMs : 0), bytes: chunk.subarray(offset, offset + size) });
@@ -147,6 +158,8 @@ export interface TcpProxyOptions {
   impairment: TcpImpairment;
   direction: Direction;
   seed: number;
+  /** Told each chunk client to server as it is queued (the demos draw retransmission waits). */
+  onSchedule?: (chunk: TcpScheduled) => void;
 }
 
 /** A running TCP proxy. */
@@ -181,7 +194,7 @@ export async function startTcpProxy(o: TcpProxyOptions): Promise<TcpProxy> {
     const upstream = net.connect({ host: o.targetHost, port: o.targetPort, noDelay: true, allowHalfOpen: true });
     track(upstream);
     const pipes = [
-      new Pipe(client, upstream, o.direction === 'out' ? none : o.impairment, randomIn, counters.in),
+      new Pipe(client, upstream, o.direction === 'out' ? none : o.impairment, randomIn, counters.in, o.onSchedule),
       new Pipe(upstream, client, o.direction === 'in' ? none : o.impairment, randomOut, counters.out),
     ];
     // Bytes read before the upstream connects wait in the pipe's queue; reading starts then.

@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { udpType } from '../transports/address.js';
 import { Held } from './held.js';
-import { flipBit, NO_IMPAIRMENT, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy } from './policy.js';
+import { flipBit, NO_IMPAIRMENT, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy, type Verdict } from './policy.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
 import { PROXY_LIMITS } from '../core/limits.js';
@@ -34,6 +34,8 @@ export interface UdpProxyOptions {
   maxClients?: number;
   /** New clients a second per source /24 or /56, bursts of as many (default PROXY_LIMITS; 0: no limit). */
   newClientsPerSecond?: number;
+  /** Told each decision as it is made (the demos draw what the proxy did to each datagram). */
+  onVerdict?: (direction: 'in' | 'out', datagram: Uint8Array, verdict: Verdict) => void;
 }
 
 interface Client {
@@ -88,6 +90,7 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
 
   const pass = (policy: UdpPolicy, msg: Buffer, send: (bytes: Uint8Array) => void) => {
     const verdict = policy.decide(msg.length, performance.now());
+    o.onVerdict?.(policy === policies.in ? 'in' : 'out', msg, verdict);
     if (verdict.kind === 'drop') return;
     const bytes = verdict.corruptBit === undefined ? msg : flipBit(msg, verdict.corruptBit);
     if (!held.hold(verdict.delays, bytes, send)) policy.notSent();
