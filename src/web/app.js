@@ -97,6 +97,17 @@ new ResizeObserver(() => {
   if (following) log.scrollTop = log.scrollHeight;
 }).observe(log);
 
+/** Keeps the log at its end through a change of layout (projector mode, a new view) that reflows it. */
+function keepEnd() {
+  const was = following;
+  requestAnimationFrame(() => {
+    if (!was) return;
+    following = true;
+    log.scrollTop = log.scrollHeight;
+  });
+}
+window.addEventListener('resize', keepEnd);
+
 function kindOf(line) {
   if (line.startsWith('* ')) return 'notice';
   if (line.startsWith('! ')) return 'error';
@@ -407,6 +418,7 @@ function opened() {
 
 function setView(name, on) {
   if (name === 'demos' && !isTeacher()) on = false;
+  keepEnd();
   $(name).hidden = !on;
   $(`${name}-toggle`).setAttribute('aria-expanded', String(on));
   document.body.classList.toggle(`with-${name}`, on);
@@ -416,6 +428,7 @@ function setView(name, on) {
 }
 
 function setProjector(on) {
+  keepEnd();
   document.documentElement.classList.toggle('projector', on);
   $('projector-toggle').setAttribute('aria-pressed', String(on));
   try {

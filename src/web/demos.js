@@ -3,7 +3,11 @@
 // `data-step` of its groups. The diagram is the server's own SVG, parsed as XML (never as HTML),
 // with anything that could run or restyle the page taken out before it is shown.
 
-const STEP_MS = 700;
+// Play takes about PLAY_MS whatever the number of steps (a run of 50 messages has 150 and more),
+// but never faster than a step in MIN_STEP_MS: a class must be able to follow it.
+const PLAY_MS = 20_000;
+const MIN_STEP_MS = 120;
+const MAX_STEP_MS = 700;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** Starts the view in `section`; `key()` gives the teacher key, or null (a loopback page sends an empty one). */
@@ -127,7 +131,7 @@ export function startDemos(section, { key }) {
     if (!steps.length) return;
     if (at >= steps.length - 1) reveal(0);
     clearInterval(timer);
-    timer = setInterval(() => reveal(at + 1), STEP_MS);
+    timer = setInterval(() => reveal(at + 1), Math.max(MIN_STEP_MS, Math.min(MAX_STEP_MS, PLAY_MS / steps.length)));
     section.dataset.playing = 'true';
     section.querySelector('[data-demo-action="play"]').setAttribute('aria-pressed', 'true');
   }

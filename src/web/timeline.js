@@ -468,7 +468,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       if (prev && r.t - prev.t > GAP_MS) {
         const gy = y + 0.4 * u;
         parts.push(el('line', { class: 'tl-gap', x1: 0, x2: totalW, y1: gy, y2: gy }));
-        parts.push(el('text', { class: 'tl-label', x: fs * 0.3, y: gy - fs * 0.2 }, `+${((r.t - prev.t) / 1000).toFixed(1)} s`));
+        parts.push(el('text', { class: 'tl-label', x: totalW - fs * 0.3, y: gy - fs * 0.25, 'text-anchor': 'end' }, `${((r.t - prev.t) / 1000).toFixed(1)} s later`));
         y += 0.8 * u;
       }
       const h = height(r, u);
@@ -479,7 +479,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       if (stamp !== lastClock) g.append(el('text', { class: 'tl-label tl-time', x: fs * 0.3, y: y + u * 0.8 }, stamp));
       lastClock = stamp;
       const px = r.lane === null ? roomX : x.get(r.lane) ?? roomX;
-      drawRow(g, r, { y, h, u, fs, px, roomX, x, peerLanes, totalW, who, charsBetween });
+      drawRow(g, r, { y, h, u, fs, px, roomX, x, peerLanes, totalW, timeW, who, charsBetween });
       parts.push(g);
       y += h;
     }
@@ -542,12 +542,15 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       }
       case 'read': {
         // What the transport read at once: its bytes, and how many messages the framer cut from them.
-        const w = Math.min(fs * 11, Math.max(fs * 7, (o.totalW - 0) / (peerLanes.length + 2)));
+        const cut = r.messages === 0 ? 'no message yet' : `${r.messages} message${r.messages === 1 ? '' : 's'}`;
+        const label = `read ${r.bytes} B → ${cut}`;
+        const w = (label.length + 2) * fs * 0.62;
+        // On its lane, but inside the picture: the last lane's box leans left.
+        const bx = Math.max(o.timeW, Math.min(o.totalW - w - 2, px - w / 2));
         g.setAttribute('data-bytes', r.bytes);
         g.setAttribute('data-messages', r.messages);
-        g.append(el('rect', { class: 'tl-read-box', x: px - w / 2, y: y + 0.15 * u, width: w, height: 1.05 * u, rx: fs * 0.25 }));
-        const cut = r.messages === 0 ? 'no message yet' : `${r.messages} message${r.messages === 1 ? '' : 's'}`;
-        g.append(el('text', { class: 'tl-text', x: px, y: y + 0.85 * u, 'text-anchor': 'middle' }, `read ${r.bytes} B → ${cut}`));
+        g.append(el('rect', { class: 'tl-read-box', x: bx, y: y + 0.15 * u, width: w, height: 1.05 * u, rx: fs * 0.25 }));
+        g.append(el('text', { class: 'tl-text', x: bx + w / 2, y: y + 0.85 * u, 'text-anchor': 'middle' }, label));
         break;
       }
       case 'drop': {

@@ -11,7 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startChatServer, type ChatServer } from '../../src/servers/chat-server.js';
 import { issueTicket } from '../../src/servers/tickets.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
-import { timelineSteps } from './timeline.js';
+import { demoRunner, floodStep, timelineSteps, type TimelineContext } from './timeline.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   }, RUN_DEADLINE_MS);
   watchdog.unref();
   try {
-    server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'both', web: { port: 0 }, tickets: { secret: SECRET } });
+    server = await startChatServer({ host: '127.0.0.1', port: 0, transport: 'both', web: { port: 0, demos: demoRunner() }, tickets: { secret: SECRET } });
     const url = `http://127.0.0.1:${server.transports.ws!.port}/`;
     const roomPort = server.port;
     browser = await chromium.launch({
@@ -136,6 +136,7 @@ async function main(): Promise<void> {
     const [, ann] = await open({ width: 390, height: 844 }, true, 'light');
     const [, ben] = await open({ width: 1280, height: 800 }, false, 'dark');
     mkdirSync(RESULTS, { recursive: true });
+    const timeline: TimelineContext = { ben, ann, carl: () => carl!, roomPort, results: RESULTS, url, notes, cleanup };
 
     await runSteps([
       [
@@ -315,7 +316,7 @@ async function main(): Promise<void> {
           await eve.close();
         },
       ],
-      ...timelineSteps({ ben, ann, carl: () => carl!, roomPort, results: RESULTS, demos: false, notes, cleanup }),
+      ...timelineSteps(timeline),
       [
         'leaving is announced to the others as a quit',
         async () => {
@@ -325,6 +326,7 @@ async function main(): Promise<void> {
           await ann.waitForFunction(() => document.getElementById('status')?.textContent === 'not connected', undefined, { timeout: WAIT_MS });
         },
       ],
+      floodStep(timeline),
       [
         'no page error, console error or dialog along the way',
         async () => {
