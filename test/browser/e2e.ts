@@ -103,6 +103,7 @@ async function main(): Promise<void> {
   const problems: string[] = [];
   const cleanup: Array<() => void> = [];
   const notes: string[] = [];
+  const expected: RegExp[] = [];
   const watchdog = setTimeout(() => {
     process.stdout.write(`\nthe browser test passed its ${RUN_DEADLINE_MS} ms deadline\n${passed} passed, ${failed + 1} failed\n`);
     process.exit(1);
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
       const page = await context.newPage();
       page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
       page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+        if (m.type() === 'error' && !expected.some((e) => e.test(m.text()))) problems.push(`console error: ${m.text()}`);
       });
       page.on('dialog', (d) => {
         problems.push(`a dialog opened: ${d.message()}`);
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
     const [, ann] = await open({ width: 390, height: 844 }, true, 'light');
     const [, ben] = await open({ width: 1280, height: 800 }, false, 'dark');
     mkdirSync(RESULTS, { recursive: true });
-    const timeline: TimelineContext = { ben, ann, carl: () => carl!, roomPort, results: RESULTS, url, notes, cleanup };
+    const timeline: TimelineContext = { ben, ann, carl: () => carl!, roomPort, results: RESULTS, url, notes, expected, cleanup };
 
     await runSteps([
       [
