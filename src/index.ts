@@ -26,6 +26,10 @@ export { startEchoServer, type EchoServer, type EchoServerOptions, type EchoEven
 export { upperAscii } from './servers/upper.js';
 export { originAllowed, parseOrigins } from './transports/ws/origin.js';
 export type { WebStats } from './transports/ws/page.js';
+// The page's live timeline (`/timeline`) and its Demos view's runner (ChatServerOptions.web.demos).
+export { TIMELINE_LIMITS } from './core/limits.js';
+export type { TimelineAggregate, TimelineEvent } from './core/timeline.js';
+export type { DemoRunner } from './transports/ws/demos-endpoint.js';
 // Tickets: names signed with a secret (`udp-chat ticket`), checked by a server given the same one.
 export { issueTicket, ticketVerifier, DEFAULT_TICKET_ROOM, DEFAULT_TICKET_TTL_MS, type IssueOptions } from './servers/tickets.js';
 export type { TicketCheck, TicketOptions, TicketVerifier } from './core/tickets.js';

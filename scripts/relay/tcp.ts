@@ -11,27 +11,30 @@ import { startChatServer } from '../../src/servers/chat-server.js';
 import { ownCpuUs } from '../harness/process.js';
 import { connectTcp, HOST } from '../harness/sockets.js';
 import { startBareTcpRelay } from './bare.js';
+import { withFeed } from './feed.js';
 import { benchText, load, type LoadTarget } from './load.js';
 import { startNcatRelay } from './ncat.js';
-import { joinDeadlineMs, measure, type FromChild, type LoadLink, type Relay, type Shape, type TcpRelayKind, type ToChild, type Trial } from './trial.js';
+import { joinDeadlineMs, measure, type FeedMode, type FromChild, type LoadLink, type Relay, type Shape, type TcpRelayKind, type ToChild, type Trial } from './trial.js';
 
 const SYNC_INTERVAL_MS = 50;
 
 /** udp-chat's room over TCP, every limit off (maxQueueBytes 0: no receiver is dropped as slow). */
-async function startChatTcpRelay(): Promise<Relay> {
-  const server = await startChatServer({ transport: 'tcp', host: HOST, port: 0, limits: NO_LIMITS, open: true, peerTimeoutMs: 3_600_000 });
-  return { port: server.port, cpuUs: ownCpuUs, close: () => server.close() };
+async function startChatTcpRelay(feed?: FeedMode): Promise<Relay> {
+  const web = feed ? { web: { port: 0 } } : {};
+  const server = await startChatServer({ transport: 'tcp', host: HOST, port: 0, limits: NO_LIMITS, open: true, peerTimeoutMs: 3_600_000, ...web });
+  return { port: server.port, ...(feed ? { webPort: server.transports.ws!.port } : {}), cpuUs: ownCpuUs, close: () => server.close() };
 }
 
-function startTcpRelay(relay: TcpRelayKind, n: number): Promise<Relay> {
-  return relay === 'bare' ? startBareTcpRelay() : relay === 'udp-chat' ? startChatTcpRelay() : startNcatRelay(n);
+function startTcpRelay(relay: TcpRelayKind, n: number, feed?: FeedMode): Promise<Relay> {
+  return relay === 'bare' ? startBareTcpRelay() : relay === 'udp-chat' ? startChatTcpRelay(feed) : startNcatRelay(n);
 }
 
 /** One TCP trial (parent): the relay starts, the child connects N receivers and a sender and loads it. */
-export async function runTcpTrial(link: LoadLink, relay: TcpRelayKind, shape: Shape, round: number): Promise<Trial> {
-  const server = await startTcpRelay(relay, shape.n);
+export async function runTcpTrial(link: LoadLink, relay: TcpRelayKind, shape: Shape, round: number, feed?: FeedMode): Promise<Trial> {
+  const server = await startTcpRelay(relay, shape.n, feed);
+  const feedPort = feed === 'open' ? { feedPort: server.webPort! } : {};
   try {
-    return await measure(link, server, { type: 'tcp-run', relay, port: server.port, ...shape }, round);
+    return await measure(link, server, { type: 'tcp-run', relay, port: server.port, ...feedPort, ...shape }, round);
   } finally {
     await server.close();
   }
@@ -141,7 +144,7 @@ export async function runTcpLoad(msg: Extract<ToChild, { type: 'tcp-run' }>, sta
     // What the relay sends the sender (notices, ncat's announcements) is read and dropped.
     sender.on('data', () => {});
     await sync(mine.receivers, sender, deadline);
-    return { type: 'result', result: await load(tcpTarget(mine.receivers, sender), msg, started) };
+    return { type: 'result', result: await withFeed(msg.feedPort, () => load(tcpTarget(mine.receivers, sender), msg, started)) };
   } finally {
     closeTcpSockets();
   }

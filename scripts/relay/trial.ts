@@ -29,6 +29,9 @@ export interface LoadResult {
   stalls: number;
   /** The child's CPU use during the load, in percent of one core. */
   harnessCpuPct: number;
+  /** With a timeline subscriber (bench-timeline.ts): the frames and bytes it got during the load. */
+  feedFrames?: number;
+  feedBytes?: number;
 }
 
 /** One trial: a relay, a load, and what was measured. */
@@ -45,8 +48,14 @@ export interface Trial extends LoadResult {
 /** Requests to the child, which runs the sender and the receivers. */
 export type ToChild =
   | { type: 'open'; n: number }
-  | ({ type: 'udp-run'; relay: RelayKind; port: number } & Shape)
-  | ({ type: 'tcp-run'; relay: TcpRelayKind; port: number } & Shape);
+  | ({ type: 'udp-run'; relay: RelayKind; port: number; feedPort?: number } & Shape)
+  | ({ type: 'tcp-run'; relay: TcpRelayKind; port: number; feedPort?: number } & Shape);
+
+/**
+ * udp-chat's page for bench-timeline.ts: `closed` serves the page (--web) with no page on its
+ * live timeline, `open` with one subscriber to `/timeline` in the child, reading every batch.
+ */
+export type FeedMode = 'closed' | 'open';
 
 /** The child's replies. */
 export type FromChild = { type: 'opened'; receivers: number[]; sender: number } | { type: 'started' } | { type: 'result'; result: LoadResult };
@@ -57,6 +66,8 @@ export type LoadLink = ChildLink<ToChild, FromChild>;
 /** A relay under test: where it listens, its CPU time so far (us; NaN when unreadable), its close. */
 export interface Relay {
   port: number;
+  /** The page's port, when the relay serves one (udp-chat with --web). */
+  webPort?: number;
   cpuUs(): number;
   close(): Promise<void>;
 }

@@ -117,7 +117,7 @@ export class Room implements RoomDoor {
     const onEvent = options.onEvent ?? (() => {});
     // Joins, leaves and renames reach the timeline as they reach the log: from the one place they are told.
     this.onEvent = (event) => {
-      if (this.timeline.active) this.timeline.roomEvent(event);
+      if (this.timeline.active && event.type !== 'message') this.timeline.roomEvent(event);
       onEvent(event);
     };
     this.schedule = options.schedule;

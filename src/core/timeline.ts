@@ -23,7 +23,7 @@ export type TimelineEvent =
 
 /** What a window's events past the budget come to: counted, not listed. */
 export interface TimelineAggregate {
-  /** The room's clock at the first and the last event counted. */
+  /** The room's clock at the first event counted, and when the batch was taken: every counted event lies between. */
   from: number;
   to: number;
   /** Chat messages (public and private) by transport. */
@@ -108,12 +108,11 @@ export class Timeline implements TimelineSink {
   read(peer: Peer, bytes: number, messages: number): void {
     if (!this.on) return;
     const transport = peer.link.channel.name;
-    const now = this.clock();
     if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'read', t: at(now), peer: peer.name, transport, bytes, messages });
+      this.events.push({ e: 'read', t: at(this.clock()), peer: peer.name, transport, bytes, messages });
       return;
     }
-    const a = this.counted(now);
+    const a = this.counted();
     add(a.reads, transport, 1);
     add(a.bytes, transport, bytes);
   }
@@ -122,64 +121,60 @@ export class Timeline implements TimelineSink {
   message(peer: Peer, bytes: number, text: string, receivers: number): void {
     if (!this.on) return;
     const transport = peer.link.channel.name;
-    const now = this.clock();
     if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'message', t: at(now), peer: peer.name, transport, bytes, text: feedText(text), receivers });
+      this.events.push({ e: 'message', t: at(this.clock()), peer: peer.name, transport, bytes, text: feedText(text), receivers });
       return;
     }
-    add(this.counted(now).messages, transport, 1);
+    add(this.counted().messages, transport, 1);
   }
 
   /** A private message to `to`: never its text, which is the two peers' alone. */
   privateMessage(peer: Peer, bytes: number, to: string): void {
     if (!this.on) return;
     const transport = peer.link.channel.name;
-    const now = this.clock();
     if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'message', t: at(now), peer: peer.name, transport, bytes, to, receivers: 1 });
+      this.events.push({ e: 'message', t: at(this.clock()), peer: peer.name, transport, bytes, to, receivers: 1 });
       return;
     }
-    add(this.counted(now).messages, transport, 1);
+    add(this.counted().messages, transport, 1);
   }
 
   /** A command the room answered (`who`, `nick`, `help`, `ping`, ...), by its name alone: never its arguments. */
   command(peer: Peer, command: string): void {
     if (!this.on) return;
-    const now = this.clock();
     if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'command', t: at(now), peer: peer.name, transport: peer.link.channel.name, command });
+      this.events.push({ e: 'command', t: at(this.clock()), peer: peer.name, transport: peer.link.channel.name, command });
       return;
     }
-    this.counted(now).commands += 1;
+    this.counted().commands += 1;
   }
 
   /** `count` drops of one reason, from `peer` (its name now) on `transport` where known. */
   drop(reason: DropReason, count = 1, peer?: Peer, transport?: string): void {
     if (!this.on) return;
-    const now = this.clock();
     if (this.events.length < this.perBatch) {
-      const event: TimelineEvent = { e: 'drop', t: at(now), peer: peer?.name ?? null, transport: peer?.link.channel.name ?? transport ?? null, reason };
+      const event: TimelineEvent = { e: 'drop', t: at(this.clock()), peer: peer?.name ?? null, transport: peer?.link.channel.name ?? transport ?? null, reason };
       if (count !== 1) event.count = count;
       this.events.push(event);
       return;
     }
-    const drops = this.counted(now).drops;
+    const drops = this.counted().drops;
     drops[reason] = (drops[reason] ?? 0) + count;
   }
 
   /** The room's join, leave and rename events (the others it records where it knows more). */
   roomEvent(event: RoomEvent): void {
     if (!this.on) return;
-    const now = this.clock();
     const room = event.type === 'join' || event.type === 'leave' || event.type === 'rename';
     if (!room) return;
     if (this.events.length < this.perBatch) {
+      const now = this.clock();
       if (event.type === 'join') this.events.push({ e: 'join', t: at(now), peer: event.peer.name, transport: event.peer.transport });
       else if (event.type === 'leave') this.events.push({ e: 'leave', t: at(now), peer: event.peer.name, reason: event.reason });
       else this.events.push({ e: 'rename', t: at(now), peer: event.from, to: event.peer.name });
       return;
     }
-    const a = this.counted(now);
+    const a = this.counted();
     if (event.type === 'join') a.joins += 1;
     else if (event.type === 'leave') a.leaves += 1;
     else a.renames += 1;
@@ -189,7 +184,11 @@ export class Timeline implements TimelineSink {
   /** The batch since the last take, or null when nothing happened (the feed then sends nothing). */
   take(): TimelineBatch | null {
     if (!this.on || (this.events.length === 0 && this.aggregate === null)) return null;
-    const batch: TimelineBatch = { now: at(this.clock()), events: this.events, aggregate: this.aggregate, lanesChanged: this.lanesChanged };
+    const now = at(this.clock());
+    // The counted events fall between the first one's time and now: reading the clock for each
+    // of them is what a flood would pay for, with nothing to show for it.
+    if (this.aggregate) this.aggregate.to = now;
+    const batch: TimelineBatch = { now, events: this.events, aggregate: this.aggregate, lanesChanged: this.lanesChanged };
     this.clear();
     return batch;
   }
@@ -200,14 +199,14 @@ export class Timeline implements TimelineSink {
     this.lanesChanged = false;
   }
 
-  /** The batch's aggregate, one event more counted in it. */
-  private counted(now: number): TimelineAggregate {
+  /** The batch's aggregate, one event more counted in it; the clock is read for its first event only. */
+  private counted(): TimelineAggregate {
     let a = this.aggregate;
     if (!a) {
-      a = { from: at(now), to: at(now), messages: {}, reads: {}, bytes: {}, drops: {}, joins: 0, leaves: 0, renames: 0, commands: 0, events: 0 };
+      const t = at(this.clock());
+      a = { from: t, to: t, messages: {}, reads: {}, bytes: {}, drops: {}, joins: 0, leaves: 0, renames: 0, commands: 0, events: 0 };
       this.aggregate = a;
     }
-    a.to = at(now);
     a.events += 1;
     return a;
   }

@@ -40,6 +40,10 @@ export interface TimelineFeedOptions {
 // so a dead tab cannot hold one of the few places for ever.
 const MOST_SKIPPED_IN_A_ROW = 600;
 
+// A page is pinged every this many batch ticks (30 s); one that has not answered the last ping by
+// the next is gone without a close (a laptop shut) and is cut, freeing its place.
+const PING_EVERY_TICKS = 300;
+
 interface Subscriber {
   ws: WebSocket;
   /** Batches this page missed since it subscribed (told in each batch it gets). */
@@ -48,6 +52,8 @@ interface Subscriber {
   inARow: number;
   /** Bytes the page sent (it should send none). */
   sent: number;
+  /** It answered the last ping (a browser does, on its own). */
+  alive: boolean;
 }
 
 /** The `/timeline` WebSocket's subscribers and its batch timer. */
@@ -60,6 +66,7 @@ export class TimelineFeed {
   private readonly batchMs: number;
   private readonly maxInboundBytes: number;
   private closed = false;
+  private ticks = 0;
   /** Batches sent (to one page or more), and batches a page missed, in all. */
   batches = 0;
   skipped = 0;
@@ -107,11 +114,12 @@ export class TimelineFeed {
   private accept(ws: WebSocket): void {
     // Checked again: two upgrades may both have passed page.ts's check before either was taken.
     if (this.full) return void ws.close(1013, 'too many timeline pages open');
-    const sub: Subscriber = { ws, skipped: 0, inARow: 0, sent: 0 };
+    const sub: Subscriber = { ws, skipped: 0, inARow: 0, sent: 0, alive: true };
     this.subscribers.add(sub);
     ws.on('error', (err) => this.onError(err));
     ws.on('close', () => this.remove(sub));
     ws.on('message', (data: RawData) => this.inbound(sub, data));
+    ws.on('pong', () => (sub.alive = true));
     const source = this.source;
     // Recording starts with the first page: until then the room's hot path checked one boolean.
     source.timeline.active = true;
@@ -140,6 +148,7 @@ export class TimelineFeed {
 
   /** One batch to every page that reads: serialised once, its `skipped` added per page. */
   tick(): void {
+    if (++this.ticks % PING_EVERY_TICKS === 0) this.checkAlive();
     const batch = this.source.timeline.take();
     if (!batch) return;
     let body = `{"type":"batch","now":${batch.now},"events":${JSON.stringify(batch.events)},"aggregate":${JSON.stringify(batch.aggregate)}`;
@@ -161,6 +170,25 @@ export class TimelineFeed {
       sent = true;
     }
     if (sent) this.batches += 1;
+  }
+
+  /** Pages that have not answered the last ping yet. */
+  get unanswered(): number {
+    let n = 0;
+    for (const sub of this.subscribers) if (!sub.alive) n += 1;
+    return n;
+  }
+
+  /** Cuts the pages that did not answer the last ping, and pings the others. */
+  checkAlive(): void {
+    for (const sub of this.subscribers) {
+      if (!sub.alive) {
+        sub.ws.terminate();
+        continue;
+      }
+      sub.alive = false;
+      if (sub.ws.readyState === WebSocket.OPEN) sub.ws.ping();
+    }
   }
 
   /** Closes every subscriber and stops the timer. */

@@ -214,6 +214,29 @@ test('the feed is read-only: a few bytes from the page are ignored, much closes 
   });
 });
 
+test('a page that answers pings stays; one that does not is cut at the next check, freeing its place', async () => {
+  await withChatRoom({ transport: 'udp', web: { port: 0 } }, async ({ server }) => {
+    const port = server.transports.ws!.port;
+    const feed = server.transports.ws!.feed!;
+    const live = await TimelineClient.open(port);
+    // ws answers pings on its own unless told not to: this one plays a laptop whose lid was shut.
+    const { WebSocket } = await import('ws');
+    const hung = new WebSocket(`ws://127.0.0.1:${port}/timeline`, { autoPong: false });
+    try {
+      await new Promise<void>((resolve, reject) => (hung.once('open', () => resolve()), hung.once('error', reject)));
+      await eventually(() => feed.size === 2, 2000, 'two pages');
+      feed.checkAlive();
+      await eventually(() => feed.unanswered === 1, 2000, 'the live page\'s pong');
+      feed.checkAlive();
+      await eventually(() => feed.size === 1, 2000, 'the hung page cut');
+      assert.is(live.closeCode, undefined, 'the live page stays');
+    } finally {
+      live.close();
+      hung.terminate();
+    }
+  });
+});
+
 test('who may read it: anyone in an open room; in a closed one only this machine or the teacher key; Host and Origin as for the chat', async () => {
   // A room with a password: loopback reads it.
   await withChatRoom({ transport: 'udp', password: 'pw', web: { port: 0, teacherKey: 'k'.repeat(24) } }, async ({ server }) => {
