@@ -48,4 +48,5 @@ export { startUdpProxy, type UdpProxy } from './proxy/udp-proxy.js';
 export { startTcpProxy, NO_TCP_IMPAIRMENT, type TcpProxy, type TcpImpairment } from './proxy/tcp-proxy.js';
 export { NO_IMPAIRMENT, type UdpImpairment } from './proxy/policy.js';
 export { DEMOS } from './demos/demos.js';
+export { demoHtml, demoSvg } from './demos/draw/index.js';
 export type { DemoOptions, DemoResult } from './demos/common.js';

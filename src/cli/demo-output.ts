@@ -82,7 +82,7 @@ export function seqStrips(data: SequenceData, columns: number, c: ChalkInstance)
   }
   const used = new Set<Cell>(['delivered', ...rows.udp, ...rows.tcp]);
   const legend = (Object.keys(CELLS) as Cell[]).filter((k) => used.has(k)).map((k) => `${CELLS[k].paint(c, CELLS[k].char)} ${CELLS[k].label}`);
-  lines.push(...wrapAnsi(' '.repeat(LABEL) + legend.join('   '), columns, { hard: true }).split('\n').map((l, i) => (i === 0 ? l : ' '.repeat(LABEL) + l.trimStart())));
+  lines.push(...wrapAnsi(legend.join('   '), Math.max(10, columns - LABEL), { hard: true }).split('\n').map((l) => ' '.repeat(LABEL) + l));
   return lines;
 }
 
@@ -91,8 +91,11 @@ export function seqStrips(data: SequenceData, columns: number, c: ChalkInstance)
  * and their cells wrap within it. Rows that wrap are set apart by a blank line.
  */
 export function fitTable(header: string[], rows: string[][], columns: number, minimum = 6): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const natural = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  // A long header over short cells wraps at its words first (`one read = one` / `message`).
+  let widths = header.map((h, i) => Math.max(...h.split(' ').map((w) => w.length), ...rows.map((r) => (r[i] ?? '').length)));
+  if (natural.reduce((a, b) => a + b, 0) + 2 * (natural.length - 1) <= columns) widths = natural;
   while (total() > columns) {
     let widest = -1;
     for (let i = 0; i < widths.length; i++) if (widths[i]! > minimum && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
@@ -130,7 +133,7 @@ export function formatDemo(result: DemoResult, o: { columns: number; wide: boole
   if (['loss', 'reorder', 'duplicate'].includes(result.demo) && result.data['trace']) {
     lines.push(...seqStrips(result.data as unknown as SequenceData, columns, c), '');
   }
-  lines.push(fitTable(result.columns, cells, columns), '');
+  lines.push(...fitTable(result.columns, cells, columns).split('\n'), '');
   for (const p of paragraphs(result.explanation)) lines.push(...wrap(p).map((l) => c.dim(l)));
   lines.push('');
   return lines;

@@ -1,6 +1,7 @@
 /** `udp-chat demo NAME`: classroom demos that make stream vs datagram visible. */
 import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import wrapAnsi from 'wrap-ansi';
 import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
 import { DEMOS } from '../demos/demos.js';
@@ -27,7 +28,7 @@ export function builder(y: Argv) {
     .example('$0 demo all --svg pictures/', 'every demo, pictures/demo-NAME.svg each');
 }
 
-/** Where each kind of picture goes: FILE itself, or for `all`, FILE as a directory (made if missing). */
+/** Where each kind of picture goes: FILE itself, or for `all`, FILE as a directory (made if missing, in a parent that exists). */
 function targets(argv: Record<string, unknown>, all: boolean): Array<{ kind: 'svg' | 'html'; path: (name: string) => string }> {
   const out: Array<{ kind: 'svg' | 'html'; path: (name: string) => string }> = [];
   for (const kind of ['svg', 'html'] as const) {
@@ -38,7 +39,8 @@ function targets(argv: Record<string, unknown>, all: boolean): Array<{ kind: 'sv
     // Checked before the demo runs, so a typo costs no run: the directory must be there and writable.
     const dir = all ? resolve(file) : dirname(resolve(file));
     try {
-      if (all) mkdirSync(dir, { recursive: true });
+      // Not recursive: the parent must exist (a typo should not grow a tree of directories).
+      if (all && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) mkdirSync(dir);
       if (!all && statSync(resolve(file), { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
       accessSync(dir, constants.W_OK);
     } catch (err) {
@@ -56,7 +58,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (name === undefined) {
     if (argv['svg'] !== undefined || argv['html'] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--svg and --html need a demo name (or all)');
     print('demos (udp-chat demo NAME, or all):');
-    for (const [n, d] of Object.entries(DEMOS)) print(`  ${n.padEnd(11)} ${d.summary}`);
+    const columns = terminalColumns(process.stdout);
+    for (const [n, d] of Object.entries(DEMOS)) print(`  ${n.padEnd(11)} ${wrapAnsi(d.summary, Math.max(20, columns - 14), { hard: true }).replaceAll('\n', '\n' + ' '.repeat(14))}`);
     return;
   }
   const names = name === 'all' ? Object.keys(DEMOS) : [name];

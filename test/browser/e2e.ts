@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startChatServer, type ChatServer } from '../../src/servers/chat-server.js';
 import { issueTicket } from '../../src/servers/tickets.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
+import { checkDemoHtml } from './demo-html.js';
 import { demoRunner, floodStep, timelineSteps, type TimelineContext } from './timeline.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
       timeout: 30_000,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+    await runSteps([['demo --html opens offline: the diagram renders, nothing leaves the page', () => checkDemoHtml(browser!, RESULTS)]]);
     const open = async (viewport: { width: number; height: number }, mobile: boolean, colorScheme: 'light' | 'dark'): Promise<[BrowserContext, Page]> => {
       const context = await browser!.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1, colorScheme });
       context.setDefaultTimeout(WAIT_MS);

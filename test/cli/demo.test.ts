@@ -2,11 +2,19 @@
  * `udp-chat demo` from the command line: its flags, parsed in-process, and each demo run by the
  * built binary with small counts, its printed table checked against what the demo claims.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SeqResult } from '../../src/client/seq-stats.js';
 import { ChatError } from '../../src/core/errors.js';
+import type { BoundaryRun } from '../../src/demos/boundaries.js';
 import type { DemoResult } from '../../src/demos/common.js';
+import type { SequenceData } from '../../src/demos/draw/sequence.js';
+import type { LivenessRun } from '../../src/demos/liveness.js';
+import type { SizeRun } from '../../src/demos/size.js';
+import { contractProblems, groups, markSeqs, parseXml } from '../helpers/svg.js';
 import { NO_IMPAIRMENT, UdpPolicy, type UdpImpairment } from '../../src/proxy/policy.js';
 import { seededRandom } from '../../src/proxy/random.js';
 import { parsed, parseError, run, type RunResult } from '../helpers/spawn.js';
@@ -25,6 +33,12 @@ parse('demo takes a name, --seed, --count (-c) and --json', async () => {
   const [, plain] = await parsed(['demo']);
   assert.is(plain['name'], undefined);
   assert.is(plain['json'], false);
+  assert.is(plain['wide'], false);
+  assert.is(plain['svg'], undefined);
+  const [, files] = await parsed(['demo', 'all', '--svg', 'pictures', '--html', 'pages', '--wide']);
+  assert.is(files['svg'], 'pictures');
+  assert.is(files['html'], 'pages');
+  assert.is(files['wide'], true);
 });
 
 parse('an unknown demo, a count under 1 or a bad seed is refused by its code before any demo runs', async () => {
@@ -37,12 +51,35 @@ parse('an unknown demo, a count under 1 or a bad seed is refused by its code bef
 
 parse.run();
 
-/** Runs `udp-chat demo ARGS` to the end and checks it exited 0 with nothing on stderr. */
+/** Runs `udp-chat demo ARGS` to the end and checks it exited 0 with nothing on stderr, and (not --wide) that it fits 80 columns. */
 async function demo(args: string[], ms = 20_000): Promise<RunResult> {
   const r = await run(['demo', ...args], undefined, ms);
   assert.is(r.code, 0, `demo ${args.join(' ')}: ${r.stderr}`);
   assert.is(r.stderr, '');
+  if (!args.includes('--wide') && !args.includes('--json')) assertFits(r.stdout, 80);
   return r;
+}
+
+/** Every line, colour codes stripped, at most `columns` wide. */
+function assertFits(stdout: string, columns: number): void {
+  for (const line of stdout.split('\n')) {
+    // eslint-disable-next-line no-control-regex
+    const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+    assert.ok(plain.length <= columns, `${plain.length} columns: ${plain}`);
+  }
+}
+
+/** The cells of a transport's strip (`UDP    .X..<`), every block joined, seq 1 first. */
+function strip(stdout: string, transport: 'UDP' | 'TCP'): string {
+  return stdout
+    .split('\n')
+    .flatMap((l) => new RegExp(`^${transport} {4}([.X<2Rw]+)$`).exec(l)?.[1] ?? [])
+    .join('');
+}
+
+/** The seqs whose strip cell is `char`. */
+function cellsOf(cells: string, char: string): number[] {
+  return [...cells].flatMap((c, i) => (c === char ? [i + 1] : []));
 }
 
 /** The printed table whose header starts with `first`: its rows, each cell by column name. */
@@ -115,6 +152,25 @@ bin('demo loss --seed 42: the table and the list name the numbers the seed loses
   assert.is(listed(r.stdout, 'UDP lost', 'UDP lost'), asListed(lost));
   assert.match(r.stdout, /^TCP: 30 of 30 received, in order\.$/m);
   assert.match(r.stdout, /^Run it again with --seed 42: the same numbers are lost\.$/m);
+  // The strips: one cell a seq, X where UDP lost it; TCP lost none, and resent at least one (R).
+  const udpCells = strip(r.stdout, 'UDP');
+  assert.is(udpCells.length, 30);
+  assert.equal(cellsOf(udpCells, 'X'), lost);
+  assert.is(cellsOf(udpCells, '.').length, 30 - lost.length);
+  const tcpCells = strip(r.stdout, 'TCP');
+  assert.is(tcpCells.length, 30);
+  assert.equal(cellsOf(tcpCells, 'X'), []);
+  assert.ok(cellsOf(tcpCells, 'R').length > 0, tcpCells);
+  assert.match(r.stdout, /^ +\. delivered +X lost +R resent after a timeout +w waited behind it$/m);
+});
+
+bin('demo loss with 200 messages: the strip wraps into blocks of whole tens, each under a ruler, within 80 columns', async () => {
+  const lost = picked(42, { loss: 0.2 }, 200, 'drop');
+  const r = await demo(['loss', '--count', '200', '--seed', '42'], 40_000);
+  const rows = r.stdout.split('\n').filter((l) => /^UDP {4}[.X<2Rw]+$/.test(l));
+  assert.is(rows.length, 3, 'blocks of 70: 70 + 70 + 60');
+  assert.equal(cellsOf(strip(r.stdout, 'UDP'), 'X'), lost);
+  assert.match(r.stdout, /^ {7}71 +80 +90 /m);
 });
 
 bin('demo reorder: UDP gets all 30, the late ones counted as listed; TCP none late', async () => {
@@ -126,6 +182,9 @@ bin('demo reorder: UDP gets all 30, the late ones counted as listed; TCP none la
   assert.ok(Number(udp!['late']) > 0, r.stdout);
   if (Number(udp!['late']) <= 12) assert.is(late.split(' ').length, Number(udp!['late']), r.stdout);
   assert.equal(tcp, { ...tcp, received: '30', lost: '0', late: '0', duplicated: '0' });
+  const cells = strip(r.stdout, 'UDP');
+  assert.is(cellsOf(cells, '<').length, Number(udp!['late']));
+  if (Number(udp!['late']) <= 12) assert.equal(cellsOf(cells, '<'), late.split(' ').map(Number).sort((a, b) => a - b));
 });
 
 bin('demo duplicate --seed 7: the table and the list name the numbers the seed repeats; TCP none', async () => {
@@ -135,10 +194,12 @@ bin('demo duplicate --seed 7: the table and the list name the numbers the seed r
   assert.equal(udp, { ...udp, received: '30', lost: '0', duplicated: String(twice.length) });
   assert.is(listed(r.stdout, 'UDP lost', 'twice'), asListed(twice));
   assert.equal(tcp, { ...tcp, received: '30', duplicated: '0' });
+  assert.equal(cellsOf(strip(r.stdout, 'UDP'), '2'), twice);
+  assert.equal(cellsOf(strip(r.stdout, 'TCP'), '2'), []);
 });
 
 bin('demo boundaries: UDP reads are the sends; TCP merged and cut reads miscount, line framing always recovers them', async () => {
-  const r = await demo(['boundaries', '--count', '8']);
+  const r = await demo(['boundaries', '--count', '8', '--wide']);
   const rows = table(r.stdout, 'path');
   assert.equal(rows.map((row) => row['path']), ['UDP, loopback', 'TCP, loopback', 'TCP, writes merged (proxy --coalesce 50ms)', 'TCP, writes cut (proxy --slice 7)']);
   for (const row of rows) {
@@ -155,7 +216,7 @@ bin('demo boundaries: UDP reads are the sends; TCP merged and cut reads miscount
 });
 
 bin('demo size: up to 65507 bytes arrive on loopback, 65508 fails with EMSGSIZE, a small buffer cuts a burst', async () => {
-  const r = await demo(['size', '--count', '60']);
+  const r = await demo(['size', '--count', '60', '--wide']);
   const rows = table(r.stdout, 'datagram');
   const outcome = (bytes: string) => rows.find((row) => row['bytes'] === bytes)?.['outcome'];
   for (const bytes of ['1200', '1472', '9000', '65507']) assert.is(outcome(bytes), 'delivered', bytes);
@@ -164,6 +225,55 @@ bin('demo size: up to 65507 bytes arrive on loopback, 65508 fails with EMSGSIZE,
   assert.is(bursts.length, 2);
   const got = bursts.map((row) => Number(/^(\d+) of 60 received$/.exec(row['outcome']!)![1]));
   assert.ok(got[0]! < 60 && got[0]! < got[1]!, `small buffer ${got[0]}, large ${got[1]}`);
+  // What holds only on some systems is measured: the buffer the kernel gave for the one asked.
+  assert.match(r.stdout, /^Asked for a 4096-byte receive buffer \(SO_RCVBUF, recvBufferSize in Node\), the kernel gave \d+/m);
+  assert.match(r.stdout, new RegExp(`^Loopback's MTU (here \\(${process.platform}|is not read on ${process.platform})`, 'm'));
+});
+
+bin('without --wide, boundaries and size fit 80 columns: long cells wrap within their column', async () => {
+  const boundaries = await demo(['boundaries', '--count', '8']);
+  assert.match(boundaries.stdout, /^UDP, loopback +8 +8 /m);
+  assert.match(boundaries.stdout, /WRONG/);
+  const size = await demo(['size', '--count', '20']);
+  assert.match(size.stdout, /^one byte more +65508 +error EMSGSIZE$/m);
+});
+
+bin('--svg and --html write the run: one file, or with all a directory of demo-NAME files; the printed run is the same', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'udp-chat-demo-'));
+  try {
+    const svg = join(dir, 'b.svg');
+    const html = join(dir, 'b.html');
+    const r = await demo(['boundaries', '--count', '5', '--svg', svg, '--html', html]);
+    assert.match(r.stdout, new RegExp(`^wrote ${svg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    assert.equal(contractProblems(readFileSync(svg, 'utf8')), []);
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /^<!doctype html>/);
+    assert.equal(contractProblems(/<svg[\s\S]*<\/svg>/.exec(page)![0]), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+bin('a --svg or --html that cannot be written is one line and exit 1, before any demo runs; --svg without a name is a usage error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'udp-chat-demo-'));
+  try {
+    writeFileSync(join(dir, 'b.svg'), 'a file, not a directory');
+    for (const args of [['demo', 'loss', '--svg', join(dir, 'no', 'such', 'dir', 'x.svg')], ['demo', 'liveness', '--html', dir], ['demo', 'all', '--svg', join(dir, 'b.svg', 'sub')]]) {
+      const started = performance.now();
+      const r = await run(args);
+      assert.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^udp-chat: cannot write --(svg|html) /);
+      assert.not.match(r.stderr, /\n\s+at /);
+      assert.is(r.stdout, '');
+      // liveness alone takes seconds: refused before it started.
+      assert.ok(performance.now() - started < 2000, `${args.join(' ')} took ${performance.now() - started} ms`);
+    }
+    const usage = await run(['demo', '--svg', join(dir, 'x.svg')]);
+    assert.is(usage.code, 2, usage.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 bin('demo liveness: a closed TCP peer is noticed at once, UDP and a silent TCP peer after the 1000ms timeout', async () => {
@@ -183,11 +293,46 @@ bin('demo liveness: a closed TCP peer is noticed at once, UDP and a silent TCP p
 
 bin.run();
 
+/** Checks a demo's SVG keeps the contract and draws what its --json said, mark for mark. */
+function drawnAsData(svg: string, x: DemoResult): void {
+  assert.equal(contractProblems(svg), [], x.demo);
+  const doc = parseXml(svg);
+  const sorted = (seqs: number[]) => [...seqs].sort((a, b) => a - b);
+  if (['loss', 'reorder', 'duplicate'].includes(x.demo)) {
+    const d = x.data as unknown as SequenceData;
+    for (const t of ['udp', 'tcp'] as const) {
+      assert.equal(markSeqs(doc, 'lost', t), d[t].lostSeqs, `${x.demo} ${t} lost`);
+      assert.equal(markSeqs(doc, 'late', t), sorted(d[t].lateSeqs), `${x.demo} ${t} late`);
+      assert.equal(markSeqs(doc, 'duplicate', t), sorted(d[t].duplicateSeqs), `${x.demo} ${t} duplicate`);
+      const arrived = d.trace[t].filter((m) => m.arrivalsMs.length > 0 && !d[t].lateSeqs.includes(m.seq)).map((m) => m.seq);
+      assert.equal(markSeqs(doc, 'delivered', t), arrived, `${x.demo} ${t} delivered`);
+      assert.equal(markSeqs(doc, 'retransmit', t), d.trace[t].filter((m) => m.proxy === 'retransmitted').map((m) => m.seq), `${x.demo} ${t} retransmit`);
+      assert.equal(markSeqs(doc, 'blocked', t), d.trace[t].filter((m) => m.proxy === 'blocked').map((m) => m.seq), `${x.demo} ${t} blocked`);
+    }
+  } else if (x.demo === 'boundaries') {
+    (x.data['runs'] as BoundaryRun[]).forEach((run, i) => {
+      const reads = groups(doc, 'event', 'read').filter((g) => g.getAttribute('data-run') === String(i));
+      assert.equal(reads.map((g) => Number(g.getAttribute('data-bytes'))), run.reads, run.path);
+    });
+  } else if (x.demo === 'size') {
+    assert.equal(groups(doc, 'event', 'size').map((g) => g.getAttribute('data-outcome')), (x.data['sizes'] as SizeRun[]).map((s) => s.outcome));
+  } else if (x.demo === 'liveness') {
+    assert.equal(groups(doc, 'event', 'noticed').map((g) => Number(g.getAttribute('data-after-ms'))), (x.data['runs'] as LivenessRun[]).map((r) => r.noticedAfterMs));
+  }
+}
+
 const json = suite('udp-chat demo --json');
 
-json('demo all --json prints one result a demo, in order, whose rows are its data', async () => {
-  const r = await demo(['all', '--json', '--count', '12', '--seed', '42'], 40_000);
-  const results = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as DemoResult);
+json('demo all --json prints one result a demo, in order, whose rows are its data; --svg draws the same runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'udp-chat-demo-'));
+  let results: DemoResult[];
+  try {
+    const r = await demo(['all', '--json', '--count', '12', '--seed', '42', '--svg', dir], 40_000);
+    results = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as DemoResult);
+    for (const x of results) drawnAsData(readFileSync(join(dir, `demo-${x.demo}.svg`), 'utf8'), x);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.equal(results.map((x) => x.demo), NAMES);
   for (const x of results) {
     assert.ok(x.title && x.explanation.length > 0 && x.rows.length > 0, x.demo);

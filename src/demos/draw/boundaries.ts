@@ -5,7 +5,7 @@
  */
 import type { BoundaryRun } from '../boundaries.js';
 import type { DemoResult } from '../common.js';
-import { COLOUR, el, frame, g, legend, line, round, text, TYPE } from './svg.js';
+import { COLOUR, el, frame, g, legend, line, round, text, TYPE, titleLine } from './svg.js';
 
 const WIDTH = 1600;
 const LEFT = 300;
@@ -73,7 +73,7 @@ export function boundariesSvg(result: DemoResult): string {
   const title = `${result.demo}: ${result.title}`;
   const desc = runs.map((run) => `${run.path}: reads of ${run.reads.join(', ')} bytes`).join('. ');
   const body = [
-    text(40, 52, title, { size: TYPE.title, weight: 'bold', cls: 'title' }),
+    titleLine(title, WIDTH),
     text(40, 88, 'the same bytes, left to right: the boxes on top are write() calls, those below are what each read() returned', { size: TYPE.small, fill: COLOUR.faint, cls: 'subtitle' }),
     ...parts,
     legend(40, height - 40, [

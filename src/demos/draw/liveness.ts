@@ -6,7 +6,7 @@
  */
 import type { DemoResult } from '../common.js';
 import type { LivenessRun } from '../liveness.js';
-import { COLOUR, cross, defs, el, frame, g, legend, line, round, stepper, text, TYPE } from './svg.js';
+import { COLOUR, cross, defs, el, frame, g, legend, line, round, stepper, text, TYPE, titleLine } from './svg.js';
 import { tickStep } from './sequence.js';
 
 const WIDTH = 1600;
@@ -81,7 +81,7 @@ export function livenessSvg(result: DemoResult): string {
   const title = `${result.demo}: ${result.title}`;
   const desc = runs.map((r) => `${r.case}: left (${r.reason}) after ${r.noticedAfterMs} ms`).join('. ');
   const body = [
-    text(40, 52, title, { size: TYPE.title, weight: 'bold', cls: 'title' }),
+    titleLine(title, WIDTH),
     text(40, 88, 'time runs down from each peer\'s first heartbeat, to the same scale in all three', { size: TYPE.small, fill: COLOUR.faint, cls: 'subtitle' }),
     ...parts,
     legend(40, height - 40, [

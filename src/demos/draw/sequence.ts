@@ -8,7 +8,7 @@
 import type { SeqResult } from '../../client/seq-stats.js';
 import type { DemoResult } from '../common.js';
 import type { MessageTrace } from '../trace.js';
-import { COLOUR, cross, defs, el, frame, g, labelPlacer, legend, line, round, stepper, text, TYPE } from './svg.js';
+import { COLOUR, cross, defs, el, frame, g, labelPlacer, legend, line, round, stepper, text, TYPE, titleLine } from './svg.js';
 
 /** What the sequence demos put in `data`. */
 export interface SequenceData {
@@ -32,6 +32,19 @@ export function tickStep(span: number): number {
   const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= raw) return m * power;
   return 10 * power;
+}
+
+/** Messages whose first arrivals follow each other within half a millisecond, in arrival order. */
+export function clusters(trace: MessageTrace[]): MessageTrace[][] {
+  const arrived = trace.filter((m) => m.arrivalsMs.length > 0).sort((a, b) => a.arrivalsMs[0]! - b.arrivalsMs[0]!);
+  const out: MessageTrace[][] = [];
+  for (const m of arrived) {
+    const current = out.at(-1);
+    const previous = current?.at(-1);
+    if (current && previous && m.arrivalsMs[0]! - previous.arrivalsMs[0]! <= 0.5) current.push(m);
+    else out.push([m]);
+  }
+  return out;
 }
 
 function last(trace: MessageTrace[]): number {
@@ -62,7 +75,7 @@ export function sequenceSvg(result: DemoResult): string {
     const summary =
       transport === 'udp'
         ? [arrived, stats.lost ? `${stats.lost} lost` : '', stats.outOfOrder ? `${stats.outOfOrder} late` : '', stats.duplicates ? `${stats.duplicates} twice` : ''].filter(Boolean).join(', ')
-        : `${arrived}, in order${stats.latency ? `, slowest ${Math.round(stats.latency.max)} ms` : ''}`;
+        : `${arrived}, in order${stats.latency ? `, slowest ${stats.latency.max < 10 ? stats.latency.max.toFixed(1) : Math.round(stats.latency.max)} ms` : ''}`;
     parts.push(text(x0 + 40, 132, name, { size: TYPE.heading, weight: 'bold', fill: colour, cls: `heading ${transport}` }));
     parts.push(text(x0 + 110, 132, summary, { size: TYPE.body, cls: 'summary' }));
     // Lanes and the time axis: no data-step, they stay while the steps play.
@@ -91,7 +104,7 @@ export function sequenceSvg(result: DemoResult): string {
       if (lost.has(m.seq)) {
         seen.add('lost');
         const dx = lostLabel(ys);
-        const label = dx === null ? '' : text(X.proxy + 16 + dx, ys + 7, `#${m.seq}`, { size: TYPE.small, fill: COLOUR.lost, weight: 'bold' });
+        const label = dx === null ? '' : text(X.proxy + 16 + dx, ys + 7, `#${m.seq}`, { size: TYPE.small, fill: COLOUR.lost, weight: 'bold', halo: true });
         marks.push(mark('lost', send + g({ class: 'event drop', 'data-step': step(m.sentMs) }, cross(X.proxy, ys, 9, COLOUR.lost) + label)));
         continue;
       }
@@ -107,7 +120,7 @@ export function sequenceSvg(result: DemoResult): string {
       let arrive = line(X.proxy, y(leaves), X.receiver - 4, y(first), { stroke, width, dash: isLate ? '10 5' : undefined, arrow: `${prefix}-${arrow}` });
       if (isLate) {
         seen.add('late');
-        if (lateLabel(y(first)) !== null) arrive += text(X.receiver + 12, y(first) + 7, `#${m.seq} late (held ${round(m.heldMs)} ms)`, { size: TYPE.small, fill: COLOUR.late, weight: 'bold' });
+        if (lateLabel(y(first)) !== null) arrive += text(X.receiver + 12, y(first) + 7, `#${m.seq} late (+${round(m.heldMs)} ms)`, { size: TYPE.small, fill: COLOUR.late, weight: 'bold', halo: true });
       }
       marks.push(mark(kind, send + g({ class: 'event arrive', 'data-step': step(first) }, arrive)));
       if (isTwice) {
@@ -122,20 +135,20 @@ export function sequenceSvg(result: DemoResult): string {
       if (m.proxy === 'retransmitted') {
         seen.add('retransmit');
         const x = X.proxy - 8 - (resent++ % 4) * 7;
-        const label = resendLabel(ys) !== null ? text(X.proxy - 40, ys + 7, `#${m.seq} resent +${round(m.heldMs)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.retransmit, weight: 'bold' }) : '';
+        const label = resendLabel(ys) !== null ? text(X.proxy - 40, ys + 7, `#${m.seq} +${round(m.heldMs)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.retransmit, weight: 'bold', halo: true }) : '';
         marks.push(mark('retransmit', g({ class: 'event wait', 'data-step': step(m.sentMs) }, line(x, ys, x, y(leaves), { stroke: COLOUR.retransmit, width: 5, cls: 'wait' }) + label)));
       } else if (m.proxy === 'blocked') {
         seen.add('blocked');
         marks.push(mark('blocked', g({ class: 'event wait', 'data-step': step(m.sentMs) }, line(X.proxy + 8, ys, X.proxy + 8, y(m.sentMs + m.heldMs), { stroke: COLOUR.blocked, width: 5, cls: 'wait' }))));
       }
     }
-    // Several messages arriving within a millisecond: the moment a head-of-line block clears.
-    const bursts = new Map<number, number>();
-    for (const m of trace) if (m.arrivalsMs[0] !== undefined && m.proxy === 'blocked') bursts.set(Math.round(m.arrivalsMs[0]), (bursts.get(Math.round(m.arrivalsMs[0])) ?? 0) + 1);
+    // Several messages arriving together once a head-of-line block clears: how many, and when.
     const burstLabel = labelPlacer(TYPE.small + 2, 0, 1);
-    for (const [at, n] of bursts) {
-      if (n < 2 || burstLabel(y(at)) === null) continue;
-      labels.push(text(X.receiver + 12, y(at) + 7, `${n + 1} at ${at} ms`, { size: TYPE.small, fill: COLOUR.ink, weight: 'bold', cls: 'label burst' }));
+    for (const cluster of clusters(trace)) {
+      if (cluster.length < 3 || !cluster.some((m) => m.proxy === 'blocked')) continue;
+      const at = cluster[0]!.arrivalsMs[0]!;
+      if (burstLabel(y(at)) === null) continue;
+      labels.push(text(X.receiver + 12, y(at) + 7, `${cluster.length} at ${Math.round(at)} ms`, { size: TYPE.small, fill: COLOUR.ink, weight: 'bold', cls: 'label burst' }));
     }
     parts.push(marks.join(''), labels.join(''));
     return g({ class: `panel ${transport}`, 'data-transport': transport }, parts.join(''));
@@ -164,7 +177,7 @@ export function sequenceSvg(result: DemoResult): string {
   const desc = `Sequence diagram, time running down. UDP: ${d.udp.received} of ${d.count} arrived; lost ${d.udp.lostSeqs.join(' ') || 'none'}; late ${d.udp.lateSeqs.join(' ') || 'none'}; twice ${d.udp.duplicateSeqs.join(' ') || 'none'}. TCP: ${d.tcp.received} of ${d.count} arrived in order.`;
   const body = [
     markers,
-    text(40, 52, title, { size: TYPE.title, weight: 'bold', cls: 'title' }),
+    titleLine(title, WIDTH),
     text(40, 88, 'time runs down, to the same scale on both sides; each line is one numbered message', { size: TYPE.small, fill: COLOUR.faint, cls: 'subtitle' }),
     line(WIDTH / 2, 110, WIDTH / 2, TOP + PLOT + 10, { stroke: COLOUR.lane, width: 1, dash: '4 6', cls: 'divider' }),
     udp,

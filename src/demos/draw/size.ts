@@ -5,7 +5,7 @@
  */
 import type { DemoResult } from '../common.js';
 import type { SizeRun } from '../size.js';
-import { COLOUR, cross, el, frame, g, legend, line, text, TYPE } from './svg.js';
+import { COLOUR, cross, el, frame, g, legend, line, text, TYPE, titleLine } from './svg.js';
 
 interface Burst {
   asked: number;
@@ -16,7 +16,7 @@ interface Burst {
 const WIDTH = 1600;
 const LEFT = 330;
 const RIGHT = 1300;
-const LOW = 1000;
+const LOW = 400;
 const HIGH = 80_000;
 
 /** Draws the size demo. */
@@ -72,12 +72,12 @@ export function sizeSvg(result: DemoResult): string {
   const desc = `${sizes.map((s) => `${s.bytes} bytes: ${s.outcome}`).join('; ')}. Burst of ${burst.count}: ${burst.small.received} arrived with a ${burst.small.actual}-byte buffer, ${burst.large.received} with ${burst.large.actual} bytes.`;
   const mtu = os.loopbackMtu === null ? `loopback MTU not read on ${os.platform}` : `loopback MTU ${os.loopbackMtu} B, read from ${os.platform}`;
   const body = [
-    text(40, 52, title, { size: TYPE.title, weight: 'bold', cls: 'title' }),
+    titleLine(title, WIDTH),
     text(40, 88, `measured on this machine: ${mtu}`, { size: TYPE.small, fill: COLOUR.faint, cls: 'subtitle' }),
     ...parts,
     legend(40, height - 36, [
       { swatch: el('rect', { x: 0, y: -14, width: 36, height: 28, fill: '#c8e6c9', stroke: COLOUR.ok, 'stroke-width': 2 }), label: 'arrived' },
-      { swatch: el('rect', { x: 0, y: -14, width: 36, height: 28, fill: '#ffcdd2', stroke: COLOUR.lost, 'stroke-width': 2 }) + cross(36, 0, 8, COLOUR.lost), label: 'not sent, or dropped' },
+      { swatch: el('rect', { x: 0, y: -14, width: 30, height: 28, fill: '#ffcdd2', stroke: COLOUR.lost, 'stroke-width': 2 }) + cross(30, 0, 7, COLOUR.lost), label: 'not sent, or dropped' },
     ]),
   ].join('');
   return frame({ demo: result.demo, width: WIDTH, height, title, desc }, body);

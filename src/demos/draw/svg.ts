@@ -51,8 +51,16 @@ export function el(name: string, a: Attrs, children?: string): string {
 }
 
 /** A line of text. */
-export function text(x: number, y: number, content: string | number, o: { size?: number; anchor?: 'start' | 'middle' | 'end'; fill?: string; weight?: 'bold'; cls?: string } = {}): string {
-  return el('text', { x, y, class: o.cls ?? 'label', 'font-family': FONT, 'font-size': o.size ?? TYPE.body, 'text-anchor': o.anchor, 'font-weight': o.weight, fill: o.fill ?? COLOUR.ink }, esc(content));
+export function text(x: number, y: number, content: string | number, o: { size?: number; anchor?: 'start' | 'middle' | 'end'; fill?: string; weight?: 'bold'; cls?: string; halo?: boolean } = {}): string {
+  // A halo (a white outline painted under the letters) keeps a label readable where it crosses lines.
+  const halo = o.halo ? { stroke: COLOUR.background, 'stroke-width': 5, 'paint-order': 'stroke', 'stroke-linejoin': 'round' } : {};
+  return el('text', { x, y, class: o.cls ?? 'label', 'font-family': FONT, 'font-size': o.size ?? TYPE.body, 'text-anchor': o.anchor, 'font-weight': o.weight, fill: o.fill ?? COLOUR.ink, ...halo }, esc(content));
+}
+
+/** The picture's title, its type made smaller when a long title would not fit `width`. */
+export function titleLine(content: string, width: number): string {
+  const size = Math.min(TYPE.title, Math.floor((width - 80) / (content.length * 0.6)));
+  return text(40, 52, content, { size, weight: 'bold', cls: 'title' });
 }
 
 /** A straight line; `arrow` ends it in the marker of that colour (see defs()). */
@@ -73,7 +81,7 @@ export function g(a: Attrs, children: string): string {
 /** Arrowhead markers, one per colour, with ids prefixed by the demo so pictures can share a page. */
 export function defs(prefix: string, colours: Record<string, string>): string {
   const markers = Object.entries(colours).map(([name, colour]) =>
-    el('marker', { id: `${prefix}-${name}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse', markerUnits: 'strokeWidth' }, el('path', { d: 'M0 0L10 5L0 10z', fill: colour })),
+    el('marker', { id: `${prefix}-${name}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 13, markerHeight: 13, orient: 'auto-start-reverse', markerUnits: 'userSpaceOnUse' }, el('path', { d: 'M0 0L10 5L0 10z', fill: colour })),
   );
   return el('defs', {}, markers.join(''));
 }

@@ -1,6 +1,6 @@
 /** A demo without a picture of its own: its table, drawn as text. */
 import type { DemoResult } from '../common.js';
-import { COLOUR, frame, g, text, TYPE } from './svg.js';
+import { frame, g, text, titleLine, TYPE } from './svg.js';
 
 /** Draws a result's table, one step a row. */
 export function tableSvg(result: DemoResult): string {
@@ -11,6 +11,6 @@ export function tableSvg(result: DemoResult): string {
   const x = (i: number) => 40 + (i * (width - 80)) / cols;
   const header = g({ class: 'header' }, result.columns.map((c, i) => text(x(i), 130, c, { size: TYPE.body, weight: 'bold' })).join(''));
   const rows = result.rows.map((row, r) => g({ class: 'event row', 'data-step': r }, row.map((cell, i) => text(x(i), 170 + r * 40, String(cell), { size: TYPE.body })).join('')));
-  const body = text(40, 52, title, { size: TYPE.title, weight: 'bold', fill: COLOUR.ink, cls: 'title' }) + header + rows.join('');
+  const body = titleLine(title, width) + header + rows.join('');
   return frame({ demo: result.demo, width, height, title, desc: result.explanation.join(' ') }, body);
 }
