@@ -374,10 +374,12 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     if (!frame) frame = requestAnimationFrame(render);
   }
 
-  function clock(t) {
+  /** The wall-clock time of room time `t`; on a narrow view, the seconds alone. */
+  function clock(t, narrow) {
     const d = new Date(t + wallOffset);
     const two = (n) => String(n).padStart(2, '0');
-    return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+    const seconds = `${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+    return narrow ? `:${seconds}` : `${two(d.getHours())}:${two(d.getMinutes())}:${seconds}`;
   }
 
   function height(row, u) {
@@ -429,7 +431,9 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     for (const r of shown) if (r.lane !== null) laneIds.add(r.lane);
     if (source === 'store' && playing) for (const l of lanes.values()) if (l.present) laneIds.add(l.id);
     const peerLanes = [...laneIds].filter((id) => lanes.has(id)).sort((a, b) => a - b).map((id) => lanes.get(id));
-    const timeW = fs * 7.2;
+    // A phone's view gives the time column the seconds only: the lanes need the width.
+    const narrow = width < fs * 34;
+    const timeW = fs * (narrow ? 4.4 : 7.2);
     const minLane = fs * 7;
     const laneW = Math.max(minLane, (width - timeW) / (peerLanes.length + 1));
     const totalW = Math.max(width, timeW + laneW * (peerLanes.length + 1));
@@ -475,7 +479,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       const g = el('g', { class: `tl-row tl-${r.kind} t-${r.transport ?? 'other'}`, 'data-kind': r.kind, 'data-seq': r.seq, 'data-t': r.t });
       if (r.peer) g.setAttribute('data-peer', r.peer);
       if (r.transport) g.setAttribute('data-transport', r.transport);
-      const stamp = clock(r.t);
+      const stamp = clock(r.t, narrow);
       if (stamp !== lastClock) g.append(el('text', { class: 'tl-label tl-time', x: fs * 0.3, y: y + u * 0.8 }, stamp));
       lastClock = stamp;
       const px = r.lane === null ? roomX : x.get(r.lane) ?? roomX;
