@@ -11,6 +11,8 @@
  * CPU time per delivery each way and its ratio (the steadier measure on a shared machine), and
  * the feed's frames and bytes a second. Target: the relay
  * keeps at least 0.9x its deliveries/s with the timeline open (issue 11: less than 10% drop).
+ * Then the recorder's own cost without sockets (scripts/timeline/room-cost.ts): ns per message
+ * through room.receive() with the timeline off and on, at N = 10 and 100 links that send nothing.
  *
  *   node dist/scripts/bench-timeline.js [--quick] [--json] [--rounds R] [--n 10,100] [--transport udp|tcp|both]
  */
@@ -20,6 +22,7 @@ import { count, fixed, median, print, ratio, table, times, verdict } from './har
 import { runTcpTrial } from './relay/tcp.js';
 import type { FeedMode, FromChild, Shape, ToChild, Trial } from './relay/trial.js';
 import { runUdpTrial } from './relay/udp.js';
+import { roomCost, type RoomCost } from './timeline/room-cost.js';
 
 const USAGE = 'node dist/scripts/bench-timeline.js [--quick] [--json] [--rounds R] [--n 10,100] [--transport udp|tcp|both]';
 const N: Readonly<Record<'udp' | 'tcp', readonly number[]>> = { udp: [10, 100], tcp: [10] };
@@ -121,11 +124,12 @@ async function main(): Promise<void> {
     row.cpuRatio = ratio(row.cpuOpen, row.cpuClosed);
     return row;
   });
+  const cost: RoomCost[] = [10, 100].map((n) => roomCost(n, options.quick ? 50_000 : 300_000, options.quick ? 3 : 7));
   const worst = Math.min(...rows.map((r) => r.ratio));
   const pass = rows.length > 0 && rows.every((r) => r.ratio >= TARGET_RATIO);
   const target = `target: with the timeline open the relay keeps >= ${TARGET_RATIO}x its deliveries/s: ${verdict(pass)} (worst ${worst.toFixed(2)}x)`;
   const seconds = (performance.now() - began) / 1000;
-  print(options.json, { quick: options.quick, seconds, scenarios: options.scenarios, rows, target: { ratio: TARGET_RATIO, worst, pass }, trials: trials.map((t) => ({ transport: t.scenario.transport, n: t.scenario.n, mode: t.mode, ...t.trial })) }, () => {
+  print(options.json, { quick: options.quick, seconds, scenarios: options.scenarios, rows, roomCost: cost, target: { ratio: TARGET_RATIO, worst, pass }, trials: trials.map((t) => ({ transport: t.scenario.transport, n: t.scenario.n, mode: t.mode, ...t.trial })) }, () => {
     const body = table(
       ['transport', 'N', 'msgs/trial', 'closed dlv/s', 'open dlv/s', 'open/closed', 'cpu us/dlv closed', 'cpu us/dlv open', 'cpu open/closed', 'feed frames/s', 'feed KB/s', 'loss'],
       rows.map((r) => [
@@ -135,17 +139,22 @@ async function main(): Promise<void> {
         count(r.closed),
         count(r.open),
         times(r.ratio),
-        fixed(r.cpuClosed, 2),
-        fixed(r.cpuOpen, 2),
+        fixed(r.cpuClosed, 3),
+        fixed(r.cpuOpen, 3),
         times(r.cpuRatio),
         fixed(r.feedFramesPerSec, 1),
         fixed(r.feedBytesPerSec / 1024, 1),
         String(r.loss),
       ]),
     );
+    const costTable = table(
+      ['N', 'ns/msg timeline off', 'ns/msg on', 'on - off'],
+      cost.map((c) => [String(c.n), fixed(c.offNs, 0), fixed(c.onNs, 0), `${fixed(c.onNs - c.offNs, 0)} ns (${times(ratio(c.onNs, c.offNs))})`]),
+    );
     return (
       `udp-chat relay, its page served (--web): no page on /timeline (closed) vs one subscriber reading it (open)\n${body}\n\n` +
-      `medians of ${options.scenarios[0]?.rounds ?? 0} rounds (alternating order); loss = sent*N - received over all rounds\n${target}\n${seconds.toFixed(0)} s`
+      `medians of ${options.scenarios[0]?.rounds ?? 0} rounds (alternating order); loss = sent*N - received over all rounds\n${target}\n\n` +
+      `the room alone (room.receive, links that send nothing), timeline off vs on past its batch share\n${costTable}\n${seconds.toFixed(0)} s`
     );
   });
 }

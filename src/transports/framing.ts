@@ -64,6 +64,8 @@ export interface Deframer {
    * peer's message budget may hand them to the room a few at a time.
    */
   count(chunk: Uint8Array): number;
+  /** How many events end() would make now (a last line without its newline: 1), without making them. */
+  endCount(): number;
   /** Bytes currently held waiting for the end of a message (never more than maxBytes + 1). */
   readonly buffered: number;
   /** The stream ended: returns a last line that had no newline (`printf a | nc`); a cut length frame is lost. */
@@ -181,6 +183,10 @@ class LineDeframer implements Deframer {
 
   get buffered(): number {
     return this.#held.length;
+  }
+
+  endCount(): number {
+    return this.#discarding || this.#held.length === 0 ? 0 : 1;
   }
 
   end(): FrameEvent[] {
@@ -339,6 +345,10 @@ class LengthDeframer implements Deframer {
 
   end(): FrameEvent[] {
     return [];
+  }
+
+  endCount(): number {
+    return 0;
   }
 
   get buffered(): number {

@@ -519,6 +519,10 @@ some('count: three lines in one chunk are 3, a partial line 0, its end 1, and an
   const deframer = createDeframer('line', 10);
   assert.is(deframer.count(bytes('a\nb\nc\n')), 3);
   assert.is(deframer.count(bytes('par')), 0);
+  assert.is(deframer.endCount(), 0);
+  deframer.push(bytes('par'));
+  assert.is(deframer.endCount(), 1, 'a last line without its newline');
+  assert.is(deframer.end().length, 1);
   deframer.push(bytes('par'));
   assert.is(deframer.count(bytes('tial\n')), 1);
   assert.is(deframer.count(bytes('x'.repeat(20))), 1, 'past the hold limit: one oversize at once');
@@ -527,6 +531,8 @@ some('count: three lines in one chunk are 3, a partial line 0, its end 1, and an
   const length = createDeframer('length', 10);
   assert.is(length.count(new Uint8Array([0, 2, 104, 105, 0])), 1, 'a frame and half a header');
   assert.is(length.count(new Uint8Array([0, 20, 1, 2])), 1, 'an oversize header is one event at once');
+  length.push(new Uint8Array([0, 3, 1]));
+  assert.is(length.endCount(), 0, 'a cut length frame is lost');
 });
 
 some('most 0 takes nothing', () => {

@@ -1,7 +1,9 @@
 /**
  * The HTTP side of the web transport: the page (src/web), a JSON `/stats` for its live panel,
- * and the policy a WebSocket upgrade must pass (address, Host, path, Origin) before it is handed
- * on. It knows nothing of the room: `/stats` answers whatever the server's stats() gives.
+ * `GET /demos` and `POST /demos/NAME` for its Demos view (demos-endpoint.ts), and the policy a
+ * WebSocket upgrade must pass (address, Host, path, Origin, and for `/timeline` who may read it)
+ * before it is handed on to the chat transport or the timeline feed. It knows nothing of the
+ * room: `/stats` answers whatever the server's stats() gives.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';

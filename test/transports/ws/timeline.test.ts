@@ -63,6 +63,12 @@ test('a UDP datagram is one read and one message; a TCP write of three lines is 
       t.write('tial\n');
       await feed.event(is('read', { peer: 't', bytes: 5, messages: 1 }));
       await feed.event(is('message', { peer: 't', text: 'partial' }));
+      // A last line without its newline: the FIN's read (0 bytes) ends it.
+      t.write('last words');
+      await feed.event(is('read', { peer: 't', bytes: 10, messages: 0 }));
+      t.socket.end();
+      await feed.event(is('read', { peer: 't', bytes: 0, messages: 1 }));
+      await feed.event(is('message', { peer: 't', text: 'last words' }));
       // Every `t` on the room's clock, in order.
       const ts = feed.events.map((e) => e.t);
       assert.equal(ts, [...ts].sort((a, b) => a - b));
