@@ -2,7 +2,10 @@
 // Plain JS with no build step and nothing fetched from elsewhere: classrooms are often offline.
 // Every piece of text from the network goes into the page as text (textContent, append of a
 // string), never as HTML: a peer's `<img onerror=...>` is shown, not run.
-'use strict';
+// A module (strict, deferred): the Timeline, the teacher's chart and the Demos view are modules beside it.
+import { drawChart, sampler } from './chart.js';
+import { startDemos } from './demos.js';
+import { startTimeline } from './timeline.js';
 
 const $ = (id) => document.getElementById(id);
 const log = $('log');
@@ -26,6 +29,21 @@ const WHO_ANSWER_MS = 3000;
 let whoLeft = 0; // lines of a hidden /who answer still to come
 let whoPeers = [];
 let previous = null; // the last /stats, for the per-second rates
+const rates = sampler(); // a minute of them, for the teacher's chart
+const TEACHER_KEY = 'udp-chat-teacher';
+
+/** The teacher key from the banner's link, kept for this tab; null without one. */
+function teacherKey() {
+  return sessionStorage.getItem(TEACHER_KEY);
+}
+
+/** The teacher: a page opened on the server's own machine, or one holding the key. The server checks. */
+function isTeacher() {
+  return /^(localhost|127(\.\d+){3}|\[::1\])$/.test(location.hostname) || teacherKey() !== null;
+}
+
+const timeline = startTimeline($('timeline'), { me: () => me, key: teacherKey });
+const demos = startDemos($('demos'), { key: teacherKey });
 
 function span(className, content) {
   const s = document.createElement('span');
@@ -47,7 +65,24 @@ function show(line, kind) {
     if (chat[1]) div.append(span('mark', chat[1]));
     div.append(span('from', `<${chat[2]}>`), ' ', chat[3]);
   } else div.textContent = line;
-  log.append(div);
+  // A private line this page received: its text may show on its arrow in the timeline (ours alone).
+  const heardPrivate = /^\[private\] <([^>\s]+)> ([\s\S]*)$/.exec(line);
+  if (heardPrivate && kind === 'private' && me) timeline.ownPrivate(heardPrivate[1], me, heardPrivate[2]);
+  pending.push(div);
+  if (pending.length > MAX_LOG_LINES) pending.shift();
+  // A hidden tab gets no animation frames: its lines go in at once (nothing is drawn anyway).
+  if (document.hidden) flush();
+  else if (!followFrame) followFrame = requestAnimationFrame(flush);
+}
+
+// New lines go into the log once an animation frame, with one scroll to the end: a flood of lines
+// (a thousand a second) costs the page a layout a frame rather than a layout a line.
+const pending = [];
+let followFrame = 0;
+function flush() {
+  cancelAnimationFrame(followFrame);
+  followFrame = 0;
+  log.append(...pending.splice(0));
   while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
   if (following) log.scrollTop = log.scrollHeight;
 }
@@ -61,6 +96,17 @@ log.addEventListener('scroll', () => {
 new ResizeObserver(() => {
   if (following) log.scrollTop = log.scrollHeight;
 }).observe(log);
+
+/** Keeps the log at its end through a change of layout (projector mode, a new view) that reflows it. */
+function keepEnd() {
+  const was = following;
+  requestAnimationFrame(() => {
+    if (!was) return;
+    following = true;
+    log.scrollTop = log.scrollHeight;
+  });
+}
+window.addEventListener('resize', keepEnd);
 
 function kindOf(line) {
   if (line.startsWith('* ')) return 'notice';
@@ -174,7 +220,10 @@ function connect(name, password) {
 /** Shows locally what we said: the server does not send our own chat lines back. */
 function echo(line) {
   const whisper = /^\/msg (\S+) ([\s\S]+)$/i.exec(line);
-  if (whisper) return show(`[private to ${whisper[1]}] <${me}> ${whisper[2]}`, 'private self');
+  if (whisper) {
+    timeline.ownPrivate(me, whisper[1], whisper[2]);
+    return show(`[private to ${whisper[1]}] <${me}> ${whisper[2]}`, 'private self');
+  }
   if (line.startsWith('//')) line = line.slice(1);
   else if (line.startsWith('/') || /^(rename|to)\|/i.test(line) || /^\s*(who|quit|exit|help)\s*$/i.test(line)) return;
   show(`<${me}> ${line}`, 'chat self');
@@ -206,12 +255,16 @@ $('password').addEventListener('input', ticketChanged);
 
 // A link with ?ticket=... (the teacher hands one to each student): the ticket goes into the field
 // and out of the address bar, which may be on a projector or in a screenshot.
-const linked = new URLSearchParams(location.search).get('ticket');
+// The teacher's link (?teacher=KEY, from the banner) likewise: the key goes into this tab's
+// sessionStorage, where the timeline and the Demos view find it, and out of the address bar.
+const params = new URLSearchParams(location.search);
+const linked = params.get('ticket');
 if (linked) {
   $('password').value = linked;
-  history.replaceState(null, '', location.pathname + location.hash);
   ticketChanged();
 }
+if (params.get('teacher')) sessionStorage.setItem(TEACHER_KEY, params.get('teacher'));
+if (params.has('ticket') || params.has('teacher')) history.replaceState(null, '', location.pathname + location.hash);
 
 $('join').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -306,7 +359,11 @@ function teacher(stats, at) {
   const drops = Object.entries(c.drops)
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${reason.replace(/[A-Z]/g, (m) => ` ${m.toLowerCase()}`)} ${n.toLocaleString()}`);
+  // Datagrams the OS dropped in the server's socket are drops too: never `none` while there are some.
+  if (typeof c.kernelDrops === 'number' && c.kernelDrops > 0) drops.push(`in the server's socket ${c.kernelDrops.toLocaleString()}`);
   $('drops').textContent = drops.join(' · ') || 'none';
+  rates.add(c, at);
+  if (!$('teacher').hidden) drawChart($('chart'), rates.samples, at);
   // A number where the OS tells (Linux), the words `not available` where it does not.
   $('kernel-drops').textContent = typeof c.kernelDrops === 'number' ? c.kernelDrops.toLocaleString() : String(c.kernelDrops ?? 'not available');
   $('expired').textContent = c.expired.toLocaleString();
@@ -349,14 +406,68 @@ setInterval(() => {
   }
 }, WHO_EVERY_MS);
 
-function showTeacher(on) {
-  $('teacher').hidden = !on;
-  $('teacher-toggle').setAttribute('aria-expanded', String(on));
+// The views and projector mode, each a toggle; which are open is kept in the address's #fragment
+// (`#teacher+timeline+projector`), so a bookmark or a link on the projector opens them again.
+// Projector mode is remembered in localStorage too: it belongs to the machine, not the link.
+const VIEWS = ['teacher', 'timeline', 'demos'];
+const PROJECTOR = 'udp-chat-projector';
+
+function opened() {
+  return new Set(location.hash.slice(1).split(/[+,]/).filter(Boolean));
 }
-$('teacher-toggle').addEventListener('click', () => {
-  const on = $('teacher').hidden;
-  showTeacher(on);
-  history.replaceState(null, '', on ? '#teacher' : location.pathname);
+
+function setView(name, on) {
+  if (name === 'demos' && !isTeacher()) on = false;
+  keepEnd();
+  $(name).hidden = !on;
+  $(`${name}-toggle`).setAttribute('aria-expanded', String(on));
+  document.body.classList.toggle(`with-${name}`, on);
+  if (name === 'timeline') timeline.show(on);
+  if (name === 'demos') demos.show(on);
+  if (name === 'teacher' && on) drawChart($('chart'), rates.samples, performance.now());
+}
+
+function setProjector(on) {
+  keepEnd();
+  document.documentElement.classList.toggle('projector', on);
+  $('projector-toggle').setAttribute('aria-pressed', String(on));
+  try {
+    if (on) localStorage.setItem(PROJECTOR, '1');
+    else localStorage.removeItem(PROJECTOR);
+  } catch {
+    // Storage may be off (a private window): the mode still applies to this page.
+  }
+  timeline.redraw();
+}
+
+function remember() {
+  const open = VIEWS.filter((v) => !$(v).hidden);
+  if (document.documentElement.classList.contains('projector')) open.push('projector');
+  history.replaceState(null, '', open.length ? `#${open.join('+')}` : location.pathname);
+}
+
+for (const name of VIEWS) {
+  $(`${name}-toggle`).addEventListener('click', () => {
+    setView(name, $(name).hidden);
+    remember();
+  });
+}
+$('projector-toggle').addEventListener('click', () => {
+  setProjector(!document.documentElement.classList.contains('projector'));
+  remember();
 });
-window.addEventListener('hashchange', () => showTeacher(location.hash === '#teacher'));
-showTeacher(location.hash === '#teacher');
+
+function fromHash() {
+  const open = opened();
+  for (const name of VIEWS) setView(name, open.has(name));
+  let stored = false;
+  try {
+    stored = localStorage.getItem(PROJECTOR) === '1';
+  } catch {
+    // As above: no storage, no memory.
+  }
+  setProjector(open.has('projector') || stored);
+}
+window.addEventListener('hashchange', fromHash);
+$('demos-toggle').hidden = !isTeacher();
+fromHash();

@@ -22,7 +22,7 @@ async function stats(url: string): Promise<WebStats> {
   return (await response.json()) as WebStats;
 }
 
-test('GET / serves the page with its script and style, each with its type; anything else is 404', async () => {
+test('GET / serves the page with its scripts (modules) and style, each with its type; anything else is 404', async () => {
   await withWeb({}, async ({ url }) => {
     const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) });
     assert.is(page.status, 200);
@@ -30,11 +30,15 @@ test('GET / serves the page with its script and style, each with its type; anyth
     // Nothing from elsewhere may run in the page, whatever a peer manages to put in it.
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     const html = await page.text();
-    assert.match(html, /<script src="app\.js" defer><\/script>/);
+    assert.match(html, /<script type="module" src="app\.js"><\/script>/);
     assert.match(html, /<link rel="stylesheet" href="style\.css">/);
     assert.not.match(html, /https?:\/\//, 'the page loads something from another host');
     for (const [path, type] of [
       ['/app.js', /^text\/javascript/],
+      // The modules app.js imports: the timeline, the teacher's chart, the Demos view.
+      ['/timeline.js', /^text\/javascript/],
+      ['/chart.js', /^text\/javascript/],
+      ['/demos.js', /^text\/javascript/],
       ['/style.css', /^text\/css/],
       ['/index.html', /^text\/html/],
     ] as const) {
