@@ -9,8 +9,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
-import { DEMOS } from '../../src/demos/demos.js';
-import { demoSvg } from '../../src/demos/draw/index.js';
+import { demoRunner as serveRunner } from '../../src/demos/runner.js';
 import type { DemoRunner } from '../../src/transports/ws/demos-endpoint.js';
 import type { UdpPeer } from '../helpers/udp-peer.js';
 
@@ -19,15 +18,14 @@ const began: Array<(name: string) => void> = [];
 /** While set, a run that began waits for it: the test holds the server busy as long as it needs. */
 let gate: Promise<void> | undefined;
 
-/** The demos the page may run, as `serve` gives them to the server: each run drawn by demoSvg. */
+/** The demos the page may run, as `serve` gives them to the server, held at the gate while a test needs the server busy. */
 export function demoRunner(): DemoRunner {
   return {
-    list: () => Object.entries(DEMOS).map(([name, d]) => ({ name, summary: d.summary })),
+    list: () => serveRunner.list(),
     run: async (name) => {
       for (const tell of began.splice(0)) tell(name);
       await gate;
-      const result = await DEMOS[name]!.run({ seed: 42 });
-      return { result, svg: demoSvg(result) };
+      return serveRunner.run(name);
     },
   };
 }
