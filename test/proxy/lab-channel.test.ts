@@ -137,8 +137,10 @@ test('datagrams a delay holds back are bounded in bytes: past PROXY_LIMITS.heldB
 
 test('a datagram with no room to be held does not keep its place on the rate-limited link: the link is free again once the sent ones are through', async () => {
   const delayMs = 300;
-  await channel({ delayMs, rateBytesPerSec: 10_000_000, queueLimit: 100_000 }, 'in', 1, async ({ send, got, proxy }) => {
-    // 6 ms of link each; the held-bytes bound fills after `fit`, and the rest are queue drops.
+  // 20 ms of link each: 200 drops that wrongly kept their place would hold the probe back 4 s,
+  // far past the bound below, which leaves a loaded machine a second and a half of slack.
+  await channel({ delayMs, rateBytesPerSec: 3_000_000, queueLimit: 100_000 }, 'in', 1, async ({ send, got, proxy }) => {
+    // The held-bytes bound fills after `fit`, and the rest are queue drops.
     const size = 60_000;
     const fit = Math.floor(PROXY_LIMITS.heldBytes / (size + HELD_COPY_OVERHEAD));
     const total = fit + 200;
@@ -153,13 +155,13 @@ test('a datagram with no room to be held does not keep its place on the rate-lim
     }
     const c = proxy.counters().in;
     assert.ok(c.queueDrops > 0, 'the bound was reached');
-    // Those not dropped were on a link of 6 ms each: through in well under two seconds. (A dropped
-    // one charged to the link pushed the later ones, and the link, back by its 6 ms each.)
-    await eventually(() => got.length === total - proxy.counters().in.queueDrops, 2000, 'every datagram held is delivered');
+    // Those not dropped were on a link of 20 ms each: through in under two seconds. (A dropped
+    // one charged to the link pushed the later ones, and the link, back by its 20 ms each.)
+    await eventually(() => got.length === total - proxy.counters().in.queueDrops, 5000, 'every datagram held is delivered');
     const sentAt = performance.now();
     send(Buffer.from('probe'));
-    await eventually(() => got.some((g) => g.bytes.toString() === 'probe'), delayMs + 700, 'the probe waits its delay, not the dropped datagrams');
-    assert.ok(got.at(-1)!.at - sentAt < delayMs + 700);
+    await eventually(() => got.some((g) => g.bytes.toString() === 'probe'), delayMs + 2000, 'the probe waits its delay, not the dropped datagrams');
+    assert.ok(got.at(-1)!.at - sentAt < delayMs + 2000);
   });
 });
 
