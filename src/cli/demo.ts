@@ -28,6 +28,25 @@ export function builder(y: Argv) {
     .example('$0 demo all --svg pictures/', 'every demo, pictures/demo-NAME.svg each');
 }
 
+/** What an errno means for a file the user named, in words, with the code after it for a search. */
+const WHY: Record<string, string> = {
+  ENOENT: 'no such directory',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EISDIR: 'that is a directory',
+  EEXIST: 'a file of that name is in the way',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+/** One line for a --svg or --html that cannot be written: `cannot write --svg x/y.svg: no such directory (ENOENT)`. */
+export function cannotWrite(kind: string, path: string, err: unknown): ChatError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  const why = WHY[code];
+  return new ChatError('ERR_FILE', `cannot write --${kind} ${path}: ${why ? `${why} (${code})` : code}`);
+}
+
 /** Where each kind of picture goes: FILE itself, or for `all`, FILE as a directory (made if missing, in a parent that exists). */
 function targets(argv: Record<string, unknown>, all: boolean): Array<{ kind: 'svg' | 'html'; path: (name: string) => string }> {
   const out: Array<{ kind: 'svg' | 'html'; path: (name: string) => string }> = [];
@@ -44,7 +63,7 @@ function targets(argv: Record<string, unknown>, all: boolean): Array<{ kind: 'sv
       if (!all && statSync(resolve(file), { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
       accessSync(dir, constants.W_OK);
     } catch (err) {
-      throw new ChatError('ERR_FILE', `cannot write --${kind} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw cannotWrite(kind, file, err);
     }
     out.push({ kind, path: all ? (name) => join(file, `demo-${name}.${kind}`) : () => file });
   }
@@ -78,7 +97,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       try {
         writeFileSync(path, f.kind === 'svg' ? demoSvg(result) : demoHtml(result));
       } catch (err) {
-        throw new ChatError('ERR_FILE', `cannot write --${f.kind} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        throw cannotWrite(f.kind, path, err);
       }
       written.push(path);
     }

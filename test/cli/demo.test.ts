@@ -258,11 +258,18 @@ bin('a --svg or --html that cannot be written is one line and exit 1, and nothin
   const dir = mkdtempSync(join(tmpdir(), 'udp-chat-demo-'));
   try {
     writeFileSync(join(dir, 'b.svg'), 'a file, not a directory');
-    for (const args of [['demo', 'loss', '--svg', join(dir, 'no', 'such', 'dir', 'x.svg')], ['demo', 'liveness', '--html', dir], ['demo', 'all', '--svg', join(dir, 'b.svg', 'sub')]]) {
+    const cases: Array<[string[], RegExp]> = [
+      [['demo', 'loss', '--svg', join(dir, 'no', 'such', 'dir', 'x.svg')], /: no such directory \(ENOENT\)$/],
+      [['demo', 'liveness', '--html', dir], /: that is a directory \(EISDIR\)$/],
+      [['demo', 'all', '--svg', join(dir, 'b.svg', 'sub')], /: a part of the path is a file, not a directory \(ENOTDIR\)$/],
+      [['demo', 'all', '--svg', join(dir, 'b.svg')], /: a file of that name is in the way \(EEXIST\)$/],
+    ];
+    for (const [args, why] of cases) {
       const r = await run(args);
       assert.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
       assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /^udp-chat: cannot write --(svg|html) /);
+      assert.match(r.stderr.trim(), why);
       assert.not.match(r.stderr, /\n\s+at /);
       assert.is(r.stdout, '');
     }
