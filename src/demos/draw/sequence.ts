@@ -129,7 +129,8 @@ export function sequenceSvg(result: DemoResult): string {
           const off = 7 * (i + 1);
           return g({ class: 'event arrive copy', 'data-step': step(a) }, line(X.proxy, y(leaves) + off, X.receiver - 4, y(a) + off, { stroke: COLOUR.duplicate, width: 3, arrow: `${prefix}-duplicate` }));
         });
-        if (lateLabel(y(first)) !== null) copies.push(text(X.receiver + 12, y(first) + 7, `#${m.seq} twice`, { size: TYPE.small, fill: COLOUR.duplicate, weight: 'bold' }));
+        // The label goes with the second copy's step, so a page playing the steps does not show it early.
+        if (lateLabel(y(first)) !== null) copies.push(g({ class: 'event label', 'data-step': step(m.arrivalsMs[1] ?? first) }, text(X.receiver + 12, y(first) + 7, `#${m.seq} twice`, { size: TYPE.small, fill: COLOUR.duplicate, weight: 'bold' })));
         marks.push(mark('duplicate', copies.join('')));
       }
       if (m.proxy === 'retransmitted') {
@@ -148,7 +149,9 @@ export function sequenceSvg(result: DemoResult): string {
       if (cluster.length < 3 || !cluster.some((m) => m.proxy === 'blocked')) continue;
       const at = cluster[0]!.arrivalsMs[0]!;
       if (burstLabel(y(at)) === null) continue;
-      labels.push(text(X.receiver + 12, y(at) + 7, `${cluster.length} at ${Math.round(at)} ms`, { size: TYPE.small, fill: COLOUR.ink, weight: 'bold', cls: 'label burst' }));
+      // Shown with the cluster's last arrival, not before the arrows it counts.
+      const lastAt = Math.max(...cluster.map((m) => m.arrivalsMs[0]!));
+      labels.push(g({ class: 'event label', 'data-step': step(lastAt) }, text(X.receiver + 12, y(at) + 7, `${cluster.length} at ${Math.round(at)} ms`, { size: TYPE.small, fill: COLOUR.ink, weight: 'bold', cls: 'label burst' })));
     }
     parts.push(marks.join(''), labels.join(''));
     return g({ class: `panel ${transport}`, 'data-transport': transport }, parts.join(''));

@@ -14,6 +14,7 @@ import { tickStep } from '../../../src/demos/draw/sequence.js';
 import { esc, labelPlacer, stepper } from '../../../src/demos/draw/svg.js';
 import type { LivenessRun } from '../../../src/demos/liveness.js';
 import type { MessageTrace } from '../../../src/demos/trace.js';
+import type { Element } from '@xmldom/xmldom';
 import { all, contractProblems, groups, markSeqs, parseXml } from '../../helpers/svg.js';
 
 const test = suite('the demo pictures');
@@ -92,6 +93,25 @@ test('steps follow time: each send comes before its arrival, and the legend has 
     assert.ok(send! <= arrive!, `seq ${mark.getAttribute('data-seq')}`);
   }
   assert.is(groups(doc, 'legend').length, 1);
+});
+
+test('played step by step, a label comes with what it tells: "#6 twice" with the second copy, "5 at 202 ms" with the last of the five', () => {
+  const doc = parseXml(demoSvg(sequence()));
+  const stepOf = (pattern: RegExp) => {
+    const label = all(doc, 'text').find((t) => pattern.test(t.textContent ?? ''));
+    assert.ok(label, String(pattern));
+    let node = label!.parentNode as Element | null;
+    while (node && !(node.nodeName === 'g' && node.getAttribute('data-step') !== null)) node = node.parentNode as Element | null;
+    assert.ok(node, `${pattern} is in no step: a page that plays the steps shows it from the first`);
+    return Number(node!.getAttribute('data-step'));
+  };
+  const arrivals = (kind: string, transport: string, seq: number) =>
+    groups(doc, 'mark', kind)
+      .filter((g) => g.getAttribute('data-transport') === transport && g.getAttribute('data-seq') === String(seq))
+      .flatMap((g) => all(g, 'g').filter((e) => (e.getAttribute('class') ?? '').split(/\s+/).includes('arrive')))
+      .map((g) => Number(g.getAttribute('data-step')));
+  assert.is(stepOf(/^#6 twice$/), Math.max(...arrivals('duplicate', 'udp', 6)));
+  assert.is(stepOf(/^5 at 202 ms$/), Math.max(...[2, 3, 4, 5, 6].flatMap((seq) => arrivals('delivered', 'tcp', seq))));
 });
 
 function boundaries(): DemoResult {
