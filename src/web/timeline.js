@@ -472,7 +472,8 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       if (prev && r.t - prev.t > GAP_MS) {
         const gy = y + 0.4 * u;
         parts.push(el('line', { class: 'tl-gap', x1: 0, x2: totalW, y1: gy, y2: gy }));
-        parts.push(el('text', { class: 'tl-label', x: totalW - fs * 0.3, y: gy - fs * 0.25, 'text-anchor': 'end' }, `${((r.t - prev.t) / 1000).toFixed(1)} s later`));
+        // In the time column, where no lane runs: on the right it crossed the last lane.
+        parts.push(el('text', { class: 'tl-label', x: fs * 0.3, y: gy - fs * 0.25 }, `${((r.t - prev.t) / 1000).toFixed(1)} s later`));
         y += 0.8 * u;
       }
       const h = height(r, u);
@@ -546,8 +547,9 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       }
       case 'read': {
         // What the transport read at once: its bytes, and how many messages the framer cut from them.
-        const cut = r.messages === 0 ? 'no message yet' : `${r.messages} message${r.messages === 1 ? '' : 's'}`;
-        const label = `read ${r.bytes} B → ${cut}`;
+        // A read of 0 bytes is the end of the stream (the peer's FIN); it may end a last line.
+        const cut = r.messages === 0 ? (r.bytes === 0 ? '' : ' → no message yet') : ` → ${r.messages} message${r.messages === 1 ? '' : 's'}`;
+        const label = r.bytes === 0 ? `end of stream (FIN)${cut}` : `read ${r.bytes} B${cut}`;
         const w = (label.length + 2) * fs * 0.62;
         // On its lane, but inside the picture: the last lane's box leans left.
         const bx = Math.max(o.timeW, Math.min(o.totalW - w - 2, px - w / 2));
@@ -571,7 +573,9 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       case 'rename': {
         const say = r.kind === 'join' ? `joins (${r.transport})` : r.kind === 'leave' ? `left (${r.reason})` : `now ${r.to}`;
         g.append(el('circle', { class: 'tl-dot', cx: px, cy: y + 0.5 * u, r: s * 0.4 }));
-        g.append(el('text', { class: 'tl-label', x: px + s * 0.8, y: y + 0.5 * u + fs * 0.35 }, say));
+        // Right of the dot, or left of it where the picture ends first (the last lane).
+        const left = px + s * 0.8 + say.length * fs * 0.6 > o.totalW;
+        g.append(el('text', { class: 'tl-label', x: left ? px - s * 0.8 : px + s * 0.8, y: y + 0.5 * u + fs * 0.35, 'text-anchor': left ? 'end' : 'start' }, say));
         break;
       }
       case 'aggregate': {
