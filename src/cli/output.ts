@@ -114,9 +114,7 @@ export function serveBanner(
   o: { transport: string; host: string; port: number; peerTimeoutMs: number; open?: boolean; password?: boolean; tickets?: { room?: string; required?: boolean } | undefined; rateLimit?: { perSecond: number; burst: number } },
   c: ChalkInstance,
 ): string[] {
-  // A wildcard address is where the server listens, not where anyone can reach it: show the
-  // machine's own LAN addresses instead, which students type.
-  const host = o.host === '0.0.0.0' || o.host === '::' ? (lanAddresses()[0] ?? o.host) : o.host;
+  const host = reachableHost(o.host);
   const on = o.transport === 'both' ? 'udp+tcp' : o.transport;
   const lines = [c.bold(`udp-chat room on ${on} ${host} port ${o.port}`) + ` (peer timeout ${formatDuration(o.peerTimeoutMs)})`];
   if (o.transport !== 'tcp') lines.push(`  join with:  nc -u ${host} ${o.port}    or    udp-chat chat --host ${host} --port ${o.port}`);
@@ -191,17 +189,25 @@ export function lanAddresses(): string[] {
 }
 
 /**
+ * The host a banner shows: a wildcard address is where the server listens, not where anyone can
+ * reach it, so the machine's first LAN address instead, which students type.
+ */
+function reachableHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? (lanAddresses()[0] ?? host) : host;
+}
+
+/**
  * The banner line with the teacher link: `  teacher: http://HOST:PORT/?teacher=KEY`. The page keeps
  * the key (out of the address bar) to read a closed room's timeline and to run demos on this machine.
  */
 export function teacherBanner(host: string, port: number, key: string): string {
-  const shown = host === '0.0.0.0' || host === '::' ? (lanAddresses()[0] ?? host) : host;
+  const shown = reachableHost(host);
   return `  teacher: http://${formatAddress(shown, port)}/?teacher=${key}`;
 }
 
 /** The banner line for the web page: `  open http://HOST:PORT/ in a browser` (a LAN address for a wildcard host). */
 export function webBanner(host: string, port: number): string {
-  const shown = host === '0.0.0.0' || host === '::' ? (lanAddresses()[0] ?? host) : host;
+  const shown = reachableHost(host);
   const hostFlag = isLoopback(shown) ? '' : ` --host ${shown.includes(':') ? `'${shown}'` : shown}`;
   return `  open http://${formatAddress(shown, port)}/ in a browser   (udp-chat chat --transport ws${hostFlag} --port ${port}; the teacher panel: /#teacher)`;
 }

@@ -11,7 +11,7 @@ import type { RoomEvent } from './events.js';
 import { TIMELINE_LIMITS } from './limits.js';
 import type { LeaveReason, Peer } from './peer.js';
 
-/** One event of the feed (the contract: docs/DESIGN.md, "The timeline feed"). Names are the room's at that moment. */
+/** One event of the feed (docs/DESIGN.md, "The live timeline"). Names are the room's at that moment. */
 export type TimelineEvent =
   | { e: 'join'; t: number; peer: string; transport: string }
   | { e: 'leave'; t: number; peer: string; reason: LeaveReason }
@@ -68,8 +68,8 @@ export function feedText(text: string): string {
   return text.length <= most ? text : `${text.slice(0, most - 1)}…`;
 }
 
-// Times on the feed: the room's clock to a tenth of a millisecond, enough to order a chunk's reads and messages.
-function at(now: number): number {
+/** A time on the feed: the room's clock to a tenth of a millisecond, enough to order a chunk's reads and messages. */
+export function feedTime(now: number): number {
   return Math.round(now * 10) / 10;
 }
 
@@ -109,7 +109,7 @@ export class Timeline implements TimelineSink {
     if (!this.on) return;
     const transport = peer.link.channel.name;
     if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'read', t: at(this.clock()), peer: peer.name, transport, bytes, messages });
+      this.events.push({ e: 'read', t: feedTime(this.clock()), peer: peer.name, transport, bytes, messages });
       return;
     }
     const a = this.counted();
@@ -122,7 +122,7 @@ export class Timeline implements TimelineSink {
     if (!this.on) return;
     const transport = peer.link.channel.name;
     if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'message', t: at(this.clock()), peer: peer.name, transport, bytes, text: feedText(text), receivers });
+      this.events.push({ e: 'message', t: feedTime(this.clock()), peer: peer.name, transport, bytes, text: feedText(text), receivers });
       return;
     }
     add(this.counted().messages, transport, 1);
@@ -133,7 +133,7 @@ export class Timeline implements TimelineSink {
     if (!this.on) return;
     const transport = peer.link.channel.name;
     if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'message', t: at(this.clock()), peer: peer.name, transport, bytes, to, receivers: 1 });
+      this.events.push({ e: 'message', t: feedTime(this.clock()), peer: peer.name, transport, bytes, to, receivers: 1 });
       return;
     }
     add(this.counted().messages, transport, 1);
@@ -143,7 +143,7 @@ export class Timeline implements TimelineSink {
   command(peer: Peer, command: string): void {
     if (!this.on) return;
     if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'command', t: at(this.clock()), peer: peer.name, transport: peer.link.channel.name, command });
+      this.events.push({ e: 'command', t: feedTime(this.clock()), peer: peer.name, transport: peer.link.channel.name, command });
       return;
     }
     this.counted().commands += 1;
@@ -153,7 +153,7 @@ export class Timeline implements TimelineSink {
   drop(reason: DropReason, count = 1, peer?: Peer, transport?: string): void {
     if (!this.on) return;
     if (this.events.length < this.perBatch) {
-      const event: TimelineEvent = { e: 'drop', t: at(this.clock()), peer: peer?.name ?? null, transport: peer?.link.channel.name ?? transport ?? null, reason };
+      const event: TimelineEvent = { e: 'drop', t: feedTime(this.clock()), peer: peer?.name ?? null, transport: peer?.link.channel.name ?? transport ?? null, reason };
       if (count !== 1) event.count = count;
       this.events.push(event);
       return;
@@ -169,9 +169,9 @@ export class Timeline implements TimelineSink {
     if (!room) return;
     if (this.events.length < this.perBatch) {
       const now = this.clock();
-      if (event.type === 'join') this.events.push({ e: 'join', t: at(now), peer: event.peer.name, transport: event.peer.transport });
-      else if (event.type === 'leave') this.events.push({ e: 'leave', t: at(now), peer: event.peer.name, reason: event.reason });
-      else this.events.push({ e: 'rename', t: at(now), peer: event.from, to: event.peer.name });
+      if (event.type === 'join') this.events.push({ e: 'join', t: feedTime(now), peer: event.peer.name, transport: event.peer.transport });
+      else if (event.type === 'leave') this.events.push({ e: 'leave', t: feedTime(now), peer: event.peer.name, reason: event.reason });
+      else this.events.push({ e: 'rename', t: feedTime(now), peer: event.from, to: event.peer.name });
       return;
     }
     const a = this.counted();
@@ -184,7 +184,7 @@ export class Timeline implements TimelineSink {
   /** The batch since the last take, or null when nothing happened (the feed then sends nothing). */
   take(): TimelineBatch | null {
     if (!this.on || (this.events.length === 0 && this.aggregate === null)) return null;
-    const now = at(this.clock());
+    const now = feedTime(this.clock());
     // The counted events fall between the first one's time and now: reading the clock for each
     // of them is what a flood would pay for, with nothing to show for it.
     if (this.aggregate) this.aggregate.to = now;
@@ -203,7 +203,7 @@ export class Timeline implements TimelineSink {
   private counted(): TimelineAggregate {
     let a = this.aggregate;
     if (!a) {
-      const t = at(this.clock());
+      const t = feedTime(this.clock());
       a = { from: t, to: t, messages: {}, reads: {}, bytes: {}, drops: {}, joins: 0, leaves: 0, renames: 0, commands: 0, events: 0 };
       this.aggregate = a;
     }

@@ -28,7 +28,7 @@ export interface ByteRange {
 /** A clock for one run: ms since it was made, to a tenth. */
 export function runClock(): () => number {
   const t0 = performance.now();
-  return () => Math.round((performance.now() - t0) * 10) / 10;
+  return () => tenth(performance.now() - t0);
 }
 
 /** Rounds ms to a tenth, as every time in a trace. */

@@ -171,6 +171,22 @@ class Held {
   }
 }
 
+/**
+ * The LFs in a chunk and where the last is (-1: none), in a plain loop: indexOf is a call into
+ * C++ per line, the cost that made a flood of newlines expensive.
+ */
+function lineFeeds(chunk: Uint8Array): { lfs: number; last: number } {
+  let lfs = 0;
+  let last = -1;
+  for (let i = 0; i < chunk.length; i++) {
+    if (chunk[i] === LF) {
+      lfs += 1;
+      last = i;
+    }
+  }
+  return { lfs, last };
+}
+
 class LineDeframer implements Deframer {
   readonly #max: number;
   readonly #held = new Held();
@@ -204,16 +220,8 @@ class LineDeframer implements Deframer {
 
   discard(chunk: Uint8Array): number {
     // Every LF ends a line, and a line is one event (a message or an oversize), except the LF
-    // that ends a line already reported as oversize: so count LFs, in a plain loop (indexOf is a
-    // call into C++ per line, the cost that made a flood of newlines expensive).
-    let lfs = 0;
-    let last = -1;
-    for (let i = 0; i < chunk.length; i++) {
-      if (chunk[i] === LF) {
-        lfs += 1;
-        last = i;
-      }
-    }
+    // that ends a line already reported as oversize: so count LFs.
+    const { lfs, last } = lineFeeds(chunk);
     let count = 0;
     if (lfs > 0) {
       count = this.#discarding ? lfs - 1 : lfs;
@@ -231,14 +239,7 @@ class LineDeframer implements Deframer {
   count(chunk: Uint8Array): number {
     // discard()'s count, on copies of the state: every LF ends one event but the one that ends a
     // line already reported as oversize, and a tail past the hold limit is one more.
-    let lfs = 0;
-    let last = -1;
-    for (let i = 0; i < chunk.length; i++) {
-      if (chunk[i] === LF) {
-        lfs += 1;
-        last = i;
-      }
-    }
+    const { lfs, last } = lineFeeds(chunk);
     let count = 0;
     let discarding = this.#discarding;
     let held = this.#held.length;

@@ -1,7 +1,7 @@
 /** A subscriber of the page's live timeline (`/timeline`), for tests: every frame parsed, every wait with a deadline. */
 import { WebSocket, type RawData } from 'ws';
 import type { TimelineAggregate, TimelineEvent } from '../../src/core/timeline.js';
-import { UpgradeRefused } from './ws-peer.js';
+import { opened } from './ws-peer.js';
 
 export interface Hello {
   type: 'hello';
@@ -49,15 +49,8 @@ export class TimelineClient {
       ...(options.origin ? { origin: options.origin } : {}),
     });
     const client = new TimelineClient(socket);
+    await opened(socket);
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('open', () => resolve());
-        socket.once('error', reject);
-        socket.once('unexpected-response', (_req, res) => {
-          res.resume();
-          reject(new UpgradeRefused(res.statusCode ?? 0));
-        });
-      });
       await client.until(() => client.frames.length > 0, 2000, 'the hello');
     } catch (err) {
       socket.terminate();

@@ -68,19 +68,7 @@ export class WsPeer {
     });
     const peer = new WsPeer(socket);
     socket.once('upgrade', (res) => (peer.port = res.socket.localPort ?? 0));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('open', () => resolve());
-        socket.once('error', reject);
-        socket.once('unexpected-response', (_req, res) => {
-          res.resume();
-          reject(new UpgradeRefused(res.statusCode ?? 0));
-        });
-      });
-    } catch (err) {
-      socket.terminate();
-      throw err;
-    }
+    await opened(socket);
     return peer;
   }
 
@@ -126,5 +114,22 @@ export class WsPeer {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** Resolves once `socket` is open; rejects with UpgradeRefused (the server's status) or the socket's error, the socket terminated. */
+export async function opened(socket: WebSocket): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) => {
+        res.resume();
+        reject(new UpgradeRefused(res.statusCode ?? 0));
+      });
+    });
+  } catch (err) {
+    socket.terminate();
+    throw err;
   }
 }

@@ -7,7 +7,7 @@ import type http from 'node:http';
 import { isLoopback } from '../address.js';
 import { teacherKeyMatches } from './teacher.js';
 
-/** What the server runs demos with (the coordinator wires DEMOS and demoSvg into it). */
+/** What the server runs demos with (`serve` passes src/demos/runner.ts: DEMOS, drawn by demoSvg). */
 export interface DemoRunner {
   list(): { name: string; summary: string }[];
   run(name: string): Promise<{ result: unknown; svg: string }>;
@@ -31,9 +31,13 @@ export class DemoDesk {
     private readonly teacherKey: string | undefined,
   ) {}
 
-  /** GET /demos. */
+  /** GET /demos; a runner that throws is a 500 (this runs in the server's request handler). */
   list(): DemoAnswer {
-    return { status: 200, body: this.runner.list().map(({ name, summary }) => ({ name, summary })) };
+    try {
+      return { status: 200, body: this.runner.list().map(({ name, summary }) => ({ name, summary })) };
+    } catch (err) {
+      return unlisted(err);
+    }
   }
 
   /**
@@ -47,7 +51,13 @@ export class DemoDesk {
     if (typeof given !== 'string') return { status: 403, body: { error: `the ${TEACHER_KEY_HEADER} header is required` } };
     const local = isLoopback(req.socket.remoteAddress ?? '');
     if (!local && !teacherKeyMatches(given, this.teacherKey)) return { status: 403, body: { error: 'only the teacher may run demos: open the page with the teacher link the server printed' } };
-    if (!this.runner.list().some((d) => d.name === name)) return { status: 404, body: { error: 'no such demo: GET /demos lists them' } };
+    let known: boolean;
+    try {
+      known = this.runner.list().some((d) => d.name === name);
+    } catch (err) {
+      return unlisted(err);
+    }
+    if (!known) return { status: 404, body: { error: 'no such demo: GET /demos lists them' } };
     if (this.running !== undefined) return { status: 409, body: { error: `the demo ${this.running} is running; one at a time` } };
     this.running = name;
     try {
@@ -59,4 +69,8 @@ export class DemoDesk {
       this.running = undefined;
     }
   }
+}
+
+function unlisted(err: unknown): DemoAnswer {
+  return { status: 500, body: { error: `the demos could not be listed: ${(err as Error).message}` } };
 }

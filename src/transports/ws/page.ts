@@ -141,10 +141,14 @@ function runDemo(o: PageOptions, desk: DemoDesk, path: string, req: http.Incomin
   if (!originAllowed(req.headers.origin, req.headers.host, o.origins)) return answerJson(res, { status: 403, body: { error: 'origin not allowed' } });
   const name = DEMO_PATH.exec(path)?.[1];
   const answered = name === undefined ? Promise.resolve({ status: 404, body: { error: 'no such demo: GET /demos lists them' } }) : desk.run(req, name);
-  answered.then(
-    (a) => answerJson(res, a),
-    (err: Error) => o.onError(err),
-  );
+  // A runner that throws (a library user's) is a 500, never a request left hanging or a rejection
+  // that ends the process.
+  answered
+    .then((a) => answerJson(res, a))
+    .catch((err: Error) => {
+      o.onError(err);
+      if (!res.headersSent) answerJson(res, { status: 500, body: { error: 'the demo failed' } });
+    });
 }
 
 function answerJson(res: http.ServerResponse, a: DemoAnswer): void {

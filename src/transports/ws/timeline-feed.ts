@@ -9,7 +9,7 @@ import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { TIMELINE_LIMITS } from '../../core/limits.js';
-import type { TimelineBatch } from '../../core/timeline.js';
+import { feedTime, type TimelineBatch } from '../../core/timeline.js';
 
 /** One lane of the page's timeline. */
 export interface TimelinePeer {
@@ -123,8 +123,7 @@ export class TimelineFeed {
     const source = this.source;
     // Recording starts with the first page: until then the room's hot path checked one boolean.
     source.timeline.active = true;
-    const now = Math.round(source.clock() * 10) / 10;
-    ws.send(JSON.stringify({ type: 'hello', now, peerTimeoutMs: source.peerTimeoutMs, maxEventsPerSecond: TIMELINE_LIMITS.maxEventsPerSecond, peers: source.peers() }));
+    ws.send(JSON.stringify({ type: 'hello', now: feedTime(source.clock()), peerTimeoutMs: source.peerTimeoutMs, maxEventsPerSecond: TIMELINE_LIMITS.maxEventsPerSecond, peers: source.peers() }));
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), this.batchMs);
       // The feed must not keep a process alive that is otherwise done.

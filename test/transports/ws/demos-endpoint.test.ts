@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startChatServer, type ChatServer } from '../../../src/servers/chat-server.js';
 import type { DemoRunner } from '../../../src/transports/ws/demos-endpoint.js';
+import { eventually } from '../../helpers/udp-peer.js';
 
 const test = suite('the demos endpoints on real sockets');
 
@@ -98,8 +99,7 @@ test('an unknown demo is 404; one at a time (409 while another runs); a demo tha
     assert.is((await post(`${url}/demos/nope`, key)).status, 404);
     assert.is((await post(`${url}/demos/NOT A NAME`, key)).status, 404);
     const slow = post(`${url}/demos/slow`, key);
-    const deadline = Date.now() + 2000;
-    while (!r.runs.includes('slow') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually(() => r.runs.includes('slow'), 2000, 'the slow demo started');
     const busy = await post(`${url}/demos/quick`, key);
     assert.is(busy.status, 409);
     assert.match(String(busy.body['error']), /slow/);
@@ -114,6 +114,34 @@ test('an unknown demo is 404; one at a time (409 while another runs); a demo tha
     assert.is(get.status, 404);
     await get.arrayBuffer();
   });
+});
+
+test('a runner that throws or answers what JSON cannot hold is a 500, and the server goes on', async () => {
+  let listThrows = false;
+  const demos: DemoRunner = {
+    list: () => {
+      if (listThrows) throw new Error('no list');
+      return [{ name: 'big', summary: 'a BigInt in its result' }];
+    },
+    run: async () => ({ result: { n: 1n }, svg: '<svg xmlns="http://www.w3.org/2000/svg"/>' }),
+  };
+  const errors: string[] = [];
+  const server = await startChatServer({ host: '127.0.0.1', port: 0, onEvent: (e) => void (e.type === 'socket-error' && errors.push(e.message)), web: { port: 0, demos } });
+  try {
+    const url = `http://127.0.0.1:${server.transports.ws!.port}`;
+    assert.is((await post(`${url}/demos/big`, { 'x-udp-chat-key': '' })).status, 500, 'a result JSON cannot hold');
+    assert.is(errors.length, 1, 'told as a socket error');
+    listThrows = true;
+    assert.is((await post(`${url}/demos/big`, { 'x-udp-chat-key': '' })).status, 500, 'a list that throws, on POST');
+    const listed = await fetch(`${url}/demos`, { signal: AbortSignal.timeout(2000) });
+    assert.is(listed.status, 500, 'and on GET');
+    await listed.arrayBuffer();
+    const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) });
+    assert.is(page.status, 200, 'the server still answers');
+    await page.arrayBuffer();
+  } finally {
+    await server.close();
+  }
 });
 
 test('off loopback only the teacher key runs a demo (this machine\'s LAN address: nothing leaves it)', async () => {
