@@ -177,10 +177,11 @@ function upgrade(o: PageOptions, hosts: HostRule, req: http.IncomingMessage, soc
   }
   if (!timeline) return o.upgrade(req, socket, head);
   // A room with a password or tickets is not shown to anyone who asks: the teacher's machine, or the key.
-  const allowed = timeline.open || isLoopback(socket.remoteAddress ?? '') || teacherKeyMatches(new URLSearchParams(query).get('key'), o.teacherKey);
-  if (!allowed) return refuse(socket, 403, 'this room is closed: the timeline is for the teacher (open the teacher link the server printed)');
-  if (timeline.feed.full) return refuse(socket, 503, 'too many timeline pages open; close one');
-  timeline.feed.upgrade(req, socket, head);
+  const teacher = isLoopback(socket.remoteAddress ?? '') || teacherKeyMatches(new URLSearchParams(query).get('key'), o.teacherKey);
+  if (!timeline.open && !teacher) return refuse(socket, 403, 'this room is closed: the timeline is for the teacher (open the teacher link the server printed)');
+  // The teacher's pages have places the class cannot take (TIMELINE_LIMITS.teacherPlaces).
+  if (timeline.feed.fullFor(teacher)) return refuse(socket, 503, 'too many timeline pages open; close one');
+  timeline.feed.upgrade(req, socket, head, teacher);
 }
 
 // Where the page opens its live timeline (a read-only WebSocket of its own).

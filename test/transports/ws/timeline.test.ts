@@ -283,4 +283,41 @@ test('who may read it: anyone in an open room; in a closed one only this machine
   }
 });
 
+test('a class cannot take every place: past the students\' pages the teacher\'s still gets in (this machine\'s LAN address)', async () => {
+  const lan = lanAddress();
+  if (!lan) {
+    console.log('  (no address off loopback on this machine: the teacher places case is not run)');
+    return;
+  }
+  const key = 'teacher_key-123456789';
+  // An open room: anyone on the LAN may read its timeline, so a student's script may open many pages.
+  const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0, host: lan, teacherKey: key } });
+  const pages: TimelineClient[] = [];
+  try {
+    const port = server.transports.ws!.port;
+    let refused = 0;
+    for (let i = 0; i < 16 && refused === 0; i++) {
+      refused = await TimelineClient.open(port, { host: lan }).then(
+        (c) => (pages.push(c), 0),
+        (err: unknown) => (err instanceof UpgradeRefused ? err.status : -1),
+      );
+    }
+    assert.is(refused, 503, 'the students\' pages stop short of every place');
+    assert.is(pages.length, 12, '16 places, 4 of them kept for the teacher');
+    for (let i = 0; i < 4; i++) pages.push(await TimelineClient.open(port, { host: lan, query: `?key=${key}` }));
+    const more = await TimelineClient.open(port, { host: lan, query: `?key=${key}` }).then(
+      (c) => (pages.push(c), 0),
+      (err: unknown) => (err instanceof UpgradeRefused ? err.status : -1),
+    );
+    assert.is(more, 503, 'past 16 pages in all, the teacher\'s too');
+    // A student's page gone frees a student's place, not a kept one.
+    pages.shift()!.close();
+    await eventually(() => server.transports.ws!.feed!.size === 15, 2000, 'the place freed');
+    pages.push(await TimelineClient.open(port, { host: lan }));
+  } finally {
+    for (const p of pages) p.close();
+    await server.close();
+  }
+});
+
 test.run();
