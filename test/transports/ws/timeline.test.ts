@@ -320,4 +320,20 @@ test('a class cannot take every place: past the students\' pages the teacher\'s 
   }
 });
 
+test('with --origin *, a site the teacher visits is not the teacher: it cannot read a closed room from the teacher\'s machine', async () => {
+  await withChatRoom({ transport: 'udp', password: 'pw', web: { port: 0, origins: ['*'], teacherKey: 'k'.repeat(24) } }, async ({ server }) => {
+    const port = server.transports.ws!.port;
+    const headers = { ...UPGRADE_HEADERS, host: `127.0.0.1:${port}` };
+    assert.is(await httpStatus('127.0.0.1', port, '/timeline', { ...headers, origin: 'http://evil.example' }), 403, 'another site, from loopback');
+    assert.is(await httpStatus('127.0.0.1', port, '/timeline', { ...headers, origin: `http://127.0.0.1:${port}` }), 101, 'the page\'s own origin');
+    assert.is(await httpStatus('127.0.0.1', port, '/timeline', headers), 101, 'no Origin: not a browser page');
+    assert.is(await httpStatus('127.0.0.1', port, `/timeline?key=${'k'.repeat(24)}`, { ...headers, origin: 'http://elsewhere.example' }), 101, 'a page holding the key');
+  });
+  // An open room's feed is anyone's, another site's page included, as --origin * says.
+  await withChatRoom({ transport: 'udp', web: { port: 0, origins: ['*'] } }, async ({ server }) => {
+    const port = server.transports.ws!.port;
+    assert.is(await httpStatus('127.0.0.1', port, '/timeline', { ...UPGRADE_HEADERS, host: `127.0.0.1:${port}`, origin: 'http://evil.example' }), 101);
+  });
+});
+
 test.run();
