@@ -82,7 +82,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     return;
   }
   const names = name === 'all' ? Object.keys(DEMOS) : [name];
-  for (const n of names) if (!DEMOS[n]) throw new ChatError('ERR_BAD_ARGUMENT', `no demo '${n}': choose ${Object.keys(DEMOS).join(', ')} or all`);
+  // Own names only: `constructor` or `__proto__` is on every object, and is no demo.
+  for (const n of names) if (!Object.hasOwn(DEMOS, n)) throw new ChatError('ERR_BAD_ARGUMENT', `no demo '${n}': choose ${Object.keys(DEMOS).join(', ')} or all`);
   const options = {
     ...(argv['seed'] === undefined ? {} : { seed: seedValue(argv['seed']) }),
     ...(argv['count'] === undefined ? {} : { count: count(argv['count'], 'count') }),

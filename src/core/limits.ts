@@ -217,6 +217,12 @@ export const TIMELINE_LIMITS = Object.freeze({
   /** Pages subscribed at once; the next is refused (503) until one goes. */
   maxSubscribers: 16,
   /**
+   * Of maxSubscribers, the places only the teacher's pages (a loopback address or the teacher key)
+   * may take: in an open room anyone on the LAN may subscribe, and a student's script opening
+   * sixteen pages must not lock the projector out of the timeline.
+   */
+  teacherPlaces: 4,
+  /**
    * Bytes queued for one subscriber before it misses batches (counted, told in `skipped`): a
    * page that does not read must not grow the server's memory. A full batch is some 10 KB.
    */

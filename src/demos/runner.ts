@@ -11,8 +11,9 @@ import { demoSvg } from './draw/index.js';
 export const demoRunner: DemoRunner = {
   list: () => Object.entries(DEMOS).map(([name, d]) => ({ name, summary: d.summary })),
   async run(name) {
-    const demo = DEMOS[name];
-    // The endpoint checks the name against list(); this guards a caller that does not.
+    // The endpoint checks the name against list(); this guards a caller that does not (an own
+    // name only: `constructor` is on every object).
+    const demo = Object.hasOwn(DEMOS, name) ? DEMOS[name] : undefined;
     if (!demo) throw new Error(`no demo ${name}`);
     const result = await demo.run({});
     return { result, svg: demoSvg(result) };

@@ -180,8 +180,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   // machine; one elsewhere on the LAN sees names, as /who shows them off loopback.
   const webStats = (local: boolean): WebStats => {
     const stats: WebStats = { peerTimeoutMs: room.peerTimeoutMs, maxMessageBytes: room.limits.maxMessageBytes, counters: { ...room.counters, peers: room.size, kernelDrops: kernelDropsOf(all().map((t) => t.stats())) } };
-    // A room with a password does not publish who is in it: the page reads names from /who.
-    if (!options.password) stats.peers = room.snapshot(room.limits.maxWhoLines, local);
+    // A room with a password, or one that takes only tickets, does not publish who is in it to
+    // anyone who asks (as its timeline does not): the page reads names from /who.
+    if (!options.password && !options.tickets?.required) stats.peers = room.snapshot(room.limits.maxWhoLines, local);
     return stats;
   };
   const spec: TransportSpec = {

@@ -20,6 +20,9 @@ const PRIVATE_KEPT = 50; // this page's own private lines, kept to put their tex
 const OWN_PRIVATE_MS = 5000; // ... for this long
 
 const TRANSPORTS = new Set(['udp', 'tcp', 'ws']);
+// What XML 1.0 does not allow in a document (its Char production), lone surrogates included.
+const NOT_XML = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+const NOT_XML_ALL = new RegExp(NOT_XML.source, 'gu');
 const tOf = (transport) => (TRANSPORTS.has(transport) ? transport : 'other');
 
 /** An SVG element with attributes; `text`, when given, becomes its one text node. */
@@ -615,6 +618,13 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       }
       to[i].removeAttribute('class');
     });
+    // A peer's text may hold characters XML does not allow (U+FFFF, U+FFFE: the room relays them,
+    // a terminal shows nothing): XMLSerializer writes them as they are, and one message would make
+    // the saved file fail to open. Each becomes U+FFFD, as a lone surrogate would in the file's UTF-8.
+    for (const node of [copy, ...copy.querySelectorAll('*')]) {
+      for (const a of [...node.attributes]) if (NOT_XML.test(a.value)) node.setAttribute(a.name, a.value.replace(NOT_XML_ALL, '\ufffd'));
+      for (const t of node.childNodes) if (t.nodeType === Node.TEXT_NODE && NOT_XML.test(t.nodeValue)) t.nodeValue = t.nodeValue.replace(NOT_XML_ALL, '\ufffd');
+    }
     copy.setAttribute('xmlns', SVG_NS);
     copy.setAttribute('version', '1.1');
     copy.removeAttribute('aria-labelledby');

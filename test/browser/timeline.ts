@@ -302,6 +302,9 @@ export function timelineSteps(c: TimelineContext): Step[] {
     [
       'Save SVG downloads the view as a standalone SVG file that parses, with its colours and a background',
       async () => {
+        // A student's message with characters XML does not allow (the room relays them) must not break the file.
+        c.carl().send(roomPort, 'tl odd \uffff\ufffe end');
+        await waitForRows(ben, '.tl-message[data-peer="udp-carl"]', 'tl odd \uffff\ufffe end', 1);
         const [download] = await Promise.all([ben.waitForEvent('download', { timeout: WAIT_MS }), ben.locator('#timeline [data-action="export"]').click()]);
         assert(/^udp-chat-timeline-.*\.svg$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
         const text = readFileSync((await download.path())!, 'utf8');
@@ -324,6 +327,7 @@ export function timelineSteps(c: TimelineContext): Step[] {
         }, text);
         assert(read.error === null, `the export does not parse: ${read.error}`);
         assert(read.name === 'svg' && read.ns === 'http://www.w3.org/2000/svg' && read.xmlns === 'http://www.w3.org/2000/svg', `not a standalone SVG: ${JSON.stringify(read)}`);
+        assert(read.texts.includes('tl odd \ufffd\ufffd end'), `the odd message is not in the export as U+FFFD: ${JSON.stringify(read.texts.filter((t) => t.startsWith('tl odd')))}`);
         assert(read.lines > 5 && read.arrows > 3 && read.texts.includes('tl after pause'), `the export is empty or lacks the view: ${JSON.stringify(read).slice(0, 400)}`);
         assert(read.classes === 0 && read.vars === 0, `the export leans on the page's CSS: ${read.classes} classes, ${read.vars} var()`);
         assert(read.background !== null && /^rgb/.test(read.background), `no background: ${read.background}`);

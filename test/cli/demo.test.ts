@@ -41,8 +41,8 @@ parse('demo takes a name, --seed, --count (-c) and --json', async () => {
   assert.is(files['wide'], true);
 });
 
-parse('an unknown demo, a count under 1 or a bad seed is refused by its code before any demo runs', async () => {
-  for (const argv of [['demo', 'bogus'], ['demo', 'all', '--count', '0'], ['demo', 'loss', '--count', 'many'], ['demo', 'loss', '--seed', '-1'], ['demo', 'size', '--seed', '1.5']]) {
+parse('an unknown demo (an Object.prototype name too), a count under 1 or a bad seed is refused by its code before any demo runs', async () => {
+  for (const argv of [['demo', 'bogus'], ['demo', 'constructor'], ['demo', '__proto__'], ['demo', 'toString'], ['demo', 'all', '--count', '0'], ['demo', 'loss', '--count', 'many'], ['demo', 'loss', '--seed', '-1'], ['demo', 'size', '--seed', '1.5']]) {
     const err = await parseError(argv);
     assert.instance(err, ChatError, argv.join(' '));
     assert.is((err as ChatError).code, 'ERR_BAD_ARGUMENT', argv.join(' '));

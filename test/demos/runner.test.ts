@@ -17,12 +17,14 @@ test('a run returns the demo\'s own result and its picture', async () => {
   assert.match(svg, /data-step="0"/);
 });
 
-test('an unknown name is refused, not run', async () => {
-  try {
-    await demoRunner.run('nope');
-    assert.unreachable('ran an unknown demo');
-  } catch (err) {
-    assert.match((err as Error).message, /no demo nope/);
+test('an unknown name is refused, not run, the names every object has included', async () => {
+  for (const name of ['nope', 'constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    try {
+      await demoRunner.run(name);
+      assert.unreachable(`ran an unknown demo ${name}`);
+    } catch (err) {
+      assert.match((err as Error).message, `no demo ${name}`);
+    }
   }
 });
 

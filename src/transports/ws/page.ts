@@ -180,11 +180,16 @@ function upgrade(o: PageOptions, hosts: HostRule, req: http.IncomingMessage, soc
     return refuse(socket, 403, 'origin not allowed (udp-chat serve --origin allows more)');
   }
   if (!timeline) return o.upgrade(req, socket, head);
-  // A room with a password or tickets is not shown to anyone who asks: the teacher's machine, or the key.
-  const allowed = timeline.open || isLoopback(socket.remoteAddress ?? '') || teacherKeyMatches(new URLSearchParams(query).get('key'), o.teacherKey);
-  if (!allowed) return refuse(socket, 403, 'this room is closed: the timeline is for the teacher (open the teacher link the server printed)');
-  if (timeline.feed.full) return refuse(socket, 503, 'too many timeline pages open; close one');
-  timeline.feed.upgrade(req, socket, head);
+  // A room with a password or tickets is not shown to anyone who asks: the teacher's machine, or
+  // the key. A browser on the teacher's machine is the teacher only on the page's own origin (or a
+  // listed one): with `--origin *` any site the teacher visits passes the Origin check, and from
+  // that browser it would read a closed room.
+  const fromHere = isLoopback(socket.remoteAddress ?? '') && originAllowed(req.headers.origin, req.headers.host, o.origins.filter((x) => x !== '*'));
+  const teacher = fromHere || teacherKeyMatches(new URLSearchParams(query).get('key'), o.teacherKey);
+  if (!timeline.open && !teacher) return refuse(socket, 403, 'this room is closed: the timeline is for the teacher (open the teacher link the server printed)');
+  // The teacher's pages have places the class cannot take (TIMELINE_LIMITS.teacherPlaces).
+  if (timeline.feed.fullFor(teacher)) return refuse(socket, 503, 'too many timeline pages open; close one');
+  timeline.feed.upgrade(req, socket, head, teacher);
 }
 
 // Where the page opens its live timeline (a read-only WebSocket of its own).

@@ -1,7 +1,7 @@
 /**
  * The page's live timeline, `GET /timeline` (a WebSocket, read-only): a hello, then every
  * batchMs a batch of what the room's timeline recorded, while anything happened. Its subscribers
- * are bounded (maxSubscribers), and so is what each may cost: a page whose socket has more than
+ * are bounded (maxSubscribers, teacherPlaces of them kept for the teacher's pages), and so is what each may cost: a page whose socket has more than
  * maxBufferedBytes queued misses batches (counted, told in `skipped`) instead of growing the
  * server's memory. Access (who may open it) is page.ts's; this module only serves the feed.
  */
@@ -31,6 +31,7 @@ export interface TimelineSource {
 /** Bounds of the feed; TIMELINE_LIMITS by default (tests pass smaller ones). */
 export interface TimelineFeedOptions {
   maxSubscribers?: number;
+  teacherPlaces?: number;
   maxBufferedBytes?: number;
   batchMs?: number;
   maxInboundBytes?: number;
@@ -54,6 +55,8 @@ interface Subscriber {
   sent: number;
   /** It answered the last ping (a browser does, on its own). */
   alive: boolean;
+  /** The teacher's page (a loopback address or the teacher key): it may take a kept place. */
+  teacher: boolean;
 }
 
 /** The `/timeline` WebSocket's subscribers and its batch timer. */
@@ -62,6 +65,9 @@ export class TimelineFeed {
   private readonly subscribers = new Set<Subscriber>();
   private timer: NodeJS.Timeout | undefined;
   private readonly maxSubscribers: number;
+  private readonly teacherPlaces: number;
+  /** Subscribers that are not the teacher's pages. */
+  private others = 0;
   private readonly maxBufferedBytes: number;
   private readonly batchMs: number;
   private readonly maxInboundBytes: number;
@@ -77,6 +83,7 @@ export class TimelineFeed {
     options: TimelineFeedOptions = {},
   ) {
     this.maxSubscribers = options.maxSubscribers ?? TIMELINE_LIMITS.maxSubscribers;
+    this.teacherPlaces = Math.min(this.maxSubscribers, options.teacherPlaces ?? TIMELINE_LIMITS.teacherPlaces);
     this.maxBufferedBytes = options.maxBufferedBytes ?? TIMELINE_LIMITS.maxBufferedBytes;
     this.batchMs = options.batchMs ?? TIMELINE_LIMITS.batchMs;
     this.maxInboundBytes = options.maxInboundBytes ?? TIMELINE_LIMITS.maxInboundBytes;
@@ -101,21 +108,26 @@ export class TimelineFeed {
     return n;
   }
 
-  /** True when no other page may subscribe now. */
-  get full(): boolean {
-    return this.closed || this.subscribers.size >= this.maxSubscribers;
+  /**
+   * True when no other page may subscribe now; `teacher`: the page is the teacher's, which may
+   * take the teacherPlaces the others may not (they are kept so a class cannot fill them all).
+   */
+  fullFor(teacher: boolean): boolean {
+    if (this.closed || this.subscribers.size >= this.maxSubscribers) return true;
+    return !teacher && this.others >= this.maxSubscribers - this.teacherPlaces;
   }
 
-  /** Takes an upgrade page.ts let through (its address, Host, Origin and access checked). */
-  upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  /** Takes an upgrade page.ts let through (its address, Host, Origin and access checked); `teacher` as for fullFor. */
+  upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer, teacher = false): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, teacher));
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, teacher: boolean): void {
     // Checked again: two upgrades may both have passed page.ts's check before either was taken.
-    if (this.full) return void ws.close(1013, 'too many timeline pages open');
-    const sub: Subscriber = { ws, skipped: 0, inARow: 0, sent: 0, alive: true };
+    if (this.fullFor(teacher)) return void ws.close(1013, 'too many timeline pages open');
+    const sub: Subscriber = { ws, skipped: 0, inARow: 0, sent: 0, alive: true, teacher };
     this.subscribers.add(sub);
+    if (!teacher) this.others += 1;
     ws.on('error', (err) => this.onError(err));
     ws.on('close', () => this.remove(sub));
     ws.on('message', (data: RawData) => this.inbound(sub, data));
@@ -138,7 +150,9 @@ export class TimelineFeed {
   }
 
   private remove(sub: Subscriber): void {
-    if (!this.subscribers.delete(sub) || this.subscribers.size > 0) return;
+    if (!this.subscribers.delete(sub)) return;
+    if (!sub.teacher) this.others -= 1;
+    if (this.subscribers.size > 0) return;
     // The last page has gone: the room stops recording and the timer stops.
     this.source.timeline.active = false;
     clearInterval(this.timer);
@@ -197,6 +211,7 @@ export class TimelineFeed {
     this.timer = undefined;
     for (const sub of this.subscribers) sub.ws.terminate();
     this.subscribers.clear();
+    this.others = 0;
     this.source.timeline.active = false;
   }
 }

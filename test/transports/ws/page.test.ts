@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { issueTicket } from '../../../src/servers/tickets.js';
 import type { WebStats } from '../../../src/transports/ws/page.js';
 import { withChatRoom, type ChatRoom } from '../../helpers/chat-room.js';
 
@@ -113,6 +114,18 @@ test('off loopback, /stats gives addresses to a browser on the server\'s own mac
     ann.send('/who');
     const who = await ann.waitFor(/^\* {3}ann /);
     assert.not.match(who, /127\.0\.0\.1/);
+  });
+});
+
+test('a room that takes only tickets does not publish who is in it on /stats either', async () => {
+  const secret = 'the secret of the page test, 32 bytes or more';
+  await withWeb({ tickets: { secret, required: true } }, async ({ url, open }) => {
+    const alice = await open('udp');
+    alice.send(`/join ${await issueTicket({ name: 'alice', secret })}`);
+    await alice.waitFor(/^\* welcome alice/);
+    const s = await stats(url);
+    assert.is(s.counters.peers, 1);
+    assert.is(s.peers, undefined, 'names of a closed room, to anyone who asks');
   });
 });
 

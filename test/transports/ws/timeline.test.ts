@@ -283,4 +283,57 @@ test('who may read it: anyone in an open room; in a closed one only this machine
   }
 });
 
+test('a class cannot take every place: past the students\' pages the teacher\'s still gets in (this machine\'s LAN address)', async () => {
+  const lan = lanAddress();
+  if (!lan) {
+    console.log('  (no address off loopback on this machine: the teacher places case is not run)');
+    return;
+  }
+  const key = 'teacher_key-123456789';
+  // An open room: anyone on the LAN may read its timeline, so a student's script may open many pages.
+  const server = await startChatServer({ host: '127.0.0.1', port: 0, web: { port: 0, host: lan, teacherKey: key } });
+  const pages: TimelineClient[] = [];
+  try {
+    const port = server.transports.ws!.port;
+    let refused = 0;
+    for (let i = 0; i < 16 && refused === 0; i++) {
+      refused = await TimelineClient.open(port, { host: lan }).then(
+        (c) => (pages.push(c), 0),
+        (err: unknown) => (err instanceof UpgradeRefused ? err.status : -1),
+      );
+    }
+    assert.is(refused, 503, 'the students\' pages stop short of every place');
+    assert.is(pages.length, 12, '16 places, 4 of them kept for the teacher');
+    for (let i = 0; i < 4; i++) pages.push(await TimelineClient.open(port, { host: lan, query: `?key=${key}` }));
+    const more = await TimelineClient.open(port, { host: lan, query: `?key=${key}` }).then(
+      (c) => (pages.push(c), 0),
+      (err: unknown) => (err instanceof UpgradeRefused ? err.status : -1),
+    );
+    assert.is(more, 503, 'past 16 pages in all, the teacher\'s too');
+    // A student's page gone frees a student's place, not a kept one.
+    pages.shift()!.close();
+    await eventually(() => server.transports.ws!.feed!.size === 15, 2000, 'the place freed');
+    pages.push(await TimelineClient.open(port, { host: lan }));
+  } finally {
+    for (const p of pages) p.close();
+    await server.close();
+  }
+});
+
+test('with --origin *, a site the teacher visits is not the teacher: it cannot read a closed room from the teacher\'s machine', async () => {
+  await withChatRoom({ transport: 'udp', password: 'pw', web: { port: 0, origins: ['*'], teacherKey: 'k'.repeat(24) } }, async ({ server }) => {
+    const port = server.transports.ws!.port;
+    const headers = { ...UPGRADE_HEADERS, host: `127.0.0.1:${port}` };
+    assert.is(await httpStatus('127.0.0.1', port, '/timeline', { ...headers, origin: 'http://evil.example' }), 403, 'another site, from loopback');
+    assert.is(await httpStatus('127.0.0.1', port, '/timeline', { ...headers, origin: `http://127.0.0.1:${port}` }), 101, 'the page\'s own origin');
+    assert.is(await httpStatus('127.0.0.1', port, '/timeline', headers), 101, 'no Origin: not a browser page');
+    assert.is(await httpStatus('127.0.0.1', port, `/timeline?key=${'k'.repeat(24)}`, { ...headers, origin: 'http://elsewhere.example' }), 101, 'a page holding the key');
+  });
+  // An open room's feed is anyone's, another site's page included, as --origin * says.
+  await withChatRoom({ transport: 'udp', web: { port: 0, origins: ['*'] } }, async ({ server }) => {
+    const port = server.transports.ws!.port;
+    assert.is(await httpStatus('127.0.0.1', port, '/timeline', { ...UPGRADE_HEADERS, host: `127.0.0.1:${port}`, origin: 'http://evil.example' }), 101);
+  });
+});
+
 test.run();
