@@ -22,6 +22,13 @@ export interface DemoAnswer {
   body: unknown;
 }
 
+/**
+ * How long a demo may run before its request is answered 504 and the desk takes the next one.
+ * The shipped demos bound their own waits and end in seconds; this keeps a runner that hangs
+ * from answering 409 to every later request until the server restarts.
+ */
+export const DEMO_DEADLINE_MS = 60_000;
+
 /** One demo at a time, for the whole server: a demo binds sockets and takes seconds. */
 export class DemoDesk {
   private running: string | undefined;
@@ -29,6 +36,7 @@ export class DemoDesk {
   constructor(
     private readonly runner: DemoRunner,
     private readonly teacherKey: string | undefined,
+    private readonly deadlineMs = DEMO_DEADLINE_MS,
   ) {}
 
   /** GET /demos; a runner that throws is a 500 (this runs in the server's request handler). */
@@ -60,12 +68,18 @@ export class DemoDesk {
     if (!known) return { status: 404, body: { error: 'no such demo: GET /demos lists them' } };
     if (this.running !== undefined) return { status: 409, body: { error: `the demo ${this.running} is running; one at a time` } };
     this.running = name;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.deadlineMs);
+    });
     try {
-      const { result, svg } = await this.runner.run(name);
-      return { status: 200, body: { result, svg } };
+      const ran = await Promise.race([this.runner.run(name), late]);
+      if (ran === 'late') return { status: 504, body: { error: `the demo ${name} did not finish within ${this.deadlineMs / 1000} s` } };
+      return { status: 200, body: { result: ran.result, svg: ran.svg } };
     } catch (err) {
       return { status: 500, body: { error: `the demo failed: ${(err as Error).message}` } };
     } finally {
+      clearTimeout(timer);
       this.running = undefined;
     }
   }

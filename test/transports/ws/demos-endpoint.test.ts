@@ -7,7 +7,7 @@ import os from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startChatServer, type ChatServer } from '../../../src/servers/chat-server.js';
-import type { DemoRunner } from '../../../src/transports/ws/demos-endpoint.js';
+import { DemoDesk, type DemoRunner } from '../../../src/transports/ws/demos-endpoint.js';
 import { eventually } from '../../helpers/udp-peer.js';
 
 const test = suite('the demos endpoints on real sockets');
@@ -141,6 +141,21 @@ test('a runner that throws or answers what JSON cannot hold is a 500, and the se
     await page.arrayBuffer();
   } finally {
     await server.close();
+  }
+});
+
+test('a demo that hangs is answered 504 at the deadline, and the desk takes the next one', async () => {
+  const r = runner();
+  const desk = new DemoDesk(r.demos, undefined, 50);
+  // What the desk reads of a request: the key header (empty from loopback) and the peer's address.
+  const req = { headers: { 'x-udp-chat-key': '' }, socket: { remoteAddress: '127.0.0.1' } } as unknown as http.IncomingMessage;
+  try {
+    const hung = await desk.run(req, 'slow');
+    assert.is(hung.status, 504);
+    assert.match(String((hung.body as { error: string }).error), /did not finish within 0.05 s/);
+    assert.is((await desk.run(req, 'quick')).status, 200);
+  } finally {
+    r.release();
   }
 });
 
