@@ -143,6 +143,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       print(webBanner(options.host, server.transports.ws.port));
       if (server.teacherKey) print(teacherBanner(options.host, server.transports.ws.port, server.teacherKey));
     }
+  } else if (server.transports.ws && server.teacherKey) {
+    // stdout is NDJSON for a program; the teacher's link goes to stderr, the terminal's, so a
+    // random key is still shown to whoever started the server and stays out of the event log.
+    process.stderr.write(teacherBanner(options.host, server.transports.ws.port, server.teacherKey) + '\n');
   }
   const ticker =
     statsEvery > 0

@@ -5,6 +5,7 @@ import { buildCli } from '../../src/cli/cli.js';
 import { teacherBanner, webBanner } from '../../src/cli/output.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { Output, parsed, run, start, stop } from '../helpers/spawn.js';
+import { eventually } from '../helpers/udp-peer.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 
 const parse = suite('the web flags, parsed in-process');
@@ -102,6 +103,9 @@ bin('serve --json --web 0 reports a start event for ws with its own port', async
     const ws = JSON.parse(await out.next(/"event":"start".*"transport":"ws"/));
     assert.is(ws.host, '127.0.0.1');
     assert.ok(ws.port > 0 && ws.port !== udp.port);
+    // The teacher's link on stderr (stdout stays NDJSON), with the random key.
+    await eventually(() => /teacher: /.test(stderr), 2000, 'the teacher link on stderr');
+    assert.match(stderr, new RegExp(`^ {2}teacher: http://127\\.0\\.0\\.1:${ws.port}/\\?teacher=[A-Za-z0-9_-]{24}\n$`));
     const peer = await WsPeer.open(ws.port);
     try {
       const join = JSON.parse(await out.next(/"event":"join"/));
