@@ -16,6 +16,7 @@ const REPLAY_MS = 30_000;
 const REPLAY_SPEED = 0.1;
 const ZOOMS = [0.6, 0.75, 0.9, 1, 1.2, 1.45, 1.75, 2.1];
 const GAP_MS = 1000; // a pause longer than this between two rows is drawn as a gap with its length
+const GAP_ROWS = 1.5; // the gap's height in rows: a dotted line with its length written under it
 const PRIVATE_KEPT = 50; // this page's own private lines, kept to put their text on their arrows
 const OWN_PRIVATE_MS = 5000; // ... for this long
 
@@ -421,7 +422,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       const r = list[i];
       if (r.hidden) continue;
       const next = shown.length ? shown[shown.length - 1] : null;
-      const gap = next && next.t - r.t > GAP_MS ? 0.8 * u : 0;
+      const gap = next && next.t - r.t > GAP_MS ? GAP_ROWS * u : 0;
       const h = height(r, u);
       if (used + h + gap > viewHeight && shown.length) break;
       used += h + gap;
@@ -473,11 +474,11 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       const r = shown[i];
       const prev = shown[i - 1];
       if (prev && r.t - prev.t > GAP_MS) {
-        const gy = y + 0.4 * u;
+        const gy = y + 0.3 * u;
         parts.push(el('line', { class: 'tl-gap', x1: 0, x2: totalW, y1: gy, y2: gy }));
-        // In the time column, where no lane runs: on the right it crossed the last lane.
-        parts.push(el('text', { class: 'tl-label', x: fs * 0.3, y: gy - fs * 0.25 }, `${((r.t - prev.t) / 1000).toFixed(1)} s later`));
-        y += 0.8 * u;
+        // Under the line in the time column, where no lane runs and no row's time is written.
+        parts.push(el('text', { class: 'tl-label', x: fs * 0.3, y: gy + 0.95 * u }, `${((r.t - prev.t) / 1000).toFixed(1)} s later`));
+        y += GAP_ROWS * u;
       }
       const h = height(r, u);
       const g = el('g', { class: `tl-row tl-${r.kind} t-${r.transport ?? 'other'}`, 'data-kind': r.kind, 'data-seq': r.seq, 'data-t': r.t });
