@@ -12,7 +12,7 @@ import { nameKey, validateName } from './names.js';
 import { encodeLine, type Outbox } from './outbox.js';
 import { peerInfo, type Cooldown, type LeaveReason, type Peer } from './peer.js';
 import { take } from './rate.js';
-import type { RoomCounters } from './counters.js';
+import type { DropReason, RoomCounters } from './counters.js';
 import type { RoomEvent } from './events.js';
 import type { Roster } from './roster.js';
 import type { Timeline } from './timeline.js';
@@ -26,6 +26,8 @@ export interface DispatchContext {
   readonly echoSelf: boolean;
   clock(): number;
   emit(event: RoomEvent): void;
+  /** Counts `count` drops of `peer`'s (the room's drop(): the counters and the timeline). */
+  drop(reason: DropReason, count: number, peer: Peer): void;
   leave(peer: Peer, reason: LeaveReason, detail?: string): void;
   /** A peer not yet admitted sent `/join TOKEN`: the password check. */
   tryPassword(peer: Peer, given: string): void;
@@ -51,8 +53,7 @@ const encoder = new TextEncoder();
 export function dispatch(ctx: DispatchContext, peer: Peer, text: string, raw: Uint8Array | undefined, size: number): void {
   const command = parseCommand(text);
   if (!peer.admitted && command.kind !== 'join' && command.kind !== 'quit') {
-    ctx.counters.drops.notAdmitted += 1;
-    if (ctx.timeline.active) ctx.timeline.drop('notAdmitted', 1, peer);
+    ctx.drop('notAdmitted', 1, peer);
     ctx.outbox.tell(peer, errorLine(`this room needs ${ctx.door} first`));
     return;
   }
@@ -138,8 +139,7 @@ function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string, siz
 function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
   const l = ctx.limits;
   if (!take(peer.renames, ctx.clock(), l.renameBurst, 1000 / l.renameIntervalMs)) {
-    ctx.counters.drops.renameLimited += 1;
-    if (ctx.timeline.active) ctx.timeline.drop('renameLimited', 1, peer);
+    ctx.drop('renameLimited', 1, peer);
     return refuse(ctx, peer, 'ERR_RATE_LIMITED', `too many renames; one every ${formatDuration(l.renameIntervalMs)}`);
   }
   let name: string;
@@ -179,8 +179,7 @@ function tooSoon(ctx: DispatchContext, peer: Peer, last: Cooldown, command: stri
     last.warned = false;
     return false;
   }
-  ctx.counters.drops.whoTooSoon += 1;
-  if (ctx.timeline.active) ctx.timeline.drop('whoTooSoon', 1, peer);
+  ctx.drop('whoTooSoon', 1, peer);
   if (!last.warned) {
     last.warned = true;
     ctx.outbox.tell(peer, errorLine(`${command} answers once every ${formatDuration(every)}; again in ${formatDuration(Math.ceil((last.at + every - now) / 1000) * 1000)}`));
@@ -206,9 +205,7 @@ function who(ctx: DispatchContext, peer: Peer): void {
     const line = encodeLine(noticeLine(whoEntry(ctx, other, peer, now)));
     // The answer stops where the output budget would: its size is bounded by that budget too.
     if (shown + 1 < count && line.length + MORE_LINE_BYTES > ctx.outbox.available(peer)) {
-      const cut = (most > 0 ? Math.min(count, most) : count) - shown;
-      ctx.counters.drops.outputBudget += cut;
-      if (ctx.timeline.active) ctx.timeline.drop('outputBudget', cut, peer);
+      ctx.drop('outputBudget', (most > 0 ? Math.min(count, most) : count) - shown, peer);
       break;
     }
     if (!ctx.outbox.reply(peer, line)) break;

@@ -5,7 +5,7 @@
  * to one peer alone spend its output budget; the last few broadcasts are remembered (by
  * reference) so that a peer sending one of them back can be recognised as an echo.
  */
-import type { RoomCounters } from './counters.js';
+import type { DropReason, RoomCounters } from './counters.js';
 import { trafficOf } from './counters.js';
 import type { OutputBudget } from './output-budget.js';
 import type { Peer, PeerLink } from './peer.js';
@@ -26,8 +26,10 @@ export function encodeLine(line: string): Uint8Array {
 export class Outbox {
   /** Pending notices (coalesced joins), sent before every broadcast so they go out ahead of what follows them. */
   pending: () => void = () => {};
-  /** Told of each line dropped past a peer's output budget (the room's timeline), after it is counted. */
-  overBudget: (peer: Peer) => void = () => {};
+  /** Where a line dropped past a peer's output budget is counted: the room's drop(), which tells its timeline too. */
+  drop: (reason: DropReason, count: number, peer: Peer) => void = (reason, count) => {
+    this.counters.drops[reason] += count;
+  };
 
   // A ring of the last RECENT broadcasts and whom each left out: one store each per broadcast, none per receiver.
   private readonly recent: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(RECENT);
@@ -53,8 +55,7 @@ export class Outbox {
    */
   reply(peer: Peer, line: Uint8Array): boolean {
     if (!this.budget.spend(peer, line.length)) {
-      this.counters.drops.outputBudget += 1;
-      this.overBudget(peer);
+      this.drop('outputBudget', 1, peer);
       return false;
     }
     this.deliver(peer, line);

@@ -130,7 +130,7 @@ export class Room implements RoomDoor {
     this.outbox = new Outbox(this.roster, this.counters, this.output);
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
     this.outbox.pending = () => this.joins.flush();
-    this.outbox.overBudget = (peer) => this.timeline.drop('outputBudget', 1, peer);
+    this.outbox.drop = (reason, count, peer) => this.drop(reason, count, peer);
     this.context = {
       roster: this.roster,
       outbox: this.outbox,
@@ -139,6 +139,7 @@ export class Room implements RoomDoor {
       echoSelf: options.echoSelf ?? false,
       clock: this.clock,
       emit: this.onEvent,
+      drop: (reason, count, peer) => this.drop(reason, count, peer),
       leave: (peer, reason, detail) => this.leave(peer, reason, detail),
       tryPassword: (peer, given) => this.tryPassword(peer, given),
       tryTicket: (peer, given) => this.tryTicket(peer, given),

@@ -119,24 +119,12 @@ export class Timeline implements TimelineSink {
 
   /** A chat line relayed to `receivers` peers. */
   message(peer: Peer, bytes: number, text: string, receivers: number): void {
-    if (!this.on) return;
-    const transport = peer.link.channel.name;
-    if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'message', t: feedTime(this.clock()), peer: peer.name, transport, bytes, text: feedText(text), receivers });
-      return;
-    }
-    add(this.counted().messages, transport, 1);
+    if (this.on) this.relayed(peer, bytes, receivers, text, undefined);
   }
 
   /** A private message to `to`: never its text, which is the two peers' alone. */
   privateMessage(peer: Peer, bytes: number, to: string): void {
-    if (!this.on) return;
-    const transport = peer.link.channel.name;
-    if (this.events.length < this.perBatch) {
-      this.events.push({ e: 'message', t: feedTime(this.clock()), peer: peer.name, transport, bytes, to, receivers: 1 });
-      return;
-    }
-    add(this.counted().messages, transport, 1);
+    if (this.on) this.relayed(peer, bytes, 1, undefined, to);
   }
 
   /** A command the room answered (`who`, `nick`, `help`, `ping`, ...), by its name alone: never its arguments. */
@@ -191,6 +179,16 @@ export class Timeline implements TimelineSink {
     const batch: TimelineBatch = { now, events: this.events, aggregate: this.aggregate, lanesChanged: this.lanesChanged };
     this.clear();
     return batch;
+  }
+
+  /** A message event (with its text, or to one peer without it), or one more message counted. */
+  private relayed(peer: Peer, bytes: number, receivers: number, text: string | undefined, to: string | undefined): void {
+    const transport = peer.link.channel.name;
+    if (this.events.length >= this.perBatch) return add(this.counted().messages, transport, 1);
+    const event: TimelineEvent = { e: 'message', t: feedTime(this.clock()), peer: peer.name, transport, bytes, receivers };
+    if (text !== undefined) event.text = feedText(text);
+    if (to !== undefined) event.to = to;
+    this.events.push(event);
   }
 
   private clear(): void {

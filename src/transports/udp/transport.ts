@@ -165,10 +165,11 @@ export class UdpTransport implements Transport {
 
   private receive(msg: Buffer, ip: string, port: number): void {
     let peer = this.peers.get(port)?.get(ip);
+    // What followed a valid `/join TOKEN`, for an address the room has just let in.
+    let rest: Uint8Array | undefined;
     if (!peer) {
       // Not even an error goes back to a denied address: an answer would confirm we are here.
       if (!this.ctx.admit(ip)) return this.ctx.drop('denied');
-      let rest: Uint8Array | undefined;
       if (this.cookies) {
         rest = this.validated(this.cookies, msg, ip, port);
         if (!rest) return;
@@ -183,13 +184,13 @@ export class UdpTransport implements Transport {
       if (!byIp) this.peers.set(port, (byIp = new Map()));
       byIp.set(ip, peer);
       this.count += 1;
-      if (this.ctx.timeline.active) this.ctx.timeline.read(peer, msg.length, 1);
-      // A `/join TOKEN PASSWORD` carries the room's password on: the room checks it.
-      if (rest) {
-        if (rest.length > 0) this.ctx.room.receive(peer, concat(encoder.encode('/join '), rest));
-        return;
-      }
-    } else if (this.ctx.timeline.active) this.ctx.timeline.read(peer, msg.length, 1);
+    }
+    if (this.ctx.timeline.active) this.ctx.timeline.read(peer, msg.length, 1);
+    // A `/join TOKEN PASSWORD` carries the room's password on: the room checks it.
+    if (rest) {
+      if (rest.length > 0) this.ctx.room.receive(peer, concat(encoder.encode('/join '), rest));
+      return;
+    }
     this.ctx.room.receive(peer, msg);
   }
 
