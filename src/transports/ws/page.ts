@@ -114,7 +114,7 @@ function request(o: PageOptions, hosts: HostRule, assets: Map<string, Buffer>, d
     o.foreignHost();
     return answer(res, 403, `${FOREIGN_HOST}\n`);
   }
-  const path = (req.url ?? '/').split('?')[0]!;
+  const [path] = splitUrl(req.url);
   if (desk && req.method === 'POST' && path.startsWith('/demos/')) return runDemo(o, desk, path, req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');

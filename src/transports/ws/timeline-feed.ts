@@ -1,9 +1,9 @@
 /**
  * The page's live timeline, `GET /timeline` (a WebSocket, read-only): a hello, then every
  * batchMs a batch of what the room's timeline recorded, while anything happened. Its subscribers
- * are bounded (maxSubscribers, teacherPlaces of them kept for the teacher's pages), and so is what each may cost: a page whose socket has more than
- * maxBufferedBytes queued misses batches (counted, told in `skipped`) instead of growing the
- * server's memory. Access (who may open it) is page.ts's; this module only serves the feed.
+ * are bounded (maxSubscribers, teacherPlaces of them kept for the teacher's pages), and so is
+ * what each may cost: a page whose socket has more than maxBufferedBytes queued misses batches
+ * (counted, told in `skipped`) instead of growing the server's memory. Access (who may open it) is page.ts's; this module only serves the feed.
  */
 import type http from 'node:http';
 import type { Socket } from 'node:net';
@@ -66,8 +66,6 @@ export class TimelineFeed {
   private timer: NodeJS.Timeout | undefined;
   private readonly maxSubscribers: number;
   private readonly teacherPlaces: number;
-  /** Subscribers that are not the teacher's pages. */
-  private others = 0;
   private readonly maxBufferedBytes: number;
   private readonly batchMs: number;
   private readonly maxInboundBytes: number;
@@ -114,7 +112,11 @@ export class TimelineFeed {
    */
   fullFor(teacher: boolean): boolean {
     if (this.closed || this.subscribers.size >= this.maxSubscribers) return true;
-    return !teacher && this.others >= this.maxSubscribers - this.teacherPlaces;
+    if (teacher) return false;
+    // Counted when asked (a few pages at most), not kept beside the set.
+    let others = 0;
+    for (const sub of this.subscribers) if (!sub.teacher) others += 1;
+    return others >= this.maxSubscribers - this.teacherPlaces;
   }
 
   /** Takes an upgrade page.ts let through (its address, Host, Origin and access checked); `teacher` as for fullFor. */
@@ -127,7 +129,6 @@ export class TimelineFeed {
     if (this.fullFor(teacher)) return void ws.close(1013, 'too many timeline pages open');
     const sub: Subscriber = { ws, skipped: 0, inARow: 0, sent: 0, alive: true, teacher };
     this.subscribers.add(sub);
-    if (!teacher) this.others += 1;
     ws.on('error', (err) => this.onError(err));
     ws.on('close', () => this.remove(sub));
     ws.on('message', (data: RawData) => this.inbound(sub, data));
@@ -151,7 +152,6 @@ export class TimelineFeed {
 
   private remove(sub: Subscriber): void {
     if (!this.subscribers.delete(sub)) return;
-    if (!sub.teacher) this.others -= 1;
     if (this.subscribers.size > 0) return;
     // The last page has gone: the room stops recording and the timer stops.
     this.source.timeline.active = false;
@@ -211,7 +211,6 @@ export class TimelineFeed {
     this.timer = undefined;
     for (const sub of this.subscribers) sub.ws.terminate();
     this.subscribers.clear();
-    this.others = 0;
     this.source.timeline.active = false;
   }
 }
