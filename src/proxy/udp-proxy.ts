@@ -11,8 +11,8 @@
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { udpType } from '../transports/address.js';
-import { Held } from './held.js';
-import { flipBit, NO_IMPAIRMENT, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy, type Verdict } from './policy.js';
+import { Held } from '../transports/held.js';
+import { flipBit, NO_IMPAIRMENT, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy, type Verdict } from '../transports/policy.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
 import { PROXY_LIMITS } from '../core/limits.js';

@@ -5,8 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prefixLimitsFor, startEchoServer, type EchoEvent, type EchoServerOptions } from '../../src/servers/echo-server.js';
 import { ECHO_LIMITS } from '../../src/core/limits.js';
-import { HELD_COPY_OVERHEAD } from '../../src/proxy/held.js';
-import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
+import { HELD_COPY_OVERHEAD } from '../../src/transports/held.js';
+import { NO_IMPAIRMENT } from '../../src/transports/policy.js';
 import { upperUtf8 } from '../../src/servers/upper.js';
 import { eventually } from '../helpers/udp-peer.js';
 
