@@ -177,7 +177,7 @@ export async function ping(options: PingOptions): Promise<PingResult> {
         if (count === 0 || sent < count) later(Math.max(0, start + sent * intervalMs - performance.now()), probe);
         else if (transport === 'tcp') {
           later(timeoutMs * TCP_FINAL_WAIT_FACTOR, () => {
-            for (const owed of tally.waitingSeqs()) if (tally.timeout(owed)) emit({ type: 'timeout', seq: owed });
+            for (const owed of tally.waitingSeqs()) expire(owed);
             finish();
           });
         }
