@@ -10,7 +10,7 @@ import net, { type AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { DEFAULT_PORT, ECHO_LIMITS } from '../core/limits.js';
 import { Held } from '../transports/held.js';
-import { seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy } from '../transports/policy.js';
+import { flipBit, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy } from '../transports/policy.js';
 import { isLoopback, udpType } from '../transports/address.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
@@ -154,7 +154,9 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
     const verdict = why === null && o.policy ? o.policy.decide(msg.length, clock()) : undefined;
     if (verdict?.kind === 'drop') why = 'lost (--loss)';
     if (why === null) {
-      const answer = o.upper ? upperUtf8(msg) : msg;
+      const written = o.upper ? upperUtf8(msg) : msg;
+      // The bit was drawn over the datagram; capitals can be a byte shorter (ı → I): it stays within them.
+      const answer = verdict?.kind === 'send' && verdict.corruptBit !== undefined ? flipBit(written, verdict.corruptBit % (written.length * 8)) : written;
       const delays = verdict?.kind === 'send' ? verdict.delays : undefined;
       // Unimpaired (the usual echo) the answer goes straight back: no timer and no closure per
       // datagram, so the plain echo costs what it did before impairments existed.
@@ -166,7 +168,7 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
         const copies = delays === undefined ? 1 : delays.length;
         const more = answer.length * copies - msg.length;
         if (copies > 1 || more > 0) answers.charge(rinfo.address, copies - 1, Math.max(0, more));
-        if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
+        if (source) reflections.answered(source, answer === msg ? fp : fingerprint(answer));
       } else {
         // Only a delayed answer can be refused, and only an impairment delays.
         o.policy?.notSent();

@@ -330,6 +330,23 @@ test('without closeOn, `exit` is echoed like any line (the default stays)', asyn
   }
 });
 
+test('an impaired UDP echo corrupts what it counts as corrupted: one bit of the answer flipped', async () => {
+  const { server } = await echo({ transport: 'udp', impairment: { ...NO_IMPAIRMENT, corrupt: 1 }, seed: 5 });
+  const client = await udpClient();
+  try {
+    const sent = Buffer.from('flip one bit');
+    const got = await roundTrip(client, server.port, sent);
+    let bits = 0;
+    for (let i = 0; i < sent.length; i++) for (let x = sent[i]! ^ got[i]!; x; x &= x - 1) bits += 1;
+    assert.is(got.length, sent.length);
+    assert.is(bits, 1);
+    assert.is(server.counters.impairment?.corrupted, 1);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 test('an impaired UDP echo: duplicate answers twice, delay answers late, and the events and counters say so', async () => {
   const { server, events } = await echo({ transport: 'udp', impairment: { ...NO_IMPAIRMENT, duplicate: 1, delayMs: 60 }, seed: 3 });
   const client = await udpClient();
