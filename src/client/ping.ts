@@ -61,7 +61,7 @@ export interface PingResult extends PingSummary {
 }
 
 /** The smallest `size` for a run of `count` probes: the longest header, that of the last probe. */
-export function minimumPingSize(count: number): number {
+function minimumPingSize(count: number): number {
   return formatProbe(Math.max(1, count), wallClockMs() / 1000).length;
 }
 
