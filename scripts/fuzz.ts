@@ -57,7 +57,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { openConnection, type Connection } from '../src/client/connection.js';
 import { formatSeq, parseSeq, SeqStats, wallClockMs, type SeqResult } from '../src/client/seq-stats.js';
 import { DEFAULT_LIMITS, type Limits } from '../src/core/limits.js';
-import { freshSeed, seededRandom, type Random } from '../src/proxy/random.js';
+import { freshSeed, seededRandom, type Random } from '../src/transports/random.js';
 import { startChatServer, type ChatServer, type ServerCounters } from '../src/servers/chat-server.js';
 import { createDeframer } from '../src/transports/framing.js';
 import { flags, int, runMain, wantsHelp } from './harness/args.js';

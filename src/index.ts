@@ -46,7 +46,7 @@ export { formatProbe, PingTally, type PingProbe, type PingRtt, type PingSummary,
 export { startProxy, type Proxy, type ProxyOptions } from './proxy/proxy.js';
 export { startUdpProxy, type UdpProxy } from './proxy/udp-proxy.js';
 export { startTcpProxy, NO_TCP_IMPAIRMENT, type TcpProxy, type TcpImpairment } from './proxy/tcp-proxy.js';
-export { NO_IMPAIRMENT, type UdpImpairment } from './proxy/policy.js';
+export { NO_IMPAIRMENT, type UdpImpairment } from './transports/policy.js';
 export { DEMOS } from './demos/demos.js';
 export { demoHtml, demoSvg } from './demos/draw/index.js';
 export type { DemoOptions, DemoResult } from './demos/common.js';

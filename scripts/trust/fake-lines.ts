@@ -8,7 +8,7 @@
  * invisible character left raw, and a plain line arrives byte for byte.
  */
 import { DEFAULT_LIMITS } from '../../src/core/limits.js';
-import type { Random } from '../../src/proxy/random.js';
+import type { Random } from '../../src/transports/random.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { UdpPeer } from '../../test/helpers/udp-peer.js';
 import type { TrustCheck, TrustScenario } from './scenario.js';

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { nameKey } from '../../src/core/names.js';
-import type { Random } from '../../src/proxy/random.js';
+import type { Random } from '../../src/transports/random.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { UdpPeer } from '../../test/helpers/udp-peer.js';
 import type { TrustCheck, TrustScenario } from './scenario.js';

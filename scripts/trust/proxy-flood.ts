@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { PROXY_LIMITS } from '../../src/core/limits.js';
-import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
+import { NO_IMPAIRMENT } from '../../src/transports/policy.js';
 import { startUdpProxy } from '../../src/proxy/udp-proxy.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';
 import { forgeUdp, forgeUnavailable } from '../../test/helpers/forge.js';

@@ -9,7 +9,7 @@
  * per bound, with the measured figure in `detail`. Scenarios that need root (raw sockets forging
  * sources) return a check with `skipped` set where that is not available.
  */
-import type { Random } from '../../src/proxy/random.js';
+import type { Random } from '../../src/transports/random.js';
 
 export interface TrustCheck {
   name: string;

@@ -5,8 +5,8 @@
  */
 import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
-import { NO_IMPAIRMENT, type UdpImpairment } from '../proxy/policy.js';
-import { freshSeed } from '../proxy/random.js';
+import { NO_IMPAIRMENT, type UdpImpairment } from '../transports/policy.js';
+import { freshSeed } from '../transports/random.js';
 import { count, duration } from './options.js';
 
 /** A probability: `0.25` or `25%`. */

@@ -34,7 +34,7 @@ function ms(value: number): string {
 }
 
 /** One line of ping(8)'s output for a run's event. */
-export function formatPingEvent(e: PingEvent, pinged: string): string {
+function formatPingEvent(e: PingEvent, pinged: string): string {
   switch (e.type) {
     case 'start':
       return `PING ${formatAddress(e.host, e.port)} (${e.transport}): ${e.bytes} data bytes`;
@@ -59,7 +59,7 @@ export function formatPingEvent(e: PingEvent, pinged: string): string {
 }
 
 /** ping(8)'s summary: the statistics header, the counts and, when any reply came, the RTTs. */
-export function formatPingSummary(r: PingResult): string[] {
+function formatPingSummary(r: PingResult): string[] {
   const counts = [`${r.transmitted} packets transmitted`, `${r.received} received`];
   if (r.duplicates) counts.push(`+${r.duplicates} duplicates`);
   if (r.unreachable) counts.push(`+${r.unreachable} errors`);
@@ -72,7 +72,7 @@ export function formatPingSummary(r: PingResult): string[] {
 }
 
 /** The `--json` object: the figures, RTTs in ms to the microsecond, and each probe. */
-export function pingJson(r: PingResult): Record<string, unknown> {
+function pingJson(r: PingResult): Record<string, unknown> {
   const round = (v: number) => Math.round(v * 1000) / 1000;
   const { probes, rtt, ...figures } = r;
   return {

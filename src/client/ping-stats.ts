@@ -118,13 +118,13 @@ export class PingTally {
 
   /** Reads one reply of `bytes` bytes, received at `at` ms: which probe it answers, and how. */
   reply(text: string, bytes: number, at: number): ReplyVerdict {
-    const match = PING_REPLY.exec(text);
-    const probe = match ? this.probes.get(Number(match[1])) : undefined;
-    if (!match || !probe) {
+    const seq = Number(PING_REPLY.exec(text)?.[1]);
+    // NaN (no match) is no probe's seq.
+    const probe = this.probes.get(seq);
+    if (!probe) {
       this.unexpected += 1;
       return { kind: 'unexpected', text, bytes };
     }
-    const seq = Number(match[1]);
     const rttMs = at - probe.sentAt;
     switch (probe.status) {
       case 'waiting':

@@ -61,7 +61,7 @@ export interface PingResult extends PingSummary {
 }
 
 /** The smallest `size` for a run of `count` probes: the longest header, that of the last probe. */
-export function minimumPingSize(count: number): number {
+function minimumPingSize(count: number): number {
   return formatProbe(Math.max(1, count), wallClockMs() / 1000).length;
 }
 
@@ -177,7 +177,7 @@ export async function ping(options: PingOptions): Promise<PingResult> {
         if (count === 0 || sent < count) later(Math.max(0, start + sent * intervalMs - performance.now()), probe);
         else if (transport === 'tcp') {
           later(timeoutMs * TCP_FINAL_WAIT_FACTOR, () => {
-            for (const owed of tally.waitingSeqs()) if (tally.timeout(owed)) emit({ type: 'timeout', seq: owed });
+            for (const owed of tally.waitingSeqs()) expire(owed);
             finish();
           });
         }

@@ -160,8 +160,8 @@ export const ECHO_LIMITS = Object.freeze({
   /**
    * Bytes of answers an impaired echo (`echo --delay`, `--reorder`) holds back at once; an answer
    * that would take it past this is not sent, counted as `impairment.queueDrops`. Each copy counts
-   * HELD_COPY_OVERHEAD (held.ts) besides its bytes, so empty datagrams are bounded too. 4 MB is a class's
-   * pings delayed by seconds many times over, and a flood's held answers stay bounded.
+   * HELD_COPY_OVERHEAD (transports/held.ts) besides its bytes, so empty datagrams are bounded too.
+   * 4 MB is a class's pings delayed by seconds many times over, and a flood's held answers stay bounded.
    */
   heldBytes: 4_000_000,
 });

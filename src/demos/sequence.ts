@@ -6,7 +6,7 @@
  */
 import type net from 'node:net';
 import { formatSeq, parseSeq, SeqStats, wallClockMs, type SeqResult } from '../client/seq-stats.js';
-import { NO_IMPAIRMENT, type UdpImpairment } from '../proxy/policy.js';
+import { NO_IMPAIRMENT, type UdpImpairment } from '../transports/policy.js';
 import { NO_TCP_IMPAIRMENT, startTcpProxy, type TcpImpairment } from '../proxy/tcp-proxy.js';
 import { startUdpProxy } from '../proxy/udp-proxy.js';
 import { decodeText } from '../core/sanitize.js';

@@ -1,5 +1,5 @@
 /** The impairment proxy's entry point: UDP or TCP, one set of options. */
-import type { UdpImpairment } from './policy.js';
+import type { UdpImpairment } from '../transports/policy.js';
 import { startTcpProxy, type TcpImpairment, type TcpProxy } from './tcp-proxy.js';
 import { startUdpProxy, type Direction, type UdpProxy } from './udp-proxy.js';
 

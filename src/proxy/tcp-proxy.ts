@@ -7,7 +7,7 @@
  */
 import net, { type AddressInfo } from 'node:net';
 import type { Direction } from './udp-proxy.js';
-import { seededRandom, type Random } from './random.js';
+import { seededRandom, type Random } from '../transports/random.js';
 import { listening } from '../transports/bind.js';
 
 /** TCP impairments; 0 turns one off. */

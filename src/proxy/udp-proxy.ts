@@ -11,8 +11,8 @@
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { udpType } from '../transports/address.js';
-import { Held } from './held.js';
-import { flipBit, NO_IMPAIRMENT, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy, type Verdict } from './policy.js';
+import { Held } from '../transports/held.js';
+import { flipBit, NO_IMPAIRMENT, seededPolicy, type PolicyCounters, type UdpImpairment, type Verdict } from '../transports/policy.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
 import { PROXY_LIMITS } from '../core/limits.js';
@@ -88,9 +88,10 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
   };
   listener.on('error', countError);
 
-  const pass = (policy: UdpPolicy, msg: Buffer, send: (bytes: Uint8Array) => void) => {
+  const pass = (direction: 'in' | 'out', msg: Buffer, send: (bytes: Uint8Array) => void) => {
+    const policy = policies[direction];
     const verdict = policy.decide(msg.length, performance.now());
-    o.onVerdict?.(policy === policies.in ? 'in' : 'out', msg, verdict);
+    o.onVerdict?.(direction, msg, verdict);
     if (verdict.kind === 'drop') return;
     const bytes = verdict.corruptBit === undefined ? msg : flipBit(msg, verdict.corruptBit);
     if (!held.hold(verdict.delays, bytes, send)) policy.notSent();
@@ -113,7 +114,7 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
   const open = (ip: string, port: number): Client => {
     const upstream = dgram.createSocket(udpType(o.targetHost));
     upstream.on('error', countError);
-    upstream.on('message', (reply) => pass(policies.out, reply, (bytes) => listener.send(bytes, port, ip)));
+    upstream.on('message', (reply) => pass('out', reply, (bytes) => listener.send(bytes, port, ip)));
     // False when the socket was closed (evicted) before it connected: its queued datagrams are
     // dropped with it, counted as the eviction.
     const ready = new Promise<boolean>((resolve) => {
@@ -146,7 +147,7 @@ export async function startUdpProxy(o: UdpProxyOptions): Promise<UdpProxy> {
     // Datagrams that arrive while the socket is still connecting wait in order on `ready`.
     void c.ready.then((connected) => {
       if (connected)
-        pass(policies.in, msg, (bytes) => {
+        pass('in', msg, (bytes) => {
           if (!closed && !c.gone) c.upstream.send(bytes);
         });
     });

@@ -2,15 +2,15 @@
  * Echo servers, the classic first socket exercise. UDP: each datagram back to its sender,
  * verbatim. TCP: bytes back as they are read, with backpressure. `upper` answers in capitals
  * (Go's strings.ToUpper for valid UTF-8, other bytes as they are: upper.ts). The UDP answers can
- * go through the proxy's seeded impairment policy (the Pinger lab's lossy server), and a TCP
+ * go through the seeded impairment policy the proxy uses (the Pinger lab's lossy server), and a TCP
  * connection can end on a word (`closeOn`, the seed 000 echo's `exit`).
  */
 import dgram from 'node:dgram';
 import net, { type AddressInfo } from 'node:net';
 import { Transform } from 'node:stream';
 import { DEFAULT_PORT, ECHO_LIMITS } from '../core/limits.js';
-import { Held } from '../proxy/held.js';
-import { seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy } from '../proxy/policy.js';
+import { Held } from '../transports/held.js';
+import { flipBit, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy } from '../transports/policy.js';
 import { isLoopback, udpType } from '../transports/address.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
@@ -42,7 +42,7 @@ export interface EchoServerOptions {
   maxReflections?: number;
   reflectionMuteMs?: number;
   /**
-   * What happens to the UDP answers, decided by the proxy's policy with `seed` (the same draws as
+   * What happens to the UDP answers, decided by the proxy's impairment policy with `seed` (the same draws as
    * `proxy --direction in --seed SEED`): a lost datagram is not answered, a delayed one answered
    * later, a duplicate twice. Only datagrams the echo would answer draw, so a refusal shifts
    * nothing. TCP is not impaired.
@@ -154,7 +154,9 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
     const verdict = why === null && o.policy ? o.policy.decide(msg.length, clock()) : undefined;
     if (verdict?.kind === 'drop') why = 'lost (--loss)';
     if (why === null) {
-      const answer = o.upper ? upperUtf8(msg) : msg;
+      const written = o.upper ? upperUtf8(msg) : msg;
+      // The bit was drawn over the datagram; capitals can be a byte shorter (ı → I): it stays within them.
+      const answer = verdict?.kind === 'send' && verdict.corruptBit !== undefined ? flipBit(written, verdict.corruptBit % (written.length * 8)) : written;
       const delays = verdict?.kind === 'send' ? verdict.delays : undefined;
       // Unimpaired (the usual echo) the answer goes straight back: no timer and no closure per
       // datagram, so the plain echo costs what it did before impairments existed.
@@ -166,7 +168,7 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
         const copies = delays === undefined ? 1 : delays.length;
         const more = answer.length * copies - msg.length;
         if (copies > 1 || more > 0) answers.charge(rinfo.address, copies - 1, Math.max(0, more));
-        if (source) reflections.answered(source, o.upper ? fingerprint(answer) : fp);
+        if (source) reflections.answered(source, answer === msg ? fp : fingerprint(answer));
       } else {
         // Only a delayed answer can be refused, and only an impairment delays.
         o.policy?.notSent();

@@ -98,9 +98,9 @@ function upperSome(bytes: Uint8Array, final: boolean): { out: Uint8Array; kept: 
   if (i === bytes.length) return { out: upperAscii(bytes), kept: 0 };
   // A 2-byte letter can have a 3-byte capital (ɐ → Ɐ), never more than that: twice the room is plenty.
   const out = new Uint8Array(bytes.length * 2);
-  out.set(upperAscii(bytes.subarray(0, i)));
-  let at = i;
-  while (i < bytes.length) {
+  // The ASCII before the first other byte is written by the loop too: no copy of it on the side.
+  let at = 0;
+  for (i = 0; i < bytes.length; ) {
     const b = bytes[i]!;
     if (b < 0x80) {
       out[at++] = b >= 0x61 && b <= 0x7a ? b - 0x20 : b;

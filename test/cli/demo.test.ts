@@ -15,8 +15,8 @@ import type { SequenceData } from '../../src/demos/draw/sequence.js';
 import type { LivenessRun } from '../../src/demos/liveness.js';
 import type { SizeRun } from '../../src/demos/size.js';
 import { contractProblems, groups, markSeqs, parseXml } from '../helpers/svg.js';
-import { NO_IMPAIRMENT, UdpPolicy, type UdpImpairment } from '../../src/proxy/policy.js';
-import { seededRandom } from '../../src/proxy/random.js';
+import { NO_IMPAIRMENT, UdpPolicy, type UdpImpairment } from '../../src/transports/policy.js';
+import { seededRandom } from '../../src/transports/random.js';
 import { parsed, parseError, run, type RunResult } from '../helpers/spawn.js';
 
 const NAMES = ['boundaries', 'loss', 'reorder', 'duplicate', 'size', 'liveness'];

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UsageError } from '../../src/cli/cli.js';
 import { ChatError } from '../../src/core/errors.js';
-import { NO_IMPAIRMENT, seededPolicy } from '../../src/proxy/policy.js';
+import { NO_IMPAIRMENT, seededPolicy } from '../../src/transports/policy.js';
 import { Output, parsed, parseError, run, runPython, start, stop } from '../helpers/spawn.js';
 
 const parse = suite('udp-chat echo flags, parsed in-process');

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
+import { NO_IMPAIRMENT } from '../../src/transports/policy.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { NO_TCP_IMPAIRMENT } from '../../src/proxy/tcp-proxy.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';

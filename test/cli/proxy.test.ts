@@ -6,8 +6,7 @@ import type { SeqResult } from '../../src/client/seq-stats.js';
 import { UsageError } from '../../src/cli/cli.js';
 import { probability, rate } from '../../src/cli/impairment-options.js';
 import { ChatError } from '../../src/core/errors.js';
-import { NO_IMPAIRMENT, UdpPolicy } from '../../src/proxy/policy.js';
-import { seededRandom } from '../../src/proxy/random.js';
+import { NO_IMPAIRMENT, seededPolicy } from '../../src/transports/policy.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';
 import { LineLog } from '../helpers/line-log.js';
@@ -90,7 +89,7 @@ const bin = suite('the built udp-chat proxy');
 
 /** The seqs, 1..n, that a fresh proxy's policy drops with this seed and loss: what --seed promises. */
 function lostBySeed(seed: number, loss: number, n: number): number[] {
-  const policy = new UdpPolicy({ ...NO_IMPAIRMENT, loss }, seededRandom(seed));
+  const policy = seededPolicy({ ...NO_IMPAIRMENT, loss }, seed);
   return Array.from({ length: n }, (_, i) => i + 1).filter(() => policy.decide(40, 0).kind === 'drop');
 }
 

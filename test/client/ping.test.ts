@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { ping, type PingEvent } from '../../src/client/ping.js';
 import { PING_REPLY } from '../../src/client/ping-stats.js';
 import { ChatError } from '../../src/core/errors.js';
-import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
+import { NO_IMPAIRMENT } from '../../src/transports/policy.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { NO_TCP_IMPAIRMENT } from '../../src/proxy/tcp-proxy.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PROXY_LIMITS } from '../../src/core/limits.js';
-import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
+import { NO_IMPAIRMENT } from '../../src/transports/policy.js';
 import { startUdpProxy, type UdpProxyOptions } from '../../src/proxy/udp-proxy.js';
 import { startEchoServer, type EchoServer } from '../../src/servers/echo-server.js';
 import { forgeUdp, forgeUnavailable } from '../helpers/forge.js';

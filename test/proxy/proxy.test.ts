@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
+import { NO_IMPAIRMENT } from '../../src/transports/policy.js';
 import { NO_TCP_IMPAIRMENT, startTcpProxy } from '../../src/proxy/tcp-proxy.js';
 import { startUdpProxy } from '../../src/proxy/udp-proxy.js';
 import { startChatServer } from '../../src/servers/chat-server.js';

@@ -5,8 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prefixLimitsFor, startEchoServer, type EchoEvent, type EchoServerOptions } from '../../src/servers/echo-server.js';
 import { ECHO_LIMITS } from '../../src/core/limits.js';
-import { HELD_COPY_OVERHEAD } from '../../src/proxy/held.js';
-import { NO_IMPAIRMENT } from '../../src/proxy/policy.js';
+import { HELD_COPY_OVERHEAD } from '../../src/transports/held.js';
+import { NO_IMPAIRMENT } from '../../src/transports/policy.js';
 import { upperUtf8 } from '../../src/servers/upper.js';
 import { eventually } from '../helpers/udp-peer.js';
 
@@ -326,6 +326,23 @@ test('without closeOn, `exit` is echoed like any line (the default stays)', asyn
     assert.is(server.counters.closedOn, undefined);
   } finally {
     client.destroy();
+    await server.close();
+  }
+});
+
+test('an impaired UDP echo corrupts what it counts as corrupted: one bit of the answer flipped', async () => {
+  const { server } = await echo({ transport: 'udp', impairment: { ...NO_IMPAIRMENT, corrupt: 1 }, seed: 5 });
+  const client = await udpClient();
+  try {
+    const sent = Buffer.from('flip one bit');
+    const got = await roundTrip(client, server.port, sent);
+    let bits = 0;
+    for (let i = 0; i < sent.length; i++) for (let x = sent[i]! ^ got[i]!; x; x &= x - 1) bits += 1;
+    assert.is(got.length, sent.length);
+    assert.is(bits, 1);
+    assert.is(server.counters.impairment?.corrupted, 1);
+  } finally {
+    client.close();
     await server.close();
   }
 });

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { flipBit, NO_IMPAIRMENT, seededPolicy, UdpPolicy, type UdpImpairment, type Verdict } from '../../src/proxy/policy.js';
-import { seededRandom, type Random } from '../../src/proxy/random.js';
+import { flipBit, NO_IMPAIRMENT, seededPolicy, UdpPolicy, type UdpImpairment, type Verdict } from '../../src/transports/policy.js';
+import { seededRandom, type Random } from '../../src/transports/random.js';
 import { bitsDiffering } from '../helpers/bits.js';
 
 const test = suite('the UDP impairment policy');

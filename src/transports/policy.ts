@@ -1,11 +1,11 @@
 /**
- * What the impairment proxy does to each datagram, decided without sockets or timers so it can be
- * tested with fixed seeds. Names follow netem: loss (with correlation, for bursts), delay and jitter,
- * reorder, duplicate, rate, corrupt, and the queue limit. Every datagram draws the same four random
- * numbers from its main generator whatever is switched on, so `--loss 0.3 --seed 42` loses the same
- * datagrams with or without a delay. The draws added later (a uniform delay, corruption and its bit)
- * come from a second generator, three a datagram, so they shift none of the first four: a seed
- * loses what it lost before they existed.
+ * What the impairment proxy (and `echo --loss`) does to each datagram, decided without sockets or
+ * timers so it can be tested with fixed seeds. Names follow netem: loss (with correlation, for
+ * bursts), delay and jitter, reorder, duplicate, rate, corrupt, and the queue limit. Every datagram
+ * draws the same four random numbers from its main generator whatever is switched on, so
+ * `--loss 0.3 --seed 42` loses the same datagrams with or without a delay. The draws added later (a uniform
+ * delay, corruption and its bit) come from a second generator, three a datagram, so they shift none
+ * of the first four: a seed loses what it lost before they existed.
  */
 import { seededRandom, type Random } from './random.js';
 
