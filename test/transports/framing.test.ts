@@ -12,6 +12,7 @@ import {
   type FrameEvent,
   type FramingName,
 } from '../../src/transports/framing.js';
+import { seededRandom } from '../../src/transports/random.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -66,17 +67,6 @@ function expectCode(fn: () => unknown, code: string): void {
   assert.unreachable(`expected ${code}`);
 }
 
-/** A tiny seeded PRNG (mulberry32), so every run sees the same "random" payloads. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Checks that a buffer gives the same events however it is cut: once whole, at every single cut,
@@ -434,7 +424,7 @@ function randomPayload(rand: () => number, framing: FramingName, maxLength: numb
 for (const framing of ['line', 'length', 'length-le'] as const) {
   encode(`${framing} frames survive a round trip through the deframer, cut at random`, () => {
     for (const seed of [1, 2, 3, 42, 2024]) {
-      const rand = mulberry32(seed);
+      const rand = seededRandom(seed);
       const maxBytes = 300;
       const payloads = Array.from({ length: 50 }, () => randomPayload(rand, framing, maxBytes));
       const wire = concat(...payloads.map((p) => encodeFrame(framing, p)));
@@ -479,7 +469,7 @@ function feedSome(deframer: Deframer, chunks: Uint8Array[], most: () => number):
 for (const framing of ['line', 'length', 'length-le'] as const) {
   some(`${framing}: a chunk fed a few messages at a time gives the same events as fed whole`, () => {
     for (const seed of [1, 7, 99]) {
-      const rand = mulberry32(seed);
+      const rand = seededRandom(seed);
       const maxBytes = 60;
       // Payloads up to twice the limit, so oversize events are among them.
       const payloads = Array.from({ length: 80 }, () => randomPayload(rand, framing, maxBytes * 2));
