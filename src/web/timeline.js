@@ -8,7 +8,8 @@
 // rows that fit the view, and draws at most once an animation frame, so a flood the server turns
 // into aggregates cannot stall the page either.
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
+import { el, SVG_NS } from './svg.js';
+
 /** The most rows the page keeps, and for how long (in the server's clock). */
 export const MAX_EVENTS = 5000;
 export const DETAIL_MS = 30_000;
@@ -25,14 +26,6 @@ const TRANSPORTS = new Set(['udp', 'tcp', 'ws']);
 const NOT_XML = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
 const NOT_XML_ALL = new RegExp(NOT_XML.source, 'gu');
 const tOf = (transport) => (TRANSPORTS.has(transport) ? transport : 'other');
-
-/** An SVG element with attributes; `text`, when given, becomes its one text node. */
-function el(name, attrs = {}, text) {
-  const e = document.createElementNS(SVG_NS, name);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function words(reason) {
   return String(reason).replace(/[A-Z]/g, (m) => ` ${m.toLowerCase()}`);
