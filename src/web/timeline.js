@@ -72,12 +72,9 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
   let back = 0;
   let zoom = ZOOMS.indexOf(1);
   let feed = null;
-  let feedState = 'closed';
   let wanted = false;
   let retry = null;
   let frame = 0;
-  let size = { width: 0, height: 0 };
-  let drawn = 0;
 
   function lane(name, transport) {
     let id = laneOf.get(name);
@@ -243,7 +240,6 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
   }
 
   function setFeed(state) {
-    feedState = state;
     section.dataset.feed = state;
     const says = {
       connecting: 'connecting to the room’s timeline…',
@@ -308,10 +304,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     const i = endIndex();
     let j = i + 1;
     while (j < list.length && list[j].hidden) j += 1;
-    if (j < list.length) {
-      cursor = list[j].seq;
-      if (source === 'replay') replay.t = list[j].t;
-    }
+    if (j < list.length) cursor = list[j].seq;
     back = 0;
     draw();
   }
@@ -321,7 +314,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     const from = latestT - REPLAY_MS;
     const list = store.filter((r) => r.t >= from);
     if (!list.length) return;
-    replay = { rows: list, from: list[0].t, t: list[0].t, startedAt: performance.now(), pausedAt: null };
+    replay = { rows: list, from: list[0].t, startedAt: performance.now(), pausedAt: null };
     cursor = list[0].seq - 1;
     setState('replay', true);
     tick();
@@ -347,7 +340,6 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
   function tick() {
     if (source !== 'replay' || !playing) return;
     const t = replay.from + (performance.now() - replay.startedAt) * REPLAY_SPEED;
-    replay.t = t;
     const list = replay.rows;
     let i = endIndex();
     while (i + 1 < list.length && list[i + 1].t <= t) i += 1;
@@ -486,14 +478,13 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       y += h;
     }
     if (!shown.length) {
-      const says = feedState === 'open' ? 'Nothing has happened yet: events appear here as the room hears them.' : status.textContent || 'The timeline is closed.';
+      const says = section.dataset.feed === 'open' ? 'Nothing has happened yet: events appear here as the room hears them.' : status.textContent || 'The timeline is closed.';
       parts.push(el('text', { class: 'tl-label', x: fs * 0.5, y: head + u * 1.2 }, says));
     }
     layer.replaceChildren(...parts);
-    drawn = shown.length;
-    section.dataset.rows = String(drawn);
+    section.dataset.rows = String(shown.length);
     section.dataset.lanes = String(peerLanes.length);
-    svgTitle.textContent = `Timeline: ${drawn} of ${store.length} events shown, ${peerLanes.length} peer lanes and the room`;
+    svgTitle.textContent = `Timeline: ${shown.length} of ${store.length} events shown, ${peerLanes.length} peer lanes and the room`;
   }
 
   function head(x, y, dir, s) {
@@ -627,7 +618,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     const title = copy.querySelector('title');
     title.removeAttribute('id');
     title.textContent = `udp-chat timeline, ${new Date().toISOString()}`;
-    const desc = el('desc', {}, `${drawn} events of the room, time running down; the room's lane on the left, one lane per peer coloured by transport (udp, tcp, ws).`);
+    const desc = el('desc', {}, `${section.dataset.rows ?? 0} events of the room, time running down; the room's lane on the left, one lane per peer coloured by transport (udp, tcp, ws).`);
     title.after(desc, back);
     return new XMLSerializer().serializeToString(copy);
   }
@@ -699,13 +690,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     },
     { passive: false },
   );
-  new ResizeObserver(() => {
-    const next = { width: view.clientWidth, height: view.clientHeight };
-    if (next.width !== size.width || next.height !== size.height) {
-      size = next;
-      draw();
-    }
-  }).observe(view);
+  new ResizeObserver(() => draw()).observe(view);
   setState('store', true);
   setZoom(zoom);
 
