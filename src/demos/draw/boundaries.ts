@@ -5,7 +5,8 @@
  */
 import type { BoundaryRun } from '../boundaries.js';
 import type { DemoResult } from '../common.js';
-import { COLOUR, el, frame, g, legend, line, round, text, TYPE, titleLine } from './svg.js';
+import { COLOUR, el, frame, g, legend, line, text, TYPE, titleLine } from './svg.js';
+import { tenth } from '../trace.js';
 
 const WIDTH = 1600;
 const LEFT = 300;
@@ -62,7 +63,7 @@ export function boundariesSvg(result: DemoResult): string {
       const body =
         el('rect', { x: x(read.start), y: top + 120, width, height: BAR, fill: FILL[kind], stroke: COLOUR.ink, 'stroke-width': 2, class: `box read ${kind}` }) +
         text(x(read.start) + width / 2, top + 120 + BAR / 2 + 8, label, { anchor: 'middle', size: TYPE.small, weight: kind === 'one' ? undefined : 'bold' });
-      events.push({ at: read.atMs, svg: g({ class: `event read ${kind}`, 'data-transport': transport, 'data-run': r, 'data-read': i, 'data-start': read.start, 'data-end': read.end, 'data-bytes': bytes, 'data-at-ms': round(read.atMs) }, body) });
+      events.push({ at: read.atMs, svg: g({ class: `event read ${kind}`, 'data-transport': transport, 'data-run': r, 'data-read': i, 'data-start': read.start, 'data-end': read.end, 'data-bytes': bytes, 'data-at-ms': tenth(read.atMs) }, body) });
     });
     // Each path is its own run: its events play in time order, after the path above.
     events.sort((a, b) => a.at - b.at);
