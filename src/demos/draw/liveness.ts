@@ -6,9 +6,8 @@
  */
 import type { DemoResult } from '../common.js';
 import type { LivenessRun } from '../liveness.js';
-import { COLOUR, cross, defs, el, frame, g, legend, line, stepper, text, TYPE, titleLine } from './svg.js';
+import { COLOUR, cross, defs, el, frame, g, legend, line, stepper, text, tickStep, TYPE, titleLine } from './svg.js';
 import { tenth } from '../trace.js';
-import { tickStep } from './sequence.js';
 
 const WIDTH = 1600;
 const TOP = 230;

@@ -8,7 +8,7 @@
 import type { SeqResult } from '../../client/seq-stats.js';
 import type { DemoResult } from '../common.js';
 import { tenth, type MessageTrace } from '../trace.js';
-import { COLOUR, cross, defs, el, frame, g, labelPlacer, legend, line, stepper, text, TYPE, titleLine } from './svg.js';
+import { COLOUR, cross, defs, el, frame, g, labelPlacer, legend, line, stepper, text, tickStep, TYPE, titleLine } from './svg.js';
 
 /** What the sequence demos put in `data`. */
 export interface SequenceData {
@@ -26,16 +26,8 @@ const TOP = 215;
 const PLOT = 660;
 const LANES = { sender: 160, proxy: 400, receiver: 620 };
 
-/** A tick step near `span / 7` from 1, 2, 2.5, 5 times a power of ten. */
-export function tickStep(span: number): number {
-  const raw = span / 7;
-  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= raw) return m * power;
-  return 10 * power;
-}
-
 /** Messages whose first arrivals follow each other within half a millisecond, in arrival order. */
-export function clusters(trace: MessageTrace[]): MessageTrace[][] {
+function clusters(trace: MessageTrace[]): MessageTrace[][] {
   const arrived = trace.filter((m) => m.arrivalsMs.length > 0).sort((a, b) => a.arrivalsMs[0]! - b.arrivalsMs[0]!);
   const out: MessageTrace[][] = [];
   for (const m of arrived) {

@@ -105,6 +105,14 @@ export function stepper(times: number[]): (t: number) => number {
   return (t) => index.get(tenth(t)) ?? 0;
 }
 
+/** A tick step near `span / 7` from 1, 2, 2.5, 5 times a power of ten. */
+export function tickStep(span: number): number {
+  const raw = span / 7;
+  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= raw) return m * power;
+  return 10 * power;
+}
+
 /**
  * Places labels down the picture without overlap: a label too close to the last one in a column
  * moves to the next column. Returns the x offset (column × `step`) to use, or null when every
