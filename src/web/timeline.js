@@ -125,6 +125,8 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     const peer = typeof e.peer === 'string' ? e.peer : null;
     const transport = typeof e.transport === 'string' ? e.transport : undefined;
     const l = peer === null ? null : lane(peer, transport);
+    // A peer's own events need the peer: one without (bad bytes) is dropped, not thrown on.
+    if (!l && (e.e === 'join' || e.e === 'leave' || e.e === 'rename')) return;
     const row = { kind: String(e.e), t: e.t, lane: l ? l.id : null, peer, transport: l ? l.transport : tOf(transport) };
     switch (e.e) {
       case 'join':
@@ -137,7 +139,6 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       case 'rename': {
         // The lane takes the new name; a stale lane of that name (a peer long gone) gives it up.
         const to = String(e.to);
-        if (!l) return;
         laneOf.delete(l.name);
         laneOf.set(to, l.id);
         l.name = to;
