@@ -6,11 +6,9 @@
  */
 import { once } from 'node:events';
 import type net from 'node:net';
-import { NO_LIMITS } from '../../src/core/limits.js';
-import { startChatServer } from '../../src/servers/chat-server.js';
-import { ownCpuUs } from '../harness/process.js';
-import { connectTcp, HOST } from '../harness/sockets.js';
+import { connectTcp } from '../harness/sockets.js';
 import { startBareTcpRelay } from './bare.js';
+import { startChatRelay } from './chat.js';
 import { withFeed } from './feed.js';
 import { benchText, load, type LoadTarget } from './load.js';
 import { startNcatRelay } from './ncat.js';
@@ -18,23 +16,15 @@ import { joinDeadlineMs, measure, type FeedMode, type FromChild, type LoadLink, 
 
 const SYNC_INTERVAL_MS = 50;
 
-/** udp-chat's room over TCP, every limit off (maxQueueBytes 0: no receiver is dropped as slow). */
-async function startChatTcpRelay(feed?: FeedMode): Promise<Relay> {
-  const web = feed ? { web: { port: 0 } } : {};
-  const server = await startChatServer({ transport: 'tcp', host: HOST, port: 0, limits: NO_LIMITS, open: true, peerTimeoutMs: 3_600_000, ...web });
-  return { port: server.port, ...(feed ? { webPort: server.transports.ws!.port } : {}), cpuUs: ownCpuUs, close: () => server.close() };
-}
-
 function startTcpRelay(relay: TcpRelayKind, n: number, feed?: FeedMode): Promise<Relay> {
-  return relay === 'bare' ? startBareTcpRelay() : relay === 'udp-chat' ? startChatTcpRelay(feed) : startNcatRelay(n);
+  return relay === 'bare' ? startBareTcpRelay() : relay === 'udp-chat' ? startChatRelay('tcp', feed) : startNcatRelay(n);
 }
 
 /** One TCP trial (parent): the relay starts, the child connects N receivers and a sender and loads it. */
 export async function runTcpTrial(link: LoadLink, relay: TcpRelayKind, shape: Shape, round: number, feed?: FeedMode): Promise<Trial> {
   const server = await startTcpRelay(relay, shape.n, feed);
-  const feedPort = feed === 'open' ? { feedPort: server.webPort! } : {};
   try {
-    return await measure(link, server, { type: 'tcp-run', relay, port: server.port, ...feedPort, ...shape }, round);
+    return await measure(link, server, { type: 'tcp-run', relay, port: server.port, feedPort: server.feedPort, ...shape }, round);
   } finally {
     await server.close();
   }

@@ -66,8 +66,8 @@ export type LoadLink = ChildLink<ToChild, FromChild>;
 /** A relay under test: where it listens, its CPU time so far (us; NaN when unreadable), its close. */
 export interface Relay {
   port: number;
-  /** The page's port, when the relay serves one (udp-chat with --web). */
-  webPort?: number;
+  /** Where the child's subscriber reads the live timeline (udp-chat with --web, feed `open`). */
+  feedPort?: number;
   cpuUs(): number;
   close(): Promise<void>;
 }

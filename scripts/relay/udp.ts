@@ -5,35 +5,21 @@
  */
 import type dgram from 'node:dgram';
 import { once } from 'node:events';
-import { NO_LIMITS } from '../../src/core/limits.js';
-import { startChatServer } from '../../src/servers/chat-server.js';
-import { ownCpuUs } from '../harness/process.js';
 import { bindUdp, closeUdp, HOST } from '../harness/sockets.js';
 import { startBareUdpRelay } from './bare.js';
+import { startChatRelay } from './chat.js';
 import { withFeed } from './feed.js';
 import { benchText, load, type LoadTarget } from './load.js';
-import { IPC_DEADLINE_MS, joinDeadlineMs, measure, type FeedMode, type FromChild, type LoadLink, type Relay, type RelayKind, type Shape, type ToChild, type Trial } from './trial.js';
-
-/**
- * udp-chat's server with every limit off (the per-peer message rate alone would hold the sender
- * to 10 a second) and no expiry during a run. Open: on loopback no source can be forged, so
- * peers join with their first datagram, as the default for 127.0.0.1 is anyway.
- */
-async function startChatUdpRelay(feed?: FeedMode): Promise<Relay> {
-  const web = feed ? { web: { port: 0 } } : {};
-  const server = await startChatServer({ transport: 'udp', host: HOST, port: 0, limits: NO_LIMITS, open: true, peerTimeoutMs: 3_600_000, ...web });
-  return { port: server.port, ...(feed ? { webPort: server.transports.ws!.port } : {}), cpuUs: ownCpuUs, close: () => server.close() };
-}
+import { IPC_DEADLINE_MS, joinDeadlineMs, measure, type FeedMode, type FromChild, type LoadLink, type RelayKind, type Shape, type ToChild, type Trial } from './trial.js';
 
 /** One UDP trial (parent): the child opens its sockets, the relay starts here, the child loads it. */
 export async function runUdpTrial(link: LoadLink, relay: RelayKind, shape: Shape, round: number, feed?: FeedMode): Promise<Trial> {
   link.send({ type: 'open', n: shape.n });
   // The bare relay needs the receivers' ports; udp-chat learns them as they join.
   const opened = await link.next('opened', IPC_DEADLINE_MS + shape.n * 10);
-  const server = relay === 'bare' ? await startBareUdpRelay(opened.receivers, opened.sender) : await startChatUdpRelay(feed);
-  const feedPort = feed === 'open' ? { feedPort: server.webPort! } : {};
+  const server = relay === 'bare' ? await startBareUdpRelay(opened.receivers, opened.sender) : await startChatRelay('udp', feed);
   try {
-    return await measure(link, server, { type: 'udp-run', relay, port: server.port, ...feedPort, ...shape }, round);
+    return await measure(link, server, { type: 'udp-run', relay, port: server.port, feedPort: server.feedPort, ...shape }, round);
   } finally {
     await server.close();
   }

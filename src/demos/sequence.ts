@@ -25,36 +25,46 @@ interface Run {
   trace: MessageTrace[];
 }
 
-function traces(n: number): MessageTrace[] {
-  return Array.from({ length: n }, (_, i) => ({ seq: i + 1, sentMs: 0, proxy: 'passed', heldMs: 0, arrivalsMs: [] }));
-}
 
 // The seq numbers in bytes the proxy saw (a TCP chunk may hold several, or part of one).
 function seqsIn(bytes: Uint8Array): number[] {
   return [...Buffer.from(bytes).toString('latin1').matchAll(/seq=(\d+)\//g)].map((m) => Number(m[1]));
 }
 
-async function pace(n: number, send: (seq: number) => void): Promise<void> {
-  for (let seq = 1; seq <= n; seq++) {
-    send(seq);
-    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
-  }
+// What both runs record, the same way: each message sent (paced), each one the receiving
+// application read, on one clock that starts with the first send.
+function recorder(n: number) {
+  const stats = new SeqStats({ expected: n });
+  const trace: MessageTrace[] = Array.from({ length: n }, (_, i) => ({ seq: i + 1, sentMs: 0, proxy: 'passed', heldMs: 0, arrivalsMs: [] }));
+  let now = runClock();
+  let arrivals = 0;
+  return {
+    trace,
+    arrivals: () => arrivals,
+    async send(write: (text: string) => void): Promise<void> {
+      now = runClock();
+      for (let seq = 1; seq <= n; seq++) {
+        trace[seq - 1]!.sentMs = now();
+        write(formatSeq(seq, n, wallClockMs()));
+        await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
+      }
+    },
+    received(bytes: Uint8Array): void {
+      const parsed = parseSeq(decodeText(bytes));
+      if (!parsed) return;
+      arrivals += 1;
+      stats.add(parsed, wallClockMs());
+      trace[parsed.seq - 1]?.arrivalsMs.push(now());
+    },
+    result: (): Run => ({ stats: stats.result(), trace }),
+  };
 }
 
 async function overUdp(n: number, seed: number, impairment: UdpImpairment): Promise<Run> {
   const receiver = await udpSocket();
-  const stats = new SeqStats({ expected: n });
-  const trace = traces(n);
-  let now = runClock();
-  let arrivals = 0;
-  receiver.on('message', (msg) => {
-    const parsed = parseSeq(decodeText(msg));
-    if (parsed) {
-      arrivals += 1;
-      stats.add(parsed, wallClockMs());
-      trace[parsed.seq - 1]?.arrivalsMs.push(now());
-    }
-  });
+  const run = recorder(n);
+  const { trace } = run;
+  receiver.on('message', (msg) => run.received(msg));
   const proxy = await startUdpProxy({
     listenHost: '127.0.0.1',
     listenPort: 0,
@@ -77,15 +87,11 @@ async function overUdp(n: number, seed: number, impairment: UdpImpairment): Prom
   });
   const sender = await udpSocket();
   try {
-    now = runClock();
-    await pace(n, (seq) => {
-      trace[seq - 1]!.sentMs = now();
-      sender.send(formatSeq(seq, n, wallClockMs()), proxy.port, '127.0.0.1');
-    });
+    await run.send((text) => sender.send(text, proxy.port, '127.0.0.1'));
     const c = () => proxy.counters().in;
     // Everything the proxy let through (duplicates included) has arrived, or a second has passed.
-    await until(() => arrivals >= c().packets - c().lost - c().queueDrops + c().duplicated, 1000 + impairment.delayMs + impairment.reorderGapMs);
-    return { stats: stats.result(), trace };
+    await until(() => run.arrivals() >= c().packets - c().lost - c().queueDrops + c().duplicated, 1000 + impairment.delayMs + impairment.reorderGapMs);
+    return run.result();
   } finally {
     sender.close();
     receiver.close();
@@ -94,23 +100,14 @@ async function overUdp(n: number, seed: number, impairment: UdpImpairment): Prom
 }
 
 async function overTcp(n: number, seed: number, impairment: TcpImpairment): Promise<Run> {
-  const stats = new SeqStats({ expected: n });
-  const trace = traces(n);
-  let now = runClock();
-  let arrivals = 0;
+  const run = recorder(n);
+  const { trace } = run;
   const accepted: net.Socket[] = [];
   const server = await tcpServer((socket) => {
     accepted.push(socket);
     const deframer = createDeframer('line', 65535);
     socket.on('data', (chunk) => {
-      for (const e of deframer.push(chunk)) {
-        const parsed = e.kind === 'message' ? parseSeq(decodeText(e.bytes)) : null;
-        if (parsed) {
-          arrivals += 1;
-          stats.add(parsed, wallClockMs());
-          trace[parsed.seq - 1]?.arrivalsMs.push(now());
-        }
-      }
+      for (const e of deframer.push(chunk)) if (e.kind === 'message') run.received(e.bytes);
     });
   });
   const proxy = await startTcpProxy({
@@ -134,13 +131,9 @@ async function overTcp(n: number, seed: number, impairment: TcpImpairment): Prom
   });
   const client = await tcpConnect(proxy.port);
   try {
-    now = runClock();
-    await pace(n, (seq) => {
-      trace[seq - 1]!.sentMs = now();
-      client.write(formatSeq(seq, n, wallClockMs()) + '\n');
-    });
-    await until(() => arrivals >= n, 3000 + impairment.rtoMs * 4);
-    return { stats: stats.result(), trace };
+    await run.send((text) => client.write(text + '\n'));
+    await until(() => run.arrivals() >= n, 3000 + impairment.rtoMs * 4);
+    return run.result();
   } finally {
     client.destroy();
     await proxy.close();

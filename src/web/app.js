@@ -65,9 +65,9 @@ function show(line, kind) {
     if (chat[1]) div.append(span('mark', chat[1]));
     div.append(span('from', `<${chat[2]}>`), ' ', chat[3]);
   } else div.textContent = line;
-  // A private line this page received: its text may show on its arrow in the timeline (ours alone).
-  const heardPrivate = /^\[private\] <([^>\s]+)> ([\s\S]*)$/.exec(line);
-  if (heardPrivate && kind === 'private' && me) timeline.ownPrivate(heardPrivate[1], me, heardPrivate[2]);
+  // A private line this page received (`[private] <from> text`, parsed above): its text may show
+  // on its arrow in the timeline (ours alone).
+  if (chat?.[1] === '[private] ' && kind === 'private' && me) timeline.ownPrivate(chat[2], me, chat[3]);
   pending.push(div);
   if (pending.length > MAX_LOG_LINES) pending.shift();
   // A hidden tab gets no animation frames: its lines go in at once (nothing is drawn anyway).

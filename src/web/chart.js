@@ -2,7 +2,8 @@
 // (the room's, and the datagrams the OS dropped in the server's socket) as bars, so a burst the
 // kernel dropped shows as a spike rather than as a counter that changed. SVG built with DOM calls.
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
+import { el } from './svg.js';
+
 /** How far back the chart looks, and so how many one-second samples it keeps. */
 export const CHART_MS = 60_000;
 const W = 600;
@@ -11,13 +12,6 @@ const LEFT = 44;
 const TOP = 10;
 const BOTTOM = 24;
 const SERIES = ['udp', 'tcp', 'ws'];
-
-function el(name, attrs = {}, text) {
-  const e = document.createElementNS(SVG_NS, name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** A round top for the y axis: 5, 10, 20, 50, 100, ... at least `n`. */
 function ceiling(n) {

@@ -3,12 +3,13 @@
 // `data-step` of its groups. The diagram is the server's own SVG, parsed as XML (never as HTML),
 // with anything that could run or restyle the page taken out before it is shown.
 
+import { SVG_NS } from './svg.js';
+
 // Play takes about PLAY_MS whatever the number of steps (a run of 50 messages has 150 and more),
 // but never faster than a step in MIN_STEP_MS: a class must be able to follow it.
 const PLAY_MS = 20_000;
 const MIN_STEP_MS = 120;
 const MAX_STEP_MS = 700;
-const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** Starts the view in `section`; `key()` gives the teacher key, or null (a loopback page sends an empty one). */
 export function startDemos(section, { key }) {

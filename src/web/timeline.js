@@ -8,7 +8,8 @@
 // rows that fit the view, and draws at most once an animation frame, so a flood the server turns
 // into aggregates cannot stall the page either.
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
+import { el, SVG_NS } from './svg.js';
+
 /** The most rows the page keeps, and for how long (in the server's clock). */
 export const MAX_EVENTS = 5000;
 export const DETAIL_MS = 30_000;
@@ -25,14 +26,6 @@ const TRANSPORTS = new Set(['udp', 'tcp', 'ws']);
 const NOT_XML = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
 const NOT_XML_ALL = new RegExp(NOT_XML.source, 'gu');
 const tOf = (transport) => (TRANSPORTS.has(transport) ? transport : 'other');
-
-/** An SVG element with attributes; `text`, when given, becomes its one text node. */
-function el(name, attrs = {}, text) {
-  const e = document.createElementNS(SVG_NS, name);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function words(reason) {
   return String(reason).replace(/[A-Z]/g, (m) => ` ${m.toLowerCase()}`);
@@ -79,12 +72,9 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
   let back = 0;
   let zoom = ZOOMS.indexOf(1);
   let feed = null;
-  let feedState = 'closed';
   let wanted = false;
   let retry = null;
   let frame = 0;
-  let size = { width: 0, height: 0 };
-  let drawn = 0;
 
   function lane(name, transport) {
     let id = laneOf.get(name);
@@ -135,6 +125,8 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     const peer = typeof e.peer === 'string' ? e.peer : null;
     const transport = typeof e.transport === 'string' ? e.transport : undefined;
     const l = peer === null ? null : lane(peer, transport);
+    // A peer's own events need the peer: one without (bad bytes) is dropped, not thrown on.
+    if (!l && (e.e === 'join' || e.e === 'leave' || e.e === 'rename')) return;
     const row = { kind: String(e.e), t: e.t, lane: l ? l.id : null, peer, transport: l ? l.transport : tOf(transport) };
     switch (e.e) {
       case 'join':
@@ -147,7 +139,6 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       case 'rename': {
         // The lane takes the new name; a stale lane of that name (a peer long gone) gives it up.
         const to = String(e.to);
-        if (!l) return;
         laneOf.delete(l.name);
         laneOf.set(to, l.id);
         l.name = to;
@@ -250,7 +241,6 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
   }
 
   function setFeed(state) {
-    feedState = state;
     section.dataset.feed = state;
     const says = {
       connecting: 'connecting to the room’s timeline…',
@@ -315,10 +305,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     const i = endIndex();
     let j = i + 1;
     while (j < list.length && list[j].hidden) j += 1;
-    if (j < list.length) {
-      cursor = list[j].seq;
-      if (source === 'replay') replay.t = list[j].t;
-    }
+    if (j < list.length) cursor = list[j].seq;
     back = 0;
     draw();
   }
@@ -328,7 +315,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     const from = latestT - REPLAY_MS;
     const list = store.filter((r) => r.t >= from);
     if (!list.length) return;
-    replay = { rows: list, from: list[0].t, t: list[0].t, startedAt: performance.now(), pausedAt: null };
+    replay = { rows: list, from: list[0].t, startedAt: performance.now(), pausedAt: null };
     cursor = list[0].seq - 1;
     setState('replay', true);
     tick();
@@ -354,7 +341,6 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
   function tick() {
     if (source !== 'replay' || !playing) return;
     const t = replay.from + (performance.now() - replay.startedAt) * REPLAY_SPEED;
-    replay.t = t;
     const list = replay.rows;
     let i = endIndex();
     while (i + 1 < list.length && list[i + 1].t <= t) i += 1;
@@ -493,14 +479,13 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
       y += h;
     }
     if (!shown.length) {
-      const says = feedState === 'open' ? 'Nothing has happened yet: events appear here as the room hears them.' : status.textContent || 'The timeline is closed.';
+      const says = section.dataset.feed === 'open' ? 'Nothing has happened yet: events appear here as the room hears them.' : status.textContent || 'The timeline is closed.';
       parts.push(el('text', { class: 'tl-label', x: fs * 0.5, y: head + u * 1.2 }, says));
     }
     layer.replaceChildren(...parts);
-    drawn = shown.length;
-    section.dataset.rows = String(drawn);
+    section.dataset.rows = String(shown.length);
     section.dataset.lanes = String(peerLanes.length);
-    svgTitle.textContent = `Timeline: ${drawn} of ${store.length} events shown, ${peerLanes.length} peer lanes and the room`;
+    svgTitle.textContent = `Timeline: ${shown.length} of ${store.length} events shown, ${peerLanes.length} peer lanes and the room`;
   }
 
   function head(x, y, dir, s) {
@@ -634,7 +619,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     const title = copy.querySelector('title');
     title.removeAttribute('id');
     title.textContent = `udp-chat timeline, ${new Date().toISOString()}`;
-    const desc = el('desc', {}, `${drawn} events of the room, time running down; the room's lane on the left, one lane per peer coloured by transport (udp, tcp, ws).`);
+    const desc = el('desc', {}, `${section.dataset.rows ?? 0} events of the room, time running down; the room's lane on the left, one lane per peer coloured by transport (udp, tcp, ws).`);
     title.after(desc, back);
     return new XMLSerializer().serializeToString(copy);
   }
@@ -706,13 +691,7 @@ export function startTimeline(section, { me, key, onState = () => {} }) {
     },
     { passive: false },
   );
-  new ResizeObserver(() => {
-    const next = { width: view.clientWidth, height: view.clientHeight };
-    if (next.width !== size.width || next.height !== size.height) {
-      size = next;
-      draw();
-    }
-  }).observe(view);
+  new ResizeObserver(() => draw()).observe(view);
   setState('store', true);
   setZoom(zoom);
 

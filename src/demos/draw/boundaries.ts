@@ -5,7 +5,8 @@
  */
 import type { BoundaryRun } from '../boundaries.js';
 import type { DemoResult } from '../common.js';
-import { COLOUR, el, frame, g, legend, line, round, text, TYPE, titleLine } from './svg.js';
+import { COLOUR, el, frame, g, legend, line, text, TYPE, titleLine } from './svg.js';
+import { tenth } from '../trace.js';
 
 const WIDTH = 1600;
 const LEFT = 300;
@@ -49,10 +50,10 @@ export function boundariesSvg(result: DemoResult): string {
     rows.push(text(40, top + 120 + BAR / 2 + 8, 'receiver reads', { size: TYPE.body, cls: 'lane' }));
     // Where each write ends, through both strips: a read that crosses one merged it, one that stops short cut it.
     for (const w of run.writes) rows.push(line(x(w.end), top + 44, x(w.end), top + 120 + BAR + 6, { stroke: COLOUR.faint, width: 1.5, dash: '5 5', cls: 'boundary' }));
-    const events: Array<{ at: number; svg: string }> = [];
+    const events: Array<{ at: number; attrs: Record<string, string | number>; body: string }> = [];
     run.writes.forEach((w, i) => {
       const body = el('rect', { x: x(w.start), y: top + 50, width: x(w.end) - x(w.start), height: BAR, fill: FILL.write, stroke: COLOUR[transport], 'stroke-width': 2, class: 'box write' }) + text((x(w.start) + x(w.end)) / 2, top + 50 + BAR / 2 + 8, `${i + 1}`, { anchor: 'middle', size: TYPE.small });
-      events.push({ at: w.atMs, svg: g({ class: 'event write', 'data-transport': transport, 'data-run': r, 'data-start': w.start, 'data-end': w.end }, body) });
+      events.push({ at: w.atMs, attrs: { class: 'event write', 'data-transport': transport, 'data-run': r, 'data-start': w.start, 'data-end': w.end }, body });
     });
     run.readRanges.forEach((read, i) => {
       const kind = readKind(read, run.writes);
@@ -62,11 +63,11 @@ export function boundariesSvg(result: DemoResult): string {
       const body =
         el('rect', { x: x(read.start), y: top + 120, width, height: BAR, fill: FILL[kind], stroke: COLOUR.ink, 'stroke-width': 2, class: `box read ${kind}` }) +
         text(x(read.start) + width / 2, top + 120 + BAR / 2 + 8, label, { anchor: 'middle', size: TYPE.small, weight: kind === 'one' ? undefined : 'bold' });
-      events.push({ at: read.atMs, svg: g({ class: `event read ${kind}`, 'data-transport': transport, 'data-run': r, 'data-read': i, 'data-start': read.start, 'data-end': read.end, 'data-bytes': bytes, 'data-at-ms': round(read.atMs) }, body) });
+      events.push({ at: read.atMs, attrs: { class: `event read ${kind}`, 'data-transport': transport, 'data-run': r, 'data-read': i, 'data-start': read.start, 'data-end': read.end, 'data-bytes': bytes, 'data-at-ms': tenth(read.atMs) }, body });
     });
     // Each path is its own run: its events play in time order, after the path above.
     events.sort((a, b) => a.at - b.at);
-    for (const e of events) rows.push(e.svg.replace('<g ', `<g data-step="${step++}" `));
+    for (const e of events) rows.push(g({ 'data-step': step++, ...e.attrs }, e.body));
     parts.push(g({ class: `run ${transport}`, 'data-run': r }, rows.join('')));
   });
   const swatch = (fill: string) => el('rect', { x: 0, y: -14, width: 36, height: 28, fill, stroke: COLOUR.ink, 'stroke-width': 2 });

@@ -6,8 +6,8 @@
  */
 import type { DemoResult } from '../common.js';
 import type { LivenessRun } from '../liveness.js';
-import { COLOUR, cross, defs, el, frame, g, legend, line, round, stepper, text, TYPE, titleLine } from './svg.js';
-import { tickStep } from './sequence.js';
+import { COLOUR, cross, defs, el, frame, g, legend, line, stepper, text, tickStep, TYPE, titleLine } from './svg.js';
+import { tenth } from '../trace.js';
 
 const WIDTH = 1600;
 const TOP = 230;
@@ -28,7 +28,7 @@ export function livenessSvg(result: DemoResult): string {
   const axis: string[] = [];
   for (let t = 0; t <= end; t += tick) {
     axis.push(line(LEFT - 10, y(t), LEFT, y(t), { stroke: COLOUR.lane, width: 2 }));
-    axis.push(text(LEFT - 16, y(t) + 7, `${round(t)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.faint }));
+    axis.push(text(LEFT - 16, y(t) + 7, `${tenth(t)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.faint }));
   }
   parts.push(g({ class: 'axis' }, axis.join('')));
   runs.forEach((run, i) => {

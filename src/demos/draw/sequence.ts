@@ -7,8 +7,8 @@
  */
 import type { SeqResult } from '../../client/seq-stats.js';
 import type { DemoResult } from '../common.js';
-import type { MessageTrace } from '../trace.js';
-import { COLOUR, cross, defs, el, frame, g, labelPlacer, legend, line, round, stepper, text, TYPE, titleLine } from './svg.js';
+import { tenth, type MessageTrace } from '../trace.js';
+import { COLOUR, cross, defs, el, frame, g, labelPlacer, legend, line, stepper, text, tickStep, TYPE, titleLine } from './svg.js';
 
 /** What the sequence demos put in `data`. */
 export interface SequenceData {
@@ -26,16 +26,8 @@ const TOP = 215;
 const PLOT = 660;
 const LANES = { sender: 160, proxy: 400, receiver: 620 };
 
-/** A tick step near `span / 7` from 1, 2, 2.5, 5 times a power of ten. */
-export function tickStep(span: number): number {
-  const raw = span / 7;
-  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= raw) return m * power;
-  return 10 * power;
-}
-
 /** Messages whose first arrivals follow each other within half a millisecond, in arrival order. */
-export function clusters(trace: MessageTrace[]): MessageTrace[][] {
+function clusters(trace: MessageTrace[]): MessageTrace[][] {
   const arrived = trace.filter((m) => m.arrivalsMs.length > 0).sort((a, b) => a.arrivalsMs[0]! - b.arrivalsMs[0]!);
   const out: MessageTrace[][] = [];
   for (const m of arrived) {
@@ -87,7 +79,7 @@ export function sequenceSvg(result: DemoResult): string {
     const tick = tickStep(end);
     for (let t = 0; t <= end; t += tick) {
       lanes.push(line(X.sender - 10, y(t), X.sender, y(t), { stroke: COLOUR.lane, width: 2, cls: 'tick' }));
-      lanes.push(text(X.sender - 16, y(t) + 7, `${round(t)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.faint, cls: 'tick-label' }));
+      lanes.push(text(X.sender - 16, y(t) + 7, `${tenth(t)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.faint, cls: 'tick-label' }));
     }
     parts.push(g({ class: `lanes ${transport}` }, lanes.join('')));
 
@@ -120,7 +112,7 @@ export function sequenceSvg(result: DemoResult): string {
       let arrive = line(X.proxy, y(leaves), X.receiver - 4, y(first), { stroke, width, dash: isLate ? '10 5' : undefined, arrow: `${prefix}-${arrow}` });
       if (isLate) {
         seen.add('late');
-        if (lateLabel(y(first)) !== null) arrive += text(X.receiver + 12, y(first) + 7, `#${m.seq} late (+${round(m.heldMs)} ms)`, { size: TYPE.small, fill: COLOUR.late, weight: 'bold', halo: true });
+        if (lateLabel(y(first)) !== null) arrive += text(X.receiver + 12, y(first) + 7, `#${m.seq} late (+${tenth(m.heldMs)} ms)`, { size: TYPE.small, fill: COLOUR.late, weight: 'bold', halo: true });
       }
       marks.push(mark(kind, send + g({ class: 'event arrive', 'data-step': step(first) }, arrive)));
       if (isTwice) {
@@ -136,7 +128,7 @@ export function sequenceSvg(result: DemoResult): string {
       if (m.proxy === 'retransmitted') {
         seen.add('retransmit');
         const x = X.proxy - 8 - (resent++ % 4) * 7;
-        const label = resendLabel(ys) !== null ? text(X.proxy - 40, ys + 7, `#${m.seq} +${round(m.heldMs)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.retransmit, weight: 'bold', halo: true }) : '';
+        const label = resendLabel(ys) !== null ? text(X.proxy - 40, ys + 7, `#${m.seq} +${tenth(m.heldMs)} ms`, { anchor: 'end', size: TYPE.small, fill: COLOUR.retransmit, weight: 'bold', halo: true }) : '';
         marks.push(mark('retransmit', g({ class: 'event wait', 'data-step': step(m.sentMs) }, line(x, ys, x, y(leaves), { stroke: COLOUR.retransmit, width: 5, cls: 'wait' }) + label)));
       } else if (m.proxy === 'blocked') {
         seen.add('blocked');

@@ -2,6 +2,7 @@
  * Small helpers for hand-written SVG: escaping, elements with presentation attributes (the page's
  * CSP forbids <style> and style="..."), the palette and the frame every demo picture shares.
  */
+import { tenth } from '../trace.js';
 
 /** Fonts that every projector laptop has one of. */
 export const FONT = 'DejaVu Sans, Verdana, Arial, sans-serif';
@@ -34,15 +35,11 @@ export function esc(value: string | number): string {
 type Attrs = Record<string, string | number | undefined>;
 
 function attrs(a: Attrs): string {
+  // Numbers at most to a tenth, as every time in a trace.
   return Object.entries(a)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => ` ${k}="${esc(typeof v === 'number' ? round(v) : v!)}"`)
+    .map(([k, v]) => ` ${k}="${esc(typeof v === 'number' ? tenth(v) : v!)}"`)
     .join('');
-}
-
-/** A number as SVG writes it: at most one decimal. */
-export function round(n: number): number {
-  return Math.round(n * 10) / 10;
 }
 
 /** An element; `children` undefined makes it self-closing. */
@@ -70,7 +67,7 @@ export function line(x1: number, y1: number, x2: number, y2: number, o: { stroke
 
 /** A cross centred on (x, y): where a lost datagram ends. */
 export function cross(x: number, y: number, r: number, stroke: string, cls = 'cross'): string {
-  return el('path', { d: `M${round(x - r)} ${round(y - r)}L${round(x + r)} ${round(y + r)}M${round(x - r)} ${round(y + r)}L${round(x + r)} ${round(y - r)}`, stroke, 'stroke-width': 4, 'stroke-linecap': 'round', fill: 'none', class: cls });
+  return el('path', { d: `M${tenth(x - r)} ${tenth(y - r)}L${tenth(x + r)} ${tenth(y + r)}M${tenth(x - r)} ${tenth(y + r)}L${tenth(x + r)} ${tenth(y - r)}`, stroke, 'stroke-width': 4, 'stroke-linecap': 'round', fill: 'none', class: cls });
 }
 
 /** A `<g>`. */
@@ -103,9 +100,17 @@ export function frame(o: { demo: string; width: number; height: number; title: s
  * time (to a tenth of a ms) share a step.
  */
 export function stepper(times: number[]): (t: number) => number {
-  const unique = [...new Set(times.map(round))].sort((a, b) => a - b);
+  const unique = [...new Set(times.map(tenth))].sort((a, b) => a - b);
   const index = new Map(unique.map((t, i) => [t, i]));
-  return (t) => index.get(round(t)) ?? 0;
+  return (t) => index.get(tenth(t)) ?? 0;
+}
+
+/** A tick step near `span / 7` from 1, 2, 2.5, 5 times a power of ten. */
+export function tickStep(span: number): number {
+  const raw = span / 7;
+  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= raw) return m * power;
+  return 10 * power;
 }
 
 /**
@@ -131,7 +136,7 @@ export function legend(x: number, y: number, items: Array<{ swatch: string; labe
   let at = x;
   const parts: string[] = [];
   for (const item of items) {
-    parts.push(g({ transform: `translate(${round(at)} ${round(y)})` }, item.swatch + text(44, 7, item.label, { size: TYPE.small })));
+    parts.push(g({ transform: `translate(${tenth(at)} ${tenth(y)})` }, item.swatch + text(44, 7, item.label, { size: TYPE.small })));
     at += 44 + item.label.length * TYPE.small * 0.56 + spacing;
   }
   return g({ class: 'legend' }, parts.join(''));

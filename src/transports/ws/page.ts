@@ -68,6 +68,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/timeline.js': { file: 'timeline.js', type: 'text/javascript; charset=utf-8' },
   '/chart.js': { file: 'chart.js', type: 'text/javascript; charset=utf-8' },
   '/demos.js': { file: 'demos.js', type: 'text/javascript; charset=utf-8' },
+  '/svg.js': { file: 'svg.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 const WEB_DIR = new URL('../../web/', import.meta.url);

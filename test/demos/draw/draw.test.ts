@@ -10,8 +10,7 @@ import type { BoundaryRun } from '../../../src/demos/boundaries.js';
 import type { DemoResult } from '../../../src/demos/common.js';
 import { demoHtml, demoSvg, paragraphs } from '../../../src/demos/draw/index.js';
 import { readKind } from '../../../src/demos/draw/boundaries.js';
-import { tickStep } from '../../../src/demos/draw/sequence.js';
-import { esc, labelPlacer, stepper } from '../../../src/demos/draw/svg.js';
+import { esc, labelPlacer, stepper, tickStep } from '../../../src/demos/draw/svg.js';
 import type { LivenessRun } from '../../../src/demos/liveness.js';
 import type { MessageTrace } from '../../../src/demos/trace.js';
 import type { Element } from '@xmldom/xmldom';
@@ -21,6 +20,11 @@ const test = suite('the demo pictures');
 
 function stats(o: Partial<SeqResult>): SeqResult {
   return { expected: 6, received: 6, lost: 0, refused: 0, duplicates: 0, outOfOrder: 0, lossPercent: 0, refusedPercent: 0, latency: { p50: 1, p99: 2, min: 0.5, max: 2 }, lostSeqs: [], lateSeqs: [], duplicateSeqs: [], ignored: 0, ...o };
+}
+
+/** A run of `demo` whose table and words the picture does not draw: only its data matters. */
+function result(demo: string, data: DemoResult['data']): DemoResult {
+  return { demo, title: demo, columns: ['x'], rows: [['x']], explanation: ['x.'], data };
 }
 
 function msg(seq: number, sentMs: number, proxy: MessageTrace['proxy'], heldMs: number, arrivalsMs: number[]): MessageTrace {
@@ -125,14 +129,7 @@ function boundaries(): DemoResult {
     });
     return { path, sends: 3, reads, naiveMessages: reads.length, framedMessages: 3, writes, readRanges };
   };
-  return {
-    demo: 'boundaries',
-    title: '3 messages',
-    columns: ['path'],
-    rows: [['x']],
-    explanation: ['x.'],
-    data: { count: 3, runs: [run('UDP, loopback', [10, 10, 10], [1, 1, 1]), run('TCP, loopback', [30], [3]), run('TCP, writes cut', [7, 7, 7, 7, 2], [0, 1, 0, 1, 1])] },
-  };
+  return result('boundaries', { count: 3, runs: [run('UDP, loopback', [10, 10, 10], [1, 1, 1]), run('TCP, loopback', [30], [3]), run('TCP, writes cut', [7, 7, 7, 7, 2], [0, 1, 0, 1, 1])] });
 }
 
 test('the boundaries picture has one box per read with its byte range, merged and cut reads told apart', () => {
@@ -160,19 +157,13 @@ test('readKind: a read is one write, several merged, or a piece', () => {
 });
 
 test('the size picture has a row per size, the failed one crossed, and the bursts with the buffer the kernel gave', () => {
-  const result: DemoResult = {
-    demo: 'size',
-    title: 'sizes',
-    columns: ['datagram'],
-    rows: [['x']],
-    explanation: ['x.'],
-    data: {
+  const svg = demoSvg(
+    result('size', {
       sizes: [{ bytes: 1200, note: 'small', outcome: 'delivered' }, { bytes: 65508, note: 'one byte more', outcome: 'error EMSGSIZE' }],
       burst: { count: 100, size: 1000, small: { asked: 4096, actual: 8192, received: 7 }, large: { asked: 2097152, actual: 4194304, received: 100 } },
       os: { platform: 'linux', loopbackMtu: 65536 },
-    },
-  };
-  const svg = demoSvg(result);
+    }),
+  );
   assert.equal(contractProblems(svg), []);
   const doc = parseXml(svg);
   assert.equal(groups(doc, 'event', 'size').map((g) => [g.getAttribute('data-bytes'), g.getAttribute('data-outcome')]), [['1200', 'delivered'], ['65508', 'error EMSGSIZE']]);
@@ -184,15 +175,7 @@ test('the size picture has a row per size, the failed one crossed, and the burst
 
 test('the liveness picture draws FIN for the ended TCP peer and a timed silence for the others', () => {
   const run = (c: string, signal: 'FIN' | 'none', reason: LivenessRun['reason'], goneAtMs: number, noticedAtMs: number): LivenessRun => ({ case: c, reason, signal, heartbeatsMs: [0, 200, 400], goneAtMs, noticedAtMs, noticedAfterMs: noticedAtMs - (signal === 'FIN' ? goneAtMs : 400) });
-  const result: DemoResult = {
-    demo: 'liveness',
-    title: 'liveness',
-    columns: ['case'],
-    rows: [['x']],
-    explanation: ['x.'],
-    data: { timeoutMs: 1000, heartbeatMs: 200, runs: [run('TCP peer, process ended (FIN)', 'FIN', 'disconnected', 600, 602), run('TCP peer, network gone (no FIN)', 'none', 'timeout', 600, 1420), run('UDP peer, process ended', 'none', 'timeout', 600, 1415)] },
-  };
-  const svg = demoSvg(result);
+  const svg = demoSvg(result('liveness', { timeoutMs: 1000, heartbeatMs: 200, runs: [run('TCP peer, process ended (FIN)', 'FIN', 'disconnected', 600, 602), run('TCP peer, network gone (no FIN)', 'none', 'timeout', 600, 1420), run('UDP peer, process ended', 'none', 'timeout', 600, 1415)] }));
   assert.equal(contractProblems(svg), []);
   const doc = parseXml(svg);
   assert.is(groups(doc, 'event', 'heartbeat').length, 9);

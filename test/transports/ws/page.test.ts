@@ -36,10 +36,11 @@ test('GET / serves the page with its scripts (modules) and style, each with its 
     assert.not.match(html, /https?:\/\//, 'the page loads something from another host');
     for (const [path, type] of [
       ['/app.js', /^text\/javascript/],
-      // The modules app.js imports: the timeline, the teacher's chart, the Demos view.
+      // The modules app.js imports: the timeline, the teacher's chart, the Demos view, and what they share.
       ['/timeline.js', /^text\/javascript/],
       ['/chart.js', /^text\/javascript/],
       ['/demos.js', /^text\/javascript/],
+      ['/svg.js', /^text\/javascript/],
       ['/style.css', /^text\/css/],
       ['/index.html', /^text\/html/],
     ] as const) {
