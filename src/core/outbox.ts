@@ -22,6 +22,12 @@ export function encodeLine(line: string): Uint8Array {
   return encoder.encode(line + '\n');
 }
 
+/** A copy of the room's broadcasts (room form: a line ending in `\n`), and the name its traffic is counted under. */
+export interface RoomMirror {
+  readonly name: string;
+  send(line: Uint8Array): void;
+}
+
 /** The room's sending side. */
 export class Outbox {
   /** Pending notices (coalesced joins), sent before every broadcast so they go out ahead of what follows them. */
@@ -30,6 +36,11 @@ export class Outbox {
   drop: (reason: DropReason, count: number, peer: Peer) => void = (reason, count) => {
     this.counters.drops[reason] += count;
   };
+  /**
+   * Where every broadcast also goes, once, whoever is in the room (`serve --multicast`: one
+   * datagram to a group however many listen), counted as that name's traffic out.
+   */
+  mirror: RoomMirror | undefined;
 
   // A ring of the last RECENT broadcasts and whom each left out: one store each per broadcast, none per receiver.
   private readonly recent: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(RECENT);
@@ -109,6 +120,12 @@ export class Outbox {
     this.recent[at] = line;
     this.recentExcept[at] = except;
     this.recentAt = (at + 1) % RECENT;
+    if (this.mirror) {
+      this.mirror.send(line);
+      const traffic = trafficOf(this.counters, this.mirror.name);
+      traffic.messagesOut += 1;
+      traffic.bytesOut += line.length;
+    }
     for (const group of this.roster.groups.values()) {
       const peers = group.peers;
       if (peers.size === 0) continue;

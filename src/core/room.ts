@@ -14,7 +14,7 @@ import { JoinNotices, type Schedule } from './join-notices.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, DROP_LOG_INTERVAL_MS, REFUSAL_NOTICE_INTERVAL_MS, type Limits } from './limits.js';
 import { droppedNotice, errorLine, noticeLine, slowDownLine, welcomeLine } from './lines.js';
 import { nameKey, validateName } from './names.js';
-import { encodeLine, Outbox } from './outbox.js';
+import { encodeLine, Outbox, type RoomMirror } from './outbox.js';
 import { OutputBudget } from './output-budget.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
 import { available, fullBucket, nextTokenAt, take } from './rate.js';
@@ -48,6 +48,8 @@ export interface RoomOptions {
    * room exposed beyond loopback: `/who` lists names, and a peer is `guest7` until it chooses one.
    */
   showAddresses?: boolean;
+  /** Every broadcast line also goes here once (serve --multicast), counted as `traffic[mirror.name]`. */
+  mirror?: RoomMirror;
 }
 
 /** One peer as a live panel lists it. */
@@ -131,6 +133,7 @@ export class Room implements RoomDoor {
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
     this.outbox.pending = () => this.joins.flush();
     this.outbox.drop = (reason, count, peer) => this.drop(reason, count, peer);
+    this.outbox.mirror = options.mirror;
     this.context = {
       roster: this.roster,
       outbox: this.outbox,

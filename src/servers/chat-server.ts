@@ -7,6 +7,9 @@ import { defaultLimits, DEFAULT_PORT, type Limits } from '../core/limits.js';
 import { Room, type RoomCounters, type RoomEvent, type TransportTraffic } from '../core/room.js';
 import type { Transport, TransportContext, TransportStats } from '../core/transport.js';
 import { isLoopback } from '../transports/address.js';
+import { defaultInterface } from '../transports/multicast/group.js';
+import { GroupMirror, MIRROR_NAME, type MirrorOptions } from '../transports/multicast/mirror.js';
+import type { ChatError } from '../core/errors.js';
 import type { FramingName } from '../transports/framing.js';
 import { TRANSPORT_NAMES, TRANSPORTS, type TransportName, type Transports, type TransportSpec } from '../transports/registry.js';
 import type { DemoRunner } from '../transports/ws/demos-endpoint.js';
@@ -26,15 +29,18 @@ export type ServerTransport = RoomTransportName | 'both';
 /** Everything a server reports: the room's events plus its own start, socket errors and stop. */
 export type ServerEvent =
   | RoomEvent
-  | { type: 'start'; transport: TransportName; host: string; port: number }
-  | { type: 'socket-error'; transport: TransportName; code: string; message: string }
+  | { type: 'start'; transport: TransportName | typeof MIRROR_NAME; host: string; port: number }
+  | { type: 'socket-error'; transport: TransportName | typeof MIRROR_NAME; code: string; message: string }
   | { type: 'stats'; counters: ServerCounters }
   | { type: 'stop'; counters: ServerCounters };
 
 /** The room's counters and the transports'. */
 export interface ServerCounters extends RoomCounters {
-  /** Every registered transport's traffic, zeros for those not running. */
-  traffic: Record<TransportName, TransportTraffic>;
+  /**
+   * Every registered transport's traffic, zeros for those not running; `multicast` with
+   * serve --multicast: one message out per broadcast, however many listen.
+   */
+  traffic: Record<TransportName, TransportTraffic> & { multicast?: TransportTraffic };
   peers: number;
   /** Failed sends and errored sockets, over every transport (EMSGSIZE, ECONNRESET, EPIPE). */
   socketErrors: number;
@@ -99,6 +105,11 @@ export interface ChatServerOptions {
   tickets?: { secret: string; room?: string; required?: boolean };
   /** Peers see each other's ip:port in `/who` and as first names; by default only when bound to loopback (reachableOnlyHere). */
   showAddresses?: boolean;
+  /**
+   * Also send every line the room broadcasts once to this multicast group (`serve --multicast`);
+   * its port defaults to the room's, its interface to loopback for a room on loopback.
+   */
+  multicast?: MirrorOptions;
 }
 
 /** A running chat server. */
@@ -108,6 +119,8 @@ export interface ChatServer {
   readonly port: number;
   /** The running transports by name; `ws` is the web page's, on its own port. */
   readonly transports: Transports;
+  /** The group the room's lines also go to (serve --multicast), once bound. */
+  readonly mirror: GroupMirror | undefined;
   /** The teacher key of the page (`?teacher=KEY`), when the server has a page. */
   readonly teacherKey: string | undefined;
   counters(): ServerCounters;
@@ -143,8 +156,15 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const tickets = options.tickets
     ? { verify: ticketVerifier({ secret: options.tickets.secret, room: options.tickets.room, epochAt: (now) => epochOffset + now }), required: options.tickets.required ?? false }
     : undefined;
+  const mirror = options.multicast
+    ? new GroupMirror(
+        { ...options.multicast, interface: options.multicast.interface ?? defaultInterface(options.multicast.group, host) },
+        (err) => emit({ type: 'socket-error', transport: MIRROR_NAME, code: (err as ChatError).code ?? 'ERR_SOCKET', message: err.message }),
+      )
+    : undefined;
   const room = new Room({
     clock,
+    ...(mirror ? { mirror } : {}),
     ...(tickets ? { tickets } : {}),
     // Peers see each other's ip:port only where the address is the lesson: off loopback it is what
     // a forger needs, so they see names (the log, --json and the teacher panel keep addresses).
@@ -154,7 +174,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     limits: { ...defaultLimits(reachableOnlyHere(host, options.web?.host)), ...options.limits },
     ...(options.password ? { password: options.password } : {}),
     onEvent: emit,
-    transports: TRANSPORT_NAMES,
+    // The group's traffic is listed from the start (zeros) when there is one: `traffic.multicast`.
+    transports: mirror ? [...TRANSPORT_NAMES, MIRROR_NAME] : TRANSPORT_NAMES,
     schedule: (fn, ms) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -171,7 +192,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       ...room.counters,
       traffic: room.counters.traffic as Record<TransportName, TransportTraffic>,
       peers: room.size,
-      socketErrors: stats.reduce((sum, s) => sum + s.socketErrors, 0),
+      socketErrors: stats.reduce((sum, s) => sum + s.socketErrors, 0) + (mirror?.sendErrors ?? 0),
       challenges: stats.reduce((sum, s) => sum + s.challenges, 0),
       kernelDrops: kernelDropsOf(stats),
     };
@@ -220,12 +241,14 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     const bound = await bindShared(options.port ?? DEFAULT_PORT, shared.map((n) => (port: number) => listen(n, port)), (t) => t.address().port, (t) => t.close());
     shared.forEach((n, i) => Object.assign(running, { [n]: bound[i] }));
     for (const n of names.filter((n) => TRANSPORTS[n].port === 'web')) Object.assign(running, { [n]: await listen(n, options.web!.port) });
+    await mirror?.open(bound[0]?.address().port ?? options.port ?? DEFAULT_PORT);
   } catch (err) {
     for (const timer of timers) clearTimeout(timer);
-    await Promise.all(all().map((t) => t.close()));
+    await Promise.all([...all().map((t) => t.close()), mirror?.close()]);
     throw err;
   }
   for (const t of all()) emit({ type: 'start', transport: t.name as TransportName, host: t.address().address, port: t.address().port });
+  if (mirror) emit({ type: 'start', transport: MIRROR_NAME, host: options.multicast!.group, port: mirror.port });
 
   const every = options.sweepIntervalMs ?? Math.max(10, Math.min(1000, room.peerTimeoutMs / 10));
   const sweeper = setInterval(() => room.sweep(), every);
@@ -235,6 +258,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     room,
     port: running[roomPort ?? 'ws']!.address().port,
     transports: running,
+    mirror,
     teacherKey,
     counters,
     webStats,
@@ -243,7 +267,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         clearInterval(sweeper);
         for (const timer of timers) clearTimeout(timer);
         room.close();
-        await Promise.all(all().map((t) => t.close()));
+        await Promise.all([...all().map((t) => t.close()), mirror?.close()]);
         emit({ type: 'stop', counters: counters() });
       })();
       return closing;

@@ -1,0 +1,69 @@
+/**
+ * `serve --multicast GROUP`: the room's broadcasts, each sent once to a group, so any number of
+ * listeners follow the room for one datagram a message instead of one per peer. The room hands
+ * it every broadcast line (core's RoomMirror); the datagram is the line as `nc` would read it.
+ */
+import type dgram from 'node:dgram';
+import type { RoomMirror } from '../../core/outbox.js';
+import { formatAddress } from '../address.js';
+import { groupError, groupType, interfaceFor, openSender } from './group.js';
+
+export interface MirrorOptions {
+  group: string;
+  /** The group's port; the room's own port number when not given. */
+  port?: number;
+  /** As group.ts's interfaceFor takes it; undefined: the system's choice. */
+  interface?: string;
+  ttl?: number;
+}
+
+/** The counters' name for the group's traffic: `traffic.multicast`. */
+export const MIRROR_NAME = 'multicast';
+
+/**
+ * The room's mirror onto a group. It exists before its socket does (the room is made before its
+ * ports are bound, and the group's port defaults to the room's): lines before open() are not sent.
+ */
+export class GroupMirror implements RoomMirror {
+  readonly name = MIRROR_NAME;
+  /** Sends the system refused (no route, buffer full): counted, and the first one reported. */
+  sendErrors = 0;
+  port = 0;
+  private socket: dgram.Socket | undefined;
+
+  constructor(
+    private readonly options: MirrorOptions,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** Binds the sender; `roomPort` is the group's port unless the options gave one. */
+  async open(roomPort: number): Promise<void> {
+    this.port = this.options.port ?? roomPort;
+    this.socket = await openSender({
+      type: groupType(this.options.group),
+      interface: interfaceFor(this.options.group, this.options.interface),
+      ...(this.options.ttl !== undefined ? { ttl: this.options.ttl } : {}),
+    });
+    // A send error on an unconnected socket also arrives as 'error': counted in send()'s callback.
+    this.socket.on('error', () => {});
+  }
+
+  /** Where it sends, `239.1.2.3:9000`. */
+  get address(): string {
+    return formatAddress(this.options.group, this.port);
+  }
+
+  send(line: Uint8Array): void {
+    this.socket?.send(line, this.port, this.options.group, (err) => {
+      if (!err) return;
+      this.sendErrors += 1;
+      if (this.sendErrors === 1) this.onError(groupError(err, `cannot send to group ${this.address}`));
+    });
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    return new Promise((resolve) => (socket ? socket.close(() => resolve()) : resolve()));
+  }
+}
