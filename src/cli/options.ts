@@ -7,6 +7,7 @@ import type { ClientTransport, ConnectOptions } from '../client/connection.js';
 import { readSecretFile } from '../servers/tickets.js';
 import { parseHost, parsePort } from '../transports/address.js';
 import { FRAMINGS, type FramingName } from '../transports/framing.js';
+import { DEFAULT_MULTICAST_TTL, defaultInterface, interfaceFor, parseGroup } from '../transports/multicast/group.js';
 
 /** Error codes that mean the user typed something wrong: exit 2, like a yargs usage error. */
 export const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_BAD_PORT', 'ERR_BAD_HOST', 'ERR_BAD_DURATION', 'ERR_BAD_ARGUMENT']);
@@ -94,4 +95,20 @@ export function secretFrom(argv: Record<string, unknown>, flag: string): string 
   if (given !== undefined && file !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} and --${flag}-file: give one`);
   if (file !== undefined) return readSecretFile(String(file));
   return given === undefined ? undefined : String(given);
+}
+
+/** --interface and --ttl: how `chat --multicast`, `send --multicast/--broadcast` and `serve --multicast` reach a group. */
+export function groupOptions<T>(y: Argv<T>) {
+  return y
+    .option('interface', { type: 'string', requiresArg: true, describe: "multicast: the interface to join and send on, by its IPv4 address (127.0.0.1 keeps a group on this machine) or, for IPv6, its name (lo, eth0, en0); default: the system's choice" })
+    .option('ttl', { type: 'string', requiresArg: true, default: String(DEFAULT_MULTICAST_TTL), describe: 'multicast hops: 1 stays on the LAN, 0 on this machine' });
+}
+
+/** What --multicast, --interface and --ttl say, checked: the group, its interface as Node takes it, the hops. */
+export function groupFrom(argv: Record<string, unknown>, roomHost?: string): { group: string; interface: string | undefined; ttl: number } {
+  const group = parseGroup(String(argv['multicast']));
+  const ttl = Number(argv['ttl']);
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw new ChatError('ERR_BAD_ARGUMENT', `--ttl takes a whole number from 0 to 255, not '${String(argv['ttl'])}'`);
+  const given = typeof argv['interface'] === 'string' ? argv['interface'] : defaultInterface(group, roomHost);
+  return { group, interface: interfaceFor(group, given), ttl };
 }
