@@ -6,6 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { ChatError } from '../../core/errors.js';
 import { formatAddress } from '../address.js';
 
@@ -51,9 +52,15 @@ export function interfaceFor(group: string, iface: string | undefined): string |
     }
     return iface;
   }
-  if (iface.includes('%')) return iface;
   if (iface === '::1') return '::%lo'; // the loopback's address names the loopback
-  if (/^[A-Za-z0-9_.-]+$/.test(iface)) return `::%${iface}`;
+  const name = iface.replace(/^::%/, '');
+  // The system takes an unknown scope name as 0, "any interface", and joins wherever it likes:
+  // a typo would put the group on the wrong network without a word. Windows names by index.
+  const known = Object.keys(networkInterfaces());
+  if (/^[A-Za-z0-9_.-]+$/.test(name) && (known.includes(name) || /^\d+$/.test(name))) return `::%${name}`;
+  if (/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new ChatError('ERR_BAD_ARGUMENT', `--interface '${iface}': this machine has no interface of that name (it has: ${known.join(', ')})`);
+  }
   throw new ChatError('ERR_BAD_ARGUMENT', `--interface '${iface}': for an IPv6 group, give the interface's name (lo, eth0, en0) or ::%NAME`);
 }
 

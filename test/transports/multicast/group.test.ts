@@ -1,0 +1,64 @@
+/** transports/multicast/group.ts: what a group is, how an interface is named, the lines a user reads. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ChatError } from '../../../src/core/errors.js';
+import { defaultInterface, groupError, interfaceFor, isMulticast, openGroupReceiver, parseGroup } from '../../../src/transports/multicast/group.js';
+
+const test = suite('multicast group');
+
+test('multicast addresses are 224.0.0.0/4 and ff00::/8, nothing else', () => {
+  for (const a of ['224.0.0.1', '239.255.255.255', '239.1.2.3', 'ff02::1', 'ff15::1', 'FF05::2', 'ff02::1%lo']) assert.ok(isMulticast(a), a);
+  for (const a of ['223.255.255.255', '240.0.0.1', '127.0.0.1', '255.255.255.255', '::1', 'fe80::1', 'fd00::ff02', 'localhost', '']) assert.not.ok(isMulticast(a), a);
+});
+
+test('parseGroup takes brackets off and refuses a unicast address with the ranges', () => {
+  assert.is(parseGroup('[ff15::1]'), 'ff15::1');
+  try {
+    parseGroup('192.168.1.10');
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, ChatError);
+    assert.is((err as ChatError).code, 'ERR_BAD_ARGUMENT');
+    assert.match((err as Error).message, /not a multicast address.*239\.1\.2\.3/);
+  }
+});
+
+test('an interface: an IPv4 address for an IPv4 group, a known name for IPv6', () => {
+  assert.is(interfaceFor('239.1.2.3', '127.0.0.1'), '127.0.0.1');
+  assert.is(interfaceFor('239.1.2.3', undefined), undefined);
+  assert.throws(() => interfaceFor('239.1.2.3', 'lo'), /IPv4 address/);
+  assert.is(interfaceFor('ff15::1', 'lo'), '::%lo');
+  assert.is(interfaceFor('ff15::1', '::%lo'), '::%lo');
+  assert.is(interfaceFor('ff15::1', '::1'), '::%lo');
+  // A typo would otherwise join "any interface" without a word.
+  assert.throws(() => interfaceFor('ff15::1', 'no-such-if0'), /no interface of that name \(it has: .*lo/);
+});
+
+test('a room on loopback keeps its group on loopback; elsewhere the system chooses', () => {
+  assert.is(defaultInterface('239.1.2.3', '127.0.0.1'), '127.0.0.1');
+  assert.is(defaultInterface('ff15::1', '::1'), '::%lo');
+  assert.is(defaultInterface('239.1.2.3', '0.0.0.0'), undefined);
+  assert.is(defaultInterface('239.1.2.3'), undefined);
+});
+
+test('system errors become one line that says what to do', () => {
+  const line = (code: string) => groupError(Object.assign(new Error('x'), { code }), 'cannot send to group 239.1.2.3:9000').message;
+  assert.match(line('ENETUNREACH'), /no route.*--interface 127\.0\.0\.1/);
+  assert.match(line('EACCES'), /refused.*subnet's broadcast address/);
+  assert.match(line('EADDRINUSE'), /taken.*-p/);
+  assert.match(line('ENODEV'), /interface/);
+  for (const code of ['ENETUNREACH', 'EACCES', 'EADDRINUSE', 'ENODEV', 'EWHATEVER']) assert.not.match(line(code), /\n/);
+});
+
+test('joining on an interface that is not this machine\'s fails with the one line', async () => {
+  try {
+    const socket = await openGroupReceiver({ group: '239.255.77.1', port: 0, interface: '192.0.2.1' });
+    socket.close();
+    assert.unreachable('joined on an address this machine does not have');
+  } catch (err) {
+    assert.instance(err, ChatError);
+    assert.match((err as Error).message, /^cannot listen to group 239\.255\.77\.1:0: .*interface/);
+  }
+});
+
+test.run();
