@@ -211,3 +211,14 @@ export function webBanner(host: string, port: number): string {
   const hostFlag = isLoopback(shown) ? '' : ` --host ${shown.includes(':') ? `'${shown}'` : shown}`;
   return `  open http://${formatAddress(shown, port)}/ in a browser   (udp-chat chat --transport ws${hostFlag} --port ${port}; the teacher panel: /#teacher)`;
 }
+
+/**
+ * The banner line of `serve --multicast`: where the room's lines also go and how to follow them.
+ * The follower joins on the same interface when one was chosen: Linux hands a looped-back group
+ * datagram only to members joined on the interface it went out of.
+ */
+export function multicastBanner(o: { group: string; port: number; ttl: number; interface: string | undefined }): string {
+  const iface = o.interface === undefined ? "the system's choice" : o.interface.replace(/^::%/, '');
+  const follow = `udp-chat chat --multicast ${o.group} -p ${o.port} --listen-only${o.interface === undefined ? '' : ` --interface ${iface}`}`;
+  return `  multicast: every line also goes to ${formatAddress(o.group, o.port)} (ttl ${o.ttl}, interface ${iface}); follow with: ${follow}`;
+}

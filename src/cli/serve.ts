@@ -7,8 +7,8 @@ import { startChatServer, type ServerTransport } from '../servers/chat-server.js
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { DEFAULT_TICKET_ROOM } from '../servers/tickets.js';
-import { addressOptions, count, notEmpty, duration, host, port, positive, secretFrom, transport } from './options.js';
-import { formatCounters, formatServerEvent, jsonEvent, paint, serveBanner, teacherBanner, webBanner, wrapForTerminal } from './output.js';
+import { addressOptions, count, groupFrom, groupOptions, notEmpty, duration, host, port, positive, secretFrom, transport } from './options.js';
+import { formatCounters, formatServerEvent, jsonEvent, multicastBanner, paint, serveBanner, teacherBanner, webBanner, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'serve';
@@ -56,8 +56,10 @@ export function builder(y: Argv) {
     .option('web', { type: 'string', describe: 'also serve the web page and its WebSocket on this HTTP port (0 picks one)' })
     .option('origin', { type: 'string', array: true, default: [], describe: 'with --web: let pages from this origin join too, and answer for its host name (http://HOST:PORT, repeatable; * for any origin)' })
     .option('teacher-key', { type: 'string', describe: 'with --web: the teacher key (8 to 128 of A-Z a-z 0-9 _ -) instead of a random one; it reads the timeline of a room with a password and runs demos from the page' })
-    .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
-  return notEmpty(built, 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key');
+    .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' })
+    .option('multicast', { type: 'string', requiresArg: true, describe: "also send every line of the room once to this multicast group (239.1.2.3, ff15::1): any number of listeners follow it (not with --password or tickets: anyone on the LAN can join a group)" })
+    .option('multicast-port', { type: 'string', requiresArg: true, describe: "the group's port (default: the room's)" });
+  return notEmpty(groupOptions(built), 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key');
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
@@ -114,6 +116,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const ticketSecret = secretFrom(argv, 'ticket-secret');
   if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
   const tickets = ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room']), required: Boolean(argv['tickets-required']) };
+  const multicast = multicastFrom(argv, options.host);
   const c = paint(process.stdout);
   const json = Boolean(argv['json']);
   // On a terminal the log wraps with an indent too, so a peer's long message cannot fake a log
@@ -125,6 +128,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     open,
     ...(web ? { web } : {}),
     ...(tickets ? { tickets } : {}),
+    ...(multicast ? { multicast } : {}),
     ...(typeof argv['password'] === 'string' ? { password: argv['password'] } : {}),
     onEvent: json
       ? (event) => print(jsonEvent(event))
@@ -139,6 +143,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     const rateLimit = { perSecond: l.messageBurst > 0 ? l.messageRate : 0, burst: l.messageBurst };
     const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets, rateLimit };
     for (const line of serveBanner(banner, c)) print(line);
+    if (server.mirror && multicast) print(multicastBanner({ group: multicast.group, port: server.mirror.port, ttl: multicast.ttl, interface: multicast.interface }));
     if (server.transports.ws) {
       print(webBanner(options.host, server.transports.ws.port));
       if (server.teacherKey) print(teacherBanner(options.host, server.transports.ws.port, server.teacherKey));
@@ -155,4 +160,17 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   await untilSignal();
   clearInterval(ticker);
   await server.close();
+}
+
+/** What --multicast, --multicast-port, --interface and --ttl ask of the room, checked; undefined without --multicast. */
+function multicastFrom(argv: Record<string, unknown>, roomHost: string) {
+  if (argv['multicast'] === undefined) {
+    const stray = ['multicast-port', 'interface'].find((flag) => argv[flag] !== undefined);
+    if (stray) throw new ChatError('ERR_BAD_ARGUMENT', `--${stray} is for --multicast GROUP`);
+    return undefined;
+  }
+  // The interface defaults to loopback for a room on loopback (groupFrom), so the banner names it.
+  const { group, interface: iface, ttl } = groupFrom(argv, roomHost);
+  const at = argv['multicast-port'] === undefined ? undefined : port(argv['multicast-port'], false);
+  return { group, ttl, ...(iface !== undefined ? { interface: iface } : {}), ...(at !== undefined ? { port: at } : {}) };
 }

@@ -9,7 +9,7 @@ import type { Transport, TransportContext, TransportStats } from '../core/transp
 import { isLoopback } from '../transports/address.js';
 import { defaultInterface } from '../transports/multicast/group.js';
 import { GroupMirror, MIRROR_NAME, type MirrorOptions } from '../transports/multicast/mirror.js';
-import type { ChatError } from '../core/errors.js';
+import { ChatError } from '../core/errors.js';
 import type { FramingName } from '../transports/framing.js';
 import { TRANSPORT_NAMES, TRANSPORTS, type TransportName, type Transports, type TransportSpec } from '../transports/registry.js';
 import type { DemoRunner } from '../transports/ws/demos-endpoint.js';
@@ -146,6 +146,11 @@ export function reachableOnlyHere(host: string, webHost = host): boolean {
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
   const emit = options.onEvent ?? (() => {});
+  // The group hears every line the room says, and anyone on the LAN can join a group: a room
+  // that keeps its lines to those with a password or a ticket cannot also publish them there.
+  if (options.multicast && (options.password || options.tickets)) {
+    throw new ChatError('ERR_BAD_ARGUMENT', `--multicast sends every line of the room to anyone who joins the group: it cannot go with ${options.password ? '--password' : '--ticket-secret'} (see SECURITY.md)`);
+  }
   const admit = accessList(options.allow, options.deny);
   // Checked before any socket is bound, so a bad --origin leaves nothing to clean up.
   const origins = options.web ? parseOrigins(options.web.origins) : [];

@@ -7,6 +7,7 @@ import type dgram from 'node:dgram';
 import type { RoomMirror } from '../../core/outbox.js';
 import { formatAddress } from '../address.js';
 import { groupError, groupType, interfaceFor, openSender } from './group.js';
+import { checkRoute } from './route.js';
 
 export interface MirrorOptions {
   group: string;
@@ -39,11 +40,14 @@ export class GroupMirror implements RoomMirror {
   /** Binds the sender; `roomPort` is the group's port unless the options gave one. */
   async open(roomPort: number): Promise<void> {
     this.port = this.options.port ?? roomPort;
-    this.socket = await openSender({
+    const sender = {
       type: groupType(this.options.group),
       interface: interfaceFor(this.options.group, this.options.interface),
       ...(this.options.ttl !== undefined ? { ttl: this.options.ttl } : {}),
-    });
+    };
+    // No route to the group (ENETUNREACH): refuse to start, rather than fail at the room's first line.
+    await checkRoute(sender, this.options.group, this.port);
+    this.socket = await openSender(sender);
     // A send error on an unconnected socket also arrives as 'error': counted in send()'s callback.
     this.socket.on('error', () => {});
   }
