@@ -8,7 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openGroupReceiver, openSender } from '../../src/transports/multicast/group.js';
 import { GroupListener, testGroup } from '../helpers/group-listener.js';
-import { Output, run, start, stop } from '../helpers/spawn.js';
+import { multicastBanner } from '../../src/cli/output.js';
+import { Output, parsed, run, start, stop } from '../helpers/spawn.js';
 import { UdpPeer, eventually } from '../helpers/udp-peer.js';
 
 const test = suite('udp-chat send/serve --multicast, send --broadcast');
@@ -205,6 +206,26 @@ test('serve --multicast refuses --password, and a group it has no route to, in o
   const group = await run(['serve', '--port', '0', '--multicast', '10.1.1.1']);
   assert.is(group.code, 2, group.stderr);
   assert.match(group.stderr, /not a multicast address/);
+});
+
+test('the banner names the interface, or the system\'s choice, and the follow command joins where the room sends', () => {
+  assert.is(
+    multicastBanner({ group: '239.1.2.3', port: 9000, ttl: 1, interface: undefined }),
+    "  multicast: every line also goes to 239.1.2.3:9000 (ttl 1, interface the system's choice); follow with: udp-chat chat --multicast 239.1.2.3 -p 9000 --listen-only",
+  );
+  assert.is(
+    multicastBanner({ group: 'ff15::1', port: 9000, ttl: 1, interface: '::%lo' }),
+    '  multicast: every line also goes to [ff15::1]:9000 (ttl 1, interface lo); follow with: udp-chat chat --multicast ff15::1 -p 9000 --listen-only --interface lo',
+  );
+});
+
+test('send and serve parse the group flags; send keeps no --host of its own so --multicast can tell one was typed', async () => {
+  const [, send] = await parsed(['send', '--multicast', '239.1.2.3', '--ttl', '0', '--interface', '127.0.0.1', 'x']);
+  assert.equal([send['multicast'], send['ttl'], send['interface'], send['host']], ['239.1.2.3', '0', '127.0.0.1', undefined]);
+  const [, broadcast] = await parsed(['send', '--broadcast', '-p', '9002', 'x']);
+  assert.equal([broadcast['broadcast'], broadcast['ttl']], ['', '1']);
+  const [, serve] = await parsed(['serve', '--multicast', '239.1.2.3', '--multicast-port', '9001']);
+  assert.equal([serve['multicast'], serve['multicast-port'], serve['ttl']], ['239.1.2.3', '9001', '1']);
 });
 
 test.run();
