@@ -31,6 +31,9 @@ export class GroupMirror implements RoomMirror {
   sendErrors = 0;
   port = 0;
   private socket: dgram.Socket | undefined;
+  // Sends handed to the socket whose callback has not come yet, and who waits for them to end.
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
 
   constructor(
     private readonly options: MirrorOptions,
@@ -58,16 +61,34 @@ export class GroupMirror implements RoomMirror {
   }
 
   send(line: Uint8Array): void {
-    this.socket?.send(line, this.port, this.options.group, (err) => {
+    if (!this.socket) return;
+    this.inFlight += 1;
+    this.socket.send(line, this.port, this.options.group, (err) => {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) this.drained?.();
       if (!err) return;
       this.sendErrors += 1;
       if (this.sendErrors === 1) this.onError(groupError(err, `cannot send to group ${this.address}`));
     });
   }
 
-  close(): Promise<void> {
+  /**
+   * Closes once what was handed to the socket has left: the room's last broadcast (`* server
+   * shutting down`) comes just before close(), and closing at once would drop it (at most 1 s).
+   */
+  async close(): Promise<void> {
     const socket = this.socket;
     this.socket = undefined;
-    return new Promise((resolve) => (socket ? socket.close(() => resolve()) : resolve()));
+    if (!socket) return;
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 }

@@ -40,4 +40,21 @@ test('every broadcast reaches each listener once, sent to the group once', async
   }
 });
 
+test('the room\'s last line, * server shutting down, reaches the group before the socket closes', async () => {
+  const { group, port } = await testGroup();
+  const server = await startChatServer({ port: 0, multicast: { group, port, interface: '127.0.0.1', ttl: 0 } });
+  const listener = await GroupListener.open(group, port);
+  const peer = await UdpPeer.open();
+  try {
+    peer.send(server.port, 'hi');
+    await listener.waitFor(/joined$/);
+    await server.close();
+    await listener.waitFor(/shutting down/);
+  } finally {
+    listener.close();
+    peer.close();
+    await server.close();
+  }
+});
+
 test.run();
