@@ -209,7 +209,7 @@ export class GroupChat extends EventEmitter<{ line: [ServerLine]; error: [ChatEr
     if (!unicast && this.isOwn(rinfo)) return;
     const heard = this.table.receive(formatAddress(rinfo.address, rinfo.port), msg, performance.now(), unicast);
     for (const line of heard.lines) this.emit('line', line);
-    if (heard.newMember) this.answerNewcomer();
+    if (heard.answer) this.answerNewcomer();
   }
 
   private isOwn(rinfo: dgram.RemoteInfo): boolean {

@@ -74,10 +74,13 @@ export interface Member {
   lastSeen: number;
 }
 
-/** What one datagram came to: the lines to show, and whether a member was new to us (answer with a heartbeat). */
+/**
+ * What one datagram came to: the lines to show, and whether to answer with a heartbeat soon (a
+ * member new to us, or a newcomer that claimed our name: it learns who holds it from the answer).
+ */
 export interface Heard {
   lines: ServerLine[];
-  newMember: boolean;
+  answer: boolean;
 }
 
 /** Drops, each counted by why. */
@@ -96,7 +99,7 @@ interface SourceState {
   lastSeen: number;
 }
 
-const NOTHING: Heard = { lines: [], newMember: false };
+const NOTHING: Heard = { lines: [], answer: false };
 
 export class GroupMembers {
   readonly drops: GroupDrops = { tooBig: 0, rateLimited: 0, tableFull: 0 };
@@ -185,12 +188,12 @@ export class GroupMembers {
         return NOTHING;
       }
       if (line.private !== unicast) return this.saidBy(source, text, unicast);
-      if (member) return member.name === line.name ? { lines: [chat(line.name, line.text, unicast)], newMember: false } : this.forgery(source, text, unicast);
+      if (member) return member.name === line.name ? { lines: [chat(line.name, line.text, unicast)], answer: false } : this.forgery(source, text, unicast);
       // A private line comes only from a source we know by name.
       if (unicast) return this.forgery(source, text, unicast);
       const claimed = this.claim(source, line.name, 'here', now, state);
-      if (!claimed.bound) return { lines: [...claimed.lines, ...this.forgery(source, text, false).lines], newMember: false };
-      return { lines: [...claimed.lines, chat(line.name, line.text, false)], newMember: true };
+      if (!claimed.bound) return { lines: [...claimed.lines, ...this.forgery(source, text, false).lines], answer: false };
+      return { lines: [...claimed.lines, chat(line.name, line.text, false)], answer: true };
     }
     // Notices go to the group; one sent to our own socket is only text.
     if (unicast) return this.saidBy(source, text, true);
@@ -199,15 +202,22 @@ export class GroupMembers {
       case 'here': {
         if (member) return member.name === line.name ? NOTHING : this.forgery(source, text, false);
         const claimed = this.claim(source, line.name, line.kind, now, state);
-        return { lines: claimed.lines, newMember: claimed.bound };
+        return { lines: claimed.lines, answer: claimed.answer };
       }
       case 'quit':
         if (!member || member.name !== line.name) return this.forgery(source, text, false);
         this.unbind(member);
-        return { lines: [notice(`${member.name} left (quit)`)], newMember: false };
-      case 'renamed':
-        if (!member || member.name !== line.from) return this.forgery(source, text, false);
-        return { lines: this.renameMember(member, line.to, now, state), newMember: false };
+        return { lines: [notice(`${member.name} left (quit)`)], answer: false };
+      case 'renamed': {
+        // A source we know by address only (its name was refused) takes a name of its own: a claim.
+        if (!member) {
+          const claimed = this.claim(source, line.to, 'here', now, state);
+          if (!claimed.bound) return { lines: [...claimed.lines, ...this.forgery(source, text, false).lines], answer: false };
+          return { lines: [notice(`${source} is now ${line.to}`)], answer: true };
+        }
+        if (member.name !== line.from) return this.forgery(source, text, false);
+        return { lines: this.renameMember(member, line.to, now, state), answer: false };
+      }
     }
   }
 
@@ -259,30 +269,30 @@ export class GroupMembers {
   }
 
   /** Binds `name` to `source` when it is valid and free; else one `!` line (at most a minute apart per source). */
-  private claim(source: string, wanted: string, how: 'joined' | 'here', now: number, state: SourceState): { bound: boolean; lines: ServerLine[] } {
+  private claim(source: string, wanted: string, how: 'joined' | 'here', now: number, state: SourceState): { bound: boolean; answer: boolean; lines: ServerLine[] } {
     let name: string;
     try {
       name = validateName(wanted, this.o.maxNameLength);
     } catch {
-      return { bound: false, lines: [] };
+      return { bound: false, answer: false, lines: [] };
     }
     if (how === 'joined') state.cameLate = true;
     const refusal = this.clashWith(source, name, state);
-    if (refusal !== undefined) return { bound: false, lines: this.warn(state, now, refusal) };
+    if (refusal !== undefined) return { bound: false, answer: how === 'joined' && this.isOurs(name), lines: this.warn(state, now, refusal) };
     if (this.bySource.size >= this.o.maxMembers) {
       this.drops.tableFull += 1;
-      return { bound: false, lines: [] };
+      return { bound: false, answer: false, lines: [] };
     }
     const member: Member = { name, source, lastSeen: now };
     this.bind(member);
     // Heard joining: it is new. Heard otherwise (a heartbeat, a chat line): it was here before us.
-    return { bound: true, lines: [notice(how === 'joined' ? `${name} joined` : `${name} is here`)] };
+    return { bound: true, answer: true, lines: [notice(how === 'joined' ? `${name} joined` : `${name} is here`)] };
   }
 
   /** Why `source` may not take `name`, or undefined when it may. */
   private clashWith(source: string, name: string, state: SourceState): string | undefined {
     const looks = (held: string) => (held === name ? name : `${name} (looks like ${held})`);
-    if (nameKey(name) === nameKey(this.selfName) || nameShape(name) === nameShape(this.selfName)) {
+    if (this.isOurs(name)) {
       // A source that announced itself after us is the latecomer; one that was already here (its
       // heartbeat, its chat, and never a join we heard) holds the name, and we are the latecomer.
       return state.cameLate
@@ -292,6 +302,10 @@ export class GroupMembers {
     const holder = this.find(name);
     if (holder && holder.source !== source) return `${source} claims the name ${looks(holder.name)}, held by ${holder.source}: it is shown by its address`;
     return undefined;
+  }
+
+  private isOurs(name: string): boolean {
+    return nameKey(name) === nameKey(this.selfName) || nameShape(name) === nameShape(this.selfName);
   }
 
   private warn(state: SourceState, now: number, message: string): ServerLine[] {
@@ -341,7 +355,7 @@ export class GroupMembers {
   /** The whole text, as said by its source: its bound name, or its address while it has none. */
   private saidBy(source: string, text: string, unicast: boolean): Heard {
     const label = this.bySource.get(source)?.name ?? source;
-    return { lines: [chat(label, text, unicast)], newMember: false };
+    return { lines: [chat(label, text, unicast)], answer: false };
   }
 }
 

@@ -33,7 +33,7 @@ test('a name is bound to the first source that claims it; joined and here are to
   assert.equal(shown(t.receive(A, enc('* alice joined'), 0).lines), ['* alice joined']);
   const here = t.receive(B, enc('* bob is here'), 0);
   assert.equal(shown(here.lines), ['* bob is here']);
-  assert.ok(here.newMember);
+  assert.ok(here.answer);
   assert.equal(shown(t.receive(A, enc('<alice> hi'), 10).lines), ['<alice> hi']);
   // A heartbeat of a known member says nothing.
   assert.equal(t.receive(A, enc('* alice is here'), 20).lines, []);
@@ -96,6 +96,10 @@ test('renames: only the bound source renames itself, never onto a held name', ()
   assert.is(t.find('alice'), undefined);
   assert.match(shown(t.receive(B, enc('* bob is now alicia'), 2).lines)[0]!, /still shown as bob/);
   assert.equal(shown(t.receive(B, enc('* alicia is now eve'), 3).lines), ['<bob> * alicia is now eve']);
+  // A source refused a name, known by its address, may take a free one.
+  t.receive(C, enc('* bob joined'), 4);
+  assert.equal(shown(t.receive(C, enc('* bob is now carol'), 5).lines), [`* ${C} is now carol`]);
+  assert.is(t.find('carol')?.source, C);
 });
 
 test('members silent past the peer timeout leave; a quit leaves at once', () => {
