@@ -137,6 +137,15 @@ test('usage mistakes with --multicast: one line, exit 2', async () => {
   }
 });
 
+test('an interface the system cannot use: the one line of groupError, exit 1', async () => {
+  // 192.0.2.0/24 is TEST-NET-1, documentation only: no interface of this machine has 192.0.2.254.
+  const { group, port } = await testGroup();
+  const r = await run(['chat', '--multicast', group, '-p', String(port), '--interface', '192.0.2.254', '--ttl', '0', '--name', 'a']);
+  assert.is(r.code, 1, r.stderr);
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^udp-chat: cannot listen to group [\d.]+:\d+: the system cannot use that interface/);
+});
+
 test('--help describes each new flag', async () => {
   const r = await run(['chat', '--help']);
   for (const flag of ['--multicast', '--listen-only', '--peer-timeout', '--interface', '--ttl']) assert.ok(r.stdout.includes(flag), flag);
