@@ -64,7 +64,7 @@ export class GroupChat extends EventEmitter<{ line: [ServerLine]; error: [ChatEr
     private readonly sender: dgram.Socket | undefined,
   ) {
     super();
-    this.table = options.listenOnly ? undefined : new GroupMembers(options.name ?? '', options);
+    this.table = options.listenOnly ? undefined : new GroupMembers(options.name ?? '', { ...options, joinedAt: performance.now() });
     // A sender bound to the wildcard sends from whichever local address the route picks.
     this.locals = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
     receiver.on('message', (msg, rinfo) => this.heard(msg, rinfo, false));

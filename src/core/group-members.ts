@@ -65,6 +65,8 @@ export interface GroupMembersOptions {
   messageBurst?: number;
   messageRate?: number;
   maxWhoLines?: number;
+  /** When we joined, on the clock receive() is given: who claims our name within a peer timeout of it may have been here first. */
+  joinedAt?: number;
 }
 
 export interface Member {
@@ -123,6 +125,7 @@ export class GroupMembers {
       messageBurst: options.messageBurst ?? DEFAULT_LIMITS.messageBurst,
       messageRate: options.messageRate ?? DEFAULT_LIMITS.messageRate,
       maxWhoLines: options.maxWhoLines ?? DEFAULT_LIMITS.maxWhoLines,
+      joinedAt: options.joinedAt ?? 0,
     };
     this.selfName = validateName(name, this.o.maxNameLength);
   }
@@ -191,7 +194,7 @@ export class GroupMembers {
       if (member) return member.name === line.name ? { lines: [chat(line.name, line.text, unicast)], answer: false } : this.forgery(source, text, unicast);
       // A private line comes only from a source we know by name.
       if (unicast) return this.forgery(source, text, unicast);
-      const claimed = this.claim(source, line.name, 'here', now, state);
+      const claimed = this.claim(source, line.name, 'chat', now, state);
       if (!claimed.bound) return { lines: [...claimed.lines, ...this.forgery(source, text, false).lines], answer: false };
       return { lines: [...claimed.lines, chat(line.name, line.text, false)], answer: true };
     }
@@ -269,14 +272,17 @@ export class GroupMembers {
   }
 
   /** Binds `name` to `source` when it is valid and free; else one `!` line (at most a minute apart per source). */
-  private claim(source: string, wanted: string, how: 'joined' | 'here', now: number, state: SourceState): { bound: boolean; answer: boolean; lines: ServerLine[] } {
+  private claim(source: string, wanted: string, how: 'joined' | 'here' | 'chat', now: number, state: SourceState): { bound: boolean; answer: boolean; lines: ServerLine[] } {
     let name: string;
     try {
       name = validateName(wanted, this.o.maxNameLength);
     } catch {
       return { bound: false, answer: false, lines: [] };
     }
-    if (how === 'joined') state.cameLate = true;
+    // A member here before us sends heartbeats (every third of the timeout, and one soon after our
+    // join): one heard first by its join, by a chat line, or later than a peer timeout after our
+    // join, was not, and is the latecomer.
+    if (how !== 'here' || now - this.o.joinedAt > this.o.peerTimeoutMs) state.cameLate = true;
     const refusal = this.clashWith(source, name, state);
     if (refusal !== undefined) return { bound: false, answer: how === 'joined' && this.isOurs(name), lines: this.warn(state, now, refusal) };
     if (this.bySource.size >= this.o.maxMembers) {
@@ -293,8 +299,8 @@ export class GroupMembers {
   private clashWith(source: string, name: string, state: SourceState): string | undefined {
     const looks = (held: string) => (held === name ? name : `${name} (looks like ${held})`);
     if (this.isOurs(name)) {
-      // A source that announced itself after us is the latecomer; one that was already here (its
-      // heartbeat, its chat, and never a join we heard) holds the name, and we are the latecomer.
+      // A source that came after us is refused; one that was already here (a heartbeat soon after
+      // our join, from a source we never heard join) holds the name, and we are the latecomer.
       return state.cameLate
         ? `${source} claims your name ${looks(this.selfName)}; you were here first: it is shown by its address`
         : `your name ${this.selfName} is held by ${source}, who was here before you: others show you by your address; /nick NAME to choose another`;

@@ -127,6 +127,9 @@ test('a member that goes silent is announced left (timeout); a forged name is sh
     await bob.log.waitFor(`<${from}> <alice> give bob your password`);
     await bob.log.waitFor(new RegExp(`^! ${from.replace(/\./g, '\\.')} claims the name alice`));
     assert.not.ok(bob.log.lines.includes('<alice> give bob your password'));
+    // alice, the holder, is told of the claim, and is not told she is the latecomer.
+    await alice.log.waitFor(new RegExp(`^! ${from.replace(/\./g, '\\.')} claims your name alice; you were here first`));
+    assert.not.ok(alice.log.lines.some((l) => l.includes('here before you')), alice.log.shown());
 
     // bob's machine goes away: no quit, no more heartbeats.
     bob.chat.silence();

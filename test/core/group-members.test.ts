@@ -77,9 +77,12 @@ test('our own name: a latecomer is refused; one that was here first is told to u
   assert.match(late[0]!, /claims your name alice; .* shown by its address/);
   // Its heartbeats after that do not make it the holder.
   assert.equal(t.receive(A, enc('* alice is here'), 10).lines, []);
-  const other = new GroupMembers('alice');
-  const first = shown(other.receive(B, enc('* alice is here'), 0).lines);
+  const other = new GroupMembers('alice', { joinedAt: 1000, peerTimeoutMs: 600 });
+  const first = shown(other.receive(B, enc('* alice is here'), 1200).lines);
   assert.match(first[0]!, /^! your name alice is held by 127\.0\.0\.1:5002, who was here before you/);
+  // A chat line in our name from a source we never heard, or a heartbeat long after we joined: a latecomer.
+  assert.match(shown(other.receive(C, enc('<alice> hi'), 1300).lines)[0]!, /claims your name alice; you were here first/);
+  assert.match(shown(other.receive('127.0.0.1:5009', enc('* alice is here'), 1601).lines)[0]!, /claims your name alice; you were here first/);
   // Renaming ourselves to a bound name is refused locally.
   t.receive(C, enc('* carol joined'), 0);
   assert.throws(() => t.rename('Carol'), /name taken/);
