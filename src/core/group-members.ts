@@ -6,6 +6,7 @@
  * is shown as said by that source, never as someone else. Pure: the clock is passed in.
  */
 import { formatAge } from './duration.js';
+import { ChatError } from './errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS } from './limits.js';
 import { chatLine, noticeLine, parseServerLine, privateLine, type ServerLine } from './lines.js';
 import { nameKey, nameShape, validateName } from './names.js';
@@ -154,12 +155,12 @@ export class GroupMembers {
 
   /**
    * Checks a name we want to take (`/nick`): valid, and not bound to another source in our table.
-   * Returns the name to use, or throws ChatError ERR_BAD_NAME / ERR_NAME_TAKEN's message as an Error.
+   * Returns the name now ours, or throws ChatError ERR_BAD_NAME or ERR_NAME_TAKEN.
    */
   rename(wanted: string): string {
     const name = validateName(wanted, this.o.maxNameLength);
     const holder = this.find(name);
-    if (holder) throw new Error(`name taken: ${name}${holder.name === name ? '' : ` looks like ${holder.name}`}, held by ${holder.source}`);
+    if (holder) throw new ChatError('ERR_NAME_TAKEN', `name taken: ${name}${holder.name === name ? '' : ` looks like ${holder.name}`}, held by ${holder.source}`);
     this.selfName = name;
     return name;
   }

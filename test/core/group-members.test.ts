@@ -5,6 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { followLines, GroupMembers, parseMemberLine } from '../../src/core/group-members.js';
+import type { ChatError } from '../../src/core/errors.js';
 import type { ServerLine } from '../../src/core/lines.js';
 
 const test = suite('serverless room: member table');
@@ -85,8 +86,8 @@ test('our own name: a latecomer is refused; one that was here first is told to u
   assert.match(shown(other.receive('127.0.0.1:5009', enc('* alice is here'), 1601).lines)[0]!, /claims your name alice; you were here first/);
   // Renaming ourselves to a bound name is refused locally.
   t.receive(C, enc('* carol joined'), 0);
-  assert.throws(() => t.rename('Carol'), /name taken/);
-  assert.throws(() => t.rename('bad name'), /letters/);
+  assert.throws(() => t.rename('Carol'), (err: ChatError) => err.code === 'ERR_NAME_TAKEN');
+  assert.throws(() => t.rename('bad name'), (err: ChatError) => err.code === 'ERR_BAD_NAME');
   assert.is(t.rename('alicia'), 'alicia');
 });
 
