@@ -5,7 +5,9 @@ import { CLIENT_TRANSPORTS, openConnection } from '../client/connection.js';
 import { Menu, type MenuStep } from '../client/menu.js';
 import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
-import { addressOptions, connectOptions, notEmpty } from './options.js';
+import { GroupChat } from '../client/group-chat.js';
+import { ChatError } from '../core/errors.js';
+import { addressOptions, connectOptions, duration, groupFrom, groupOptions, notEmpty, port, positive } from './options.js';
 import { formatSeqStats, formatServerLine, paint, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -13,19 +15,86 @@ export const command = 'chat';
 export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
 
 export function builder(y: Argv) {
-  const built = addressOptions(y, 'server to join', CLIENT_TRANSPORTS)
+  // No defaults for --host, --transport and --menu here: chat fills them in (chatDefaults), so
+  // --multicast can tell one given by the user (a mistake with a group) from the default.
+  const built = addressOptions(y, 'server to join (default 127.0.0.1)', CLIENT_TRANSPORTS)
+    .default('host', undefined)
+    .default('transport', undefined)
     .option('name', { alias: 'n', type: 'string', describe: 'your name in the room' })
     .option('password', { type: 'string', describe: "the room's password, given when asked" })
     .option('ticket', { type: 'string', describe: 'a ticket from the teacher (udp-chat ticket NAME): joins under its name' })
     .conflicts('ticket', 'name')
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, refused by the room, late, duplicated, latency on exit' })
-    .option('menu', { type: 'boolean', default: false, describe: "a numbered menu, as the Go tutorial's client: 1 public chat, 2 private chat, 3 rename, 0 exit (exit returns to the menu)" })
-    .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
-  return notEmpty(built, 'ticket', 'password');
+    .option('menu', { type: 'boolean', describe: "a numbered menu, as the Go tutorial's client: 1 public chat, 2 private chat, 3 rename, 0 exit (exit returns to the menu)" })
+    .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' })
+    .option('multicast', { type: 'string', requiresArg: true, describe: 'a serverless room: chat with everyone in this multicast group (say 239.1.2.3) on -p PORT, no server; needs --name' })
+    .option('listen-only', { type: 'boolean', describe: "with --multicast: print what the group carries (members' lines, or a room's from serve --multicast), send nothing" })
+    .option('peer-timeout', { type: 'string', requiresArg: true, describe: 'with --multicast: a member silent this long has left (default 60s); heartbeats go every third of it' });
+  return notEmpty(groupOptions(built), 'ticket', 'password', 'multicast');
+}
+
+/**
+ * The prompt, and how a line is shown. Lines arrive while the user types: clear the prompt line,
+ * print, then redraw the prompt. On a terminal a long line wraps with its continuation indented,
+ * so no message can fake a line of its own by running onto the next one; piped, it is printed as it came.
+ */
+function terminal(tty: boolean) {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });
+  const show = (text: string) => {
+    if (tty) process.stdout.write('\r\x1b[K');
+    process.stdout.write((process.stdout.isTTY ? wrapForTerminal(text, process.stdout.columns) : text) + '\n');
+    if (tty) rl.prompt(true);
+  };
+  return { rl, show };
+}
+
+// Flags of a served room that mean nothing to a group (--multicast has no server to reach).
+const ROOM_ONLY = ['host', 'transport', 'tcp', 'ticket', 'password', 'menu', 'stats'] as const;
+
+/** `chat --multicast GROUP`: a member of a serverless room, or with --listen-only a follower of a group. */
+async function groupChat(argv: Record<string, unknown>): Promise<void> {
+  const usage = (message: string) => new ChatError('ERR_BAD_ARGUMENT', message);
+  if (argv['multicast'] === undefined) throw usage(`--${argv['listen-only'] !== undefined ? 'listen-only' : 'peer-timeout'} goes with --multicast GROUP`);
+  const given = ROOM_ONLY.find((flag) => argv[flag] !== undefined && argv[flag] !== false);
+  if (given) throw usage(`--${given} is for a served room; --multicast joins a serverless group and takes -p, --interface, --ttl, --name, --peer-timeout, --listen-only`);
+  const listenOnly = Boolean(argv['listen-only']);
+  const name = typeof argv['name'] === 'string' ? argv['name'] : undefined;
+  if (!listenOnly && name === undefined) throw usage('--multicast needs --name NAME (your name in the group), or --listen-only to follow it');
+  const peerTimeoutMs = argv['peer-timeout'] === undefined ? undefined : positive(duration(argv['peer-timeout'], 'peer-timeout'), 'peer-timeout');
+  const { group, interface: iface, ttl } = groupFrom(argv);
+  let chat: GroupChat;
+  try {
+    chat = await GroupChat.open({ group, port: port(argv['port'], false), interface: iface, ttl, listenOnly, ...(name !== undefined ? { name } : {}), ...(peerTimeoutMs ? { peerTimeoutMs } : {}) });
+  } catch (err) {
+    // A name the rules refuse is the user's mistake: one line, exit 2.
+    if (err instanceof ChatError && err.code === 'ERR_BAD_NAME') throw usage(`--name: ${err.message}`);
+    throw err;
+  }
+  const c = paint(process.stdout);
+  const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const { rl, show } = terminal(tty && !listenOnly);
+  chat.on('line', (line) => show(formatServerLine(line, c)));
+  // A socket error (no route for the group, the interface gone): one line, exit 1.
+  chat.on('error', (err) => {
+    process.stderr.write(`udp-chat: ${err.message}\n`);
+    process.exitCode = 1;
+    void chat.close(true);
+  });
+  const done = new Promise<void>((resolve) => chat.once('closed', resolve));
+  show(c.dim(listenOnly ? `listening to group ${chat.group}; Ctrl-C stops` : `in group ${chat.group} as ${chat.name}, sending from ${chat.source}; /help lists commands, /quit leaves`));
+  rl.on('line', (text) => chat.say(text));
+  // A follower reads no input: end of input does not end it, only a signal does.
+  if (!listenOnly) rl.on('close', () => void chat.close());
+  void untilSignal().then(() => chat.close());
+  chat.start();
+  if (tty && !listenOnly) rl.prompt();
+  await done;
+  rl.close();
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
-  const connection = await openConnection(connectOptions(argv));
+  if (argv['multicast'] !== undefined || argv['listen-only'] !== undefined || argv['peer-timeout'] !== undefined) return groupChat(argv);
+  const connection = await openConnection(connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1', transport: argv['transport'] ?? 'udp' }));
   const name = typeof argv['name'] === 'string' ? argv['name'] : undefined;
   const c = paint(process.stdout);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
@@ -35,16 +104,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ...(typeof argv['ticket'] === 'string' ? { ticket: argv['ticket'] } : {}),
     stats: Boolean(argv['stats']),
   });
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' });
-
-  // Lines arrive while the user types: clear the prompt line, print, then redraw the prompt. On a
-  // terminal a long line wraps with its continuation indented, so no message can fake a line of
-  // its own by running onto the next one; piped, it is printed as it came.
-  const show = (text: string) => {
-    if (tty) process.stdout.write('\r\x1b[K');
-    process.stdout.write((process.stdout.isTTY ? wrapForTerminal(text, process.stdout.columns) : text) + '\n');
-    if (tty) rl.prompt(true);
-  };
+  const { rl, show } = terminal(tty);
   session.on('line', (line) => show(formatServerLine(line, c)));
   session.on('unresponsive', (ms) => show(c.yellow(`warning: no answer from ${connection.remote} for ${formatDuration(ms)}; is the server still there?`)));
   session.on('responsive', () => show(c.green(`the server answers again`)));
