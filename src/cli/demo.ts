@@ -5,6 +5,7 @@ import wrapAnsi from 'wrap-ansi';
 import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
 import { DEMOS } from '../demos/demos.js';
+import { DEFAULT_RECEIVERS, MAX_RECEIVERS } from '../demos/multicast.js';
 import { demoHtml, demoSvg } from '../demos/draw/index.js';
 import { formatDemo, terminalColumns } from './demo-output.js';
 import { count } from './options.js';
@@ -12,19 +13,21 @@ import { seedValue } from './impairment-options.js';
 import { paint } from './output.js';
 
 export const command = 'demo [name]';
-export const describe = 'run a classroom demo: boundaries, loss, reorder, duplicate, size, liveness (or all)';
+export const describe = 'run a classroom demo: boundaries, loss, reorder, duplicate, size, liveness, multicast (or all)';
 
 export function builder(y: Argv) {
   return y
     .positional('name', { type: 'string', describe: 'which demo (none: list them)' })
     .option('seed', { type: 'string', describe: 'seed for the proxy in loss/reorder/duplicate (default 42)' })
     .option('count', { alias: 'c', type: 'string', describe: 'how many messages to send' })
+    .option('receivers', { type: 'string', requiresArg: true, describe: `multicast: how many receivers (1-${MAX_RECEIVERS}, default ${DEFAULT_RECEIVERS})` })
     .option('json', { type: 'boolean', default: false, describe: 'print the findings as JSON' })
     .option('wide', { type: 'boolean', default: false, describe: 'print the full table however wide, instead of fitting the terminal' })
     .option('svg', { type: 'string', describe: 'also draw the run as an SVG sequence diagram in FILE (with all: a directory, one demo-NAME.svg each)' })
     .option('html', { type: 'string', describe: 'also write an offline HTML page (diagram, table, explanation) to FILE (with all: a directory, one demo-NAME.html each)' })
     .example('$0 demo loss', 'lost datagrams vs TCP retransmission, as a strip per transport')
     .example('$0 demo loss --svg loss.svg', 'the same run drawn as a sequence diagram')
+    .example('$0 demo multicast --receivers 50', 'one line to 50 receivers: the room sends 50 datagrams, a multicast group 1')
     .example('$0 demo all --svg pictures/', 'every demo, pictures/demo-NAME.svg each');
 }
 
@@ -70,6 +73,13 @@ function targets(argv: Record<string, unknown>, all: boolean): Array<{ kind: 'sv
   return out;
 }
 
+/** A checked --receivers: checked before any demo runs, so `demo all --receivers 0` costs no run. */
+function receiversValue(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_RECEIVERS) throw new ChatError('ERR_BAD_ARGUMENT', `--receivers takes a whole number from 1 to ${MAX_RECEIVERS}`);
+  return n;
+}
+
 export async function handler(argv: Record<string, unknown>): Promise<void> {
   const c = paint(process.stdout);
   const print = (line: string) => process.stdout.write(line + '\n');
@@ -87,6 +97,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const options = {
     ...(argv['seed'] === undefined ? {} : { seed: seedValue(argv['seed']) }),
     ...(argv['count'] === undefined ? {} : { count: count(argv['count'], 'count') }),
+    ...(argv['receivers'] === undefined ? {} : { receivers: receiversValue(argv['receivers']) }),
   };
   const files = targets(argv, name === 'all');
   const columns = terminalColumns(process.stdout);

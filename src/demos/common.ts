@@ -21,6 +21,8 @@ export interface DemoOptions {
   seed?: number;
   /** How many messages to send. */
   count?: number;
+  /** `demo multicast`: how many receivers. */
+  receivers?: number;
 }
 
 /** Waits until `check` holds or `ms` pass; returns whether it held. Demos report, they don't throw. */

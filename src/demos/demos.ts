@@ -2,6 +2,7 @@
 import { boundariesDemo } from './boundaries.js';
 import type { DemoOptions, DemoResult } from './common.js';
 import { livenessDemo } from './liveness.js';
+import { multicastDemo } from './multicast.js';
 import { sequenceDemo } from './sequence.js';
 import { sizeDemo } from './size.js';
 
@@ -13,4 +14,5 @@ export const DEMOS: Record<string, { summary: string; run: (o: DemoOptions) => P
   duplicate: { summary: 'duplicated datagrams vs TCP (seeded proxy)', run: (o) => sequenceDemo('duplicate', o) },
   size: { summary: 'datagram size limits, EMSGSIZE, and a burst into a small receive buffer', run: sizeDemo },
   liveness: { summary: 'how TCP and UDP notice a peer is gone', run: livenessDemo },
+  multicast: { summary: 'one send to many: the room sends N datagrams a line, a multicast group one, TCP writes N times', run: multicastDemo },
 };

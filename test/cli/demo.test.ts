@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import type { SeqResult } from '../../src/client/seq-stats.js';
 import { ChatError } from '../../src/core/errors.js';
 import type { BoundaryRun } from '../../src/demos/boundaries.js';
+import type { MulticastRun } from '../../src/demos/multicast.js';
 import type { DemoResult } from '../../src/demos/common.js';
 import type { SequenceData } from '../../src/demos/draw/sequence.js';
 import type { LivenessRun } from '../../src/demos/liveness.js';
@@ -19,7 +20,7 @@ import { NO_IMPAIRMENT, UdpPolicy, type UdpImpairment } from '../../src/transpor
 import { seededRandom } from '../../src/transports/random.js';
 import { parsed, parseError, run, type RunResult } from '../helpers/spawn.js';
 
-const NAMES = ['boundaries', 'loss', 'reorder', 'duplicate', 'size', 'liveness'];
+const NAMES = ['boundaries', 'loss', 'reorder', 'duplicate', 'size', 'liveness', 'multicast'];
 
 const parse = suite('udp-chat demo, parsed in-process');
 
@@ -132,14 +133,14 @@ bin('demo with no name lists every demo, and so does --help', async () => {
 });
 
 bin('usage mistakes print one line and exit 2, without a stack trace', async () => {
-  for (const args of [['demo', 'bogus'], ['demo', 'loss', '--count', '0'], ['demo', 'loss', '--seed', 'x'], ['demo', 'size', '--bogus']]) {
+  for (const args of [['demo', 'bogus'], ['demo', 'loss', '--count', '0'], ['demo', 'loss', '--seed', 'x'], ['demo', 'size', '--bogus'], ['demo', 'multicast', '--receivers', '0'], ['demo', 'multicast', '--receivers', '201'], ['demo', 'all', '--receivers', 'many']]) {
     const r = await run(args);
     assert.is(r.code, 2, `exit code for ${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.not.match(r.stderr, /\n\s+at /);
     assert.is(r.stdout, '');
   }
-  assert.match((await run(['demo', 'bogus'])).stderr, /no demo 'bogus': choose boundaries, loss, reorder, duplicate, size, liveness or all/);
+  assert.match((await run(['demo', 'bogus'])).stderr, /no demo 'bogus': choose boundaries, loss, reorder, duplicate, size, liveness, multicast or all/);
 });
 
 bin('demo loss --seed 42: the table and the list name the numbers the seed loses; TCP gets all 30', async () => {
@@ -301,6 +302,12 @@ bin.run();
 function drawnAsData(svg: string, x: DemoResult): void {
   assert.equal(contractProblems(svg), [], x.demo);
   const doc = parseXml(svg);
+  if (x.demo === 'multicast') {
+    // One column a mode, carrying the run's own sends per line.
+    const runs = x.data['runs'] as MulticastRun[];
+    const cases = groups(doc, 'case');
+    assert.equal(cases.map((c) => [c.getAttribute('data-mode'), Number(c.getAttribute('data-sends-per-message'))]), runs.map((r) => [r.mode, r.sendsPerMessage]), 'multicast columns');
+  }
   const sorted = (seqs: number[]) => [...seqs].sort((a, b) => a - b);
   if (['loss', 'reorder', 'duplicate'].includes(x.demo)) {
     const d = x.data as unknown as SequenceData;

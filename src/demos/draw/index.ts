@@ -2,6 +2,7 @@
 import type { DemoResult } from '../common.js';
 import { boundariesSvg } from './boundaries.js';
 import { livenessSvg } from './liveness.js';
+import { multicastSvg } from './multicast.js';
 import { sequenceSvg } from './sequence.js';
 import { sizeSvg } from './size.js';
 import { tableSvg } from './table.js';
@@ -15,6 +16,7 @@ const DRAW: Record<string, (result: DemoResult) => string> = {
   boundaries: boundariesSvg,
   size: sizeSvg,
   liveness: livenessSvg,
+  multicast: multicastSvg,
 };
 
 /** A standalone SVG 1.1 picture of a demo run, drawn from its own data (a demo without a picture of its own: its table). */

@@ -1,0 +1,41 @@
+/**
+ * demo multicast: the same lines to N receivers, three ways, on real sockets (the group on
+ * 127.0.0.1 with TTL 0). The room sends N datagrams a line, the group one, TCP N writes; every
+ * receiver gets every line each way. The picture draws one arrow per send but for the group's one.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { demoSvg } from '../../src/demos/draw/index.js';
+import { multicastDemo, type MulticastRun } from '../../src/demos/multicast.js';
+import { contractProblems, groups, parseXml } from '../helpers/svg.js';
+
+const test = suite('demo multicast');
+
+test('3 receivers: unicast sends 3 a line, the group 1, TCP 3; all delivered; drawn as measured', async () => {
+  const result = await multicastDemo({ receivers: 3 });
+  const runs = result.data['runs'] as MulticastRun[];
+  assert.equal(runs.map((r) => [r.mode, r.sendsPerMessage]), [['unicast', 3], ['multicast', 1], ['tcp', 3]]);
+  for (const r of runs) {
+    assert.is(r.delivered, r.receivers * r.messages, `${r.mode}: every receiver got every line`);
+    assert.ok(r.cpuPerDeliveryUs > 0, `${r.mode}: CPU measured (${r.cpuPerDeliveryUs})`);
+  }
+  assert.equal(result.rows.map((row) => row[1]), [3, 1, 3]);
+  const svg = demoSvg(result);
+  assert.equal(contractProblems(svg), []);
+  const doc = parseXml(svg);
+  const sends = (mode: string) => groups(doc, 'mark', 'send').filter((el) => el.getAttribute('data-mode') === mode).length;
+  assert.equal([sends('unicast'), sends('multicast'), sends('tcp')], [3, 1, 3]);
+});
+
+test('a bad number of receivers is refused before anything opens', async () => {
+  for (const n of [0, 201, 2.5]) {
+    try {
+      await multicastDemo({ receivers: n });
+      assert.unreachable(`${n} accepted`);
+    } catch (err) {
+      assert.match((err as Error).message, /--receivers takes a whole number from 1 to 200/);
+    }
+  }
+});
+
+test.run();
