@@ -13,7 +13,7 @@ test('servers, clients, the room and parser, the proxy and the demos are exporte
     assert.ok(name in api, `${name} is exported`);
   }
   for (const name of ['udp', 'tcp', 'ws']) assert.ok(api.TRANSPORT_NAMES.includes(name as api.TransportName), name);
-  assert.equal(Object.keys(api.DEMOS).sort(), ['boundaries', 'duplicate', 'liveness', 'loss', 'reorder', 'size']);
+  assert.equal(Object.keys(api.DEMOS).sort(), ['boundaries', 'duplicate', 'liveness', 'loss', 'multicast', 'reorder', 'size']);
 });
 
 test('mutable internals are not exported', () => {

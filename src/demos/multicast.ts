@@ -189,7 +189,7 @@ export async function multicastDemo(options: MulticastOptions = {}): Promise<Dem
   return {
     demo: 'multicast',
     title: `one line to ${n} receivers: sends per line and the server's CPU per delivery`,
-    columns: ['how', 'server sends per line', 'delivered', 'CPU per delivery'],
+    columns: ['how', 'server sends a line', 'delivered', 'CPU a delivery'],
     rows: runs.map((r) => [r.label, r.sendsPerMessage, `${r.delivered}/${r.receivers * r.messages}`, Number.isNaN(r.cpuPerDeliveryUs) ? '-' : `${r.cpuPerDeliveryUs} µs`]),
     explanation: [
       `A room relays each line to each peer: ${n} receivers cost it ${n} datagrams a line over UDP, and ${n}`,
