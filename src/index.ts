@@ -41,6 +41,11 @@ export { sendMessages, type SendOptions, type SendResult } from './client/send.j
 export { formatSeq, parseSeq, SeqStats, MAX_SEQ_TOTAL, type SeqMessage, type SeqResult, type SeqLatency } from './client/seq-stats.js';
 export { ping, PING_DEFAULTS, type PingOptions, type PingEvent, type PingResult } from './client/ping.js';
 export { formatProbe, PingTally, type PingProbe, type PingRtt, type PingSummary, type ProbeStatus } from './client/ping-stats.js';
+// Multicast and broadcast: a serverless room's member, one send to a group or a broadcast address
+// (a room's own group: ChatServerOptions.multicast).
+export { GroupChat, type GroupChatOptions } from './client/group-chat.js';
+export { sendToGroup, type GroupSendOptions, type GroupSendResult } from './client/group-send.js';
+export { isMulticast, parseGroup, DEFAULT_MULTICAST_TTL } from './transports/multicast/group.js';
 
 // The impairment proxy (seeded loss, delay, reorder, duplicates) and the classroom demos.
 export { startProxy, type Proxy, type ProxyOptions } from './proxy/proxy.js';

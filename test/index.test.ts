@@ -9,7 +9,7 @@ import * as api from '../src/index.js';
 const test = suite('the public API');
 
 test('servers, clients, the room and parser, the proxy and the demos are exported', () => {
-  for (const name of ['startChatServer', 'startEchoServer', 'openConnection', 'sendMessages', 'ChatSession', 'Room', 'parseCommand', 'startProxy', 'startUdpProxy', 'startTcpProxy', 'DEMOS', 'demoSvg', 'demoHtml', 'TRANSPORT_NAMES']) {
+  for (const name of ['startChatServer', 'startEchoServer', 'openConnection', 'sendMessages', 'ChatSession', 'Room', 'parseCommand', 'startProxy', 'startUdpProxy', 'startTcpProxy', 'DEMOS', 'demoSvg', 'demoHtml', 'TRANSPORT_NAMES', 'GroupChat', 'sendToGroup', 'isMulticast', 'parseGroup']) {
     assert.ok(name in api, `${name} is exported`);
   }
   for (const name of ['udp', 'tcp', 'ws']) assert.ok(api.TRANSPORT_NAMES.includes(name as api.TransportName), name);
