@@ -95,8 +95,12 @@ export interface SenderOptions {
   broadcast?: boolean;
 }
 
-/** Turns a system error about a group or a broadcast into the one line a user reads. */
-export function groupError(err: NodeJS.ErrnoException, what: string): ChatError {
+/**
+ * Turns a system error about a group or a broadcast into the one line a user reads.
+ * `interfaceGiven`: whether the user named --interface; when not, an interface error means the
+ * system had none to choose (a machine offline, no default route), so the line says which to name.
+ */
+export function groupError(err: NodeJS.ErrnoException, what: string, interfaceGiven = true): ChatError {
   switch (err.code) {
     case 'ENETUNREACH':
     case 'EHOSTUNREACH':
@@ -110,6 +114,7 @@ export function groupError(err: NodeJS.ErrnoException, what: string): ChatError 
     case 'ENODEV':
     case 'EINVAL':
     case 'ENOPROTOOPT':
+      if (!interfaceGiven) return new ChatError('ERR_SOCKET', `${what}: the system has no interface to choose for it (${err.code}; no default route?); on one machine, use --interface 127.0.0.1 (IPv4) or --interface lo (IPv6), on a LAN your LAN address`);
       return new ChatError('ERR_SOCKET', `${what}: the system cannot use that interface (${err.code}); is --interface one of this machine's addresses (IPv4) or interface names (IPv6)?`);
     default:
       return new ChatError('ERR_SOCKET', `${what}: ${err.code ?? ''} ${err.message}`.trim());
@@ -147,7 +152,7 @@ export async function openGroupReceiver(options: GroupOptions): Promise<dgram.So
     socket.addMembership(options.group.replace(/%.*$/, ''), iface);
   } catch (err) {
     socket.close();
-    throw groupError(err as NodeJS.ErrnoException, what);
+    throw groupError(err as NodeJS.ErrnoException, what, iface !== undefined);
   }
   return socket;
 }
@@ -172,7 +177,7 @@ export async function openSender(options: SenderOptions): Promise<dgram.Socket> 
     if (options.broadcast) socket.setBroadcast(true);
   } catch (err) {
     socket.close();
-    throw groupError(err as NodeJS.ErrnoException, `cannot send${iface ? ` on interface ${iface}` : ''}`);
+    throw groupError(err as NodeJS.ErrnoException, `cannot send${iface ? ` on interface ${iface}` : ''}`, iface !== undefined);
   }
   return socket;
 }

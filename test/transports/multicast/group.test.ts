@@ -47,6 +47,10 @@ test('system errors become one line that says what to do', () => {
   assert.match(line('EACCES'), /refused.*subnet's broadcast address/);
   assert.match(line('EADDRINUSE'), /taken.*-p/);
   assert.match(line('ENODEV'), /interface/);
+  // No --interface given: "is --interface one of this machine's addresses?" would puzzle; name one.
+  const unnamed = groupError(Object.assign(new Error('x'), { code: 'ENODEV' }), 'cannot listen to group 239.1.2.3:9000', false).message;
+  assert.match(unnamed, /no interface to choose.*--interface 127\.0\.0\.1/);
+  assert.not.match(unnamed, /is --interface one of/);
   for (const code of ['ENETUNREACH', 'EACCES', 'EADDRINUSE', 'ENODEV', 'EWHATEVER']) assert.not.match(line(code), /\n/);
 });
 
