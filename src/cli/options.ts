@@ -98,9 +98,9 @@ export function secretFrom(argv: Record<string, unknown>, flag: string): string 
 }
 
 /** --interface and --ttl: how `chat --multicast`, `send --multicast/--broadcast` and `serve --multicast` reach a group. */
-export function groupOptions<T>(y: Argv<T>) {
+export function groupOptions<T>(y: Argv<T>, use = 'join and send on', byDefault = "the system's choice") {
   return y
-    .option('interface', { type: 'string', requiresArg: true, describe: "multicast: the interface to join and send on, by its IPv4 address (127.0.0.1 keeps a group on this machine) or, for IPv6, its name (lo, eth0, en0); default: the system's choice" })
+    .option('interface', { type: 'string', requiresArg: true, describe: `multicast: the interface to ${use}, by its IPv4 address (127.0.0.1 keeps a group on this machine) or, for IPv6, its name (lo, eth0, en0); default: ${byDefault}` })
     .option('ttl', { type: 'string', requiresArg: true, default: String(DEFAULT_MULTICAST_TTL), describe: 'multicast hops: 1 stays on the LAN, 0 on this machine' });
 }
 

@@ -19,7 +19,7 @@ export function builder(y: Argv) {
   const addressed = addressOptions(y, 'server to send to', CLIENT_TRANSPORTS)
     // No default in argv (the help still shows it), so --multicast can tell a --host that was typed.
     .option('host', { default: undefined, defaultDescription: '127.0.0.1' });
-  return groupOptions(addressed)
+  return groupOptions(addressed, 'send on')
     .option('multicast', { type: 'string', requiresArg: true, describe: 'send to this multicast group (239.1.2.3, ff15::1) on --port: one datagram reaches every member' })
     .option('broadcast', { type: 'string', describe: 'send to a broadcast address on --port (default 255.255.255.255; a subnet\'s, say 192.168.1.255, where that is refused)' })
     .example('$0 send --multicast 239.1.2.3 -p 9000 --interface 127.0.0.1 hello', 'one datagram to every member of the group on this machine')

@@ -59,7 +59,7 @@ export function builder(y: Argv) {
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' })
     .option('multicast', { type: 'string', requiresArg: true, describe: "also send every line of the room once to this multicast group (239.1.2.3, ff15::1): any number of listeners follow it (not with --password or tickets: anyone on the LAN can join a group)" })
     .option('multicast-port', { type: 'string', requiresArg: true, describe: "the group's port (default: the room's)" });
-  return notEmpty(groupOptions(built), 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key');
+  return notEmpty(groupOptions(built, 'send the group on', "127.0.0.1 (lo for an IPv6 group) for a room on loopback, else the system's choice"), 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key');
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {

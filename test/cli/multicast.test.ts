@@ -14,6 +14,13 @@ import { UdpPeer, eventually } from '../helpers/udp-peer.js';
 
 const test = suite('udp-chat send/serve --multicast, send --broadcast');
 
+test('--help says what --interface does and defaults to in each command (serve keeps a loopback room\'s group on loopback)', async () => {
+  const flat = async (cmd: string) => (await run([cmd, '--help'])).stdout.replace(/\s+/g, ' ');
+  assert.match(await flat('serve'), /the interface to send the group on, .*default: 127\.0\.0\.1 \(lo for an IPv6 group\) for a room on loopback/);
+  assert.match(await flat('send'), /the interface to send on, .*default: the system's choice/);
+  assert.match(await flat('chat'), /the interface to join and send on, .*default: the system's choice/);
+});
+
 test('send --multicast reaches two receivers with one datagram; --json says so and where', async () => {
   const { group, port } = await testGroup();
   const listeners = [await GroupListener.open(group, port), await GroupListener.open(group, port)];
