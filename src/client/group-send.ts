@@ -85,7 +85,7 @@ export async function sendToGroup(options: GroupSendOptions): Promise<GroupSendR
       socket.on('message', (msg, rinfo) => {
         for (const line of payloadLines(msg)) onLine(line, formatAddress(rinfo.address, rinfo.port));
       });
-      socket.on('error', (err: NodeJS.ErrnoException) => onError(groupError(err, what)));
+      socket.on('error', (err: NodeJS.ErrnoException) => onError(groupError(err, what, { broadcast: options.broadcast === true })));
     },
     close: async () => {
       if (closed) return;

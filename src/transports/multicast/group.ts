@@ -99,11 +99,13 @@ export interface SenderOptions {
  * Turns a system error about a group or a broadcast into the one line a user reads.
  * `interfaceGiven`: whether the user named --interface; when not, an interface error means the
  * system had none to choose (a machine offline, no default route), so the line says which to name.
+ * `broadcast`: a broadcast, which on one machine goes to lo's 127.255.255.255, not out of an --interface.
  */
-export function groupError(err: NodeJS.ErrnoException, what: string, interfaceGiven = true): ChatError {
+export function groupError(err: NodeJS.ErrnoException, what: string, { interfaceGiven = true, broadcast = false } = {}): ChatError {
   switch (err.code) {
     case 'ENETUNREACH':
     case 'EHOSTUNREACH':
+      if (broadcast) return new ChatError('ERR_SOCKET', `${what}: no route for it on this machine (${err.code}); on one machine, broadcast to loopback's own address: --broadcast 127.255.255.255`);
       return new ChatError('ERR_SOCKET', `${what}: no route for it on this machine (${err.code}); on one machine, use --interface 127.0.0.1 (IPv4) or --interface lo (IPv6)`);
     case 'EACCES':
     case 'EPERM':
@@ -152,7 +154,7 @@ export async function openGroupReceiver(options: GroupOptions): Promise<dgram.So
     socket.addMembership(options.group.replace(/%.*$/, ''), iface);
   } catch (err) {
     socket.close();
-    throw groupError(err as NodeJS.ErrnoException, what, iface !== undefined);
+    throw groupError(err as NodeJS.ErrnoException, what, { interfaceGiven: iface !== undefined });
   }
   return socket;
 }
@@ -177,7 +179,7 @@ export async function openSender(options: SenderOptions): Promise<dgram.Socket> 
     if (options.broadcast) socket.setBroadcast(true);
   } catch (err) {
     socket.close();
-    throw groupError(err as NodeJS.ErrnoException, `cannot send${iface ? ` on interface ${iface}` : ''}`, iface !== undefined);
+    throw groupError(err as NodeJS.ErrnoException, `cannot send${iface ? ` on interface ${iface}` : ''}`, { interfaceGiven: iface !== undefined });
   }
   return socket;
 }

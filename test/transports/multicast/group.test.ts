@@ -48,9 +48,13 @@ test('system errors become one line that says what to do', () => {
   assert.match(line('EADDRINUSE'), /taken.*-p/);
   assert.match(line('ENODEV'), /interface/);
   // No --interface given: "is --interface one of this machine's addresses?" would puzzle; name one.
-  const unnamed = groupError(Object.assign(new Error('x'), { code: 'ENODEV' }), 'cannot listen to group 239.1.2.3:9000', false).message;
+  const unnamed = groupError(Object.assign(new Error('x'), { code: 'ENODEV' }), 'cannot listen to group 239.1.2.3:9000', { interfaceGiven: false }).message;
   assert.match(unnamed, /no interface to choose.*--interface 127\.0\.0\.1/);
   assert.not.match(unnamed, /is --interface one of/);
+  // A broadcast with no route: on one machine it goes to lo's broadcast address; --interface does not help.
+  const broadcast = groupError(Object.assign(new Error('x'), { code: 'ENETUNREACH' }), 'cannot broadcast to 192.168.1.255:9002', { broadcast: true }).message;
+  assert.match(broadcast, /no route.*--broadcast 127\.255\.255\.255/);
+  assert.not.match(broadcast, /--interface/);
   for (const code of ['ENETUNREACH', 'EACCES', 'EADDRINUSE', 'ENODEV', 'EWHATEVER']) assert.not.match(line(code), /\n/);
 });
 
