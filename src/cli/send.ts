@@ -38,7 +38,9 @@ async function* stdinLines(): AsyncGenerator<string> {
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
-  const args = (argv['message'] as unknown[] | undefined)?.map(String) ?? [];
+  // Messages after `--` (`send --broadcast -- hi`, `send -- -1`) land in argv._ after the command, not in message.
+  const afterDashes = ((argv['_'] as unknown[] | undefined) ?? []).slice(1);
+  const args = [...((argv['message'] as unknown[] | undefined) ?? []), ...afterDashes].map(String);
   const seq = Boolean(argv['seq']);
   const json = Boolean(argv['json']);
   const times = count(argv['count'], 'count');

@@ -21,6 +21,19 @@ test('--help says what --interface does and defaults to in each command (serve k
   assert.match(await flat('chat'), /the interface to join and send on, .*default: the system's choice/);
 });
 
+test('messages after -- are sent, not dropped for stdin (send --broadcast -- MSG, as its error line says)', async () => {
+  const { group, port } = await testGroup();
+  const listener = await GroupListener.open(group, port);
+  try {
+    const r = await run(['send', '--multicast', group, '-p', String(port), '--interface', '127.0.0.1', '--ttl', '0', '--json', '--', '-1 below zero'], '');
+    assert.is(r.code, 0, r.stderr);
+    assert.is(JSON.parse(r.stdout).sent, 1);
+    await listener.waitFor('-1 below zero');
+  } finally {
+    listener.close();
+  }
+});
+
 test('send --multicast reaches two receivers with one datagram; --json says so and where', async () => {
   const { group, port } = await testGroup();
   const listeners = [await GroupListener.open(group, port), await GroupListener.open(group, port)];
