@@ -12,7 +12,7 @@ import { formatSeqStats, formatServerLine, paint, wrapForTerminal } from './outp
 import { untilSignal } from './signals.js';
 
 export const command = 'chat';
-export const describe = 'join a room interactively (/help lists commands; /quit or Ctrl-D leaves)';
+export const describe = 'join a room interactively, or with --multicast a serverless room in a group (/help lists commands; /quit or Ctrl-D leaves)';
 
 export function builder(y: Argv) {
   // No defaults for --host, --transport and --menu here: chat fills them in (chatDefaults), so
@@ -29,7 +29,11 @@ export function builder(y: Argv) {
     .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' })
     .option('multicast', { type: 'string', requiresArg: true, describe: 'a serverless room: chat with everyone in this multicast group (say 239.1.2.3) on -p PORT, no server; needs --name' })
     .option('listen-only', { type: 'boolean', describe: "with --multicast: print what the group carries (members' lines, or a room's from serve --multicast), send nothing" })
-    .option('peer-timeout', { type: 'string', requiresArg: true, describe: 'with --multicast: a member silent this long has left (default 60s); heartbeats go every third of it' });
+    .option('peer-timeout', { type: 'string', requiresArg: true, describe: 'with --multicast: a member silent this long has left (default 60s); heartbeats go every third of it' })
+    .example('$0 chat --name alice', 'join the room on 127.0.0.1:9000 over UDP')
+    .example('$0 chat -H 192.168.1.10 --tcp --name bob', "the teacher's room over TCP")
+    .example('$0 chat --multicast 239.1.2.3 --interface 127.0.0.1 --name carol', 'a room with no server: everyone in the group on this machine (-p is the group\'s port)')
+    .example('$0 chat --multicast 239.1.2.3 -p 9001 --listen-only', 'follow a group (serve --multicast), sending nothing');
   return notEmpty(groupOptions(built), 'ticket', 'password', 'multicast');
 }
 

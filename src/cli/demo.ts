@@ -19,7 +19,7 @@ export function builder(y: Argv) {
   return y
     .positional('name', { type: 'string', describe: 'which demo (none: list them)' })
     .option('seed', { type: 'string', describe: 'seed for the proxy in loss/reorder/duplicate (default 42)' })
-    .option('count', { alias: 'c', type: 'string', describe: 'how many messages to send' })
+    .option('count', { alias: 'c', type: 'string', describe: 'how many messages to send (multicast: lines, each to every receiver; size: the burst)' })
     .option('receivers', { type: 'string', requiresArg: true, describe: `multicast: how many receivers (1-${MAX_RECEIVERS}, default ${DEFAULT_RECEIVERS})` })
     .option('json', { type: 'boolean', default: false, describe: 'print the findings as JSON' })
     .option('wide', { type: 'boolean', default: false, describe: 'print the full table however wide, instead of fitting the terminal' })
