@@ -23,6 +23,10 @@ test('parseGroup takes brackets off and refuses a unicast address with the range
   }
 });
 
+test('a %scope in the group is refused, not silently dropped: the interface is --interface\'s', () => {
+  for (const g of ['ff15::1%eth0', '[ff02::1%lo]', '239.255.9.9%lo', 'ff15::1%../../x']) assert.throws(() => parseGroup(g), /without a %scope.*--interface/, g);
+});
+
 test('an interface: an IPv4 address for an IPv4 group, a known name for IPv6', () => {
   assert.is(interfaceFor('239.1.2.3', '127.0.0.1'), '127.0.0.1');
   assert.is(interfaceFor('239.1.2.3', undefined), undefined);
