@@ -84,7 +84,7 @@ class Receivers {
   async next(ms = DEADLINE_MS): Promise<ReceiverReport | null> {
     const deadline = performance.now() + ms;
     while (this.reports.length === 0) {
-      if (performance.now() > deadline || this.child.exitCode !== null) return null;
+      if (performance.now() > deadline || this.gone) return null;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - performance.now()));
         this.wake = () => {
@@ -96,8 +96,14 @@ class Receivers {
     return this.reports.shift()!;
   }
 
+  // Ended, by an exit code or by a signal (killed, out of memory): exitCode stays null on a signal,
+  // and waiting for an 'exit' that already came left the demo pending for ever.
+  private get gone(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.gone) return;
     this.child.kill();
     await once(this.child, 'exit');
   }

@@ -3,6 +3,7 @@
  * 127.0.0.1 with TTL 0). The room sends N datagrams a line, the group one, TCP N writes; every
  * receiver gets every line each way. The picture draws one arrow per send but for the group's one.
  */
+import { execSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { demoSvg } from '../../src/demos/draw/index.js';
@@ -25,6 +26,22 @@ test('3 receivers: unicast sends 3 a line, the group 1, TCP 3; all delivered; dr
   const doc = parseXml(svg);
   const sends = (mode: string) => groups(doc, 'mark', 'send').filter((el) => el.getAttribute('data-mode') === mode).length;
   assert.equal([sends('unicast'), sends('multicast'), sends('tcp')], [3, 1, 3]);
+});
+
+test('receivers killed by a signal: the demo fails with its line and ends, never pending for ever', async () => {
+  const ran = multicastDemo({ receivers: 2, count: 100_000 }).then(
+    () => 'resolved',
+    (err: Error) => err.message,
+  );
+  let killed = false;
+  for (let i = 0; i < 100 && !killed; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const pids = execSync(`pgrep -P ${process.pid} -f multicast-receivers || true`).toString().trim();
+    if (pids) killed = process.kill(Number(pids.split('\n')[0]), 'SIGKILL');
+  }
+  assert.ok(killed, 'the receivers child was found');
+  const timer = new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 20 s'), 20_000).unref());
+  assert.match(await Promise.race([ran, timer]), /demo multicast|receivers/);
 });
 
 test('a bad number of receivers is refused before anything opens', async () => {
