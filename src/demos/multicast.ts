@@ -18,8 +18,9 @@ import type { ReceiverOrder, ReceiverReport } from './multicast-receivers.js';
 /** Receivers by default, and the most a demo opens (each UDP or TCP one is a peer of the room). */
 export const DEFAULT_RECEIVERS = 10;
 export const MAX_RECEIVERS = 200;
-/** Lines sent each way, unless `count` says otherwise. */
+/** Lines sent each way, unless `count` says otherwise, and the most `count` may ask (each is sent at once, N times). */
 const MESSAGES = 100;
+export const MAX_MESSAGES = 10_000;
 const DEADLINE_MS = 10_000;
 
 /** One way of reaching the receivers, and what it cost the server. */
@@ -183,6 +184,8 @@ export async function multicastDemo(options: MulticastOptions = {}): Promise<Dem
   const n = options.receivers ?? DEFAULT_RECEIVERS;
   if (!Number.isInteger(n) || n < 1 || n > MAX_RECEIVERS) throw new ChatError('ERR_BAD_ARGUMENT', `--receivers takes a whole number from 1 to ${MAX_RECEIVERS}`);
   const messages = options.count ?? MESSAGES;
+  // Every line is handed to the socket at once: --count 2000000 held 2.3 GB of sends and lines.
+  if (!Number.isInteger(messages) || messages < 1 || messages > MAX_MESSAGES) throw new ChatError('ERR_BAD_ARGUMENT', `--count takes a whole number from 1 to ${MAX_MESSAGES} for demo multicast`);
   const runs: MulticastRun[] = [];
   for (const mode of ['unicast', 'multicast', 'tcp'] as const) {
     const receivers = new Receivers();
