@@ -404,17 +404,29 @@ function notice(text: string): ServerLine {
 }
 
 /**
- * What a `--listen-only` follower shows of one datagram: each line as it came (a served room's
- * mirror and members alike), made safe, heartbeats left out. Bounded by the datagram (64 KiB).
+ * Most lines a follower shows of one datagram. A served room's mirror and members send one line
+ * a datagram; one 64 KiB datagram of `x\n` printed 32,768 lines, a flood of them a terminal's worth.
  */
-export function followLines(bytes: Uint8Array, maxBlankRun = DEFAULT_LIMITS.maxBlankRun): ServerLine[] {
+export const FOLLOW_MAX_LINES = 8;
+
+/**
+ * What a `--listen-only` follower shows of one datagram: each line as it came (a served room's
+ * mirror and members alike), made safe, heartbeats left out; past FOLLOW_MAX_LINES, one line says how many were dropped.
+ */
+export function followLines(bytes: Uint8Array, maxBlankRun = DEFAULT_LIMITS.maxBlankRun, maxLines = FOLLOW_MAX_LINES): ServerLine[] {
   const out: ServerLine[] = [];
+  let dropped = 0;
   for (const raw of decodeText(bytes).split(/\r?\n/)) {
     if (raw === '') continue;
+    if (out.length >= maxLines) {
+      dropped += 1;
+      continue;
+    }
     const line = parseMemberLine(raw);
     if (line?.kind === 'here') continue;
     out.push(parseServerLine(capBlanks(escapeControls(raw), maxBlankRun)));
   }
+  if (dropped > 0) out.push({ kind: 'error', text: `${dropped} more line${dropped === 1 ? '' : 's'} in one datagram dropped (a room or a member sends one line a datagram)` });
   return out;
 }
 

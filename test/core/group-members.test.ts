@@ -187,6 +187,10 @@ test('private lines: only by unicast, only from the source bound to the name the
 test('a listen-only follower shows each line as it came, safe, without heartbeats', () => {
   assert.equal(shown(followLines(enc('* alice is here'))), []);
   assert.equal(shown(followLines(enc('<alice> hi\n* bob joined'))), ['<alice> hi', '* bob joined']);
+  // One datagram of 30,000 lines: 8 shown and one line for the rest, not a terminal flooded.
+  const many = shown(followLines(enc('x\n'.repeat(30_000))));
+  assert.is(many.length, 9);
+  assert.is(many.at(-1), '! 29992 more lines in one datagram dropped (a room or a member sends one line a datagram)');
   const [line] = followLines(enc('<x> \x1b[31mred'));
   assert.ok(line?.kind === 'chat' && !line.text.includes('\x1b'));
 });
