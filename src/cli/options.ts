@@ -107,7 +107,8 @@ export function groupOptions<T>(y: Argv<T>, use = 'join and send on', byDefault 
 /** What --multicast, --interface and --ttl say, checked: the group, its interface as Node takes it, the hops. */
 export function groupFrom(argv: Record<string, unknown>, roomHost?: string): { group: string; interface: string | undefined; ttl: number } {
   const group = parseGroup(String(argv['multicast']));
-  const ttl = Number(argv['ttl']);
+  // Digits only: Number() also took 0x10 (16 hops) and 1e1 (10) for a typo of a small number.
+  const ttl = /^\d{1,3}$/.test(String(argv['ttl'])) ? Number(argv['ttl']) : NaN;
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw new ChatError('ERR_BAD_ARGUMENT', `--ttl takes a whole number from 0 to 255, not '${String(argv['ttl'])}'`);
   const given = typeof argv['interface'] === 'string' ? argv['interface'] : defaultInterface(group, roomHost);
   return { group, interface: interfaceFor(group, given), ttl };

@@ -19,6 +19,12 @@ const encoder = new TextEncoder();
 export const DEFAULT_MAX_MEMBERS = 250;
 /** Most `! ...` lines about one source's name clash: one a minute. */
 export const CLASH_NOTICE_INTERVAL_MS = 60_000;
+/**
+ * Datagrams a second from sources that hold no name here, all of them together. Each source has
+ * its own bucket, but a flood from thousands of ports (or forged addresses) gets a fresh one per
+ * source: this shared one bounds what strangers can print, while named members keep their own.
+ */
+export const DEFAULT_STRANGER_RATE = 20;
 // Room for `[private] <NAME> ` around a message of maxMessageBytes: a longer datagram is dropped.
 const LINE_OVERHEAD_BYTES = 128;
 
@@ -66,6 +72,13 @@ export interface GroupMembersOptions {
   messageBurst?: number;
   messageRate?: number;
   maxWhoLines?: number;
+  /**
+   * Datagrams from sources holding no name here, all together: `strangerBurst` at once (default
+   * twice maxMembers and a messageBurst: a full table may join and answer at once, and one paste),
+   * then `strangerRate` a second (default DEFAULT_STRANGER_RATE); 0 turns it off.
+   */
+  strangerBurst?: number;
+  strangerRate?: number;
   /** When we joined, on the clock receive() is given: who claims our name within a peer timeout of it may have been here first. */
   joinedAt?: number;
 }
@@ -91,6 +104,8 @@ export interface GroupDrops {
   tooBig: number;
   rateLimited: number;
   tableFull: number;
+  /** Over the shared budget of sources that hold no name (a flood from many sources). */
+  strangers: number;
 }
 
 interface SourceState {
@@ -105,7 +120,7 @@ interface SourceState {
 const NOTHING: Heard = { lines: [], answer: false };
 
 export class GroupMembers {
-  readonly drops: GroupDrops = { tooBig: 0, rateLimited: 0, tableFull: 0 };
+  readonly drops: GroupDrops = { tooBig: 0, rateLimited: 0, tableFull: 0, strangers: 0 };
   /** Lines that named someone other than their source (shown as said by the source). */
   forged = 0;
   private readonly bySource = new Map<string, Member>();
@@ -114,6 +129,7 @@ export class GroupMembers {
   // Per-source state (rate, clash warnings) for members and unnamed sources alike; bounded.
   private readonly sources = new Map<string, SourceState>();
   private readonly o: Required<GroupMembersOptions>;
+  private readonly strangers: Bucket;
   private selfName: string;
 
   constructor(name: string, options: GroupMembersOptions = {}) {
@@ -126,8 +142,11 @@ export class GroupMembers {
       messageBurst: options.messageBurst ?? DEFAULT_LIMITS.messageBurst,
       messageRate: options.messageRate ?? DEFAULT_LIMITS.messageRate,
       maxWhoLines: options.maxWhoLines ?? DEFAULT_LIMITS.maxWhoLines,
+      strangerBurst: options.strangerBurst ?? 2 * (options.maxMembers ?? DEFAULT_MAX_MEMBERS) + (options.messageBurst ?? DEFAULT_LIMITS.messageBurst),
+      strangerRate: options.strangerRate ?? DEFAULT_STRANGER_RATE,
       joinedAt: options.joinedAt ?? 0,
     };
+    this.strangers = fullBucket(this.o.strangerBurst, this.o.joinedAt);
     this.selfName = validateName(name, this.o.maxNameLength);
   }
 
@@ -173,6 +192,11 @@ export class GroupMembers {
     const length = messageLength(bytes);
     if (length > this.o.maxMessageBytes + LINE_OVERHEAD_BYTES) {
       this.drops.tooBig += 1;
+      return NOTHING;
+    }
+    // Before any per-source state: a flood of new sources neither prints nor churns the source set past it.
+    if (!this.bySource.has(source) && !take(this.strangers, now, this.o.strangerBurst, this.o.strangerRate)) {
+      this.drops.strangers += 1;
       return NOTHING;
     }
     const state = this.sourceState(source, now);
@@ -251,6 +275,11 @@ export class GroupMembers {
       shown += 1;
     }
     if (shown < count) lines.push(noticeLine(`  ... and ${count - shown} more`));
+    // Every drop is counted, and /who is where the user reads the counts (there is no server to ask).
+    const d = this.drops;
+    if (d.tooBig + d.rateLimited + d.tableFull + d.strangers + this.forged > 0) {
+      lines.push(noticeLine(`  dropped: ${d.tooBig} too big, ${d.rateLimited} over a source's rate, ${d.tableFull} table full, ${d.strangers} strangers' flood; ${this.forged} shown by address (named another)`));
+    }
     return lines;
   }
 
@@ -375,17 +404,29 @@ function notice(text: string): ServerLine {
 }
 
 /**
- * What a `--listen-only` follower shows of one datagram: each line as it came (a served room's
- * mirror and members alike), made safe, heartbeats left out. Bounded by the datagram (64 KiB).
+ * Most lines a follower shows of one datagram. A served room's mirror and members send one line
+ * a datagram; one 64 KiB datagram of `x\n` printed 32,768 lines, a flood of them a terminal's worth.
  */
-export function followLines(bytes: Uint8Array, maxBlankRun = DEFAULT_LIMITS.maxBlankRun): ServerLine[] {
+export const FOLLOW_MAX_LINES = 8;
+
+/**
+ * What a `--listen-only` follower shows of one datagram: each line as it came (a served room's
+ * mirror and members alike), made safe, heartbeats left out; past FOLLOW_MAX_LINES, one line says how many were dropped.
+ */
+export function followLines(bytes: Uint8Array, maxBlankRun = DEFAULT_LIMITS.maxBlankRun, maxLines = FOLLOW_MAX_LINES): ServerLine[] {
   const out: ServerLine[] = [];
+  let dropped = 0;
   for (const raw of decodeText(bytes).split(/\r?\n/)) {
     if (raw === '') continue;
+    if (out.length >= maxLines) {
+      dropped += 1;
+      continue;
+    }
     const line = parseMemberLine(raw);
     if (line?.kind === 'here') continue;
     out.push(parseServerLine(capBlanks(escapeControls(raw), maxBlankRun)));
   }
+  if (dropped > 0) out.push({ kind: 'error', text: `${dropped} more line${dropped === 1 ? '' : 's'} in one datagram dropped (a room or a member sends one line a datagram)` });
   return out;
 }
 

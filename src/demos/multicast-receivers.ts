@@ -71,6 +71,8 @@ if (process.send) {
       send({ done: [...counts] });
     }
   };
+  // The demo gone (killed, crashed) without a stop: exit, not an orphan holding N sockets for ever.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (order: ReceiverOrder) => {
     if ('stop' in order) {
       for (const close of closers) close();

@@ -18,8 +18,9 @@ import type { ReceiverOrder, ReceiverReport } from './multicast-receivers.js';
 /** Receivers by default, and the most a demo opens (each UDP or TCP one is a peer of the room). */
 export const DEFAULT_RECEIVERS = 10;
 export const MAX_RECEIVERS = 200;
-/** Lines sent each way, unless `count` says otherwise. */
+/** Lines sent each way, unless `count` says otherwise, and the most `count` may ask (each is sent at once, N times). */
 const MESSAGES = 100;
+export const MAX_MESSAGES = 10_000;
 const DEADLINE_MS = 10_000;
 
 /** One way of reaching the receivers, and what it cost the server. */
@@ -84,7 +85,7 @@ class Receivers {
   async next(ms = DEADLINE_MS): Promise<ReceiverReport | null> {
     const deadline = performance.now() + ms;
     while (this.reports.length === 0) {
-      if (performance.now() > deadline || this.child.exitCode !== null) return null;
+      if (performance.now() > deadline || this.gone) return null;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - performance.now()));
         this.wake = () => {
@@ -96,8 +97,14 @@ class Receivers {
     return this.reports.shift()!;
   }
 
+  // Ended, by an exit code or by a signal (killed, out of memory): exitCode stays null on a signal,
+  // and waiting for an 'exit' that already came left the demo pending for ever.
+  private get gone(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.gone) return;
     this.child.kill();
     await once(this.child, 'exit');
   }
@@ -177,6 +184,8 @@ export async function multicastDemo(options: MulticastOptions = {}): Promise<Dem
   const n = options.receivers ?? DEFAULT_RECEIVERS;
   if (!Number.isInteger(n) || n < 1 || n > MAX_RECEIVERS) throw new ChatError('ERR_BAD_ARGUMENT', `--receivers takes a whole number from 1 to ${MAX_RECEIVERS}`);
   const messages = options.count ?? MESSAGES;
+  // Every line is handed to the socket at once: --count 2000000 held 2.3 GB of sends and lines.
+  if (!Number.isInteger(messages) || messages < 1 || messages > MAX_MESSAGES) throw new ChatError('ERR_BAD_ARGUMENT', `--count takes a whole number from 1 to ${MAX_MESSAGES} for demo multicast`);
   const runs: MulticastRun[] = [];
   for (const mode of ['unicast', 'multicast', 'tcp'] as const) {
     const receivers = new Receivers();

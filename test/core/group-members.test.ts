@@ -135,6 +135,19 @@ test('the table is bounded; sizes and rates are bounded, and every drop counted'
   assert.is(shown(t.receive(B, enc('later'), 1000).lines).length, 1, 'the bucket refills');
 });
 
+test('a flood from many sources (fresh ports, forged addresses) is bounded as a whole; named members are still heard', () => {
+  const t = new GroupMembers('dan', { strangerBurst: 10, strangerRate: 5 });
+  t.receive(A, enc('* alice joined'), 0);
+  let printed = 0;
+  for (let i = 0; i < 5000; i++) printed += t.receive(`127.${(i >> 8) & 255}.${i & 255}.9:${1000 + i}`, enc(`spam ${i}`), 10).lines.length;
+  assert.ok(printed <= 10, `strangers printed ${printed} lines at once`);
+  assert.is(t.drops.strangers, 5000 + 1 - 10);
+  assert.equal(shown(t.receive(A, enc('<alice> still here'), 20).lines), ['<alice> still here']);
+  // The shared budget refills: a newcomer is heard a moment later.
+  assert.equal(shown(t.receive(B, enc('* bob joined'), 1010).lines), ['* bob joined']);
+  assert.is(t.who(1010, 'x').at(-1), "*   dropped: 0 too big, 0 over a source's rate, 0 table full, 4991 strangers' flood; 0 shown by address (named another)");
+});
+
 test('text is made safe as the room makes it', () => {
   const t = new GroupMembers('dan');
   t.receive(A, enc('* alice joined'), 0);
@@ -174,6 +187,10 @@ test('private lines: only by unicast, only from the source bound to the name the
 test('a listen-only follower shows each line as it came, safe, without heartbeats', () => {
   assert.equal(shown(followLines(enc('* alice is here'))), []);
   assert.equal(shown(followLines(enc('<alice> hi\n* bob joined'))), ['<alice> hi', '* bob joined']);
+  // One datagram of 30,000 lines: 8 shown and one line for the rest, not a terminal flooded.
+  const many = shown(followLines(enc('x\n'.repeat(30_000))));
+  assert.is(many.length, 9);
+  assert.is(many.at(-1), '! 29992 more lines in one datagram dropped (a room or a member sends one line a datagram)');
   const [line] = followLines(enc('<x> \x1b[31mred'));
   assert.ok(line?.kind === 'chat' && !line.text.includes('\x1b'));
 });

@@ -26,6 +26,12 @@ export function isMulticast(address: string): boolean {
 /** Checks a group address given on the command line; returns it without brackets. */
 export function parseGroup(input: string): string {
   const group = input.trim().replace(/^\[(.*)\]$/, '$1');
+  // A scope in the group was dropped without a word (an IPv4 one is meaningless; an IPv6 one did
+  // not choose where the group is joined): the interface is --interface's alone.
+  const scope = group.indexOf('%');
+  if (scope >= 0 && isMulticast(group)) {
+    throw new ChatError('ERR_BAD_ARGUMENT', `'${input}': give the group without a %scope (${group.slice(0, scope)}) and the interface with --interface`);
+  }
   if (isMulticast(group)) return group;
   throw new ChatError(
     'ERR_BAD_ARGUMENT',

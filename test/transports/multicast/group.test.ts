@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChatError } from '../../../src/core/errors.js';
+import { groupFrom } from '../../../src/cli/options.js';
 import { defaultInterface, groupError, interfaceFor, isMulticast, openGroupReceiver, parseGroup } from '../../../src/transports/multicast/group.js';
 
 const test = suite('multicast group');
@@ -21,6 +22,15 @@ test('parseGroup takes brackets off and refuses a unicast address with the range
     assert.is((err as ChatError).code, 'ERR_BAD_ARGUMENT');
     assert.match((err as Error).message, /not a multicast address.*239\.1\.2\.3/);
   }
+});
+
+test('--ttl takes digits only: 0x10, 1e1, 1.5, -1, 256 are refused, 0 and 255 taken', () => {
+  for (const ttl of ['0x10', '1e1', '1.5', '-1', '256', '', ' ']) assert.throws(() => groupFrom({ multicast: '239.1.2.3', ttl, interface: '127.0.0.1' }), /--ttl takes a whole number from 0 to 255/, ttl);
+  for (const ttl of ['0', '255', 7]) assert.is(groupFrom({ multicast: '239.1.2.3', ttl, interface: '127.0.0.1' }).ttl, Number(ttl));
+});
+
+test('a %scope in the group is refused, not silently dropped: the interface is --interface\'s', () => {
+  for (const g of ['ff15::1%eth0', '[ff02::1%lo]', '239.255.9.9%lo', 'ff15::1%../../x']) assert.throws(() => parseGroup(g), /without a %scope.*--interface/, g);
 });
 
 test('an interface: an IPv4 address for an IPv4 group, a known name for IPv6', () => {
