@@ -16,10 +16,12 @@ export type ReceiverOrder =
   | { open: 'group'; group: string; port: number; n: number }
   /** Count from zero again; say `done` once every socket has `expect` of the demo's lines. */
   | { expect: number }
+  /** Say the counts so far (`done` may never come: a datagram lost in a full receive buffer is gone). */
+  | { report: true }
   | { stop: true };
 
 /** What the child answers. */
-export type ReceiverReport = { ready: number } | { armed: number } | { done: number[] } | { error: string };
+export type ReceiverReport = { ready: number } | { armed: number } | { done: number[] } | { counts: number[] } | { error: string };
 
 // The demo's numbered lines, `<sender> mc-demo 3`: only these are counted (not joins, welcomes).
 const LINE = /mc-demo \d+/g;
@@ -77,6 +79,8 @@ if (process.send) {
     if ('stop' in order) {
       for (const close of closers) close();
       process.disconnect();
+    } else if ('report' in order) {
+      send({ counts: [...counts] });
     } else if ('expect' in order) {
       counts.fill(0);
       expect = order.expect;

@@ -4,12 +4,14 @@
  * receiver gets every line each way. The picture draws one arrow per send but for the group's one.
  */
 import { execSync, fork } from 'node:child_process';
+import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { demoSvg } from '../../src/demos/draw/index.js';
-import { MAX_MESSAGES, multicastDemo, type MulticastRun } from '../../src/demos/multicast.js';
+import { MAX_MESSAGES, multicastDemo, Receivers, type MulticastRun } from '../../src/demos/multicast.js';
+import { testGroup } from '../helpers/group-listener.js';
 import { contractProblems, groups, parseXml } from '../helpers/svg.js';
 
 const test = suite('demo multicast');
@@ -78,6 +80,27 @@ test('a bad number of receivers is refused before anything opens', async () => {
     } catch (err) {
       assert.match((err as Error).message, /--receivers takes a whole number from 1 to 200/);
     }
+  }
+});
+
+test('lines that never come (lost in a full buffer) are reported as counted, once the counts stop growing', async () => {
+  const { group, port } = await testGroup();
+  const receivers = new Receivers();
+  const sender = dgram.createSocket('udp4');
+  try {
+    receivers.order({ open: 'group', group, port, n: 2 });
+    assert.ok(await receivers.next(), 'the child opened its receivers');
+    await receivers.expect(5);
+    sender.bind(0, '127.0.0.1');
+    await once(sender, 'listening');
+    sender.setMulticastInterface('127.0.0.1');
+    sender.setMulticastTTL(0);
+    // Three of the five expected: the last two are "lost".
+    for (let i = 1; i <= 3; i++) sender.send(`<s> mc-demo ${i}`, port, group);
+    assert.equal(await receivers.settled(), [3, 3]);
+  } finally {
+    sender.close();
+    await receivers.close();
   }
 });
 
