@@ -7,7 +7,7 @@ import type { ClientTransport, ConnectOptions } from '../client/connection.js';
 import { readSecretFile } from '../servers/tickets.js';
 import { parseHost, parsePort } from '../transports/address.js';
 import { FRAMINGS, type FramingName } from '../transports/framing.js';
-import { DEFAULT_MULTICAST_TTL, defaultInterface, interfaceFor, parseGroup } from '../transports/multicast/group.js';
+import { DEFAULT_MULTICAST_TTL, interfaceFor, parseGroup } from '../transports/multicast/group.js';
 
 /** Error codes that mean the user typed something wrong: exit 2, like a yargs usage error. */
 export const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_BAD_PORT', 'ERR_BAD_HOST', 'ERR_BAD_DURATION', 'ERR_BAD_ARGUMENT']);
@@ -105,11 +105,11 @@ export function groupOptions<T>(y: Argv<T>, use = 'join and send on', byDefault 
 }
 
 /** What --multicast, --interface and --ttl say, checked: the group, its interface as Node takes it, the hops. */
-export function groupFrom(argv: Record<string, unknown>, roomHost?: string): { group: string; interface: string | undefined; ttl: number } {
+export function groupFrom(argv: Record<string, unknown>): { group: string; interface: string | undefined; ttl: number } {
   const group = parseGroup(String(argv['multicast']));
   // Digits only: Number() also took 0x10 (16 hops) and 1e1 (10) for a typo of a small number.
   const ttl = /^\d{1,3}$/.test(String(argv['ttl'])) ? Number(argv['ttl']) : NaN;
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw new ChatError('ERR_BAD_ARGUMENT', `--ttl takes a whole number from 0 to 255, not '${String(argv['ttl'])}'`);
-  const given = typeof argv['interface'] === 'string' ? argv['interface'] : defaultInterface(group, roomHost);
+  const given = typeof argv['interface'] === 'string' ? argv['interface'] : undefined;
   return { group, interface: interfaceFor(group, given), ttl };
 }

@@ -116,7 +116,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const ticketSecret = secretFrom(argv, 'ticket-secret');
   if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
   const tickets = ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room']), required: Boolean(argv['tickets-required']) };
-  const multicast = multicastFrom(argv, options.host);
+  const multicast = multicastFrom(argv);
   const c = paint(process.stdout);
   const json = Boolean(argv['json']);
   // On a terminal the log wraps with an indent too, so a peer's long message cannot fake a log
@@ -143,7 +143,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     const rateLimit = { perSecond: l.messageBurst > 0 ? l.messageRate : 0, burst: l.messageBurst };
     const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets, rateLimit };
     for (const line of serveBanner(banner, c)) print(line);
-    if (server.mirror && multicast) print(multicastBanner({ group: multicast.group, port: server.mirror.port, ttl: multicast.ttl, interface: multicast.interface }));
+    // What the server chose (the interface defaults to loopback for a room on loopback), not what was asked.
+    if (server.mirror) print(multicastBanner(server.mirror));
     if (server.transports.ws) {
       print(webBanner(options.host, server.transports.ws.port));
       if (server.teacherKey) print(teacherBanner(options.host, server.transports.ws.port, server.teacherKey));
@@ -163,14 +164,13 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
 }
 
 /** What --multicast, --multicast-port, --interface and --ttl ask of the room, checked; undefined without --multicast. */
-function multicastFrom(argv: Record<string, unknown>, roomHost: string) {
+function multicastFrom(argv: Record<string, unknown>) {
   if (argv['multicast'] === undefined) {
     const stray = ['multicast-port', 'interface'].find((flag) => argv[flag] !== undefined);
     if (stray) throw new ChatError('ERR_BAD_ARGUMENT', `--${stray} is for --multicast GROUP`);
     return undefined;
   }
-  // The interface defaults to loopback for a room on loopback (groupFrom), so the banner names it.
-  const { group, interface: iface, ttl } = groupFrom(argv, roomHost);
+  const { group, interface: iface, ttl } = groupFrom(argv);
   const at = argv['multicast-port'] === undefined ? undefined : port(argv['multicast-port'], false);
   return { group, ttl, ...(iface !== undefined ? { interface: iface } : {}), ...(at !== undefined ? { port: at } : {}) };
 }

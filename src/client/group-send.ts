@@ -77,7 +77,7 @@ export async function sendToGroup(options: GroupSendOptions): Promise<GroupSendR
     send: (text) => {
       if (closed) return;
       // An unconnected socket reports a refused send (no route, a refused broadcast) here only.
-      socket.send(text, options.port, address.replace(/%.*$/, ''), (err) => {
+      socket.send(text, options.port, address, (err) => {
         if (err) socket.emit('error', err);
       });
     },

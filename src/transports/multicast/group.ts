@@ -39,9 +39,9 @@ export function parseGroup(input: string): string {
   );
 }
 
-/** The dgram type of a group. */
+/** The dgram type of a group (one parseGroup took: no brackets, no scope). */
 export function groupType(group: string): 'udp4' | 'udp6' {
-  return isIP(group.replace(/%.*$/, '')) === 6 ? 'udp6' : 'udp4';
+  return isIP(group) === 6 ? 'udp6' : 'udp4';
 }
 
 /**
@@ -150,14 +150,16 @@ function bound(socket: dgram.Socket, port: number, address?: string): Promise<vo
  * on [::]:9000 does not also claim IPv4's port 9000 (where a room may be bound).
  */
 export async function openGroupReceiver(options: GroupOptions): Promise<dgram.Socket> {
-  const type = groupType(options.group);
-  const iface = interfaceFor(options.group, options.interface);
+  // Checked here, where a library caller's group first meets a socket, so nothing below strips a scope.
+  const group = parseGroup(options.group);
+  const type = groupType(group);
+  const iface = interfaceFor(group, options.interface);
   const socket = dgram.createSocket({ type, reuseAddr: true, ...(type === 'udp6' ? { ipv6Only: true } : {}) });
-  const what = `cannot listen to group ${formatAddress(options.group, options.port)}`;
+  const what = `cannot listen to group ${formatAddress(group, options.port)}`;
   try {
-    const address = process.platform === 'win32' || type === 'udp6' ? (type === 'udp6' ? '::' : '0.0.0.0') : options.group;
+    const address = process.platform === 'win32' || type === 'udp6' ? (type === 'udp6' ? '::' : '0.0.0.0') : group;
     await bound(socket, options.port, address);
-    socket.addMembership(options.group.replace(/%.*$/, ''), iface);
+    socket.addMembership(group, iface);
   } catch (err) {
     socket.close();
     throw groupError(err as NodeJS.ErrnoException, what, { interfaceGiven: iface !== undefined });

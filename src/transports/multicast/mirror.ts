@@ -6,8 +6,7 @@
 import type dgram from 'node:dgram';
 import type { RoomMirror } from '../../core/outbox.js';
 import { formatAddress } from '../address.js';
-import { groupError, groupType, interfaceFor, openSender } from './group.js';
-import { checkRoute } from './route.js';
+import { DEFAULT_MULTICAST_TTL, groupError, groupType, interfaceFor, openSender, parseGroup } from './group.js';
 
 export interface MirrorOptions {
   group: string;
@@ -27,6 +26,10 @@ export const MIRROR_NAME = 'multicast';
  */
 export class GroupMirror implements RoomMirror {
   readonly name = MIRROR_NAME;
+  /** The group, checked (a library caller's too), and the interface and hops it is sent with: what the banner states. */
+  readonly group: string;
+  readonly interface: string | undefined;
+  readonly ttl: number;
   /** Sends the system refused (no route, buffer full): counted, and the first one reported. */
   sendErrors = 0;
   port = 0;
@@ -38,32 +41,47 @@ export class GroupMirror implements RoomMirror {
   constructor(
     private readonly options: MirrorOptions,
     private readonly onError: (err: Error) => void,
-  ) {}
+  ) {
+    this.group = parseGroup(options.group);
+    this.interface = interfaceFor(this.group, options.interface);
+    this.ttl = options.ttl ?? DEFAULT_MULTICAST_TTL;
+  }
 
-  /** Binds the sender; `roomPort` is the group's port unless the options gave one. */
+  /** Binds the sender and connects it to the group; `roomPort` is the group's port unless the options gave one. */
   async open(roomPort: number): Promise<void> {
     this.port = this.options.port ?? roomPort;
-    const sender = {
-      type: groupType(this.options.group),
-      interface: interfaceFor(this.options.group, this.options.interface),
-      ...(this.options.ttl !== undefined ? { ttl: this.options.ttl } : {}),
-    };
-    // No route to the group (ENETUNREACH): refuse to start, rather than fail at the room's first line.
-    await checkRoute(sender, this.options.group, this.port);
-    this.socket = await openSender(sender);
-    // A send error on an unconnected socket also arrives as 'error': counted in send()'s callback.
-    this.socket.on('error', () => {});
+    const socket = await openSender({ type: groupType(this.group), interface: this.interface, ttl: this.ttl });
+    // Connecting looks the route up and sends nothing: with no route (ENETUNREACH) serve refuses to
+    // start in one line rather than fail at the room's first line, no listener hears a probe, and
+    // each line then goes without an address to look up.
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // A failed lookup comes to the callback (ENETUNREACH), a bad address as an 'error' event.
+        socket.once('error', reject);
+        socket.connect(this.port, this.group, (err?: Error) => {
+          socket.off('error', reject);
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    } catch (err) {
+      socket.close();
+      throw groupError(err as NodeJS.ErrnoException, `cannot send to ${this.address}`);
+    }
+    // A send error also arrives as 'error': counted in send()'s callback.
+    socket.on('error', () => {});
+    this.socket = socket;
   }
 
   /** Where it sends, `239.1.2.3:9000`. */
   get address(): string {
-    return formatAddress(this.options.group, this.port);
+    return formatAddress(this.group, this.port);
   }
 
   send(line: Uint8Array): void {
     if (!this.socket) return;
     this.inFlight += 1;
-    this.socket.send(line, this.port, this.options.group, (err) => {
+    this.socket.send(line, (err) => {
       this.inFlight -= 1;
       if (this.inFlight === 0) this.drained?.();
       if (!err) return;

@@ -79,4 +79,16 @@ test('joining on an interface that is not this machine\'s fails with the one lin
   }
 });
 
+test('a receiver checks its group: a unicast address or a scoped one is refused before a socket opens', async () => {
+  for (const group of ['127.0.0.1', 'ff15::1%lo']) {
+    try {
+      const socket = await openGroupReceiver({ group, port: 0, interface: '127.0.0.1' });
+      socket.close();
+      assert.unreachable(`${group} joined`);
+    } catch (err) {
+      assert.is((err as ChatError).code, 'ERR_BAD_ARGUMENT', String(err));
+    }
+  }
+});
+
 test.run();

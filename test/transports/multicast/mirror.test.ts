@@ -57,4 +57,16 @@ test('the room\'s last line, * server shutting down, reaches the group before th
   }
 });
 
+test('a group the library is given is checked as the command line\'s is, before any socket', async () => {
+  for (const group of ['10.0.0.1', '239.1.2.3%lo']) {
+    try {
+      const server = await startChatServer({ port: 0, multicast: { group, interface: '127.0.0.1', ttl: 0 } });
+      await server.close();
+      assert.unreachable(`${group} accepted`);
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'ERR_BAD_ARGUMENT', String(err));
+    }
+  }
+});
+
 test.run();
