@@ -10,12 +10,13 @@
  */
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { parseCommand } from '../core/commands.js';
 import { ChatError } from '../core/errors.js';
 import { chatLine, followLines, GroupMembers, hereLine, joinedLine, privateLine, quitLine, renamedLine, type GroupMembersOptions } from '../core/group-members.js';
 import type { ServerLine } from '../core/lines.js';
-import { formatAddress } from '../transports/address.js';
+import { formatAddress, parseHostPort } from '../transports/address.js';
 import { groupError, groupType, openGroupReceiver, openSender } from '../transports/multicast/group.js';
 
 export interface GroupChatOptions extends GroupMembersOptions {
@@ -57,6 +58,8 @@ export class GroupChat extends EventEmitter<{ line: [ServerLine]; error: [ChatEr
   private lastBeat = -Infinity;
   private closed = false;
   private readonly locals: Set<string>;
+  // The sender's own address, read once (a getsockname each time otherwise): heard() checks every datagram against it.
+  private readonly own: AddressInfo | undefined;
 
   private constructor(
     private readonly options: GroupChatOptions,
@@ -67,6 +70,7 @@ export class GroupChat extends EventEmitter<{ line: [ServerLine]; error: [ChatEr
     this.table = options.listenOnly ? undefined : new GroupMembers(options.name ?? '', { ...options, joinedAt: performance.now() });
     // A sender bound to the wildcard sends from whichever local address the route picks.
     this.locals = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+    this.own = sender?.address();
     receiver.on('message', (msg, rinfo) => this.heard(msg, rinfo, false));
     receiver.on('error', (err) => this.fail(groupError(err, `group ${this.group}`)));
     sender?.on('message', (msg, rinfo) => this.heard(msg, rinfo, true));
@@ -95,9 +99,7 @@ export class GroupChat extends EventEmitter<{ line: [ServerLine]; error: [ChatEr
 
   /** Where this member sends from, `127.0.0.1:PORT`: its identity in the group. */
   get source(): string {
-    if (!this.sender) return '';
-    const a = this.sender.address();
-    return formatAddress(a.address, a.port);
+    return this.own ? formatAddress(this.own.address, this.own.port) : '';
   }
 
   get name(): string {
@@ -177,9 +179,8 @@ export class GroupChat extends EventEmitter<{ line: [ServerLine]; error: [ChatEr
   private whisper(to: string, text: string): void {
     const member = this.table!.find(to);
     if (!member) return this.tell(`no such peer: ${to}; /who lists them`);
-    const at = member.source.lastIndexOf(':');
-    const host = member.source.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-    this.sender!.send(privateLine(this.table!.self, text) + '\n', Number(member.source.slice(at + 1)), host, (err) => {
+    const { host, port } = parseHostPort(member.source);
+    this.sender!.send(privateLine(this.table!.self, text) + '\n', port, host, (err) => {
       if (err) this.tell(`private line to ${member.name} not sent: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
     });
   }
@@ -213,7 +214,7 @@ export class GroupChat extends EventEmitter<{ line: [ServerLine]; error: [ChatEr
   }
 
   private isOwn(rinfo: dgram.RemoteInfo): boolean {
-    const own = this.sender!.address();
+    const own = this.own!;
     if (rinfo.port !== own.port) return false;
     return rinfo.address === own.address || ((own.address === '0.0.0.0' || own.address === '::') && this.locals.has(rinfo.address));
   }
