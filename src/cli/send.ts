@@ -59,21 +59,12 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     seq,
   };
   const to = manyReceivers(argv);
-  if (to) {
-    // Many may answer: each reply says who sent it, as `grep -H` names its file.
-    const result = await sendToGroup({ ...run, ...to, ...(json ? {} : { onLine: (line: string, from?: string) => print(`${from}: ${line}`) }) });
-    const replies = result.replies.map((r) => `${r.from}: ${r.line}`);
-    if (json) print(JSON.stringify({ sent: result.sent, replies, ...(result.stats ? { stats: result.stats } : {}), to: result.to }));
-    else if (result.stats) for (const line of formatSeqStats(result.stats)) print(line);
-    return;
-  }
-  if (argv['interface'] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--interface is for --multicast or --broadcast');
-  const result = await sendMessages({
-    ...connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1' }),
-    ...run,
-    ...(json ? {} : { onLine: print }),
-  });
-  if (json) print(JSON.stringify({ sent: result.sent, replies: result.received, ...(result.stats ? { stats: result.stats } : {}) }));
+  if (!to && argv['interface'] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--interface is for --multicast or --broadcast');
+  // To many, each reply says who sent it, as `grep -H` names its file; `to` says where they went.
+  const result = to
+    ? await sendToGroup({ ...run, ...to, ...(json ? {} : { onLine: (line: string, from?: string) => print(`${from}: ${line}`) }) }).then((r) => ({ ...r, replies: r.replies.map((x) => `${x.from}: ${x.line}`) }))
+    : await sendMessages({ ...connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1' }), ...run, ...(json ? {} : { onLine: print }) }).then((r) => ({ ...r, replies: r.received }));
+  if (json) print(JSON.stringify({ sent: result.sent, replies: result.replies, ...(result.stats ? { stats: result.stats } : {}), ...('to' in result ? { to: result.to } : {}) }));
   else if (result.stats) for (const line of formatSeqStats(result.stats)) print(line);
 }
 
