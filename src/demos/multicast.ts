@@ -14,6 +14,7 @@ import { ChatError } from '../core/errors.js';
 import { startChatServer, type ChatServer } from '../servers/chat-server.js';
 import { udpSocket, type DemoOptions, type DemoResult } from './common.js';
 import type { ReceiverOrder, ReceiverReport } from './multicast-receivers.js';
+import { tenth } from './trace.js';
 
 /** Receivers by default, and the most a demo opens (each UDP or TCP one is a peer of the room). */
 export const DEFAULT_RECEIVERS = 10;
@@ -194,9 +195,9 @@ async function run(mode: MulticastRun['mode'], n: number, messages: number, rece
       label: LABEL[mode],
       receivers: n,
       messages,
-      sendsPerMessage: Math.round((sends / messages) * 10) / 10,
+      sendsPerMessage: tenth(sends / messages),
       delivered,
-      cpuPerDeliveryUs: delivered > 0 ? Math.round(((used.user + used.system) / delivered) * 10) / 10 : NaN,
+      cpuPerDeliveryUs: delivered > 0 ? tenth((used.user + used.system) / delivered) : NaN,
     };
   } finally {
     sender?.close();

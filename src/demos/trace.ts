@@ -3,6 +3,7 @@
  * it and when each copy arrived; per TCP read, which bytes it held. Times are ms since the run
  * began, to a tenth of a millisecond. Plain data: `--json` prints it and draw/ draws it.
  */
+import { feedTime as tenth } from '../core/timeline.js';
 
 /** What the impairment proxy did to one message. */
 export type ProxyAction = 'passed' | 'lost' | 'held' | 'duplicated' | 'retransmitted' | 'blocked';
@@ -31,7 +32,5 @@ export function runClock(): () => number {
   return () => tenth(performance.now() - t0);
 }
 
-/** Rounds ms to a tenth, as every time in a trace. */
-export function tenth(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
+/** Rounds ms to a tenth, as every time in a trace: the timeline feed's rounding, one function for both. */
+export { tenth };
