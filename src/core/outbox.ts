@@ -32,10 +32,6 @@ export interface RoomMirror {
 export class Outbox {
   /** Pending notices (coalesced joins), sent before every broadcast so they go out ahead of what follows them. */
   pending: () => void = () => {};
-  /** Where a line dropped past a peer's output budget is counted: the room's drop(), which tells its timeline too. */
-  drop: (reason: DropReason, count: number, peer: Peer) => void = (reason, count) => {
-    this.counters.drops[reason] += count;
-  };
   /**
    * Where every broadcast also goes, once, whoever is in the room (`serve --multicast`: one
    * datagram to a group however many listen), counted as that name's traffic out.
@@ -51,6 +47,8 @@ export class Outbox {
     private readonly roster: Roster,
     private readonly counters: RoomCounters,
     private readonly budget: OutputBudget,
+    /** Where a line dropped past a peer's output budget is counted: the room's drop(), which tells its timeline too. */
+    private readonly drop: (reason: DropReason, count: number, peer: Peer) => void,
   ) {}
 
   /** Sends one line (room form) to one peer. */

@@ -129,10 +129,9 @@ export class Room implements RoomDoor {
     this.tickets = options.tickets ? new TicketDesk(options.tickets) : undefined;
     this.showAddresses = options.showAddresses ?? true;
     this.output = new OutputBudget(this.limits, this.clock);
-    this.outbox = new Outbox(this.roster, this.counters, this.output);
+    this.outbox = new Outbox(this.roster, this.counters, this.output, (reason, count, peer) => this.drop(reason, count, peer));
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
     this.outbox.pending = () => this.joins.flush();
-    this.outbox.drop = (reason, count, peer) => this.drop(reason, count, peer);
     this.outbox.mirror = options.mirror;
     this.context = {
       roster: this.roster,
