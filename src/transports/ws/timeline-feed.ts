@@ -28,15 +28,6 @@ export interface TimelineSource {
   peers(): TimelinePeer[];
 }
 
-/** Bounds of the feed; TIMELINE_LIMITS by default (tests pass smaller ones). */
-export interface TimelineFeedOptions {
-  maxSubscribers?: number;
-  teacherPlaces?: number;
-  maxBufferedBytes?: number;
-  batchMs?: number;
-  maxInboundBytes?: number;
-}
-
 // A page skipped this many batches in a row (about a minute) is not reading at all: it is closed,
 // so a dead tab cannot hold one of the few places for ever.
 const MOST_SKIPPED_IN_A_ROW = 600;
@@ -64,11 +55,6 @@ export class TimelineFeed {
   private readonly wss: WebSocketServer;
   private readonly subscribers = new Set<Subscriber>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly maxSubscribers: number;
-  private readonly teacherPlaces: number;
-  private readonly maxBufferedBytes: number;
-  private readonly batchMs: number;
-  private readonly maxInboundBytes: number;
   private closed = false;
   private ticks = 0;
   /** Batches sent (to one page or more), and batches a page missed, in all. */
@@ -78,19 +64,13 @@ export class TimelineFeed {
   constructor(
     private readonly source: TimelineSource,
     private readonly onError: (err: Error) => void,
-    options: TimelineFeedOptions = {},
   ) {
-    this.maxSubscribers = options.maxSubscribers ?? TIMELINE_LIMITS.maxSubscribers;
-    this.teacherPlaces = Math.min(this.maxSubscribers, options.teacherPlaces ?? TIMELINE_LIMITS.teacherPlaces);
-    this.maxBufferedBytes = options.maxBufferedBytes ?? TIMELINE_LIMITS.maxBufferedBytes;
-    this.batchMs = options.batchMs ?? TIMELINE_LIMITS.batchMs;
-    this.maxInboundBytes = options.maxInboundBytes ?? TIMELINE_LIMITS.maxInboundBytes;
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
       clientTracking: false,
       // The page sends nothing: a frame larger than this is refused by ws itself (1009).
-      maxPayload: this.maxInboundBytes,
+      maxPayload: TIMELINE_LIMITS.maxInboundBytes,
     });
   }
 
@@ -111,12 +91,12 @@ export class TimelineFeed {
    * take the teacherPlaces the others may not (they are kept so a class cannot fill them all).
    */
   fullFor(teacher: boolean): boolean {
-    if (this.closed || this.subscribers.size >= this.maxSubscribers) return true;
+    if (this.closed || this.subscribers.size >= TIMELINE_LIMITS.maxSubscribers) return true;
     if (teacher) return false;
     // Counted when asked (a few pages at most), not kept beside the set.
     let others = 0;
     for (const sub of this.subscribers) if (!sub.teacher) others += 1;
-    return others >= this.maxSubscribers - this.teacherPlaces;
+    return others >= TIMELINE_LIMITS.maxSubscribers - TIMELINE_LIMITS.teacherPlaces;
   }
 
   /** Takes an upgrade page.ts let through (its address, Host, Origin and access checked); `teacher` as for fullFor. */
@@ -138,7 +118,7 @@ export class TimelineFeed {
     source.timeline.active = true;
     ws.send(JSON.stringify({ type: 'hello', now: feedTime(source.clock()), peerTimeoutMs: source.peerTimeoutMs, maxEventsPerSecond: TIMELINE_LIMITS.maxEventsPerSecond, peers: source.peers() }));
     if (!this.timer) {
-      this.timer = setInterval(() => this.tick(), this.batchMs);
+      this.timer = setInterval(() => this.tick(), TIMELINE_LIMITS.batchMs);
       // The feed must not keep a process alive that is otherwise done.
       this.timer.unref();
     }
@@ -147,7 +127,7 @@ export class TimelineFeed {
   /** The feed is read-only: what a page sends is ignored, and a page that sends much is closed. */
   private inbound(sub: Subscriber, data: RawData): void {
     sub.sent += Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
-    if (sub.sent > this.maxInboundBytes) sub.ws.close(1008, 'the timeline is read-only');
+    if (sub.sent > TIMELINE_LIMITS.maxInboundBytes) sub.ws.close(1008, 'the timeline is read-only');
   }
 
   private remove(sub: Subscriber): void {
@@ -171,7 +151,7 @@ export class TimelineFeed {
     for (const sub of this.subscribers) {
       const ws = sub.ws;
       if (ws.readyState !== WebSocket.OPEN) continue;
-      if (ws.bufferedAmount > this.maxBufferedBytes) {
+      if (ws.bufferedAmount > TIMELINE_LIMITS.maxBufferedBytes) {
         sub.skipped += 1;
         sub.inARow += 1;
         this.skipped += 1;
