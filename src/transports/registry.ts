@@ -42,19 +42,7 @@ export interface TransportEntry<T extends Transport = Transport> {
 export const TRANSPORTS = {
   udp: { port: 'room', listen: (ctx, s, port) => UdpTransport.listen(ctx, { host: s.host, port, validate: s.validate }) },
   tcp: { port: 'room', listen: (ctx, s, port) => TcpTransport.listen(ctx, { host: s.host, port, framing: s.framing }) },
-  ws: {
-    port: 'web',
-    listen: (ctx, s, port) =>
-      WsTransport.listen(ctx, {
-        host: s.webHost,
-        port,
-        origins: s.origins,
-        stats: s.stats,
-        ...(s.timeline ? { timeline: s.timeline } : {}),
-        ...(s.teacherKey ? { teacherKey: s.teacherKey } : {}),
-        ...(s.demos ? { demos: s.demos } : {}),
-      }),
-  },
+  ws: { port: 'web', listen: (ctx, s, port) => WsTransport.listen(ctx, { host: s.webHost, port, origins: s.origins, stats: s.stats, timeline: s.timeline, teacherKey: s.teacherKey, demos: s.demos }) },
 } as const satisfies Record<string, TransportEntry>;
 
 /** A transport's name: a key of the registry. */

@@ -213,9 +213,9 @@ export class WsTransport implements Transport {
         denied: () => ctx.drop('denied'),
         foreignHost: () => ctx.drop('foreignHost'),
         onError: (err) => transport.socketError(err),
-        ...(feed ? { timeline: { feed, open: options.timeline!.open } } : {}),
-        ...(options.teacherKey ? { teacherKey: options.teacherKey } : {}),
-        ...(options.demos ? { demos: options.demos } : {}),
+        timeline: feed && { feed, open: options.timeline!.open },
+        teacherKey: options.teacherKey,
+        demos: options.demos,
       });
     } catch (err) {
       clearInterval(transport.heartbeat);
