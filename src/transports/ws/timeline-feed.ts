@@ -57,8 +57,7 @@ export class TimelineFeed {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private ticks = 0;
-  /** Batches sent (to one page or more), and batches a page missed, in all. */
-  batches = 0;
+  /** Batches a page missed, in all. */
   skipped = 0;
 
   constructor(
@@ -147,7 +146,6 @@ export class TimelineFeed {
     let body = `{"type":"batch","now":${batch.now},"events":${JSON.stringify(batch.events)},"aggregate":${JSON.stringify(batch.aggregate)}`;
     // Joins, leaves or renames only counted: the page's lanes as they are now.
     if (batch.lanesChanged) body += `,"peers":${JSON.stringify(this.source.peers())}`;
-    let sent = false;
     for (const sub of this.subscribers) {
       const ws = sub.ws;
       if (ws.readyState !== WebSocket.OPEN) continue;
@@ -160,9 +158,7 @@ export class TimelineFeed {
       }
       sub.inARow = 0;
       ws.send(`${body},"skipped":${sub.skipped}}`);
-      sent = true;
     }
-    if (sent) this.batches += 1;
   }
 
   /** Pages that have not answered the last ping yet. */
