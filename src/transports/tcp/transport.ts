@@ -7,6 +7,7 @@ import net from 'node:net';
 import { lineChannel, type Channel } from '../../core/channel.js';
 import { ChatError } from '../../core/errors.js';
 import type { LeaveReason, Peer } from '../../core/peer.js';
+import type { TimelineSink } from '../../core/timeline.js';
 import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
 import { formatAddress } from '../address.js';
 import { listening } from '../bind.js';
@@ -59,6 +60,9 @@ class TcpLink extends StreamLink {
   // The peer's FIN came while bytes were held: its last line is framed after them.
   private eof = false;
   private readonly deframer: Deframer;
+  // The timeline, while the read of the chunk just come is not reported yet (see report()), and its bytes.
+  private unreported: TimelineSink | undefined;
+  private unreportedBytes = 0;
 
   constructor(
     private readonly owner: TcpTransport,
@@ -73,22 +77,34 @@ class TcpLink extends StreamLink {
   /** A chunk off the socket: framed and handed to the room as fast as the peer's budget allows. */
   read(chunk: Uint8Array): void {
     const timeline = this.listened();
-    if (timeline) timeline.read(this.peer!, chunk.length, this.framedFrom(chunk));
-    // A paused socket emits nothing more, so nothing is held when a chunk comes; if it ever
-    // were, the order of the bytes is what must hold.
+    if (timeline) {
+      // A paused socket emits nothing more, so nothing is held when a chunk comes; if it ever
+      // were, the order of the bytes is what must hold, and the read is what the chunk adds to them.
+      const held = this.held;
+      if (held) timeline.read(this.peer!, chunk.length, this.deframer.count(Buffer.concat([held, chunk])) - this.deframer.count(held));
+      else {
+        this.unreported = timeline;
+        this.unreportedBytes = chunk.length;
+      }
+    }
     this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;
     this.pace();
+    // The budget held the whole chunk back: its read is counted from it as it came, nothing framed yet.
+    this.report(0, this.held);
   }
 
   /**
-   * How many messages the framer cuts from this chunk, counted as it comes (the timeline's read),
-   * though the peer's budget may hand them to the room a few at a time. Behind bytes still held
-   * (never, while the socket is paused as it should be) it is what the chunk adds to them.
+   * The timeline's read of the chunk just come, once, before the room sees its first message: the
+   * `framed` messages already cut from it and what the framer will cut from `rest`. The count is
+   * the chunk's as it came, though the peer's budget may hand its messages on a few at a time;
+   * when the budget lets it all through at once (the usual case) it is the events pushSome made,
+   * so the chunk is framed once, not counted (Deframer.count) and then framed again.
    */
-  private framedFrom(chunk: Uint8Array): number {
-    const held = this.held;
-    if (!held) return this.deframer.count(chunk);
-    return this.deframer.count(Buffer.concat([held, chunk])) - this.deframer.count(held);
+  private report(framed: number, rest: Uint8Array | undefined): void {
+    const timeline = this.unreported;
+    if (!timeline) return;
+    this.unreported = undefined;
+    timeline.read(this.peer!, this.unreportedBytes, framed + (rest ? this.deframer.count(rest) : 0));
   }
 
   /**
@@ -110,6 +126,7 @@ class TcpLink extends StreamLink {
       const { events, used } = this.deframer.pushSome(held, most);
       // Set before the room sees the events: a /quit among them counts the rest (discardHeld).
       this.held = used < held.length ? held.subarray(used) : undefined;
+      this.report(events.length, this.held);
       this.owner.hand(this, events);
       if (this.held) return false;
       most -= events.length;

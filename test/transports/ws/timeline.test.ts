@@ -144,6 +144,26 @@ test('a flood past 300 a second is aggregated: each batch keeps at most 30 event
   });
 });
 
+test('a TCP write past the peer\'s message budget is ONE read with all its messages, before the late ones reach the room', async () => {
+  await withChatRoom({ transport: 'tcp', web: { port: 0 }, limits: { messageBurst: 3, messageRate: 50 } }, async ({ server, join }) => {
+    const feed = await TimelineClient.open(server.transports.ws!.port);
+    try {
+      const t = await join('tcp', 't');
+      await feed.event(is('rename', { to: 't' }));
+      t.write('1\n2\n3\n4\n5\n6\n');
+      await feed.until(() => feed.events.filter(is('message', { peer: 't' })).length === 6, 2000, 'six TCP messages, some late');
+      const events = feed.events;
+      const at = events.findIndex(is('read', { peer: 't', transport: 'tcp' }));
+      assert.equal(events[at], { ...events[at]!, bytes: 12, messages: 6 } as TimelineEvent);
+      assert.ok(at < events.findIndex(is('message', { peer: 't' })), 'the read first');
+      assert.is(events.filter(is('read', { peer: 't' })).length, 1, 'one read for the one write');
+      assert.equal(events.filter(is('message', { peer: 't' })).map((e) => e.text), ['1', '2', '3', '4', '5', '6']);
+    } finally {
+      feed.close();
+    }
+  });
+});
+
 test('a page that does not read misses batches, told in skipped, and what is queued for it stays bounded', async () => {
   await withChatRoom({ transport: 'udp', web: { port: 0 } }, async ({ server }) => {
     const feed = server.transports.ws!.feed!;
