@@ -190,7 +190,13 @@ async function countedRun(listeners: number, peers: number) {
     for (const l of ls) await l.waitFor(last);
     // A sender is not sent its own line back (no --echo-self): the others hear it.
     for (const p of ps.slice(0, -1)) await p.waitFor(last);
-    const counters = JSON.parse(await out.next(/"event":"stats"/)).counters;
+    // The counters every 100 ms: skip those printed before every line was heard (on a loaded
+    // machine the joins take longer than 100 ms, and the first one read held 2 of the 9 sends).
+    const heard = Date.now();
+    let stats: { time: string; counters: { traffic: { udp: { messagesOut: number }; multicast: { messagesOut: number } } } };
+    do stats = JSON.parse(await out.next(/"event":"stats"/));
+    while (Date.parse(stats.time) <= heard);
+    const counters = stats.counters;
     // Every listener holds every datagram the group was sent, each once.
     for (const l of ls) assert.is(l.datagrams, counters.traffic.multicast.messagesOut);
     return counters.traffic as { udp: { messagesOut: number }; multicast: { messagesOut: number } };
