@@ -70,10 +70,19 @@ export function formatCounters(counters: object): string {
   return `stats: ${parts.join(' ')}`;
 }
 
+/**
+ * One NDJSON line of any command's --json stream: `{"time":"<ISO 8601>","event":NAME,...fields}`.
+ * Every command writes through this, so the two fields every reader keys on are always first and
+ * always spelled the same (docs/json.md lists each event).
+ */
+export function jsonLine(event: string, fields: object = {}): string {
+  return JSON.stringify({ time: new Date().toISOString(), event, ...fields });
+}
+
 /** One NDJSON line for a server event: `{"time":...,"event":"join",...}`. */
 export function jsonEvent(event: ServerEvent): string {
   const { type, ...rest } = event;
-  return JSON.stringify({ time: new Date().toISOString(), event: type, ...rest });
+  return jsonLine(type, rest);
 }
 
 /** How a chat client shows a line from the server: chat plain, private, notices and errors apart. */
