@@ -73,16 +73,48 @@ export function endOfInputKey(platform: NodeJS.Platform = process.platform): str
 }
 
 /**
- * Shows the number and duration defaults as they are typed (`[default: 9000]`, `[default: 60s]`)
- * rather than as JSON strings (`"9000"`). The flags stay strings for the parser: yargs' number
- * type would take 0x10 as 16 and 1e1 as 10 for a typo of a small number.
+ * Marks flags as numbers for --help (`[number]`) while the parser keeps their text: yargs-parser
+ * coerces only a key that is a number and not a string, and the flags are declared strings,
+ * because yargs' number type takes 0x10 as 16 and 1e1 as 10 for a typo of a small number
+ * (each command checks the digits itself). The help test asserts both halves.
+ */
+export function numeric<T>(y: Argv<T>, ...keys: string[]): Argv<T> {
+  return keys.length ? y.number(keys) : y;
+}
+
+/** Duration flags whose default is a bare `0` (no delay, no pause): shown as typed, not as numbers. */
+const ZERO_DURATIONS: ReadonlySet<string> = new Set(['delay', 'jitter', 'latency', 'coalesce', 'interval']);
+
+/**
+ * Shows the number and duration defaults as they are typed (`[number] [default: 9000]`,
+ * `[default: 60s]`) rather than as JSON strings (`[string] [default: "9000"]`).
  */
 export function plainDefaults<T>(y: Argv<T>): Argv<T> {
   const { default: defaults, defaultDescription } = (y as unknown as { getOptions(): { default: Record<string, unknown>; defaultDescription: Record<string, string | undefined> } }).getOptions();
+  const numbers: string[] = [];
   for (const [key, value] of Object.entries(defaults)) {
-    if (typeof value === 'string' && defaultDescription[key] === undefined && /^\d+(\.\d+)?(ms|s|m|h)?$/.test(value)) y = y.default(key, value, value);
+    if (typeof value !== 'string' || !/^\d+(\.\d+)?(ms|s|m|h)?$/.test(value)) continue;
+    if (defaultDescription[key] === undefined) y = y.default(key, value, value);
+    if (/^\d+$/.test(value) && !ZERO_DURATIONS.has(key)) numbers.push(key);
   }
-  return y;
+  return numeric(y, ...numbers);
+}
+
+/**
+ * A flag's old name, kept working for one release: hidden from --help, copied to the new name,
+ * and one line on stderr saying the new one. `fallback` is the new flag's default, given here
+ * rather than to yargs so an old name typed with a defaulted new one is not taken as both.
+ */
+export function renamed<T>(y: Argv<T>, old: string, now: string, meaning: string, fallback?: string): Argv<T> {
+  return y.option(old, { type: 'string', hidden: true, requiresArg: true }).middleware((argv) => {
+    const a = argv as Record<string, unknown>;
+    if (a[old] !== undefined) {
+      if (a[now] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', `--${old} is the old name of --${now}: give --${now} only`);
+      process.stderr.write(`udp-chat: --${old} is now --${now} (${meaning}); the old name goes in the next release\n`);
+      a[now] = a[old];
+    }
+    if (a[now] === undefined && fallback !== undefined) a[now] = fallback;
+  });
 }
 
 /** A checked --port. */
