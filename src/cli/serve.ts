@@ -68,7 +68,7 @@ export function builder(y: Argv) {
     .group(['json', 'stats'], 'Output:')
     .group(
       ['max-message', 'max-peers', 'max-per-ip', 'max-joins', 'rate', 'burst', 'max-queue', 'send-cap', 'send-bytes-cap', 'challenge-rate', 'challenge-prefix-rate', 'rename-burst', 'rename-interval', 'max-name', 'max-blank-run', 'max-who', 'who-interval', 'output-budget', 'output-budget-ip', 'max-echoes', 'password-tries', 'password-timeout', 'max-waiting', 'max-waiting-per-ip'],
-      'Limits (the defaults suit a class; README: Limits):',
+      'Limits (the defaults suit a class):',
     )
     .example('$0 serve', 'a room on 127.0.0.1:9000 over UDP, for this machine')
     .example('$0 serve --host 0.0.0.0 --transport both --web 8080', 'the class: UDP and TCP on 9000, the page on 8080, open to the LAN')
