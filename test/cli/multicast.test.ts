@@ -27,7 +27,7 @@ test('messages after -- are sent, not dropped for stdin (send --broadcast -- MSG
   try {
     const r = await run(['send', '--multicast', group, '-p', String(port), '--interface', '127.0.0.1', '--ttl', '0', '--json', '--', '-1 below zero'], '');
     assert.is(r.code, 0, r.stderr);
-    assert.is(JSON.parse(r.stdout).sent, 1);
+    assert.is(JSON.parse(r.stdout.trim().split('\n').at(-1)!).sent, 1);
     await listener.waitFor('-1 below zero');
   } finally {
     listener.close();
@@ -40,7 +40,8 @@ test('send --multicast reaches two receivers with one datagram; --json says so a
   try {
     const r = await run(['send', '--multicast', group, '-p', String(port), '--interface', '127.0.0.1', '--ttl', '0', '--json', 'hello group']);
     assert.is(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout), { sent: 1, replies: [], to: `${group}:${port}` });
+    const { time: _time, ...end } = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    assert.equal(end, { event: 'stop', to: `${group}:${port}`, sent: 1, replies: [] });
     for (const l of listeners) await l.waitFor('hello group');
     assert.equal(listeners.map((l) => l.datagrams), [1, 1]);
   } finally {

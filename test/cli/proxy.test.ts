@@ -158,7 +158,7 @@ bin('--loss 0.3 --seed 42 in front of an echo loses the numbers the seed picks, 
         await p.out.next(/repeat this run exactly with --seed 42/);
         const r = await run(['send', '--port', String(p.port), '--seq', '--count', '40', '--interval', '1ms', '--wait', '300ms', '--json']);
         assert.is(r.code, 0, r.stderr);
-        const stats = (JSON.parse(r.stdout) as { sent: number; stats: SeqResult }).stats;
+        const stats = (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { sent: number; stats: SeqResult }).stats;
         assert.equal(stats.lostSeqs, expected, `with ${extra.join(' ') || 'no delay'}`);
         assert.is(stats.received, 40 - expected.length);
         assert.is(stats.duplicates, 0);
@@ -193,7 +193,7 @@ bin('--json prints a start line with the port it picked, then the counters: --di
     const expected = lostBySeed(8, 0.5, 20);
     const r = await run(['send', '--port', String(port), '--seq', '--count', '20', '--interval', '1ms', '--wait', '300ms', '--json']);
     assert.is(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as { stats: SeqResult }).stats.lostSeqs, expected);
+    assert.equal((JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { stats: SeqResult }).stats.lostSeqs, expected);
     assert.is(await stop(child, 'SIGTERM'), 0);
     const end = JSON.parse(await out.next(/"event":"stop"/)) as { transport: string; port: number; seed: number; in: Record<string, number>; out: Record<string, number>; clients: number; clientsEvicted: number; newClientsRefused: number };
     assert.is(end.transport, 'udp');

