@@ -7,12 +7,13 @@ import { ChatSession } from '../client/session.js';
 import { formatDuration } from '../core/duration.js';
 import { GroupChat } from '../client/group-chat.js';
 import { ChatError } from '../core/errors.js';
-import { addressOptions, connectOptions, duration, groupFrom, groupOptions, notEmpty, port, positive } from './options.js';
+import { addressOptions, connectOptions, duration, endOfInputKey, groupFrom, groupOptions, notEmpty, port, positive } from './options.js';
 import { formatSeqStats, formatServerLine, paint, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
-export const command = 'chat';
-export const describe = 'join a room interactively, or with --multicast a serverless room in a group (/help lists commands; /quit or Ctrl-D leaves)';
+// `udp-chat chat 127.0.0.1 9000`, as `nc -u 127.0.0.1 9000`: the positionals are --host and --port.
+export const command = 'chat [host] [port]';
+export const describe = `join a room interactively, or with --multicast a serverless room in a group (/help lists commands; /quit or ${endOfInputKey()} leaves)`;
 
 export function builder(y: Argv) {
   // No defaults for --host, --transport and --menu here: chat fills them in (chatDefaults), so
@@ -30,11 +31,24 @@ export function builder(y: Argv) {
     .option('multicast', { type: 'string', requiresArg: true, describe: 'a serverless room: chat with everyone in this multicast group (say 239.1.2.3) on -p PORT, no server; needs --name' })
     .option('listen-only', { type: 'boolean', describe: "with --multicast: print what the group carries (members' lines, or a room's from serve --multicast), send nothing" })
     .option('peer-timeout', { type: 'string', requiresArg: true, describe: 'with --multicast: a member silent this long has left (default 60s); heartbeats go every third of it' })
+    .middleware(hostPortTogether)
+    .group(['host', 'port', 'transport', 'tcp', 'framing', 'name', 'password', 'ticket', 'connect-timeout'], 'Basics:')
+    .group(['multicast', 'listen-only', 'peer-timeout', 'interface', 'ttl'], 'Multicast (no server):')
+    .group(['stats', 'menu'], 'Output:')
     .example('$0 chat --name alice', 'join the room on 127.0.0.1:9000 over UDP')
+    .example('$0 chat 192.168.1.10 9000', 'as nc -u 192.168.1.10 9000 (HOST PORT, or HOST:PORT)')
     .example('$0 chat -H 192.168.1.10 --tcp --name bob', "the teacher's room over TCP")
     .example('$0 chat --multicast 239.1.2.3 --interface 127.0.0.1 --name carol', 'a room with no server: everyone in the group on this machine (-p is the group\'s port)')
     .example('$0 chat --multicast 239.1.2.3 -p 9001 --listen-only', 'follow a group (serve --multicast), sending nothing');
   return notEmpty(groupOptions(built), 'ticket', 'password', 'multicast');
+}
+
+/** `chat 127.0.0.1:9000` (the URL habit) is `chat 127.0.0.1 9000`; an IPv6 address needs brackets, `[::1]:9000`. */
+function hostPortTogether(argv: Record<string, unknown>): void {
+  const hostPort = typeof argv['host'] === 'string' ? /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(argv['host']) : null;
+  if (!hostPort) return;
+  argv['host'] = argv['H'] = hostPort[1] ?? hostPort[2];
+  argv['port'] = argv['p'] = hostPort[3];
 }
 
 /**

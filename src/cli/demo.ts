@@ -8,7 +8,7 @@ import { DEMOS } from '../demos/demos.js';
 import { DEFAULT_RECEIVERS, MAX_RECEIVERS } from '../demos/multicast.js';
 import { demoHtml, demoSvg } from '../demos/draw/index.js';
 import { formatDemo, terminalColumns } from './demo-output.js';
-import { count } from './options.js';
+import { count, numeric } from './options.js';
 import { seedValue } from './impairment-options.js';
 import { paint } from './output.js';
 
@@ -16,7 +16,7 @@ export const command = 'demo [name]';
 export const describe = 'run a classroom demo: boundaries, loss, reorder, duplicate, size, liveness, multicast (or all)';
 
 export function builder(y: Argv) {
-  return y
+  return numeric(y, 'seed', 'count', 'receivers')
     .positional('name', { type: 'string', describe: 'which demo (none: list them)' })
     .option('seed', { type: 'string', describe: 'seed for the proxy in loss/reorder/duplicate (default 42)' })
     .option('count', { alias: 'c', type: 'string', describe: 'how many messages to send (multicast: lines, each to every receiver; size: the burst)' })

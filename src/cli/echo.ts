@@ -4,7 +4,7 @@ import { startEchoServer, type EchoEvent } from '../servers/echo-server.js';
 import { ECHO_LIMITS } from '../core/limits.js';
 import { ChatError } from '../core/errors.js';
 import { describeImpairment, impairmentOptions, impairs, rate, seedFrom, udpImpairment } from './impairment-options.js';
-import { addressOptions, count, host, notEmpty, port, transport } from './options.js';
+import { addressOptions, count, host, notEmpty, numeric, port, renamed, transport } from './options.js';
 import { formatCounters, paint } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -15,14 +15,20 @@ export function builder(y: Argv) {
   const base = addressOptions(y, 'address to listen on', ['udp', 'tcp', 'both'])
     .option('upper', { alias: 'u', type: 'boolean', default: false, describe: "answer in capitals, as Go's strings.ToUpper (bytes that are not UTF-8 as they are)" })
     .option('close-on', { type: 'string', requiresArg: true, describe: 'TCP: a line that is exactly this (e.g. exit) closes the connection, unanswered' });
-  return notEmpty(impairmentOptions(base), 'close-on')
+  const built = notEmpty(impairmentOptions(base), 'close-on')
     .example('udp-chat echo --port 12000 --upper --loss 0.3 --seed 1', "the Pinger lab's server: capitals, 30% of pings unanswered, the same ones each run")
     .example('udp-chat echo --port 12000 --loss 0.3 --delay 200ms --delay-dist uniform', 'the Java variant: unchanged, 30% lost, each answer 0-200 ms late')
-    .option('rate', { type: 'string', describe: `UDP answers a second per source /24 (default: none on loopback, ${ECHO_LIMITS.answersPerPrefix} elsewhere; 0: no limit)` })
+    // Not --rate: serve's --rate counts messages a second per peer, one meaning per flag name.
+    .option('answer-rate', { type: 'string', requiresArg: true, describe: `UDP answers a second per source /24 (default: none on loopback, ${ECHO_LIMITS.answersPerPrefix} elsewhere; 0: no limit)` })
     .option('byte-rate', { type: 'string', describe: `UDP bytes a second answered per source /24, 64k or 1M (default: none on loopback, ${ECHO_LIMITS.bytesPerPrefix / 1000}k elsewhere; 0: no limit)` })
     .option('max-reflections', { type: 'string', default: String(ECHO_LIMITS.reflections), describe: `a source that sends back what it was just sent this many times in a row (another echo) is not answered for ${ECHO_LIMITS.reflectionMuteMs / 1000}s (0: off)` })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no line per datagram or connection' })
-    .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' });
+    .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' })
+    .group(['host', 'port', 'transport', 'tcp', 'framing', 'upper', 'close-on'], 'Basics:')
+    .group(['seed', 'loss', 'loss-correlation', 'delay', 'delay-dist', 'jitter', 'reorder', 'reorder-gap', 'duplicate'], 'Impairment (UDP answers):')
+    .group(['answer-rate', 'byte-rate', 'max-reflections'], 'Limits:')
+    .group(['quiet', 'json'], 'Output:');
+  return renamed(numeric(built, 'answer-rate', 'seed'), 'rate', 'answer-rate', 'UDP answers a second per source /24');
 }
 
 /** ` answered after 120 ms, twice`: what an impairment did to an answer, if anything. */
@@ -71,7 +77,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     host: host(argv['host']),
     port: port(argv['port']),
     upper: Boolean(argv['upper']),
-    ...(argv['rate'] === undefined ? {} : { ratePerSource: count(argv['rate'], 'rate', 0) }),
+    ...(argv['answer-rate'] === undefined ? {} : { ratePerSource: count(argv['answer-rate'], 'answer-rate', 0) }),
     ...(argv['byte-rate'] === undefined ? {} : { bytesPerSource: rate(argv['byte-rate'], 'byte-rate') }),
     maxReflections: count(argv['max-reflections'], 'max-reflections', 0),
     ...(seed === undefined ? {} : { impairment, seed }),

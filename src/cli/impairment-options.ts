@@ -19,12 +19,15 @@ export function probability(value: unknown, flag: string): number {
   return n;
 }
 
-/** A rate in bytes per second: `125000`, `64k`, `1.5M`, optionally followed by `B/s` or `/s`. */
+/**
+ * A rate in bytes per second: `125000`, `64k`, `1.5M`, optionally followed by `B/s` or `/s`; or
+ * in bits, as netem (`rate 8mbit`) and iperf3 (`-b 10M`, bits) count: `512kbit`, `10Mbit/s`.
+ */
 export function rate(value: unknown, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:B?\/s)?$/.exec(String(value).trim());
-  if (!match) throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes bytes per second: 125000, 64k or 1.5M`);
+  const match = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)(bit|B)?(?:\/s)?$/.exec(String(value).trim());
+  if (!match) throw new ChatError('ERR_BAD_ARGUMENT', `--${flag} takes bytes per second: 125000, 64k or 1.5M (or bits: 10Mbit)`);
   const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.round(Number(match[1]) * scale);
+  return Math.round((Number(match[1]) * scale) / (match[3] === 'bit' ? 8 : 1));
 }
 
 /**

@@ -4,9 +4,8 @@
  * A user's mistake never prints a stack trace; a bug does, so it can be reported.
  */
 import { hideBin } from 'yargs/helpers';
-import { ChatError } from '../core/errors.js';
-import { buildCli, UsageError } from './cli.js';
-import { USAGE_CODES } from './options.js';
+import { buildCli } from './cli.js';
+import { explain, type ErrorContext } from './errors.js';
 
 // `udp-chat demo loss | head` closes the pipe early: that is the reader's choice, not our error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -19,19 +18,17 @@ const args = hideBin(process.argv);
 const COMMANDS = new Set(['serve', 'chat', 'send', 'echo', 'ping', 'proxy', 'demo', 'ticket']);
 const command = args.find((a) => !a.startsWith('-'));
 const help = command && COMMANDS.has(command) ? `udp-chat ${command} --help` : 'udp-chat --help';
+// What was parsed, so a port in use can name the flag that chose it (--port, --web, --listen).
+const context: ErrorContext = { command: command && COMMANDS.has(command) ? command : undefined };
 
 try {
-  await buildCli(args).parseAsync();
+  await buildCli(args)
+    .middleware((argv) => {
+      context.argv = argv;
+    }, true)
+    .parseAsync();
 } catch (err) {
-  if (err instanceof UsageError || (err instanceof ChatError && USAGE_CODES.has(err.code))) {
-    // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): a usage error is one line.
-    process.stderr.write(`udp-chat: ${err.message.replace(/\s*\n\s*/g, ' ')} (${help} for usage)\n`);
-    process.exitCode = 2;
-  } else if (err instanceof ChatError || (err as NodeJS.ErrnoException).syscall) {
-    process.stderr.write(`udp-chat: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  } else {
-    process.stderr.write(`udp-chat: internal error, please report it:\n${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  }
+  const { message, exitCode, usage } = explain(err, context);
+  process.stderr.write(`udp-chat: ${message}${usage ? ` (${help} for usage)` : ''}\n`);
+  process.exitCode = exitCode;
 }

@@ -1,4 +1,6 @@
 /** Options several commands share, and the parsing that turns their strings into checked values. */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
@@ -37,6 +39,84 @@ export function host(value: unknown): string {
   return parseHost(String(value));
 }
 
+/** The one wording for a host name the system cannot resolve (exit 2: the user typed it). */
+export function unresolvable(name: string): ChatError {
+  return new ChatError('ERR_BAD_HOST', `cannot resolve the host ${name}`);
+}
+
+/**
+ * Throws `cannot resolve the host NAME` when NAME is a host name the system cannot resolve, so
+ * every command (serve, echo, proxy, ping, chat, send) says it the same way, before it opens
+ * anything. Addresses, and text parseHost refuses (the command says why), are left alone.
+ */
+export async function mustResolve(name: unknown): Promise<void> {
+  if (typeof name !== 'string' || name === '') return;
+  let parsed: string;
+  try {
+    parsed = parseHost(name);
+  } catch {
+    return;
+  }
+  if (isIP(parsed) !== 0) return;
+  try {
+    await lookup(parsed);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL' || code === 'EAI_NODATA') throw unresolvable(parsed);
+    throw err;
+  }
+}
+
+/** The key that ends input at a terminal: Ctrl-D, or on Windows Ctrl-Z then Enter. */
+export function endOfInputKey(platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? 'Ctrl-Z Enter' : 'Ctrl-D';
+}
+
+/**
+ * Marks flags as numbers for --help (`[number]`) while the parser keeps their text: yargs-parser
+ * coerces only a key that is a number and not a string, and the flags are declared strings,
+ * because yargs' number type takes 0x10 as 16 and 1e1 as 10 for a typo of a small number
+ * (each command checks the digits itself). The help test asserts both halves.
+ */
+export function numeric<T>(y: Argv<T>, ...keys: string[]): Argv<T> {
+  return keys.length ? y.number(keys) : y;
+}
+
+/** Duration flags whose default is a bare `0` (no delay, no pause): shown as typed, not as numbers. */
+const ZERO_DURATIONS: ReadonlySet<string> = new Set(['delay', 'jitter', 'latency', 'coalesce', 'interval']);
+
+/**
+ * Shows the number and duration defaults as they are typed (`[number] [default: 9000]`,
+ * `[default: 60s]`) rather than as JSON strings (`[string] [default: "9000"]`).
+ */
+export function plainDefaults<T>(y: Argv<T>): Argv<T> {
+  const { default: defaults, defaultDescription } = (y as unknown as { getOptions(): { default: Record<string, unknown>; defaultDescription: Record<string, string | undefined> } }).getOptions();
+  const numbers: string[] = [];
+  for (const [key, value] of Object.entries(defaults)) {
+    if (typeof value !== 'string' || !/^\d+(\.\d+)?(ms|s|m|h)?$/.test(value)) continue;
+    if (defaultDescription[key] === undefined) y = y.default(key, value, value);
+    if (/^\d+$/.test(value) && !ZERO_DURATIONS.has(key)) numbers.push(key);
+  }
+  return numeric(y, ...numbers);
+}
+
+/**
+ * A flag's old name, kept working for one release: hidden from --help, copied to the new name,
+ * and one line on stderr saying the new one. `fallback` is the new flag's default, given here
+ * rather than to yargs so an old name typed with a defaulted new one is not taken as both.
+ */
+export function renamed<T>(y: Argv<T>, old: string, now: string, meaning: string, fallback?: string): Argv<T> {
+  return y.option(old, { type: 'string', hidden: true, requiresArg: true }).middleware((argv) => {
+    const a = argv as Record<string, unknown>;
+    if (a[old] !== undefined) {
+      if (a[now] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', `--${old} is the old name of --${now}: give --${now} only`);
+      process.stderr.write(`udp-chat: --${old} is now --${now} (${meaning}); the old name goes in the next release\n`);
+      a[now] = a[old];
+    }
+    if (a[now] === undefined && fallback !== undefined) a[now] = fallback;
+  });
+}
+
 /** A checked --port. */
 export function port(value: unknown, allowZero = true): number {
   return parsePort(String(value), allowZero);
@@ -45,7 +125,7 @@ export function port(value: unknown, allowZero = true): number {
 /** A checked duration flag. */
 export function duration(value: unknown, flag: string): number {
   // `-5s` is not a duration with a sign: say what is wanted rather than "bad duration".
-  if (/^\s*-/.test(String(value))) throw new ChatError('ERR_BAD_DURATION', `--${flag} must be a positive duration (e.g. 45m, 8h), not '${String(value)}'`);
+  if (/^\s*-/.test(String(value))) throw new ChatError('ERR_BAD_DURATION', `--${flag} must be a positive duration (500ms, 10s, 5m), not '${String(value)}'`);
   try {
     return parseDuration(String(value));
   } catch (err) {
@@ -84,7 +164,8 @@ export function connectOptions(argv: Record<string, unknown>): ConnectOptions {
     port: port(argv['port'], false),
     transport: transport(argv) as ClientTransport,
     framing: argv['framing'] as FramingName,
-    connectTimeoutMs: duration(argv['connect-timeout'], 'connect-timeout'),
+    // 0 would give up before the first packet left: not "no limit" as 0 is elsewhere.
+    connectTimeoutMs: positive(duration(argv['connect-timeout'], 'connect-timeout'), 'connect-timeout'),
   };
 }
 

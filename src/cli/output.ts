@@ -1,5 +1,5 @@
 /**
- * The one module that colours. Colour only on a terminal and never under NO_COLOR
+ * The one module that colours: on a terminal, or as FORCE_COLOR says, never under NO_COLOR
  * (chalk 5 does not read NO_COLOR itself). Everything printed here is already made safe
  * by core/sanitize, so a peer's text cannot reach the terminal as control bytes.
  */
@@ -12,10 +12,27 @@ import type { ServerLine } from '../core/lines.js';
 import type { ServerEvent } from '../servers/chat-server.js';
 import { formatAddress, isLoopback } from '../transports/address.js';
 
-/** A chalk that colours only when the stream is a terminal and NO_COLOR is unset. */
+/**
+ * How much colour: NO_COLOR (set and not empty, no-color.org) turns it off whatever else is set;
+ * then FORCE_COLOR as chalk and Node read it (empty, 1 or true: 16 colours, 2: 256, 3: truecolor,
+ * 0 or false: none), on a pipe as on a terminal; else colour on a terminal only. Node itself lets
+ * FORCE_COLOR win over NO_COLOR; a user who asks for no colour is asking more specifically.
+ */
+export function colourLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 | 3 {
+  if (env['NO_COLOR']) return 0;
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined) {
+    if (force === '' || force === 'true') return 1;
+    if (force === 'false') return 0;
+    const level = Number.parseInt(force, 10);
+    return Number.isNaN(level) ? 0 : (Math.max(0, Math.min(level, 3)) as 0 | 1 | 2 | 3);
+  }
+  return stream.isTTY ? 1 : 0;
+}
+
+/** A chalk that colours as colourLevel says for this stream. */
 export function paint(stream: NodeJS.WriteStream): ChalkInstance {
-  const off = Boolean(process.env['NO_COLOR']) || !stream.isTTY;
-  return new Chalk({ level: off ? 0 : 1 });
+  return new Chalk({ level: colourLevel(stream) });
 }
 
 function clock(): string {

@@ -5,14 +5,14 @@ import { formatDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_PORT } from '../core/limits.js';
 import { formatAddress } from '../transports/address.js';
-import { count, duration, host, port, positive, transport } from './options.js';
+import { count, duration, host, numeric, port, positive, transport } from './options.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'ping [target]';
 export const describe = "ping a UDP (or TCP) echo with `Ping SEQ TIME` probes, as the UDP Pinger lab's client, printing what ping(8) prints";
 
 export function builder(y: Argv) {
-  return y
+  return numeric(y, 'size')
     .positional('target', { type: 'string', describe: 'host to ping (default 127.0.0.1; or --host)' })
     .option('host', { alias: 'H', type: 'string', requiresArg: true, describe: 'host to ping (as the positional HOST)' })
     .option('port', { alias: 'p', type: 'string', requiresArg: true, default: String(DEFAULT_PORT), describe: 'port number' })

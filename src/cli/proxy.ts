@@ -7,7 +7,7 @@ import { NO_TCP_IMPAIRMENT } from '../proxy/tcp-proxy.js';
 import type { Direction } from '../proxy/udp-proxy.js';
 import { parseHostPort } from '../transports/address.js';
 import { impairmentOptions, probability, rate, seedFrom, udpImpairment } from './impairment-options.js';
-import { count, duration, host, port } from './options.js';
+import { count, duration, host, numeric, port, renamed } from './options.js';
 import { paint, table } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -18,7 +18,7 @@ export function builder(y: Argv) {
   const where = y
     .example('udp-chat proxy --listen 9001 --to 127.0.0.1:9000 --loss 0.3 --seed 1', 'a lossy UDP link in front of a room: the same seed loses the same datagrams')
     .example('udp-chat proxy --listen 3000 --to 127.0.0.1:8007 --loss 0.2 --delay 10ms --delay-dist uniform --seed 1', "a reliable-transport lab's channel (Concordia's router flags)")
-    .example('udp-chat proxy --listen 41192 --to 127.0.0.1:41194 --direction in --rate 125k --queue 8 --corrupt 5%', "newudpl's link: speed, a drop-tail queue, bit errors")
+    .example('udp-chat proxy --listen 41192 --to 127.0.0.1:41194 --direction in --bandwidth 125k --queue 8 --corrupt 5%', "newudpl's link: speed, a drop-tail queue, bit errors")
     .example('udp-chat proxy --tcp --listen 9001 --to 127.0.0.1:9000 --coalesce 50ms', 'TCP: merge quick writes into one read (sticky packets)')
     .option('listen', { alias: 'l', type: 'string', default: '0', describe: 'port to listen on (0 picks one)' })
     .option('listen-host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
@@ -26,9 +26,10 @@ export function builder(y: Argv) {
     .option('transport', { alias: 't', type: 'string', choices: ['udp', 'tcp'], default: 'udp', describe: 'transport' })
     .option('tcp', { type: 'boolean', default: false, describe: 'short for --transport tcp' })
     .option('direction', { type: 'string', choices: ['in', 'out', 'both'], default: 'both', describe: 'impair client→server (in), server→client (out) or both' });
-  return impairmentOptions(where, 'UDP: chance a datagram is lost (0.1 or 10%); TCP: emulated retransmission')
-    .option('rate', { type: 'string', default: '0', describe: 'bytes per second the link carries (64k, 1M; 0: unlimited)' })
-    .option('queue', { type: 'string', default: '0', describe: 'UDP: most datagrams queued behind --rate, then drop-tail (netem limit; 0: a second of backlog)' })
+  const built = impairmentOptions(where, 'UDP: chance a datagram is lost (0.1 or 10%); TCP: emulated retransmission')
+    // Not --rate: serve's --rate counts messages a second per peer, one meaning per flag name.
+    .option('bandwidth', { type: 'string', requiresArg: true, defaultDescription: '0', describe: "bytes a second the link carries: 64k, 1M (or in bits as netem and iperf3's -b count: 512kbit, 10Mbit); 0: unlimited" })
+    .option('queue', { type: 'string', default: '0', describe: 'UDP: most datagrams queued behind --bandwidth, then drop-tail (netem limit; 0: a second of backlog)' })
     .option('corrupt', { type: 'string', default: '0', describe: 'UDP: chance a datagram has one random bit of its payload flipped' })
     .option('latency', { type: 'string', requiresArg: true, default: '0', describe: 'TCP: added latency for every chunk' })
     .option('slice', { type: 'string', default: '0', describe: 'TCP: cut every write into pieces of this many bytes' })
@@ -38,7 +39,13 @@ export function builder(y: Argv) {
     .option('max-clients', { type: 'string', default: String(PROXY_LIMITS.maxClients), describe: 'UDP: most clients at once (a socket each); past it the least recently seen is dropped (0: no limit)' })
     .option('client-rate', { type: 'string', default: String(PROXY_LIMITS.newClientsPerPrefix), describe: 'UDP: new clients a second per source /24 (0: no limit)' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON line as it starts (port, seed) and one with the counters at the end' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no live counters' });
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no live counters' })
+    .group(['listen', 'listen-host', 'to', 'transport', 'tcp', 'direction', 'seed'], 'Basics:')
+    .group(['loss', 'loss-correlation', 'delay', 'delay-dist', 'jitter', 'reorder', 'reorder-gap', 'duplicate', 'corrupt', 'bandwidth', 'queue'], 'UDP impairment (--loss also TCP):')
+    .group(['latency', 'slice', 'slice-delay', 'coalesce', 'rto'], 'TCP impairment:')
+    .group(['max-clients', 'client-rate'], 'Limits:')
+    .group(['quiet', 'json'], 'Output:');
+  return renamed(numeric(built, 'seed'), 'rate', 'bandwidth', 'bytes a second the link carries', '0');
 }
 
 /** ` | clients 3, evicted 0, refused 0`: the UDP client table's counters, when the proxy has one. */
@@ -51,11 +58,11 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const target = parseHostPort(String(argv['to']));
   const transport = argv['tcp'] ? 'tcp' : (String(argv['transport']) as 'udp' | 'tcp');
   const seed = seedFrom(argv);
-  const linkRate = rate(argv['rate'], 'rate');
+  const linkRate = rate(argv['bandwidth'], 'bandwidth');
   const udp = { ...udpImpairment(argv), rateBytesPerSec: linkRate, queueLimit: count(argv['queue'], 'queue', 0), corrupt: probability(argv['corrupt'], 'corrupt') };
   if (transport === 'tcp' && udp.corrupt > 0) throw new ChatError('ERR_BAD_ARGUMENT', "--corrupt is UDP-only: a TCP stream has no datagram to corrupt, and TCP's checksum would discard a flipped bit before the server saw it");
   if (transport === 'tcp' && udp.queueLimit > 0) throw new ChatError('ERR_BAD_ARGUMENT', '--queue counts datagrams, so it is UDP-only: the TCP proxy stops reading when its queue is full (backpressure)');
-  if (udp.queueLimit > 0 && linkRate === 0) throw new ChatError('ERR_BAD_ARGUMENT', '--queue bounds the queue behind --rate: give a --rate as well (e.g. --rate 64k --queue 20)');
+  if (udp.queueLimit > 0 && linkRate === 0) throw new ChatError('ERR_BAD_ARGUMENT', '--queue bounds the queue behind --bandwidth: give a --bandwidth as well (e.g. --bandwidth 64k --queue 20)');
   const running = await startProxy({
     transport,
     listenHost: host(argv['listen-host']),

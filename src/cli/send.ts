@@ -2,6 +2,7 @@
  * `udp-chat send`: one datagram per message, from arguments or lines of stdin; to a server, or
  * (--multicast, --broadcast) to every receiver of a group or a subnet at once.
  */
+import { isIP } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { MAX_SEQ_TOTAL } from '../client/seq-stats.js';
@@ -35,7 +36,28 @@ export function builder(y: Argv) {
     .option('seq', { type: 'boolean', default: false, describe: 'number datagrams seq=i/N t=MS; with --wait, count the replies (lost, late, duplicated, latency) and the room refusals apart from loss' })
     .option('report', { type: 'string', requiresArg: true, describe: 'with --seq: print what was sent, received and lost every DUR (1s, 200ms), as iperf3 -i' })
     .option('json', { type: 'boolean', default: false, describe: 'NDJSON: a start event, interval events (--report), a stop event with sent, replies, stats' })
-    .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
+    .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' })
+    .check(notAnAddress)
+    .group(['host', 'port', 'transport', 'tcp', 'framing', 'connect-timeout'], 'Where to:')
+    .group(['multicast', 'broadcast', 'interface', 'ttl'], 'To many (UDP):')
+    .group(['wait', 'count', 'interval', 'seq'], 'What and how often:')
+    .group(['report', 'json'], 'Output:')
+    .example('$0 send hello', 'one datagram to the room on 127.0.0.1:9000')
+    .example('$0 send -H 127.0.0.1 -p 9000 --seq -c 100 -i 10ms --wait 1s', 'a hundred numbered datagrams, then the loss and latency of the replies');
+}
+
+/**
+ * The netcat habit `send 127.0.0.1 9000 hi` would send `127.0.0.1` and `9000` as messages to the
+ * default room: say how to name a server instead (`--` sends such words as they are).
+ */
+function notAnAddress(argv: Record<string, unknown>): true | string {
+  const [first, second] = ((argv['message'] as unknown[] | undefined) ?? []).map(String);
+  if (argv['host'] !== undefined || first === undefined) return true;
+  const address = (h: string) => isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0 || h === 'localhost';
+  const hostPort = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(first);
+  const [host, port] = hostPort ? [hostPort[1]!, hostPort[2]!] : second !== undefined && /^\d{1,5}$/.test(second) ? [first, second] : [];
+  if (host === undefined || !address(host)) return true;
+  return `send takes the server as flags: udp-chat send -H ${host} -p ${port} MESSAGE (to send these words as messages: udp-chat send -- ${hostPort ? first : `${first} ${second}`})`;
 }
 
 async function* stdinLines(): AsyncGenerator<string> {

@@ -7,7 +7,7 @@ import { startChatServer, type ServerTransport } from '../servers/chat-server.js
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { DEFAULT_TICKET_ROOM } from '../servers/tickets.js';
-import { addressOptions, count, groupFrom, groupOptions, notEmpty, duration, host, port, positive, secretFrom, transport } from './options.js';
+import { addressOptions, count, groupFrom, groupOptions, notEmpty, numeric, duration, host, port, positive, secretFrom, transport } from './options.js';
 import { formatCounters, formatServerEvent, jsonEvent, multicastBanner, paint, serveBanner, teacherBanner, webBanner, wrapForTerminal } from './output.js';
 import { untilSignal } from './signals.js';
 
@@ -59,7 +59,21 @@ export function builder(y: Argv) {
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' })
     .option('multicast', { type: 'string', requiresArg: true, describe: "also send every line of the room once to this multicast group (239.1.2.3, ff15::1): any number of listeners follow it (not with --password or tickets: anyone on the LAN can join a group)" })
     .option('multicast-port', { type: 'string', requiresArg: true, describe: "the group's port (default: the room's)" });
-  return notEmpty(groupOptions(built, 'send the group on', "127.0.0.1 (lo for an IPv6 group) for a room on loopback, else the system's choice"), 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key');
+  return numeric(notEmpty(groupOptions(built, 'send the group on', "127.0.0.1 (lo for an IPv6 group) for a room on loopback, else the system's choice"), 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key'), 'rate', 'burst', 'output-budget-ip', 'max-waiting-per-ip', 'web', 'multicast-port')
+    // 45 flags: the few a first run needs first, then one group per concern.
+    .group(['host', 'port', 'transport', 'tcp', 'framing', 'peer-timeout', 'echo-self'], 'Basics:')
+    .group(['password', 'ticket-secret', 'ticket-secret-file', 'ticket-room', 'tickets-required', 'allow', 'deny', 'open'], 'Who may join:')
+    .group(['web', 'origin', 'teacher-key'], 'Web page:')
+    .group(['multicast', 'multicast-port', 'interface', 'ttl'], 'Multicast:')
+    .group(['json', 'stats'], 'Output:')
+    .group(
+      ['max-message', 'max-peers', 'max-per-ip', 'max-joins', 'rate', 'burst', 'max-queue', 'send-cap', 'send-bytes-cap', 'challenge-rate', 'challenge-prefix-rate', 'rename-burst', 'rename-interval', 'max-name', 'max-blank-run', 'max-who', 'who-interval', 'output-budget', 'output-budget-ip', 'max-echoes', 'password-tries', 'password-timeout', 'max-waiting', 'max-waiting-per-ip'],
+      'Limits (the defaults suit a class):',
+    )
+    .example('$0 serve', 'a room on 127.0.0.1:9000 over UDP, for this machine')
+    .example('$0 serve --host 0.0.0.0 --transport both --web 8080', 'the class: UDP and TCP on 9000, the page on 8080, open to the LAN')
+    .example('$0 serve --password s3cret --port 0', 'a room with a password, on a free port (the banner says which)')
+    .example('$0 serve --json > room.ndjson', 'the log as one JSON object a line (docs/json.md)');
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {

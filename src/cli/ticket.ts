@@ -15,8 +15,8 @@ export function builder(y: Argv) {
     .option('secret-file', { type: 'string', describe: 'read the secret from this file (e.g. made by: openssl rand -base64 32 > class.secret)' })
     .option('ttl', { type: 'string', requiresArg: true, default: `${DEFAULT_TICKET_TTL_MS / 3_600_000}h`, describe: 'how long the ticket lasts (45m, 8h)' })
     .option('room', { type: 'string', default: DEFAULT_TICKET_ROOM, describe: 'the room it is for: the server must be started with the same --ticket-room' })
-    .example('udp-chat ticket alice --secret-file class.secret --ttl 2h', '')
-    .example('for n in $(cat class.txt); do echo "$n $(udp-chat ticket "$n" --secret-file class.secret)"; done > tickets.txt', '');
+    .example('$0 ticket alice --secret-file class.secret --ttl 2h', "alice's ticket for a two-hour class (serve --ticket-secret-file class.secret)")
+    .example('for n in $(cat class.txt); do echo "$n $(udp-chat ticket "$n" --secret-file class.secret)"; done > tickets.txt', 'one ticket per name in class.txt');
   return notEmpty(built, 'secret-file', 'room');
 }
 

@@ -143,7 +143,7 @@ export const DEFAULT_PORT = 9000;
  * not make it a reflector, and two echo services must not bounce a datagram between them forever.
  */
 export const ECHO_LIMITS = Object.freeze({
-  /** Answers a second per source /24 or /56, off loopback (`echo --rate`). */
+  /** Answers a second per source /24 or /56, off loopback (`echo --answer-rate`). */
   answersPerPrefix: 200,
   /**
    * Bytes a second per source /24 or /56, off loopback (`echo --byte-rate`): 200 answers of 1200

@@ -22,7 +22,7 @@ parse('proxy listens on a free loopback port over UDP, impairs both ways, and ch
   assert.is(argv['transport'], 'udp');
   assert.is(argv['direction'], 'both');
   assert.is(argv['seed'], undefined);
-  for (const flag of ['loss', 'delay', 'jitter', 'reorder', 'duplicate', 'rate', 'latency', 'slice', 'coalesce', 'corrupt', 'queue']) assert.is(argv[flag], '0', flag);
+  for (const flag of ['loss', 'delay', 'jitter', 'reorder', 'duplicate', 'bandwidth', 'latency', 'slice', 'coalesce', 'corrupt', 'queue']) assert.is(argv[flag], '0', flag);
   assert.is(argv['delay-dist'], 'fixed');
   assert.is(argv['json'], false);
   // The client table's guards are on by default: a capped table, new clients rate-limited per /24.
@@ -30,14 +30,14 @@ parse('proxy listens on a free loopback port over UDP, impairs both ways, and ch
   assert.is(argv['client-rate'], '100');
 });
 
-parse('a probability is 0 to 1 or 0% to 100%; a rate is bytes a second with k, M or G', () => {
+parse('a probability is 0 to 1 or 0% to 100%; a rate is bytes a second with k, M or G, or bits with kbit, Mbit', () => {
   for (const [text, p] of [['0', 0], ['0.25', 0.25], ['25%', 0.25], ['1', 1], ['100%', 1], [' 0.5 ', 0.5]] as const) assert.is(probability(text, 'loss'), p, text);
   for (const text of ['1.01', '-0.1', '101%', 'abc', '', '%', 'NaN']) {
     assert.throws(() => probability(text, 'loss'), (err: ChatError) => err.code === 'ERR_BAD_ARGUMENT', JSON.stringify(text));
   }
-  for (const [text, bytes] of [['125000', 125000], ['64k', 64000], ['1.5M', 1500000], ['1M/s', 1e6], ['64kB/s', 64000], ['2G', 2e9], ['0', 0]] as const) assert.is(rate(text, 'rate'), bytes, text);
-  for (const text of ['12x', '-1', 'k', '64 kbit']) {
-    assert.throws(() => rate(text, 'rate'), (err: ChatError) => err.code === 'ERR_BAD_ARGUMENT', JSON.stringify(text));
+  for (const [text, bytes] of [['125000', 125000], ['64k', 64000], ['1.5M', 1500000], ['1M/s', 1e6], ['64kB/s', 64000], ['2G', 2e9], ['0', 0], ['64kbit', 8000], ['10Mbit/s', 1_250_000], ['8 bit', 1]] as const) assert.is(rate(text, 'bandwidth'), bytes, text);
+  for (const text of ['12x', '-1', 'k', '64 kbits', '1Mb', 'bit']) {
+    assert.throws(() => rate(text, 'bandwidth'), (err: ChatError) => err.code === 'ERR_BAD_ARGUMENT', JSON.stringify(text));
   }
 });
 
@@ -48,7 +48,7 @@ parse('a bad flag is refused by its code before the proxy starts', async () => {
     [[...to, '--duplicate', '200%'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--reorder', 'often'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--loss-correlation', '-1'], 'ERR_BAD_ARGUMENT'],
-    [[...to, '--rate', 'fast'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--bandwidth', 'fast'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--seed', '-1'], 'ERR_BAD_ARGUMENT'],
     [[...to, '--seed', '4.2'], 'ERR_BAD_ARGUMENT'],
     // The generator keeps 32 bits: 2^32 would silently be seed 0's run.
@@ -68,7 +68,7 @@ parse('a bad flag is refused by its code before the proxy starts', async () => {
     [[...to, '--delay-dist', 'uniform'], 'ERR_BAD_ARGUMENT'],
     // A stream has no datagram to corrupt, and no datagrams to count in a queue.
     [[...to, '--tcp', '--corrupt', '0.1'], 'ERR_BAD_ARGUMENT'],
-    [[...to, '--tcp', '--rate', '64k', '--queue', '20'], 'ERR_BAD_ARGUMENT'],
+    [[...to, '--tcp', '--bandwidth', '64k', '--queue', '20'], 'ERR_BAD_ARGUMENT'],
   ];
   for (const [argv, code] of cases) {
     const err = await parseError(argv);
@@ -138,7 +138,7 @@ async function withEcho(body: (port: number) => Promise<void>): Promise<void> {
 }
 
 bin('usage mistakes print one line and exit 2, without a stack trace', async () => {
-  for (const args of [['proxy'], ['proxy', '--to', '127.0.0.1:9', '--loss', '2'], ['proxy', '--to', '127.0.0.1:9', '--tcp', '--corrupt', '0.1'], ['proxy', '--to', '127.0.0.1:9', '--queue', '5'], ['proxy', '--to', 'nowhere'], ['proxy', '--to', '127.0.0.1:9', '--rate', 'fast'], ['proxy', '--to', '127.0.0.1:9', '--tcp', '--delay', 'soon']]) {
+  for (const args of [['proxy'], ['proxy', '--to', '127.0.0.1:9', '--loss', '2'], ['proxy', '--to', '127.0.0.1:9', '--tcp', '--corrupt', '0.1'], ['proxy', '--to', '127.0.0.1:9', '--queue', '5'], ['proxy', '--to', 'nowhere'], ['proxy', '--to', '127.0.0.1:9', '--bandwidth', 'fast'], ['proxy', '--to', '127.0.0.1:9', '--tcp', '--delay', 'soon']]) {
     const r = await run(args);
     assert.is(r.code, 2, `exit code for ${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
