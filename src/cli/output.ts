@@ -46,6 +46,12 @@ export function formatServerEvent(event: ServerEvent, c: ChalkInstance): string 
       return event.to ? `${at} <${event.peer.name}> ${c.magenta(`(to ${event.to})`)} ${event.text}` : `${at} <${event.peer.name}> ${event.text}`;
     case 'error':
       return `${at} ${c.red('!')} ${event.peer ? `${peerLabel(event.peer)}: ` : ''}${event.message}`;
+    case 'refused': {
+      const p = event.peer;
+      const who = p.name && p.name !== p.address ? `${p.name} (${p.transport} ${p.address})` : `${p.transport} ${p.address}`;
+      const more = event.repeats ? `; ${event.repeats} more time${event.repeats === 1 ? '' : 's'} in the minute before` : '';
+      return `${at} ${c.red('x')} turned away ${who}: ${event.message} (${event.reason}${more}; said once a minute per address)`;
+    }
     case 'socket-error':
       return `${at} ${c.red('!')} ${event.transport} socket: ${event.code} ${event.message}`;
     case 'stats':
@@ -79,8 +85,21 @@ export function jsonLine(event: string, fields: object = {}): string {
   return JSON.stringify({ time: new Date().toISOString(), event, ...fields });
 }
 
-/** One NDJSON line for a server event: `{"time":...,"event":"join",...}`. */
+/**
+ * One NDJSON line for a server event: `{"time":...,"event":"join",...}`. The library's events
+ * differ in three names, mapped here (docs/json.md): `type` is `event`; a private message's `to`
+ * (a name) is `toName`, as `to` is an address everywhere else; a rename's `from` (the old name)
+ * is `oldName`, as `from` was an address.
+ */
 export function jsonEvent(event: ServerEvent): string {
+  if (event.type === 'message') {
+    const { type, to, ...rest } = event;
+    return jsonLine(type, to === undefined ? rest : { ...rest, toName: to });
+  }
+  if (event.type === 'rename') {
+    const { type, from, ...rest } = event;
+    return jsonLine(type, { ...rest, oldName: from });
+  }
   const { type, ...rest } = event;
   return jsonLine(type, rest);
 }

@@ -9,7 +9,7 @@ import { sendToGroup } from '../client/group-send.js';
 import { sendMessages } from '../client/send.js';
 import { ChatError } from '../core/errors.js';
 import { addressOptions, connectOptions, count, duration, groupFrom, groupOptions, port } from './options.js';
-import { formatSeqStats } from './output.js';
+import { formatSeqStats, jsonLine } from './output.js';
 import { CLIENT_TRANSPORTS } from '../client/connection.js';
 
 export const command = 'send [message..]';
@@ -64,7 +64,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const result = to
     ? await sendToGroup({ ...run, ...to, ...(json ? {} : { onLine: (line: string, from?: string) => print(`${from}: ${line}`) }) }).then((r) => ({ ...r, replies: r.replies.map((x) => `${x.from}: ${x.line}`) }))
     : await sendMessages({ ...connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1' }), ...run, ...(json ? {} : { onLine: print }) }).then((r) => ({ ...r, replies: r.received }));
-  if (json) print(JSON.stringify({ sent: result.sent, replies: result.replies, ...(result.stats ? { stats: result.stats } : {}), ...('to' in result ? { to: result.to } : {}) }));
+  if (json) print(jsonLine('stop', { sent: result.sent, replies: result.replies, ...(result.stats ? { stats: result.stats } : {}), ...('to' in result ? { to: result.to } : {}) }));
   else if (result.stats) for (const line of formatSeqStats(result.stats)) print(line);
 }
 

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { openGroupReceiver, openSender } from '../../src/transports/multicast/group.js';
 import { GroupListener, testGroup } from '../helpers/group-listener.js';
 import { multicastBanner } from '../../src/cli/output.js';
+import { lastJson, untimed } from '../helpers/json-lines.js';
 import { Output, parsed, run, start, stop } from '../helpers/spawn.js';
 import { UdpPeer, eventually } from '../helpers/udp-peer.js';
 
@@ -27,7 +28,7 @@ test('messages after -- are sent, not dropped for stdin (send --broadcast -- MSG
   try {
     const r = await run(['send', '--multicast', group, '-p', String(port), '--interface', '127.0.0.1', '--ttl', '0', '--json', '--', '-1 below zero'], '');
     assert.is(r.code, 0, r.stderr);
-    assert.is(JSON.parse(r.stdout).sent, 1);
+    assert.is(lastJson<{ sent: number }>(r.stdout).sent, 1);
     await listener.waitFor('-1 below zero');
   } finally {
     listener.close();
@@ -40,7 +41,7 @@ test('send --multicast reaches two receivers with one datagram; --json says so a
   try {
     const r = await run(['send', '--multicast', group, '-p', String(port), '--interface', '127.0.0.1', '--ttl', '0', '--json', 'hello group']);
     assert.is(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout), { sent: 1, replies: [], to: `${group}:${port}` });
+    assert.equal(untimed(lastJson(r.stdout)), { event: 'stop', sent: 1, replies: [], to: `${group}:${port}` });
     for (const l of listeners) await l.waitFor('hello group');
     assert.equal(listeners.map((l) => l.datagrams), [1, 1]);
   } finally {
