@@ -10,7 +10,8 @@ import { openGroupReceiver, openSender } from '../../src/transports/multicast/gr
 import { GroupListener, testGroup } from '../helpers/group-listener.js';
 import { multicastBanner } from '../../src/cli/output.js';
 import { lastJson, untimed } from '../helpers/json-lines.js';
-import { Output, parsed, run, start, stop } from '../helpers/spawn.js';
+import { selfCommand } from '../../src/cli/invocation.js';
+import { BIN, Output, parsed, run, start, stop } from '../helpers/spawn.js';
 import { UdpPeer, eventually } from '../helpers/udp-peer.js';
 
 const test = suite('udp-chat send/serve --multicast, send --broadcast');
@@ -154,7 +155,7 @@ test('serve --multicast prints where the group is and how to follow it; a listen
   try {
     const roomPort = Number(/port (\d+)/.exec(await out.next(/^udp-chat room on udp/))![1]);
     const line = await out.next(/^ {2}multicast:/);
-    assert.is(line, `  multicast: every line also goes to ${group}:${port} (ttl 0, interface 127.0.0.1); follow with: udp-chat chat --multicast ${group} -p ${port} --listen-only --interface 127.0.0.1`);
+    assert.is(line, `  multicast: every line also goes to ${group}:${port} (ttl 0, interface 127.0.0.1); follow with: ${selfCommand(process.env, BIN)} chat --multicast ${group} -p ${port} --listen-only --interface 127.0.0.1`);
     peer.send(roomPort, '/nick alice');
     await peer.waitFor(/is now alice/);
     peer.send(roomPort, 'hi everyone');
