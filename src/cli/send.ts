@@ -6,10 +6,14 @@ import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { MAX_SEQ_TOTAL } from '../client/seq-stats.js';
 import { sendToGroup } from '../client/group-send.js';
-import { sendMessages } from '../client/send.js';
+import { sendMessages, type RunStart } from '../client/send.js';
 import { ChatError } from '../core/errors.js';
-import { addressOptions, connectOptions, count, duration, groupFrom, groupOptions, port } from './options.js';
+import { formatDuration } from '../core/duration.js';
+import { LiveLine } from './live-line.js';
+import { addressOptions, connectOptions, count, duration, groupFrom, groupOptions, port, positive } from './options.js';
 import { formatSeqStats, jsonLine } from './output.js';
+import { CHALLENGE_NO_REPLIES, formatInterval, formatProgress, ROOM_NO_REPLIES } from './send-output.js';
+import { untilSignal } from './signals.js';
 import { CLIENT_TRANSPORTS } from '../client/connection.js';
 
 export const command = 'send [message..]';
@@ -29,7 +33,8 @@ export function builder(y: Argv) {
     .option('count', { alias: 'c', type: 'string', default: '1', describe: 'send each message N times, numbered #1..#N' })
     .option('interval', { alias: 'i', type: 'string', requiresArg: true, default: '0', describe: 'pause between datagrams (10ms, 1s)' })
     .option('seq', { type: 'boolean', default: false, describe: 'number datagrams seq=i/N t=MS; with --wait, count the replies (lost, late, duplicated, latency) and the room refusals apart from loss' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object at the end: sent, replies, stats' })
+    .option('report', { type: 'string', requiresArg: true, describe: 'with --seq: print what was sent, received and lost every DUR (1s, 200ms), as iperf3 -i' })
+    .option('json', { type: 'boolean', default: false, describe: 'NDJSON: a start event, interval events (--report), a stop event with sent, replies, stats' })
     .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' });
 }
 
@@ -50,22 +55,105 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (listed && seq && listed.length * times > MAX_SEQ_TOTAL) {
     throw new ChatError('ERR_BAD_ARGUMENT', `--count: --seq sends at most ${MAX_SEQ_TOTAL} datagrams (messages × count)`);
   }
-  const print = (line: string) => process.stdout.write(line + '\n');
+  const reportMs = argv['report'] === undefined ? 0 : positive(duration(argv['report'], 'report'), 'report');
+  if (reportMs > 0 && !seq) throw new ChatError('ERR_BAD_ARGUMENT', '--report counts numbered datagrams: add --seq');
+  const waitMs = argv['wait'] === undefined ? 0 : duration(argv['wait'], 'wait');
+  const intervalMs = duration(argv['interval'], 'interval');
+  const to = manyReceivers(argv);
+  if (!to && argv['interface'] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--interface is for --multicast or --broadcast');
+  // A numbered run on a terminal shows its counts as it goes; a pipe gets the result only.
+  const live = seq && !json && process.stdout.isTTY ? new LiveLine(process.stdout) : undefined;
+  const print = (line: string) => (live ? live.print(line) : process.stdout.write(line + '\n'));
+  // Ctrl-C (or SIGTERM) ends the run, not the process: what was counted so far is printed, exit 0.
+  const stop = new AbortController();
+  let stoppedBy: string | undefined;
+  void untilSignal().then((signal) => {
+    stoppedBy = signal;
+    stop.abort();
+  });
+  // The replies are counted (not only printed) when a numbered run waits for them.
+  const counting = seq && waitMs > 0;
+  const timers: NodeJS.Timeout[] = [];
+  let started: RunStart | undefined;
+  const onStart = (run: RunStart) => {
+    started = run;
+    if (json) {
+      const { meter: _meter, ...where } = run;
+      print(jsonLine('start', { ...where, seq, count: times, intervalMs, waitMs, ...(reportMs ? { reportMs } : {}) }));
+    }
+    const meter = run.meter;
+    if (!meter) return;
+    const report = () => {
+      // Once all is sent and nothing more comes, an interval has nothing to say.
+      if (meter.idle && meter.progress().sent === meter.total) return meter.interval();
+      print(json ? jsonLine('interval', meter.interval()) : formatInterval(meter.interval(), counting));
+    };
+    if (reportMs) timers.push(setInterval(report, reportMs));
+    if (live) {
+      const draw = () => live.show(formatProgress(meter.progress(), counting));
+      draw();
+      timers.push(setInterval(draw, 100));
+    }
+  };
   const run = {
     messages: listed ?? stdinLines(),
     count: times,
-    intervalMs: duration(argv['interval'], 'interval'),
-    waitMs: argv['wait'] === undefined ? 0 : duration(argv['wait'], 'wait'),
+    intervalMs,
+    waitMs,
     seq,
+    onStart,
+    signal: stop.signal,
   };
-  const to = manyReceivers(argv);
-  if (!to && argv['interface'] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--interface is for --multicast or --broadcast');
-  // To many, each reply says who sent it, as `grep -H` names its file; `to` says where they went.
-  const result = to
-    ? await sendToGroup({ ...run, ...to, ...(json ? {} : { onLine: (line: string, from?: string) => print(`${from}: ${line}`) }) }).then((r) => ({ ...r, replies: r.replies.map((x) => `${x.from}: ${x.line}`) }))
-    : await sendMessages({ ...connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1' }), ...run, ...(json ? {} : { onLine: print }) }).then((r) => ({ ...r, replies: r.received }));
-  if (json) print(jsonLine('stop', { sent: result.sent, replies: result.replies, ...(result.stats ? { stats: result.stats } : {}), ...('to' in result ? { to: result.to } : {}) }));
-  else if (result.stats) for (const line of formatSeqStats(result.stats)) print(line);
+  let result;
+  try {
+    // To many, each reply says who sent it, as `grep -H` names its file; `to` says where they went.
+    result = to
+      ? await sendToGroup({ ...run, ...to, ...(json ? {} : { onLine: (line: string, from?: string) => print(`${from}: ${line}`) }) }).then((r) => ({ ...r, replies: r.replies.map((x) => `${x.from}: ${x.line}`) }))
+      : await sendMessages({ ...connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1' }), ...run, ...(json ? {} : { onLine: print }) }).then((r) => ({ ...r, replies: r.received }));
+  } catch (err) {
+    // The error line goes to stderr: not after the live line's text.
+    live?.clear();
+    throw err;
+  } finally {
+    for (const timer of timers) clearInterval(timer);
+  }
+  const meter = started?.meter;
+  // The last interval is a partial one, as iperf3's last line can be.
+  if (meter && reportMs && !meter.idle) print(json ? jsonLine('interval', meter.interval()) : formatInterval(meter.interval(), counting));
+  live?.clear();
+  // Stopped while reading stdin: the pending read would hold the process open.
+  if (result.interrupted && !listed) process.stdin.destroy();
+
+  const stats = result.stats;
+  // UDP to one server: nothing at all came back. On Linux a closed port answers with an ICMP port
+  // unreachable, which fails the run above (exit 1, "nothing is listening"); Windows never reports
+  // it on UDP (libuv ignores it), nor does a firewall that drops, so silence is all there is: say
+  // so and fail as ping does with no reply. Not over TCP or WebSocket, where the connection proved
+  // a listener, and not to a group or a broadcast, where silent receivers are the common case.
+  const silent = !to && !result.interrupted && waitMs > 0 && result.heard === 0 && started?.transport === 'udp';
+  const noAnswer = silent ? `no answer from udp ${started!.to} within ${formatDuration(waitMs)}: is the server running?` : undefined;
+  // A chat room relays a sender's lines to the others only: from a room, no numbered reply at all
+  // is what a room does, not a loss.
+  const whyNone = stats && stats.received === 0 && result.answerer ? (result.answerer === 'challenge' ? CHALLENGE_NO_REPLIES : ROOM_NO_REPLIES) : undefined;
+  if (json) {
+    print(
+      jsonLine('stop', {
+        to: started?.to ?? ('to' in result ? result.to : undefined),
+        sent: result.sent,
+        replies: result.replies,
+        ...(stats ? { stats } : {}),
+        ...(result.answerer ? { answerer: result.answerer } : {}),
+        ...(whyNone ? { note: whyNone } : {}),
+        ...(stoppedBy ? { interrupted: stoppedBy } : {}),
+        ...(noAnswer ? { error: noAnswer } : {}),
+      }),
+    );
+  } else {
+    if (stoppedBy && seq) print(`stopped by ${stoppedBy} after ${result.sent} of ${started?.total ?? result.sent} datagrams`);
+    if (whyNone) print(`sent ${result.sent}; ${whyNone}`);
+    else if (stats) for (const line of formatSeqStats(stats)) print(line);
+  }
+  if (noAnswer) throw new ChatError('ERR_CONNECT_TIMEOUT', noAnswer);
 }
 
 /**

@@ -9,8 +9,7 @@ import { ChatError } from '../core/errors.js';
 import { formatAddress } from '../transports/address.js';
 import { groupError, groupType, interfaceFor, isMulticast, openSender, parseGroup } from '../transports/multicast/group.js';
 import { payloadLines } from './connection.js';
-import { exchange, prepared, type ExchangeOptions, type Link, type Reply } from './send.js';
-import type { SeqResult } from './seq-stats.js';
+import { exchange, prepared, type ExchangeOptions, type Link, type Reply, type RunResult } from './send.js';
 
 /** The limited broadcast: every host on the sender's link (routers never forward it). */
 export const LIMITED_BROADCAST = '255.255.255.255';
@@ -27,13 +26,11 @@ export interface GroupSendOptions extends ExchangeOptions {
   ttl?: number;
 }
 
-export interface GroupSendResult {
-  sent: number;
+export interface GroupSendResult extends RunResult {
   /** Where the datagrams went, `239.1.2.3:9000`. */
   to: string;
   /** Every reply, with who sent it. */
   replies: Required<Reply>[];
-  stats?: SeqResult;
 }
 
 /**
@@ -73,7 +70,11 @@ export async function sendToGroup(options: GroupSendOptions): Promise<GroupSendR
   });
   const what = options.broadcast ? `cannot broadcast to ${to}` : `cannot send to group ${to}`;
   let closed = false;
+  const bound = socket.address();
   const link: Link = {
+    transport: 'udp',
+    local: formatAddress(bound.address, bound.port),
+    remote: to,
     send: (text) => {
       if (closed) return;
       // An unconnected socket reports a refused send (no route, a refused broadcast) here only.
@@ -95,7 +96,6 @@ export async function sendToGroup(options: GroupSendOptions): Promise<GroupSendR
       await new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };
-  const { sent, replies, stats } = await exchange(link, messages, options);
-  const answered = replies.map((r) => ({ line: r.line, from: r.from ?? '' }));
-  return { sent, to, replies: answered, ...(stats ? { stats } : {}) };
+  const { replies, ...run } = await exchange(link, messages, options);
+  return { ...run, to, replies: replies.map((r) => ({ line: r.line, from: r.from ?? '' })) };
 }

@@ -170,23 +170,29 @@ export class SeqStats {
     if (Number.isInteger(count) && count > 0) this.refused += count;
   }
 
-  /** The counts so far; seqs not yet arrived and not refused count as lost, the last ones of the run included. */
-  result(): SeqResult {
+  /**
+   * The counts so far; seqs not yet arrived and not refused count as lost, the last ones of the run
+   * included. `upTo`: a run stopped early (Ctrl-C) sent only seqs 1..upTo; the rest were never
+   * sent, so they are not lost: the figures are over those.
+   */
+  result(upTo?: number): SeqResult {
+    const expected = upTo === undefined ? this.expected : Math.max(0, Math.min(this.expected, upTo));
     const lostSeqs: number[] = [];
-    for (let seq = 1; seq <= this.expected; seq++) if (this.state[seq] === UNSEEN) lostSeqs.push(seq);
-    const missing = this.expected - this.unique;
+    for (let seq = 1; seq <= expected; seq++) if (this.state[seq] === UNSEEN) lostSeqs.push(seq);
+    // Only seqs up to `upTo` can have arrived (none above was sent), so `unique` needs no trimming.
+    const missing = Math.max(0, expected - this.unique);
     // A refusal names no seq, so refusals stand for missing ones; never more than are missing.
     const refused = Math.min(this.refused, missing);
     const lost = missing - refused;
     return {
-      expected: this.expected,
+      expected,
       received: this.unique,
       lost,
       refused,
       duplicates: this.duplicates,
       outOfOrder: this.outOfOrder,
-      lossPercent: this.expected > 0 ? (lost / this.expected) * 100 : 0,
-      refusedPercent: this.expected > 0 ? (refused / this.expected) * 100 : 0,
+      lossPercent: expected > 0 ? (lost / expected) * 100 : 0,
+      refusedPercent: expected > 0 ? (refused / expected) * 100 : 0,
       latency: this.latency(),
       lostSeqs,
       lateSeqs: [...this.lateSeqs],

@@ -80,6 +80,17 @@ export function loopbackMtu(): number | null {
   }
 }
 
+/**
+ * Why a send of `bytes` failed, for the system it failed on. 65507 is IPv4's own limit (65535 less
+ * the IP and UDP headers); macOS refuses sooner, at its net.inet.udp.maxdgram (9216 by default), so
+ * a 9000-byte datagram fails there while Linux sends it: the demo says which limit this run met.
+ */
+export function datagramLimit(bytes: number, platform: NodeJS.Platform): string {
+  if (bytes > 65507) return "65507 is IPv4's limit: 65535 - 20 (IP) - 8 (UDP).";
+  if (platform === 'darwin') return `This system refused ${bytes} bytes: macOS allows ${9216} by default (sysctl net.inet.udp.maxdgram), below IPv4's 65507.`;
+  return `This system refused ${bytes} bytes, below IPv4's limit of 65507: its own datagram limit is lower.`;
+}
+
 /** Runs the size demo. */
 export async function sizeDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const count = options.count ?? 200;
@@ -116,7 +127,7 @@ export async function sizeDemo(options: DemoOptions = {}): Promise<DemoResult> {
       'On a real network anything over the path MTU (1472 bytes of payload on Ethernet) is fragmented;',
       'one lost fragment loses the datagram, and many firewalls drop fragments: keep datagrams small.',
       failed
-        ? `The ${failed.bytes}-byte send itself failed (${failed.outcome.replace('error ', '')}): UDP cannot split a datagram; 65507 is IPv4's limit.`
+        ? `The ${failed.bytes}-byte send itself failed (${failed.outcome.replace('error ', '')}): UDP cannot split a datagram. ${datagramLimit(failed.bytes, platform)}`
         : 'No send failed here: this system took every size tried.',
       `A receiver that cannot keep up loses datagrams silently when its socket buffer is full: ${small.received} of ${count} arrived.`,
       `Asked for a ${small.asked}-byte receive buffer (SO_RCVBUF, recvBufferSize in Node), the kernel gave ${small.actual}${doubled ? ' (Linux doubles it for its bookkeeping)' : ''};`,

@@ -85,9 +85,12 @@ test('echo, proxy, send, ping: each its start, its events and its stop', async (
     ps = start(['proxy', '--to', `127.0.0.1:${port}`, '--json']);
     const proxyOut = new Output(ps);
     const proxyPort = Number(JSON.parse(await proxyOut.next(/"event":"start"/))['port']);
-    const send = await run(['send', '--port', String(proxyPort), '--seq', '--count', '3', '--wait', '300ms', '--json']);
+    const send = await run(['send', '--port', String(proxyPort), '--seq', '--count', '20', '--interval', '10ms', '--report', '50ms', '--wait', '300ms', '--json']);
     assert.is(send.code, 0, send.stderr);
-    assert.is(conforms('send', send.stdout).at(-1), 'stop');
+    const sent = conforms('send', send.stdout);
+    assert.is(sent[0], 'start');
+    assert.ok(sent.includes('interval'), sent.join(' '));
+    assert.is(sent.at(-1), 'stop');
     const ping = await run(['ping', '127.0.0.1', '-p', String(port), '-c', '2', '-i', '20ms', '--json']);
     assert.is(ping.code, 0, ping.stderr);
     assert.equal(conforms('ping', ping.stdout), ['start', 'reply', 'reply', 'stop']);

@@ -213,3 +213,15 @@ counts('an expected total out of range is a caller mistake', () => {
 });
 
 counts.run();
+
+const upTo = suite('SeqStats.result(upTo): a run stopped early');
+
+upTo('the seqs never sent are not lost', () => {
+  const stats = new SeqStats({ expected: 100 });
+  for (const seq of [1, 2, 4]) stats.add({ seq, total: 100, sentAtMs: 0, text: '' }, 1);
+  const r = stats.result(5);
+  assert.equal({ expected: r.expected, received: r.received, lost: r.lost, lostSeqs: r.lostSeqs, lossPercent: r.lossPercent }, { expected: 5, received: 3, lost: 2, lostSeqs: [3, 5], lossPercent: 40 });
+  assert.is(stats.result().lost, 97);
+});
+
+upTo.run();
