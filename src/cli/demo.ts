@@ -10,7 +10,7 @@ import { demoHtml, demoSvg } from '../demos/draw/index.js';
 import { formatDemo, terminalColumns } from './demo-output.js';
 import { count, numeric } from './options.js';
 import { seedValue } from './impairment-options.js';
-import { paint } from './output.js';
+import { jsonLine, paint } from './output.js';
 
 export const command = 'demo [name]';
 export const describe = 'run a classroom demo: boundaries, loss, reorder, duplicate, size, liveness, multicast (or all)';
@@ -21,7 +21,7 @@ export function builder(y: Argv) {
     .option('seed', { type: 'string', describe: 'seed for the proxy in loss/reorder/duplicate (default 42)' })
     .option('count', { alias: 'c', type: 'string', describe: 'how many messages to send (multicast: lines, each to every receiver; size: the burst)' })
     .option('receivers', { type: 'string', requiresArg: true, describe: `multicast: how many receivers (1-${MAX_RECEIVERS}, default ${DEFAULT_RECEIVERS})` })
-    .option('json', { type: 'boolean', default: false, describe: 'print the findings as JSON' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the findings as NDJSON, one `demo` line per demo (docs/json.md)' })
     .option('wide', { type: 'boolean', default: false, describe: 'print the full table however wide, instead of fitting the terminal' })
     .option('svg', { type: 'string', describe: 'also draw the run as an SVG sequence diagram in FILE (with all: a directory, one demo-NAME.svg each)' })
     .option('html', { type: 'string', describe: 'also write an offline HTML page (diagram, table, explanation) to FILE (with all: a directory, one demo-NAME.html each)' })
@@ -114,7 +114,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       written.push(path);
     }
     if (argv['json']) {
-      print(JSON.stringify(result));
+      print(jsonLine('demo', result));
       continue;
     }
     for (const line of formatDemo(result, { columns, wide: Boolean(argv['wide']), c })) print(line);

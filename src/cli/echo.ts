@@ -5,7 +5,7 @@ import { ECHO_LIMITS } from '../core/limits.js';
 import { ChatError } from '../core/errors.js';
 import { describeImpairment, impairmentOptions, impairs, rate, seedFrom, udpImpairment } from './impairment-options.js';
 import { addressOptions, count, host, notEmpty, numeric, port, renamed, transport } from './options.js';
-import { formatCounters, paint } from './output.js';
+import { formatCounters, jsonLine, paint } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'echo';
@@ -42,13 +42,13 @@ function describeEvent(e: EchoEvent): string {
     case 'start':
       return `echo on ${e.transport} ${e.host} port ${e.port}`;
     case 'datagram':
-      return `udp ${e.from}:${e.port} ${e.bytes} bytes${e.answered ? answeredHow(e) : ` not answered: ${e.why}`}`;
+      return `udp ${e.peer.address} ${e.bytes} bytes${e.answered ? answeredHow(e) : ` not answered: ${e.why}`}`;
     case 'connection':
-      return `tcp ${e.from}:${e.port} connected`;
+      return `tcp ${e.peer.address} connected`;
     case 'disconnect':
-      return `tcp ${e.from}:${e.port} closed after ${e.bytes} bytes${e.closeOn === undefined ? '' : ` (--close-on ${e.closeOn})`}`;
+      return `tcp ${e.peer.address} closed after ${e.bytes} bytes${e.closeOn === undefined ? '' : ` (--close-on ${e.closeOn})`}`;
     case 'echo-loop':
-      return `udp ${e.from}:${e.port} sent back what it was just sent ${e.reflections} times in a row (another echo?): not answered for ${e.muteMs / 1000}s`;
+      return `udp ${e.peer.address} sent back what it was just sent ${e.reflections} times in a row (another echo?): not answered for ${e.muteMs / 1000}s`;
     case 'socket-error':
       return `${e.transport} socket: ${e.code} ${e.message}`;
   }
@@ -85,7 +85,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     onEvent: (e) => {
       // The seed goes with the UDP start, so a run can be repeated (as the proxy prints its own).
       const said = e.type === 'start' && e.transport === 'udp' && seed !== undefined ? { seed, impairment: describeImpairment(impairment) } : {};
-      if (json) print(JSON.stringify({ time: new Date().toISOString(), event: e.type, ...e, type: undefined, ...said }));
+      if (json) {
+        const { type, ...fields } = e;
+        print(jsonLine(type, { ...fields, ...said }));
+      }
       // --quiet keeps the start and a loop found (once each), not a line per datagram.
       else if (e.type === 'start' || e.type === 'echo-loop' || !quiet) print(e.type === 'start' ? c.bold(describeEvent(e)) : `${c.dim(new Date().toTimeString().slice(0, 8))} ${describeEvent(e)}`);
       if (!json && 'seed' in said) print(c.dim(`  answers impaired: ${said.impairment} (seed ${seed}); repeat this run exactly with --seed ${seed}`));
@@ -94,5 +97,5 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   await untilSignal();
   await server.close();
   if (!json) print(formatCounters(server.counters));
-  else print(JSON.stringify({ time: new Date().toISOString(), event: 'stop', counters: server.counters }));
+  else print(jsonLine('stop', { counters: server.counters }));
 }

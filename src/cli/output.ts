@@ -10,6 +10,7 @@ import type { SeqResult } from '../client/seq-stats.js';
 import { formatDuration } from '../core/duration.js';
 import type { ServerLine } from '../core/lines.js';
 import type { ServerEvent } from '../servers/chat-server.js';
+import { turnsAwayEveryone } from '../servers/access.js';
 import { formatAddress, isLoopback } from '../transports/address.js';
 
 /**
@@ -63,6 +64,12 @@ export function formatServerEvent(event: ServerEvent, c: ChalkInstance): string 
       return event.to ? `${at} <${event.peer.name}> ${c.magenta(`(to ${event.to})`)} ${event.text}` : `${at} <${event.peer.name}> ${event.text}`;
     case 'error':
       return `${at} ${c.red('!')} ${event.peer ? `${peerLabel(event.peer)}: ` : ''}${event.message}`;
+    case 'refused': {
+      const p = event.peer;
+      const who = p.name && p.name !== p.address ? `${p.name} (${p.transport} ${p.address})` : `${p.transport} ${p.address}`;
+      const more = event.repeats ? `; ${event.repeats} more time${event.repeats === 1 ? '' : 's'} in the minute before` : '';
+      return `${at} ${c.red('x')} turned away ${who}: ${event.message} (${event.reason}${more}; said once a minute per address)`;
+    }
     case 'socket-error':
       return `${at} ${c.red('!')} ${event.transport} socket: ${event.code} ${event.message}`;
     case 'stats':
@@ -96,8 +103,21 @@ export function jsonLine(event: string, fields: object = {}): string {
   return JSON.stringify({ time: new Date().toISOString(), event, ...fields });
 }
 
-/** One NDJSON line for a server event: `{"time":...,"event":"join",...}`. */
+/**
+ * One NDJSON line for a server event: `{"time":...,"event":"join",...}`. The library's events
+ * differ in three names, mapped here (docs/json.md): `type` is `event`; a private message's `to`
+ * (a name) is `toName`, as `to` is an address everywhere else; a rename's `from` (the old name)
+ * is `oldName`, as `from` was an address.
+ */
 export function jsonEvent(event: ServerEvent): string {
+  if (event.type === 'message') {
+    const { type, to, ...rest } = event;
+    return jsonLine(type, to === undefined ? rest : { ...rest, toName: to });
+  }
+  if (event.type === 'rename') {
+    const { type, from, ...rest } = event;
+    return jsonLine(type, { ...rest, oldName: from });
+  }
   const { type, ...rest } = event;
   return jsonLine(type, rest);
 }
@@ -137,14 +157,48 @@ export function wrapForTerminal(text: string, columns: number | undefined): stri
 
 /** The banner `serve` prints: where the room is, how to join it, and how to open it up. */
 export function serveBanner(
-  o: { transport: string; host: string; port: number; peerTimeoutMs: number; open?: boolean; password?: boolean; tickets?: { room?: string; required?: boolean } | undefined; rateLimit?: { perSecond: number; burst: number } },
+  o: {
+    transport: string;
+    host: string;
+    port: number;
+    peerTimeoutMs: number;
+    open?: boolean;
+    password?: boolean;
+    tickets?: { room?: string; required?: boolean } | undefined;
+    rateLimit?: { perSecond: number; burst: number };
+    /** TCP's framing: a length prefix (length, length-le) is not something nc can type, so only udp-chat is suggested. */
+    framing?: string;
+    allow?: readonly string[];
+    deny?: readonly string[];
+    /** How to run udp-chat in this terminal (selfCommand): `udp-chat`, `npx udp-chat`, `node dist/src/cli/main.js`. */
+    self?: string;
+  },
   c: ChalkInstance,
 ): string[] {
   const host = reachableHost(o.host);
+  const self = o.self ?? 'udp-chat';
   const on = o.transport === 'both' ? 'udp+tcp' : o.transport;
   const lines = [c.bold(`udp-chat room on ${on} ${host} port ${o.port}`) + ` (peer timeout ${formatDuration(o.peerTimeoutMs)})`];
-  if (o.transport !== 'tcp') lines.push(`  join with:  nc -u ${host} ${o.port}    or    udp-chat chat --host ${host} --port ${o.port}`);
-  if (o.transport !== 'udp') lines.push(`  join with:  nc ${host} ${o.port}       or    udp-chat chat --tcp --host ${host} --port ${o.port}`);
+  const allow = o.allow ?? [];
+  const deny = o.deny ?? [];
+  if (turnsAwayEveryone(o.host, allow, deny)) {
+    // A "join with:" line would send students to a room that turns every one of them away.
+    const rules = [...allow.map((r) => `--allow ${r}`), ...deny.map((r) => `--deny ${r}`)].join(' ');
+    lines.push(`  nobody can join: ${rules} turns away every address that can reach ${host} (each try is logged, once a minute per address)`);
+  } else {
+    if (o.transport !== 'tcp') lines.push(`  join with:  nc -u ${host} ${o.port}    or    ${self} chat --host ${host} --port ${o.port}`);
+    if (o.transport !== 'udp') {
+      lines.push(
+        o.framing !== undefined && o.framing !== 'line'
+          ? `  join with:  ${self} chat --tcp --framing ${o.framing} --host ${host} --port ${o.port}   (not nc: each message goes with a 2-byte length first)`
+          : `  join with:  nc ${host} ${o.port}       or    ${self} chat --tcp --host ${host} --port ${o.port}`,
+      );
+    }
+    if (allow.length > 0 || deny.length > 0) {
+      const who = `${allow.length > 0 ? allow.join(', ') : 'every address'}${deny.length > 0 ? ` except ${deny.join(', ')}` : ''}`;
+      lines.push(c.dim(`  who can join: ${who} (--allow, --deny; the others are turned away, logged once a minute per address)`));
+    }
+  }
   if (o.host === '127.0.0.1' || o.host === '::1' || o.host === 'localhost') {
     lines.push(c.dim('  only this machine can join; to open the room to your LAN: --host 0.0.0.0 (or :: for IPv6)'));
   }
@@ -162,10 +216,10 @@ export function serveBanner(
     const past = o.transport === 'tcp' ? 'past it, a peer is read no faster (its lines wait)' : o.transport === 'udp' ? 'past it, dropped and told' : 'past it, UDP messages are dropped and told, TCP lines wait';
     lines.push(c.dim(r.perSecond > 0 && r.burst > 0 ? `  per-peer message rate: ${r.perSecond} a second after a burst of ${r.burst} (--rate, --burst); ${past}` : '  per-peer message rate: no limit'));
   }
-  if (o.password) lines.push(c.dim('  password set: peers send /join PASSWORD (udp-chat chat --password PASSWORD does it)'));
+  if (o.password) lines.push(c.dim(`  password set: peers send /join PASSWORD (${self} chat --password PASSWORD does it)`));
   if (o.tickets) {
     const who = o.tickets.required ? 'required: nobody gets in without one' : 'optional: a ticket signs a peer in under its name';
-    lines.push(c.dim(`  tickets ${who}; make them with: udp-chat ticket NAME --secret-file FILE${o.tickets.room && o.tickets.room !== 'udp-chat' ? ` --room ${o.tickets.room}` : ''}`));
+    lines.push(c.dim(`  tickets ${who}; make them with: ${self} ticket NAME --secret-file FILE${o.tickets.room && o.tickets.room !== 'udp-chat' ? ` --room ${o.tickets.room}` : ''}`));
   }
   if (!isLoopback(o.host)) lines.push(c.dim('  peers see names, not addresses (guest7 until a peer chooses a name); the log keeps the addresses'));
   return lines;
@@ -232,10 +286,10 @@ export function teacherBanner(host: string, port: number, key: string): string {
 }
 
 /** The banner line for the web page: `  open http://HOST:PORT/ in a browser` (a LAN address for a wildcard host). */
-export function webBanner(host: string, port: number): string {
+export function webBanner(host: string, port: number, self = 'udp-chat'): string {
   const shown = reachableHost(host);
   const hostFlag = isLoopback(shown) ? '' : ` --host ${shown.includes(':') ? `'${shown}'` : shown}`;
-  return `  open http://${formatAddress(shown, port)}/ in a browser   (udp-chat chat --transport ws${hostFlag} --port ${port}; the teacher panel: /#teacher)`;
+  return `  open http://${formatAddress(shown, port)}/ in a browser   (${self} chat --transport ws${hostFlag} --port ${port}; the teacher panel: /#teacher)`;
 }
 
 /**
@@ -243,8 +297,8 @@ export function webBanner(host: string, port: number): string {
  * The follower joins on the same interface when one was chosen: Linux hands a looped-back group
  * datagram only to members joined on the interface it went out of.
  */
-export function multicastBanner(o: { group: string; port: number; ttl: number; interface: string | undefined }): string {
+export function multicastBanner(o: { group: string; port: number; ttl: number; interface: string | undefined }, self = 'udp-chat'): string {
   const iface = o.interface === undefined ? "the system's choice" : o.interface.replace(/^::%/, '');
-  const follow = `udp-chat chat --multicast ${o.group} -p ${o.port} --listen-only${o.interface === undefined ? '' : ` --interface ${iface}`}`;
+  const follow = `${self} chat --multicast ${o.group} -p ${o.port} --listen-only${o.interface === undefined ? '' : ` --interface ${iface}`}`;
   return `  multicast: every line also goes to ${formatAddress(o.group, o.port)} (ttl ${o.ttl}, interface ${iface}); follow with: ${follow}`;
 }

@@ -6,6 +6,7 @@ import { ChatError } from '../core/errors.js';
 import { DEFAULT_PORT } from '../core/limits.js';
 import { formatAddress } from '../transports/address.js';
 import { count, duration, host, numeric, port, positive, transport } from './options.js';
+import { jsonLine } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'ping [target]';
@@ -22,7 +23,7 @@ export function builder(y: Argv) {
     .option('size', { alias: 's', type: 'string', requiresArg: true, describe: 'pad each probe to this many bytes (default: the bare `Ping SEQ TIME`)' })
     .option('transport', { alias: 't', type: 'string', choices: ['udp', 'tcp'], default: 'udp', describe: 'transport' })
     .option('tcp', { type: 'boolean', default: false, describe: `short for --transport tcp: one connection, a probe a line; nothing is lost, so a reply after -W still counts, and the run waits up to ${TCP_FINAL_WAIT_FACTOR} × -W after the last probe for the replies owed` })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object at the end instead: the figures and each probe' })
+    .option('json', { type: 'boolean', default: false, describe: 'NDJSON instead: a start line, one per probe event, and a stop line with the figures and each probe (docs/json.md)' })
     .example('udp-chat ping -p 12000', "ten probes to the book's UDPPingerServer.py on this machine")
     .example('udp-chat ping 192.168.1.20 -p 9001 -c 0 -i 200ms', 'five probes a second until Ctrl-C, which prints the summary')
     .example('udp-chat ping --tcp -p 9001', 'the same over TCP: loss turns into delay');
@@ -71,18 +72,27 @@ function formatPingSummary(r: PingResult): string[] {
   return lines;
 }
 
-/** The `--json` object: the figures, RTTs in ms to the microsecond, and each probe. */
-function pingJson(r: PingResult): Record<string, unknown> {
+/**
+ * The `--json` stream's last line, `stop`: the figures, RTTs in ms to the microsecond, and each
+ * probe; the target as `to` (IP:PORT), as every command names a destination (docs/json.md).
+ */
+function pingStop(r: PingResult): string {
   const round = (v: number) => Math.round(v * 1000) / 1000;
-  const { probes, rtt, ...figures } = r;
-  return {
-    time: new Date().toISOString(),
-    event: 'ping',
+  const { probes, rtt, host, port, ...figures } = r;
+  return jsonLine('stop', {
+    to: formatAddress(host, port),
     ...figures,
     lossPercent: round(r.lossPercent),
     rtt: rtt && { min: round(rtt.min), avg: round(rtt.avg), max: round(rtt.max), mdev: round(rtt.mdev) },
     probes: probes.map((p) => ({ ...p, rttMs: p.rttMs === null ? null : round(p.rttMs) })),
-  };
+  });
+}
+
+/** One `--json` line for a probe's event as it happens: the start names the target as `to`. */
+function pingEventJson(e: PingEvent): string {
+  if (e.type === 'start') return jsonLine('start', { to: formatAddress(e.host, e.port), transport: e.transport, bytes: e.bytes });
+  const { type, ...fields } = e;
+  return jsonLine(type, 'rttMs' in fields ? { ...fields, rttMs: Math.round(fields.rttMs * 1000) / 1000 } : fields);
 }
 
 /** The host to ping: the positional HOST or --host, not two different ones. */
@@ -114,8 +124,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   // Ctrl-C (or SIGTERM) stops the probes; the summary so far is printed as at the end.
   const stop = new AbortController();
   void untilSignal().then(() => stop.abort());
-  const result = await ping({ ...options, signal: stop.signal, ...(json ? {} : { onEvent: (e: PingEvent) => print(formatPingEvent(e, pinged)) }) });
-  if (json) print(JSON.stringify(pingJson(result)));
+  const result = await ping({ ...options, signal: stop.signal, onEvent: (e: PingEvent) => print(json ? pingEventJson(e) : formatPingEvent(e, pinged)) });
+  if (json) print(pingStop(result));
   else for (const line of formatPingSummary(result)) print(line);
   // ping(8): 0 when a reply came, 1 when none did.
   if (result.received === 0) process.exitCode = 1;

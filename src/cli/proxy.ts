@@ -5,10 +5,10 @@ import { PROXY_LIMITS } from '../core/limits.js';
 import { startProxy } from '../proxy/proxy.js';
 import { NO_TCP_IMPAIRMENT } from '../proxy/tcp-proxy.js';
 import type { Direction } from '../proxy/udp-proxy.js';
-import { parseHostPort } from '../transports/address.js';
+import { formatAddress, parseHostPort } from '../transports/address.js';
 import { impairmentOptions, probability, rate, seedFrom, udpImpairment } from './impairment-options.js';
 import { count, duration, host, numeric, port, renamed } from './options.js';
-import { paint, table } from './output.js';
+import { jsonLine, paint, table } from './output.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'proxy';
@@ -38,7 +38,7 @@ export function builder(y: Argv) {
     .option('rto', { type: 'string', requiresArg: true, default: '200ms', describe: 'TCP: retransmission timeout the emulated loss costs' })
     .option('max-clients', { type: 'string', default: String(PROXY_LIMITS.maxClients), describe: 'UDP: most clients at once (a socket each); past it the least recently seen is dropped (0: no limit)' })
     .option('client-rate', { type: 'string', default: String(PROXY_LIMITS.newClientsPerPrefix), describe: 'UDP: new clients a second per source /24 (0: no limit)' })
-    .option('json', { type: 'boolean', default: false, describe: 'one JSON line as it starts (port, seed) and one with the counters at the end' })
+    .option('json', { type: 'boolean', default: false, describe: 'NDJSON: a start line as it listens (port, seed), a stop line with the counters at the end (docs/json.md)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no live counters' })
     .group(['listen', 'listen-host', 'to', 'transport', 'tcp', 'direction', 'seed'], 'Basics:')
     .group(['loss', 'loss-correlation', 'delay', 'delay-dist', 'jitter', 'reorder', 'reorder-gap', 'duplicate', 'corrupt', 'bandwidth', 'queue'], 'UDP impairment (--loss also TCP):')
@@ -91,7 +91,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const counters = () => running.proxy.counters() as unknown as { in: Record<string, number>; out: Record<string, number> } & Record<string, unknown>;
   // With --json a script still needs to know where the proxy listens (--listen 0 is the default)
   // and when it is ready: one start line now, the counters at the end.
-  if (json) print(JSON.stringify({ event: 'start', transport, host: argv['listen-host'], port: running.proxy.port, to: String(argv['to']), seed, direction: String(argv['direction']) }));
+  if (json) print(jsonLine('start', { transport, host: String(argv['listen-host']), port: running.proxy.port, to: formatAddress(target.host, target.port), seed, direction: String(argv['direction']) }));
   else {
     print(c.bold(`udp-chat proxy: ${transport} ${argv['listen-host']} port ${running.proxy.port} → ${String(argv['to'])} (seed ${seed}, direction ${String(argv['direction'])})`));
     print(c.dim(`  repeat this run exactly with --seed ${seed}; Ctrl-C prints what was done`));
@@ -110,7 +110,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const final = counters();
   await running.proxy.close();
   if (json) {
-    print(JSON.stringify({ event: 'stop', transport, port: running.proxy.port, seed, ...final }));
+    print(jsonLine('stop', { transport, port: running.proxy.port, seed, counters: final }));
     return;
   }
   if (live) process.stdout.write('\n');

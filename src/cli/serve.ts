@@ -9,6 +9,7 @@ import type { FramingName } from '../transports/framing.js';
 import { DEFAULT_TICKET_ROOM } from '../servers/tickets.js';
 import { addressOptions, count, groupFrom, groupOptions, notEmpty, numeric, duration, host, port, positive, secretFrom, transport } from './options.js';
 import { formatCounters, formatServerEvent, jsonEvent, multicastBanner, paint, serveBanner, teacherBanner, webBanner, wrapForTerminal } from './output.js';
+import { selfCommand } from './invocation.js';
 import { untilSignal } from './signals.js';
 
 export const command = 'serve';
@@ -155,12 +156,14 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (!json) {
     const l = server.room.limits;
     const rateLimit = { perSecond: l.messageBurst > 0 ? l.messageRate : 0, burst: l.messageBurst };
-    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets, rateLimit };
+    const self = selfCommand();
+    const { allow, deny, framing } = options;
+    const banner = { transport: options.transport, host: options.host, port: server.port, peerTimeoutMs: options.peerTimeoutMs, open, password: typeof argv['password'] === 'string', tickets, rateLimit, framing, allow, deny, self };
     for (const line of serveBanner(banner, c)) print(line);
     // What the server chose (the interface defaults to loopback for a room on loopback), not what was asked.
-    if (server.mirror) print(multicastBanner(server.mirror));
+    if (server.mirror) print(multicastBanner(server.mirror, self));
     if (server.transports.ws) {
-      print(webBanner(options.host, server.transports.ws.port));
+      print(webBanner(options.host, server.transports.ws.port, self));
       if (server.teacherKey) print(teacherBanner(options.host, server.transports.ws.port, server.teacherKey));
     }
   } else if (server.transports.ws && server.teacherKey) {

@@ -8,7 +8,7 @@
  * crowd without the password cannot keep out one who has it), and goes when its short wait runs
  * out, which only a `/join` attempt restarts.
  */
-import type { DropReason } from './counters.js';
+import type { RefusalReason } from './events.js';
 import type { Limits } from './limits.js';
 import type { Peer } from './peer.js';
 import { fullBucket, refilled, take, type Bucket } from './rate.js';
@@ -16,7 +16,7 @@ import type { Roster } from './roster.js';
 
 /** Why a join was turned away, and what the joiner is told. */
 export interface Refusal {
-  reason: DropReason;
+  reason: RefusalReason;
   code: string;
   message: string;
 }

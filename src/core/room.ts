@@ -9,7 +9,7 @@ import { Admission, type Refusal } from './admission.js';
 import { zeroCounters, trafficOf, type DropReason, type RoomCounters } from './counters.js';
 import { dispatch, refuse, type DispatchContext } from './dispatch.js';
 import { formatDuration } from './duration.js';
-import type { RoomEvent } from './events.js';
+import type { RefusedPeer, RoomEvent } from './events.js';
 import { JoinNotices, type Schedule } from './join-notices.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, DROP_LOG_INTERVAL_MS, REFUSAL_NOTICE_INTERVAL_MS, type Limits } from './limits.js';
 import { droppedNotice, errorLine, noticeLine, slowDownLine, welcomeLine } from './lines.js';
@@ -178,7 +178,7 @@ export class Room implements RoomDoor {
    * clock. `admit` is the access list (everyone by default), `onError` where socket errors go,
    * `transport` the name the timeline gives the transport's drops.
    */
-  contextFor(options: { admit?: (ip: string) => boolean; onError?: (err: Error) => void; transport?: string } = {}): TransportContext {
+  contextFor(options: { admit?: (ip: string, port?: number) => boolean; onError?: (err: Error) => void; transport?: string } = {}): TransportContext {
     return {
       room: this,
       drop: (reason, count, peer) => this.drop(reason, count, peer, options.transport),
@@ -221,7 +221,7 @@ export class Room implements RoomDoor {
       // Nothing goes back: an answer is what an echo service would bounce.
       this.counters.rejected += 1;
       this.drop('echoRejoin', 1, undefined, link.channel.name);
-      this.onEvent({ type: 'error', code: 'ERR_ECHO_LOOP', message: `echo loop: turned away ${link.address}` });
+      this.onEvent({ type: 'refused', peer: { address: link.address, transport: link.channel.name }, reason: 'echoRejoin', code: 'ERR_ECHO_LOOP', message: 'an echo loop, kept out a while' });
       return null;
     }
     const refusal = this.admission.refusal(this.roster, link.ip, now);
@@ -284,7 +284,7 @@ export class Room implements RoomDoor {
     this.counters.rejected += 1;
     this.drop(refusal.reason, 1, undefined, link.channel.name);
     this.outbox.send(link, encodeLine(errorLine(refusal.message)));
-    this.onEvent({ type: 'error', code: refusal.code, message: `${refusal.message}: turned away ${link.address}` });
+    this.onEvent({ type: 'refused', peer: { address: link.address, transport: link.channel.name }, reason: refusal.reason, code: refusal.code, message: refusal.message });
   }
 
   private admit(peer: Peer): void {
@@ -313,7 +313,7 @@ export class Room implements RoomDoor {
     if (!ticketsOnly && this.admission.passwordOk(given)) return this.seat(peer);
     peer.passwordTries += 1;
     this.drop('badPassword', 1, peer);
-    this.onEvent({ type: 'error', peer: peerInfo(peer), code: 'ERR_BAD_PASSWORD', message: ticketsOnly ? 'not a ticket' : 'wrong password' });
+    this.onEvent({ type: 'refused', peer: refusedPeer(peer), reason: 'badPassword', code: 'ERR_BAD_PASSWORD', message: ticketsOnly ? 'not a ticket (the room takes tickets only)' : 'wrong password' });
     if (this.admission.triesUsed(peer.passwordTries)) return this.leave(peer, 'dropped', 'wrong password');
     this.outbox.tell(peer, errorLine(ticketsOnly ? 'this room takes tickets only: send /join TICKET' : 'wrong password; send /join PASSWORD'));
   }
@@ -397,7 +397,9 @@ export class Room implements RoomDoor {
   /** Tells a peer its ticket was refused; a peer still at the door spends one of its password tries. */
   private ticketRefused(peer: Peer, code: TicketErrorCode, message: string): void {
     this.drop('badTicket', 1, peer);
-    this.onEvent({ type: 'error', peer: peerInfo(peer), code, message: `ticket refused: ${message}` });
+    // At the door it is a refusal (the log says it once a minute); once in, a mistake of the peer's.
+    if (peer.admitted) this.onEvent({ type: 'error', peer: peerInfo(peer), code, message: `ticket refused: ${message}` });
+    else this.onEvent({ type: 'refused', peer: refusedPeer(peer), reason: 'badTicket', code, message: `ticket refused: ${message}` });
     this.outbox.tell(peer, errorLine(`ticket refused: ${message}`));
     if (!peer.admitted) {
       peer.passwordTries += 1;
@@ -649,4 +651,9 @@ export class Room implements RoomDoor {
     for (const peer of [...this.roster.byId.values()]) this.leave(peer, 'shutdown');
     this.closed = true;
   }
+}
+
+/** A peer at the door, as a refusal names it: where from, and the name it has so far. */
+function refusedPeer(peer: Peer): RefusedPeer {
+  return { address: peer.link.address, transport: peer.link.channel.name, name: peer.name };
 }

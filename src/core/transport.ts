@@ -64,8 +64,8 @@ export interface TransportContext {
   /** The room's clock (ms): every limit a transport enforces runs on it. */
   clock(): number;
   readonly peerTimeoutMs: number;
-  /** Who may connect at all (--allow/--deny). */
-  admit(ip: string): boolean;
+  /** Who may connect at all (--allow/--deny); the port only names the one turned away in the log. */
+  admit(ip: string, port?: number): boolean;
   /** A socket error that is one peer's trouble, not the server's: reported, never thrown. */
   onError(err: Error): void;
 }

@@ -45,3 +45,21 @@ export function accessList(allow: readonly string[] = [], deny: readonly string[
     return allow.length === 0 || allowed.check(address, family(address));
   };
 }
+
+/**
+ * True when the rules turn away everyone who could reach a server on `host`: on loopback, when
+ * the loopback address itself is refused; elsewhere, when every family the socket takes (IPv4,
+ * IPv6, both on `::`) is closed by a /0 deny, or by allows of the other family only. Rules that
+ * close a family piece by piece (0.0.0.0/1 and 128.0.0.0/1) are not recognised: the banner then
+ * lists the rules rather than saying nobody.
+ */
+export function turnsAwayEveryone(host: string, allow: readonly string[] = [], deny: readonly string[] = []): boolean {
+  if (allow.length === 0 && deny.length === 0) return false;
+  const admit = accessList(allow, deny);
+  if (host === 'localhost') return !admit('127.0.0.1') && !admit('::1');
+  if (host === '::1' || /^127\./.test(host)) return !admit(host);
+  const closed = (f: 'ipv4' | 'ipv6') =>
+    deny.some((rule) => family(rule.split('/')[0]!.trim()) === f && rule.trim().endsWith('/0')) || (allow.length > 0 && !allow.some((rule) => family(rule.split('/')[0]!.trim()) === f));
+  const families: Array<'ipv4' | 'ipv6'> = host === '::' ? ['ipv4', 'ipv6'] : [net.isIPv6(host) ? 'ipv6' : 'ipv4'];
+  return families.every(closed);
+}

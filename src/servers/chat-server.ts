@@ -6,7 +6,7 @@
 import { defaultLimits, DEFAULT_PORT, type Limits } from '../core/limits.js';
 import { Room, type RoomCounters, type RoomEvent, type TransportTraffic } from '../core/room.js';
 import type { Transport, TransportContext, TransportStats } from '../core/transport.js';
-import { isLoopback } from '../transports/address.js';
+import { formatAddress, isLoopback } from '../transports/address.js';
 import { defaultInterface } from '../transports/multicast/group.js';
 import { GroupMirror, MIRROR_NAME, type MirrorOptions } from '../transports/multicast/mirror.js';
 import { ChatError } from '../core/errors.js';
@@ -18,6 +18,7 @@ import { newTeacherKey } from '../transports/ws/teacher.js';
 import { parseOrigins } from '../transports/ws/origin.js';
 import { accessList } from './access.js';
 import { bindShared } from './port-pair.js';
+import { RefusalLog } from './refusal-log.js';
 import { ticketVerifier } from './tickets.js';
 
 /** The transports that share the room's port number (the registry's `room` entries). */
@@ -145,17 +146,34 @@ export function reachableOnlyHere(host: string, webHost = host): boolean {
 /** Starts a chat server; rejects when a socket cannot be bound. */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const host = options.host ?? '127.0.0.1';
-  const emit = options.onEvent ?? (() => {});
+  const clock = options.clock ?? (() => performance.now());
+  const told = options.onEvent ?? (() => {});
+  // Each address and reason turned away is logged once a minute: why a student cannot join,
+  // without a line for each of its retries (the counters count them all).
+  const refusals = new RefusalLog(clock);
+  const emit = (event: ServerEvent): void => {
+    const said = event.type === 'refused' ? refusals.note(event) : event;
+    if (said) told(said);
+  };
   // The group hears every line the room says, and anyone on the LAN can join a group: a room
   // that keeps its lines to those with a password or a ticket cannot also publish them there.
   if (options.multicast && (options.password || options.tickets)) {
     throw new ChatError('ERR_BAD_ARGUMENT', `--multicast sends every line of the room to anyone who joins the group: it cannot go with ${options.password ? '--password' : '--ticket-secret'} (see SECURITY.md)`);
   }
-  const admit = accessList(options.allow, options.deny);
+  const allowed = accessList(options.allow, options.deny);
+  // The transports turn a denied address away without a word to it (an answer would tell it the
+  // server is there); the log says who and why.
+  const admitOn =
+    (transport: TransportName) =>
+    (ip: string, port?: number): boolean => {
+      if (allowed(ip)) return true;
+      const address = port === undefined ? ip : formatAddress(ip, port);
+      emit({ type: 'refused', peer: { address, transport }, reason: 'denied', code: 'ERR_DENIED', message: 'not let in by --allow/--deny' });
+      return false;
+    };
   // Checked before any socket is bound, so a bad --origin leaves nothing to clean up.
   const origins = options.web ? parseOrigins(options.web.origins) : [];
   const timers = new Set<NodeJS.Timeout>();
-  const clock = options.clock ?? (() => performance.now());
   // Ticket expiry runs on the room's clock: a time on it maps to the wall clock as at the start.
   const epochOffset = Date.now() - clock();
   const tickets = options.tickets
@@ -234,7 +252,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   }
   const context = (name: TransportName): TransportContext =>
     room.contextFor({
-      admit,
+      admit: admitOn(name),
       transport: name,
       onError: (err) => emit({ type: 'socket-error', transport: name, code: (err as NodeJS.ErrnoException).code ?? 'ERR_SOCKET', message: err.message }),
     });

@@ -11,7 +11,7 @@ import { Transform } from 'node:stream';
 import { DEFAULT_PORT, ECHO_LIMITS } from '../core/limits.js';
 import { Held } from '../transports/held.js';
 import { flipBit, seededPolicy, type PolicyCounters, type UdpImpairment, type UdpPolicy } from '../transports/policy.js';
-import { isLoopback, udpType } from '../transports/address.js';
+import { formatAddress, isLoopback, udpType } from '../transports/address.js';
 import { listening } from '../transports/bind.js';
 import { PrefixLimiter } from '../transports/prefix-limiter.js';
 import { CloseOnLine } from './close-on.js';
@@ -55,13 +55,21 @@ export interface EchoServerOptions {
   onEvent?: (event: EchoEvent) => void;
 }
 
+/**
+ * Who an echo server heard from, as the chat server's events name a peer: `address` is IP:PORT
+ * (an IPv6 address in brackets), so every --json stream has one spelling (docs/json.md).
+ */
+export interface EchoPeer {
+  address: string;
+  transport: 'udp' | 'tcp';
+}
+
 /** What an echo server saw. */
 export type EchoEvent =
   | { type: 'start'; transport: 'udp' | 'tcp'; host: string; port: number }
   | {
       type: 'datagram';
-      from: string;
-      port: number;
+      peer: EchoPeer;
       bytes: number;
       answered: boolean;
       why?: string;
@@ -70,9 +78,9 @@ export type EchoEvent =
       duplicated?: boolean;
       reordered?: boolean;
     }
-  | { type: 'echo-loop'; from: string; port: number; reflections: number; muteMs: number }
-  | { type: 'connection'; from: string; port: number }
-  | { type: 'disconnect'; from: string; port: number; bytes: number; closeOn?: string }
+  | { type: 'echo-loop'; peer: EchoPeer; reflections: number; muteMs: number }
+  | { type: 'connection'; peer: EchoPeer }
+  | { type: 'disconnect'; peer: EchoPeer; bytes: number; closeOn?: string }
   | { type: 'socket-error'; transport: 'udp' | 'tcp'; code: string; message: string };
 
 /** Counters an echo server keeps. */
@@ -176,8 +184,9 @@ async function listenUdp(o: Settings, counters: EchoCounters) {
       }
     }
     // A loop is said once, when found; the datagrams refused while it is muted are only counted.
-    if (loop === 'loop') o.onEvent({ type: 'echo-loop', from: rinfo.address, port: rinfo.port, reflections: o.maxReflections, muteMs: o.reflectionMuteMs });
-    const event: EchoEvent = { type: 'datagram', from: rinfo.address, port: rinfo.port, bytes: msg.length, answered: !why, ...(why ? { why } : {}) };
+    const peer: EchoPeer = { address: formatAddress(rinfo.address, rinfo.port), transport: 'udp' };
+    if (loop === 'loop') o.onEvent({ type: 'echo-loop', peer, reflections: o.maxReflections, muteMs: o.reflectionMuteMs });
+    const event: EchoEvent = { type: 'datagram', peer, bytes: msg.length, answered: !why, ...(why ? { why } : {}) };
     o.onEvent(verdict?.kind === 'send' && !why ? { ...event, ...impaired(verdict.delays, verdict.duplicated, verdict.reordered) } : event);
   });
   return { socket, port: own.port, address: own };
@@ -188,10 +197,9 @@ async function listenTcp(o: Settings, counters: EchoCounters) {
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     counters.connections += 1;
-    const from = socket.remoteAddress ?? '?';
-    const port = socket.remotePort ?? 0;
+    const peer: EchoPeer = { address: formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0), transport: 'tcp' };
     let bytes = 0;
-    o.onEvent({ type: 'connection', from, port });
+    o.onEvent({ type: 'connection', peer });
     socket.on('error', (e: NodeJS.ErrnoException) => o.onEvent({ type: 'socket-error', transport: 'tcp', code: e.code ?? 'ERR_SOCKET', message: e.message }));
     socket.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
@@ -200,7 +208,7 @@ async function listenTcp(o: Settings, counters: EchoCounters) {
     let closedOn = false;
     socket.on('close', () => {
       sockets.delete(socket);
-      o.onEvent({ type: 'disconnect', from, port, bytes, ...(closedOn ? { closeOn: o.closeOn } : {}) });
+      o.onEvent({ type: 'disconnect', peer, bytes, ...(closedOn ? { closeOn: o.closeOn } : {}) });
     });
     // pipe() pauses reading while the peer is not reading our answers: memory stays bounded.
     if (!o.upper && !o.closeOn) return void socket.pipe(socket);

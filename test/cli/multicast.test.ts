@@ -9,7 +9,9 @@ import * as assert from 'uvu/assert';
 import { openGroupReceiver, openSender } from '../../src/transports/multicast/group.js';
 import { GroupListener, testGroup } from '../helpers/group-listener.js';
 import { multicastBanner } from '../../src/cli/output.js';
-import { Output, parsed, run, start, stop } from '../helpers/spawn.js';
+import { lastJson, untimed } from '../helpers/json-lines.js';
+import { selfCommand } from '../../src/cli/invocation.js';
+import { BIN, Output, parsed, run, start, stop } from '../helpers/spawn.js';
 import { UdpPeer, eventually } from '../helpers/udp-peer.js';
 
 const test = suite('udp-chat send/serve --multicast, send --broadcast');
@@ -27,7 +29,7 @@ test('messages after -- are sent, not dropped for stdin (send --broadcast -- MSG
   try {
     const r = await run(['send', '--multicast', group, '-p', String(port), '--interface', '127.0.0.1', '--ttl', '0', '--json', '--', '-1 below zero'], '');
     assert.is(r.code, 0, r.stderr);
-    assert.is(JSON.parse(r.stdout.trim().split('\n').at(-1)!).sent, 1);
+    assert.is(lastJson<{ sent: number }>(r.stdout).sent, 1);
     await listener.waitFor('-1 below zero');
   } finally {
     listener.close();
@@ -40,8 +42,7 @@ test('send --multicast reaches two receivers with one datagram; --json says so a
   try {
     const r = await run(['send', '--multicast', group, '-p', String(port), '--interface', '127.0.0.1', '--ttl', '0', '--json', 'hello group']);
     assert.is(r.code, 0, r.stderr);
-    const { time: _time, ...end } = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    assert.equal(end, { event: 'stop', to: `${group}:${port}`, sent: 1, replies: [] });
+    assert.equal(untimed(lastJson(r.stdout)), { event: 'stop', sent: 1, replies: [], to: `${group}:${port}` });
     for (const l of listeners) await l.waitFor('hello group');
     assert.equal(listeners.map((l) => l.datagrams), [1, 1]);
   } finally {
@@ -154,7 +155,7 @@ test('serve --multicast prints where the group is and how to follow it; a listen
   try {
     const roomPort = Number(/port (\d+)/.exec(await out.next(/^udp-chat room on udp/))![1]);
     const line = await out.next(/^ {2}multicast:/);
-    assert.is(line, `  multicast: every line also goes to ${group}:${port} (ttl 0, interface 127.0.0.1); follow with: udp-chat chat --multicast ${group} -p ${port} --listen-only --interface 127.0.0.1`);
+    assert.is(line, `  multicast: every line also goes to ${group}:${port} (ttl 0, interface 127.0.0.1); follow with: ${selfCommand(process.env, BIN)} chat --multicast ${group} -p ${port} --listen-only --interface 127.0.0.1`);
     peer.send(roomPort, '/nick alice');
     await peer.waitFor(/is now alice/);
     peer.send(roomPort, 'hi everyone');

@@ -7,6 +7,7 @@ import { startProxy } from '../../src/proxy/proxy.js';
 import { NO_TCP_IMPAIRMENT } from '../../src/proxy/tcp-proxy.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';
 import { PYTHON } from '../helpers/python.js';
+import { jsonLines, untimed } from '../helpers/json-lines.js';
 import { closedPort, Output, parsed, parseError, run, start, stop } from '../helpers/spawn.js';
 import { USAGE_CODES } from '../../src/cli/options.js';
 import { ChatError } from '../../src/core/errors.js';
@@ -102,24 +103,30 @@ bin("against the book's own UDPPingerServer.py: ping(8)'s lines, and the timeout
   }
 });
 
-bin('--json against an echo behind `proxy --loss 0.3 --seed 1`: one object with the figures and each probe', async () => {
+bin('--json against an echo behind `proxy --loss 0.3 --seed 1`: a start line, a line per probe event, then a stop with the figures and each probe', async () => {
   const echo = await startEchoServer({ transport: 'udp', host: '127.0.0.1', port: 0 });
   const proxy = await startProxy({ transport: 'udp', listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: echo.port, direction: 'both', seed: 1, udp: { ...NO_IMPAIRMENT, loss: 0.3 }, tcp: NO_TCP_IMPAIRMENT });
   try {
     const r = await run(['ping', '127.0.0.1', '-p', String(proxy.proxy.port), '-i', '20ms', '-W', '500ms', '--json']);
     const k = proxy.proxy.counters() as { in: { lost: number }; out: { lost: number } };
-    const lines = r.stdout.trimEnd().split('\n');
-    assert.is(lines.length, 1, r.stdout);
-    const j = JSON.parse(lines[0]!);
-    assert.equal(Object.keys(j), ['time', 'event', 'host', 'port', 'transport', 'transmitted', 'received', 'late', 'duplicates', 'unexpected', 'unreachable', 'timeouts', 'lossPercent', 'rtt', 'probes']);
-    assert.equal([j.event, j.host, j.port, j.transport, j.transmitted], ['ping', '127.0.0.1', proxy.proxy.port, 'udp', 10]);
+    const lines = jsonLines(r.stdout);
+    const to = `127.0.0.1:${proxy.proxy.port}`;
+    assert.equal(untimed(lines[0]!), { event: 'start', to, transport: 'udp', bytes: 24 });
+    type Probe = { seq: number; bytes: number; status: string; rttMs: number | null };
+    const j = lines.at(-1) as { event: string; to: string; transport: string; transmitted: number; received: number; late: number; timeouts: number; lossPercent: number; rtt: object; probes: Probe[] };
+    assert.equal(Object.keys(j), ['time', 'event', 'to', 'transport', 'transmitted', 'received', 'late', 'duplicates', 'unexpected', 'unreachable', 'timeouts', 'lossPercent', 'rtt', 'probes']);
+    assert.equal([j.event, j.to, j.transport, j.transmitted], ['stop', to, 'udp', 10]);
+    // Between them, each probe's fate as it happened: one reply or timeout line a probe (a late reply adds its own).
+    const between = lines.slice(1, -1).map((l) => l['event']);
+    assert.is(between.filter((e) => e === 'reply').length, j.received);
+    assert.is(between.filter((e) => e === 'timeout').length, j.timeouts);
     assert.is(j.timeouts, k.in.lost + k.out.lost + j.late);
     assert.is(j.received, 10 - j.timeouts);
     assert.is(j.lossPercent, (j.timeouts * 100) / 10);
     assert.equal(Object.keys(j.rtt), ['min', 'avg', 'max', 'mdev']);
     assert.is(j.probes.length, 10);
-    assert.equal(j.probes[0], { seq: 1, bytes: 24, status: j.probes[0].status, rttMs: j.probes[0].rttMs });
-    assert.is(j.probes.filter((p: { status: string }) => p.status === 'timeout').length, j.timeouts - j.late);
+    assert.equal(j.probes[0], { seq: 1, bytes: 24, status: j.probes[0]!.status, rttMs: j.probes[0]!.rttMs });
+    assert.is(j.probes.filter((p) => p.status === 'timeout').length, j.timeouts - j.late);
     assert.is(r.code, j.received > 0 ? 0 : 1);
   } finally {
     await proxy.proxy.close();

@@ -10,6 +10,7 @@ import { NO_IMPAIRMENT, seededPolicy } from '../../src/transports/policy.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';
 import { LineLog } from '../helpers/line-log.js';
+import { lastJson, untimed } from '../helpers/json-lines.js';
 import { Output, parsed, parseError, run, start, stop } from '../helpers/spawn.js';
 
 const parse = suite('udp-chat proxy, parsed in-process');
@@ -158,7 +159,7 @@ bin('--loss 0.3 --seed 42 in front of an echo loses the numbers the seed picks, 
         await p.out.next(/repeat this run exactly with --seed 42/);
         const r = await run(['send', '--port', String(p.port), '--seq', '--count', '40', '--interval', '1ms', '--wait', '300ms', '--json']);
         assert.is(r.code, 0, r.stderr);
-        const stats = (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { sent: number; stats: SeqResult }).stats;
+        const stats = lastJson<{ sent: number; stats: SeqResult }>(r.stdout).stats;
         assert.equal(stats.lostSeqs, expected, `with ${extra.join(' ') || 'no delay'}`);
         assert.is(stats.received, 40 - expected.length);
         assert.is(stats.duplicates, 0);
@@ -186,16 +187,18 @@ bin('--json prints a start line with the port it picked, then the counters: --di
   const out = new Output(child);
   try {
     const begin = JSON.parse(await out.next(/^\{/)) as Record<string, unknown>;
-    assert.equal(begin, { event: 'start', transport: 'udp', host: '127.0.0.1', port: begin['port'], to: `127.0.0.1:${echo.port}`, seed: 7, direction: 'out' });
+    assert.match(String(begin['time']), /^\d{4}-\d\d-\d\dT/);
+    assert.equal(untimed(begin), { event: 'start', transport: 'udp', host: '127.0.0.1', port: begin['port'], to: `127.0.0.1:${echo.port}`, seed: 7, direction: 'out' });
     const port = begin['port'] as number;
     assert.ok(port > 0);
     // Each direction draws from its own generator, the replies from seed + 1.
     const expected = lostBySeed(8, 0.5, 20);
     const r = await run(['send', '--port', String(port), '--seq', '--count', '20', '--interval', '1ms', '--wait', '300ms', '--json']);
     assert.is(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { stats: SeqResult }).stats.lostSeqs, expected);
+    assert.equal(lastJson<{ stats: SeqResult }>(r.stdout).stats.lostSeqs, expected);
     assert.is(await stop(child, 'SIGTERM'), 0);
-    const end = JSON.parse(await out.next(/"event":"stop"/)) as { transport: string; port: number; seed: number; in: Record<string, number>; out: Record<string, number>; clients: number; clientsEvicted: number; newClientsRefused: number };
+    const stopLine = JSON.parse(await out.next(/"event":"stop"/)) as { transport: string; port: number; seed: number; counters: { in: Record<string, number>; out: Record<string, number>; clients: number; clientsEvicted: number; newClientsRefused: number } };
+    const end = { ...stopLine, ...stopLine.counters };
     assert.is(end.transport, 'udp');
     assert.is(end.port, port);
     assert.is(end.seed, 7);

@@ -6,6 +6,7 @@ import type { SeqResult } from '../../src/client/seq-stats.js';
 import { formatSeqStats } from '../../src/cli/output.js';
 import { startChatServer } from '../../src/servers/chat-server.js';
 import { startEchoServer } from '../../src/servers/echo-server.js';
+import { lastJson } from '../helpers/json-lines.js';
 import { Output, run, start, stop } from '../helpers/spawn.js';
 
 const block = suite('the stats block of a numbered run');
@@ -76,7 +77,8 @@ bin('send --seq --json prints one object with the stats', async () => {
   try {
     const r = await run(['send', '--port', String(server.port), '--seq', '--count', '5', '--wait', '200ms', '--json', 'hi']);
     assert.is(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    const out = lastJson<{ event: string; sent: number; replies: string[]; stats: SeqResult }>(r.stdout);
+    assert.is(out.event, 'stop');
     assert.is(out.sent, 5);
     assert.equal(out.replies, []);
     assert.is(out.stats.received, 5);

@@ -215,7 +215,7 @@ peers('maxPeersPerIp: one address gets that many peers, then ! too many, while o
   assert.is(h.room.counters.drops.perIpLimit, 1);
   assert.ok(h.tryJoinFrom('10.0.0.2').peer, 'another address is turned away too');
   assert.equal(
-    h.events.flatMap((e) => (e.type === 'error' ? [e.code] : [])),
+    h.events.flatMap((e) => (e.type === 'refused' ? [e.code] : [])),
     ['ERR_ROOM_FULL'],
   );
   // A leaver frees its place for its address, whatever the reason it left.

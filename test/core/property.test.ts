@@ -178,9 +178,9 @@ room('Room.receive takes any bytes from any peers without throwing, and every li
         limits: { maxMessageBytes: 100, messageBurst: 5, messageRate: 2 },
         ...(withPassword ? { password: 'pw' } : {}),
         onEvent: (event) => {
-          const texts = 'peer' in event && event.peer ? [event.peer.name] : [];
+          const texts = 'peer' in event && event.peer?.name !== undefined ? [event.peer.name] : [];
           if (event.type === 'message') texts.push(event.text);
-          if (event.type === 'error') texts.push(event.message);
+          if (event.type === 'error' || event.type === 'refused') texts.push(event.message);
           for (const text of texts) assert.not.match(text, FORBIDDEN);
         },
       });

@@ -71,7 +71,7 @@ export async function sync(peer: TestPeer, token: string): Promise<void> {
 
 /** The codes of the room's `error` events, in order. */
 export function errorCodes(events: readonly ServerEvent[]): string[] {
-  return events.flatMap((e) => (e.type === 'error' ? [e.code] : []));
+  return events.flatMap((e) => (e.type === 'error' || e.type === 'refused' ? [e.code] : []));
 }
 
 /** Each `leave` event as [name, reason]. */

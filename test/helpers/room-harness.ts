@@ -112,7 +112,7 @@ export function refused(h: RoomHarness, sender: Member, others: Member[], messag
   return told[0]!;
 }
 
-/** Each event's type, or its code for an error. */
+/** Each event's type, or its code for an error or a refusal. */
 export function eventKinds(events: readonly RoomEvent[]): string[] {
-  return events.map((e) => (e.type === 'error' ? e.code : e.type));
+  return events.map((e) => (e.type === 'error' || e.type === 'refused' ? e.code : e.type));
 }

@@ -139,7 +139,7 @@ test('a mirror bouncing one datagram off the echo is cut after K answers: counte
     assert.is(server.counters.answered, K);
     const found = events.filter((e) => e.type === 'echo-loop');
     assert.is(found.length, 1);
-    assert.equal(found[0], { type: 'echo-loop', from: '127.0.0.1', port: m.socket.address().port, reflections: K, muteMs: ECHO_LIMITS.reflectionMuteMs });
+    assert.equal(found[0], { type: 'echo-loop', peer: { address: `127.0.0.1:${m.socket.address().port}`, transport: 'udp' }, reflections: K, muteMs: ECHO_LIMITS.reflectionMuteMs });
     // Muted: even a new datagram from that source is not answered for a while...
     m.socket.send('something else', server.port, '127.0.0.1');
     await eventually(() => server.counters.echoLoop === 2, 1000, 'the muted datagram counted');

@@ -129,7 +129,7 @@ test("upper: true answers in capitals as Go's strings.ToUpper, and leaves bytes 
     await roundTrip(probe, server.port, 'after');
     assert.is(answered, false);
     const refused = events.find((e) => e.type === 'datagram' && !e.answered);
-    assert.ok(refused && refused.type === 'datagram' && refused.port === lowPort, 'no refusal event');
+    assert.ok(refused && refused.type === 'datagram' && refused.peer.address === `127.0.0.1:${lowPort}`, 'no refusal event');
     assert.equal(server.counters, { datagrams: 2, answered: 1, refused: 1, rateLimited: 0, byteLimited: 0, echoLoop: 0, connections: 0, bytes: 20 + 5 });
   } finally {
     privileged.close();
@@ -359,7 +359,7 @@ test('an impaired UDP echo: duplicate answers twice, delay answers late, and the
     assert.equal(got.map(([m]) => m), ['twice, late', 'twice, late']);
     assert.ok(got[0]![1] - sentAt >= 58, `answered after ${Math.round(got[0]![1] - sentAt)} ms`);
     const e = events.find((x) => x.type === 'datagram');
-    assert.equal(e, { type: 'datagram', from: '127.0.0.1', port: client.address().port, bytes: 11, answered: true, delayMs: 60, duplicated: true });
+    assert.equal(e, { type: 'datagram', peer: { address: `127.0.0.1:${client.address().port}`, transport: 'udp' }, bytes: 11, answered: true, delayMs: 60, duplicated: true });
     assert.is(server.counters.answered, 1);
     assert.equal(server.counters.impairment, { packets: 1, bytes: 11, lost: 0, queueDrops: 0, duplicated: 1, reordered: 0, delayed: 1, corrupted: 0 });
   } finally {

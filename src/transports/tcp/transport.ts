@@ -315,7 +315,7 @@ export class TcpTransport implements Transport {
       socket.destroy();
       return;
     }
-    if (!this.ctx.admit(ip)) {
+    if (!this.ctx.admit(ip, socket.remotePort)) {
       this.ctx.drop('denied');
       socket.destroy();
       return;

@@ -169,7 +169,7 @@ export class UdpTransport implements Transport {
     let rest: Uint8Array | undefined;
     if (!peer) {
       // Not even an error goes back to a denied address: an answer would confirm we are here.
-      if (!this.ctx.admit(ip)) return this.ctx.drop('denied');
+      if (!this.ctx.admit(ip, port)) return this.ctx.drop('denied');
       if (this.cookies) {
         rest = this.validated(this.cookies, msg, ip, port);
         if (!rest) return;

@@ -37,7 +37,7 @@ export interface PageOptions {
   port: number;
   /** Origins allowed besides the page's own (parsed by parseOrigins); `*` allows any. */
   origins: readonly string[];
-  admit(ip: string): boolean;
+  admit(ip: string, port?: number): boolean;
   /** `local`: the request came from a loopback address, the server's own machine. */
   stats(local: boolean): WebStats;
   /** An upgrade that passed the policy: the WebSocket transport takes it from here. */
@@ -110,7 +110,7 @@ const FOREIGN_HOST = 'this server does not answer for that host name (udp-chat s
 const DEMO_PATH = /^\/demos\/([a-z0-9-]{1,40})$/;
 
 function request(o: PageOptions, hosts: HostRule, assets: Map<string, Buffer>, desk: DemoDesk | undefined, req: http.IncomingMessage, res: http.ServerResponse): void {
-  if (!o.admit(req.socket.remoteAddress ?? '')) return answer(res, 403, 'forbidden\n');
+  if (!o.admit(req.socket.remoteAddress ?? '', req.socket.remotePort)) return answer(res, 403, 'forbidden\n');
   if (!hostAllowed(req.headers.host, hosts)) {
     o.foreignHost();
     return answer(res, 403, `${FOREIGN_HOST}\n`);
@@ -166,7 +166,7 @@ function answer(res: http.ServerResponse, status: number, body: string | Buffer,
 function upgrade(o: PageOptions, hosts: HostRule, req: http.IncomingMessage, socket: Socket, head: Buffer): void {
   // Node removes its own error listener from an upgraded socket: an RST must not go uncaught.
   socket.on('error', (err) => o.onError(err));
-  if (!o.admit(socket.remoteAddress ?? '')) {
+  if (!o.admit(socket.remoteAddress ?? '', socket.remotePort)) {
     o.denied();
     return refuse(socket, 403, 'forbidden');
   }
