@@ -27,7 +27,7 @@ export function builder(y: Argv) {
     .conflicts('ticket', 'name')
     .option('stats', { type: 'boolean', default: false, describe: 'count the numbered lines (send --seq) and print lost, refused by the room, late, duplicated, latency on exit' })
     .option('menu', { type: 'boolean', describe: "a numbered menu, as the Go tutorial's client: 1 public chat, 2 private chat, 3 rename, 0 exit (exit returns to the menu)" })
-    .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'TCP and WebSocket: give up connecting after this long' })
+    .option('connect-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'give up when the server has not answered (UDP) or accepted the connection (TCP, WebSocket) after this long' })
     .option('multicast', { type: 'string', requiresArg: true, describe: 'a serverless room: chat with everyone in this multicast group (say 239.1.2.3) on -p PORT, no server; needs --name' })
     .option('listen-only', { type: 'boolean', describe: "with --multicast: print what the group carries (members' lines, or a room's from serve --multicast), send nothing" })
     .option('peer-timeout', { type: 'string', requiresArg: true, describe: 'with --multicast: a member silent this long has left (default 60s); heartbeats go every third of it' })
@@ -112,7 +112,8 @@ async function groupChat(argv: Record<string, unknown>): Promise<void> {
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (argv['multicast'] !== undefined || argv['listen-only'] !== undefined || argv['peer-timeout'] !== undefined) return groupChat(argv);
-  const connection = await openConnection(connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1', transport: argv['transport'] ?? 'udp' }));
+  const target = connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1', transport: argv['transport'] ?? 'udp' });
+  const connection = await openConnection(target);
   const name = typeof argv['name'] === 'string' ? argv['name'] : undefined;
   const c = paint(process.stdout);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
@@ -121,16 +122,28 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ...(typeof argv['password'] === 'string' ? { password: argv['password'] } : {}),
     ...(typeof argv['ticket'] === 'string' ? { ticket: argv['ticket'] } : {}),
     stats: Boolean(argv['stats']),
+    // UDP has no connect: the first answer is the sign the server is there (as TCP's handshake is).
+    answerTimeoutMs: target.connectTimeoutMs ?? 5000,
+    // A stream that ends while we are in the room (a server restart) is opened again, to the same host.
+    ...(connection.transport === 'udp' ? {} : { reopen: () => openConnection(target) }),
   });
   const { rl, show } = terminal(tty);
+  const remote = () => session.connection.remote;
   session.on('line', (line) => show(formatServerLine(line, c)));
-  session.on('unresponsive', (ms) => show(c.yellow(`warning: no answer from ${connection.remote} for ${formatDuration(ms)}; is the server still there?`)));
+  session.on('unresponsive', (ms) => show(c.yellow(`warning: no answer from ${remote()} for ${formatDuration(ms)}; is the server still there?`)));
   session.on('responsive', () => show(c.green(`the server answers again`)));
+  session.on('reconnecting', (where) => show(c.yellow(`* reconnecting to ${where} (the server closed the connection); /quit or Ctrl-D leaves`)));
+  session.on('rejoined', (as) => show(c.green(`* back in the room as ${as}`)));
   // Not a blank screen while a busy validating room has not answered yet (see JOIN_RETRY_FIRST_MS).
   session.on('retry', (n) => {
-    if (n === 1) show(c.dim(`no answer from ${connection.remote} yet; sending the join again until it answers`));
+    if (n === 1) show(c.dim(`no answer from ${remote()} yet; sending the join again until it answers`));
   });
   session.on('error', (err) => show(c.red(`error: ${err.message}`)));
+  // Nothing answered at all (UDP: refused, or silent for --connect-timeout): one line, exit 1, as TCP's refused connect.
+  session.on('failed', (err) => {
+    process.stderr.write(`udp-chat: ${err.message}\n`);
+    process.exitCode = 1;
+  });
 
   const done = new Promise<void>((resolve) => session.once('closed', resolve));
   if (argv['menu']) {
@@ -139,12 +152,15 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     const apply = (step: MenuStep) => {
       for (const line of step.show) show(line);
       for (const message of step.send) session.say(message);
-      if (step.quit) void session.close();
+      if (step.quit) void session.leave();
     };
     apply(menu.start());
     rl.on('line', (text) => apply(menu.input(text)));
   } else rl.on('line', (text) => session.say(text));
-  rl.on('close', () => void session.close());
+  // Enter took the prompt off the screen with the line: put it back, so the user sees where to type next.
+  if (tty) rl.on('line', () => rl.prompt(true));
+  // End of input leaves as /quit does: the server's `* bye` is shown before the client goes.
+  rl.on('close', () => void session.leave());
   // DESIGN.md: SIGINT and SIGTERM leave as /quit does (the stats still print), and exit 0.
   void untilSignal().then(() => session.close());
   session.start();

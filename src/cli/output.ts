@@ -126,7 +126,8 @@ export function jsonEvent(event: ServerEvent): string {
 export function formatServerLine(line: ServerLine, c: ChalkInstance): string {
   switch (line.kind) {
     case 'chat':
-      return line.private ? c.magenta(`[private] <${line.from}> ${line.text}`) : `${c.bold(`<${line.from}>`)} ${line.text}`;
+      // `to` on the room's confirmation of a private message we sent: `[private to bob] <me> text`.
+      return line.private ? c.magenta(`[private${line.to ? ` to ${line.to}` : ''}] <${line.from}> ${line.text}`) : `${c.bold(`<${line.from}>`)} ${line.text}`;
     case 'notice':
       return c.cyan(`* ${line.text}`);
     case 'error':

@@ -5,10 +5,12 @@
  * server sent.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns/promises';
 import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { ChatError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
 import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
 import { createDeframer, encodeFrame, maxFrame, type FramingName } from '../transports/framing.js';
@@ -25,8 +27,10 @@ export interface ConnectOptions {
   transport?: ClientTransport;
   /** TCP only: how messages are framed (lines by default). */
   framing?: FramingName;
-  /** TCP only: give up connecting after this long (default 5s). */
+  /** Give up connecting after this long (default 5s); over UDP the session waits this long for a first answer. */
   connectTimeoutMs?: number;
+  /** How a host name becomes addresses (tests); dns.lookup, all of them in the system's order, by default. */
+  lookup?: (host: string) => Promise<string[]>;
 }
 
 /** Events of a connection: lines received, errors, and (TCP) the server closing the stream. */
@@ -66,7 +70,7 @@ export function socketError(err: NodeJS.ErrnoException, transport: ClientTranspo
     case 'EAI_AGAIN':
       return new ChatError('ERR_BAD_HOST', `cannot resolve the host of ${remote}`);
     case 'EMSGSIZE':
-      return new ChatError('ERR_MESSAGE_TOO_LONG', `a datagram to ${remote} was too long for UDP (EMSGSIZE: at most 65507 bytes over IPv4)`);
+      return new ChatError('ERR_MESSAGE_TOO_LONG', `a datagram to ${remote} was too long for UDP (EMSGSIZE: ${datagramLimit(process.platform)})`);
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return new ChatError('ERR_SOCKET', `${transport} ${remote} is unreachable (${err.code})`);
@@ -75,22 +79,91 @@ export function socketError(err: NodeJS.ErrnoException, transport: ClientTranspo
   }
 }
 
+/**
+ * The datagram limit a send met, said for the system it ran on: 65507 bytes is IPv4's own limit
+ * (65535 less the IP and UDP headers), which Linux and Windows reach; macOS refuses sooner, at
+ * its sysctl net.inet.udp.maxdgram (9216 by default). Stated, not measured.
+ */
+export function datagramLimit(platform: NodeJS.Platform): string {
+  if (platform === 'darwin') return "macOS's default limit is 9216 bytes (sysctl net.inet.udp.maxdgram); IPv4's own is 65507";
+  return "at most 65507 bytes over IPv4, the limit on Linux; macOS's default is 9216 (net.inet.udp.maxdgram)";
+}
+
+/** What a connect that got no answer says, the same words for every transport. */
+export function noAnswerError(transport: ClientTransport, remote: string, ms: number): ChatError {
+  return new ChatError('ERR_CONNECT_TIMEOUT', `no answer from ${transport} ${remote} within ${formatDuration(ms)}: is the server running?`);
+}
+
+/**
+ * The addresses of a host, in the order the system gives them (dns.lookup with `all`: Node 17+
+ * keeps the resolver's order, so /etc/hosts and gai.conf decide between ::1 and 127.0.0.1, not
+ * us). A literal is its own address. A name nothing resolves is a usage mistake (exit 2).
+ */
+export async function resolveHost(host: string, lookup?: (host: string) => Promise<string[]>): Promise<string[]> {
+  if (net.isIP(host)) return [host];
+  try {
+    const found = lookup ? await lookup(host) : (await dns.lookup(host, { all: true })).map((a) => a.address);
+    if (found.length > 0) return [...new Set(found)];
+  } catch {
+    // ENOTFOUND, EAI_AGAIN: the same words as an empty answer.
+  }
+  throw new ChatError('ERR_BAD_HOST', `cannot resolve the host ${host}`);
+}
+
 /** A connected UDP socket: no packet is sent by connecting, since UDP has no handshake. */
 class UdpConnection extends EventEmitter<ConnectionEvents> implements Connection {
   readonly transport = 'udp' as const;
   private closed = false;
+  /**
+   * What was sent before the server first answered, sent again to the next address of the host
+   * when this one refuses (ICMP port unreachable): `-H localhost` may resolve to 127.0.0.1 first
+   * while the server listens on ::1 alone. Null once anything came back: the server is found.
+   */
+  private unanswered: (string | Uint8Array)[] | null = [];
+  private next = 1;
 
   constructor(
-    private readonly socket: dgram.Socket,
-    readonly remote: string,
+    private socket: dgram.Socket,
+    private readonly addresses: readonly string[],
+    private readonly port: number,
   ) {
     super();
+    this.listen(socket);
+  }
+
+  get remote(): string {
+    return formatAddress(this.addresses[this.next - 1]!, this.port);
+  }
+
+  private listen(socket: dgram.Socket): void {
     socket.on('message', (msg) => {
+      if (socket !== this.socket) return;
+      this.unanswered = null;
       for (const line of payloadLines(msg)) this.emit('line', line);
     });
-    // On a connected socket an ICMP port unreachable comes back as ECONNREFUSED. The socket stays
-    // usable: the server may come back.
-    socket.on('error', (err: NodeJS.ErrnoException) => this.emit('error', socketError(err, 'udp', remote)));
+    // On a connected socket an ICMP port unreachable comes back as ECONNREFUSED (on Linux and
+    // macOS; Windows' libuv ignores it, and the session's connect timeout is what tells there).
+    // The socket stays usable: the server may come back.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (socket !== this.socket) return;
+      if (err.code === 'ECONNREFUSED' && this.unanswered && this.next < this.addresses.length) return this.tryNext();
+      this.emit('error', socketError(err, 'udp', this.remote));
+    });
+  }
+
+  /** Moves to the host's next address and sends again what the last one refused. */
+  private tryNext(): void {
+    const old = this.socket;
+    const address = this.addresses[this.next++]!;
+    const socket = dgram.createSocket(udpType(address));
+    this.socket = socket;
+    this.listen(socket);
+    old.close();
+    socket.connect(this.port, address, () => {
+      if (this.closed || socket !== this.socket) return;
+      askForReceiveBuffer(socket, CLIENT_RECEIVE_BUFFER_BYTES);
+      for (const text of this.unanswered ?? []) this.sendNow(text);
+    });
   }
 
   get local(): string {
@@ -100,9 +173,16 @@ class UdpConnection extends EventEmitter<ConnectionEvents> implements Connection
 
   send(text: string | Uint8Array): void {
     if (this.closed) return;
+    // A few joins and heartbeats at most: a server that never answers is given up on by the session.
+    if (this.unanswered && this.unanswered.length < 16) this.unanswered.push(text);
+    this.sendNow(text);
+  }
+
+  private sendNow(text: string | Uint8Array): void {
+    const socket = this.socket;
     // Without a callback Node drops a send error (EMSGSIZE for a datagram over 65507 bytes) silently.
-    this.socket.send(text, (err) => {
-      if (err) this.emit('error', socketError(err, 'udp', this.remote));
+    socket.send(text, (err) => {
+      if (err && socket === this.socket) this.emit('error', socketError(err, 'udp', this.remote));
     });
   }
 
@@ -226,67 +306,97 @@ class WsConnection extends EventEmitter<ConnectionEvents> implements Connection 
   }
 }
 
-async function openUdp(options: ConnectOptions, remote: string): Promise<Connection> {
-  const socket = dgram.createSocket(udpType(options.host));
+async function openUdp(options: ConnectOptions, addresses: readonly string[]): Promise<Connection> {
+  const first = addresses[0]!;
+  const socket = dgram.createSocket(udpType(first));
   const failed = once(socket, 'error');
-  socket.connect(options.port, options.host);
+  socket.connect(options.port, first);
   const err = await Promise.race([once(socket, 'connect').then(() => null), failed.then(([e]) => e as NodeJS.ErrnoException)]);
   if (err) {
     socket.close();
-    throw socketError(err, 'udp', remote);
+    throw socketError(err, 'udp', formatAddress(first, options.port));
   }
   // A busy room fans out faster than a busy client reads: what the OS holds meanwhile is not lost.
   askForReceiveBuffer(socket, CLIENT_RECEIVE_BUFFER_BYTES);
-  return new UdpConnection(socket, remote);
+  return new UdpConnection(socket, addresses, options.port);
 }
 
-async function openTcp(options: ConnectOptions, remote: string): Promise<Connection> {
+/**
+ * Tries a stream's opener on each address of the host in turn, as Node's autoSelectFamily does
+ * for one socket: the next when one refuses, all within the one connect timeout. The first
+ * address's failure is the one reported (the one the system put first).
+ */
+async function eachAddress(
+  options: ConnectOptions,
+  addresses: readonly string[],
+  transport: ClientTransport,
+  open: (remote: string, address: string, ms: number) => Promise<Connection>,
+): Promise<Connection> {
   const ms = options.connectTimeoutMs ?? 5000;
-  const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      once(socket, 'connect'),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new ChatError('ERR_CONNECT_TIMEOUT', `no answer from tcp ${remote} within ${ms}ms (connect timed out)`)), ms);
-      }),
-    ]);
-  } catch (err) {
-    socket.destroy();
-    throw err instanceof ChatError ? err : socketError(err as NodeJS.ErrnoException, 'tcp', remote);
-  } finally {
-    clearTimeout(timer);
+  const deadline = performance.now() + ms;
+  let firstError: unknown;
+  for (const address of addresses) {
+    const left = Math.round(deadline - performance.now());
+    if (left <= 0) break;
+    try {
+      return await open(formatAddress(address, options.port), address, left);
+    } catch (err) {
+      firstError ??= err;
+      // Out of time: no other address gets any.
+      if (err instanceof ChatError && err.code === 'ERR_CONNECT_TIMEOUT') break;
+    }
   }
-  return new TcpConnection(socket, remote, options.framing ?? 'line');
+  if (firstError instanceof ChatError && firstError.code !== 'ERR_CONNECT_TIMEOUT') throw firstError;
+  throw noAnswerError(transport, formatAddress(addresses[0]!, options.port), ms);
 }
 
-async function openWs(options: ConnectOptions, remote: string): Promise<Connection> {
-  const ms = options.connectTimeoutMs ?? 5000;
-  // No Origin header: the server lets non-browser clients in whatever its --origin list says.
-  const socket = new WebSocket(`ws://${remote}/`, { handshakeTimeout: ms, perMessageDeflate: false });
-  const connection = new WsConnection(socket, remote);
-  socket.once('upgrade', (res) => {
-    connection.local = formatAddress(res.socket.localAddress ?? '?', res.socket.localPort ?? 0);
+function openTcp(options: ConnectOptions, addresses: readonly string[]): Promise<Connection> {
+  return eachAddress(options, addresses, 'tcp', async (remote, address, ms) => {
+    const socket = net.connect({ host: address, port: options.port, noDelay: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        once(socket, 'connect'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(noAnswerError('tcp', remote, ms)), ms);
+        }),
+      ]);
+    } catch (err) {
+      socket.destroy();
+      throw err instanceof ChatError ? err : socketError(err as NodeJS.ErrnoException, 'tcp', remote);
+    } finally {
+      clearTimeout(timer);
+    }
+    return new TcpConnection(socket, remote, options.framing ?? 'line');
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', (err: NodeJS.ErrnoException) =>
-        reject(/handshake has timed out/.test(err.message) ? new ChatError('ERR_CONNECT_TIMEOUT', `no answer from ws ${remote} within ${ms}ms (connect timed out)`) : socketError(err, 'ws', remote)),
-      );
-      socket.once('unexpected-response', (_req, res) => {
-        res.resume();
-        const why = res.statusCode === 403 ? ': not allowed from here (serve --origin, --allow)' : res.statusCode === 404 ? ': is it the room\'s web port (serve --web)?' : '';
-        reject(new ChatError('ERR_CONNECTION_REFUSED', `ws ${remote} refused the WebSocket with HTTP ${res.statusCode}${why}`));
-      });
+}
+
+function openWs(options: ConnectOptions, addresses: readonly string[]): Promise<Connection> {
+  return eachAddress(options, addresses, 'ws', async (remote, _address, ms) => {
+    // No Origin header: the server lets non-browser clients in whatever its --origin list says.
+    const socket = new WebSocket(`ws://${remote}/`, { handshakeTimeout: ms, perMessageDeflate: false });
+    const connection = new WsConnection(socket, remote);
+    socket.once('upgrade', (res) => {
+      connection.local = formatAddress(res.socket.localAddress ?? '?', res.socket.localPort ?? 0);
     });
-  } catch (err) {
-    // Aborting the handshake reports one more error, which the unreleased connection ignores.
-    socket.terminate();
-    throw err;
-  }
-  connection.release();
-  return connection;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', (err: NodeJS.ErrnoException) => reject(/handshake has timed out/.test(err.message) ? noAnswerError('ws', remote, ms) : socketError(err, 'ws', remote)));
+        socket.once('unexpected-response', (_req, res) => {
+          res.resume();
+          const why = res.statusCode === 403 ? ': not allowed from here (serve --origin, --allow)' : res.statusCode === 404 ? ": is it the room's web port (serve --web)?" : '';
+          reject(new ChatError('ERR_CONNECTION_REFUSED', `ws ${remote} refused the WebSocket with HTTP ${res.statusCode}${why}`));
+        });
+      });
+    } catch (err) {
+      // Aborting the handshake reports one more error, which the unreleased connection ignores.
+      socket.terminate();
+      throw err;
+    }
+    connection.release();
+    return connection;
+  });
 }
 
 // Each transport the client can speak, and how it opens. A server-side transport has no client
@@ -295,16 +405,15 @@ const OPENERS = {
   udp: openUdp,
   tcp: openTcp,
   ws: openWs,
-} satisfies Record<string, (options: ConnectOptions, remote: string) => Promise<Connection>>;
+} satisfies Record<string, (options: ConnectOptions, addresses: readonly string[]) => Promise<Connection>>;
 
 /** Every transport the client speaks. */
 export const CLIENT_TRANSPORTS = Object.keys(OPENERS) as ClientTransport[];
 
 /** Opens a connection to a server; rejects with a ChatError a user can read. */
-export function openConnection(options: ConnectOptions): Promise<Connection> {
-  const remote = formatAddress(options.host, options.port);
+export async function openConnection(options: ConnectOptions): Promise<Connection> {
   const open = OPENERS[options.transport ?? 'udp'];
   // A caller in plain JS could pass anything: no silent fallback to UDP.
-  if (!open) return Promise.reject(new ChatError('ERR_BAD_ARGUMENT', `no client for transport '${String(options.transport)}': use ${CLIENT_TRANSPORTS.join(', ')}`));
-  return open(options, remote);
+  if (!open) throw new ChatError('ERR_BAD_ARGUMENT', `no client for transport '${String(options.transport)}': use ${CLIENT_TRANSPORTS.join(', ')}`);
+  return open(options, await resolveHost(options.host, options.lookup));
 }

@@ -130,7 +130,9 @@ function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string, siz
   if (!target || !target.admitted) return refuse(ctx, peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
   ctx.counters.messages += 1;
   ctx.outbox.deliver(target, encodeLine(privateLine(peer.name, text)));
-  if (ctx.echoSelf && target !== peer) ctx.outbox.tell(peer, privateLine(peer.name, text, target.name));
+  // The sender is told it went, and to whom (the name as the room spells it), whatever its client:
+  // an nc user sees `[private to bob] <alice> text` as the page does. A `! no such peer` otherwise.
+  if (target !== peer) ctx.outbox.tell(peer, privateLine(peer.name, text, target.name));
   // Never the text: the feed may be open to the whole room, a private line is the two peers' alone.
   if (ctx.timeline.active) ctx.timeline.privateMessage(peer, size, target.name);
   ctx.emit({ type: 'message', peer: peerInfo(peer), text, to: target.name });

@@ -111,6 +111,8 @@ window.addEventListener('resize', keepEnd);
 function kindOf(line) {
   if (line.startsWith('* ')) return 'notice';
   if (line.startsWith('! ')) return 'error';
+  // The server's confirmation of a private message we sent.
+  if (line.startsWith('[private to ')) return 'private self';
   if (line.startsWith('[private')) return 'private';
   return 'chat';
 }
@@ -222,7 +224,8 @@ function echo(line) {
   const whisper = /^\/msg (\S+) ([\s\S]+)$/i.exec(line);
   if (whisper) {
     timeline.ownPrivate(me, whisper[1], whisper[2]);
-    return show(`[private to ${whisper[1]}] <${me}> ${whisper[2]}`, 'private self');
+    // Not shown here: the server confirms it, `[private to bob] <me> text`, or says `! no such peer`.
+    return;
   }
   if (line.startsWith('//')) line = line.slice(1);
   else if (line.startsWith('/') || /^(rename|to)\|/i.test(line) || /^\s*(who|quit|exit|help)\s*$/i.test(line)) return;

@@ -401,12 +401,13 @@ who.run();
 const whisper = suite('Room: private messages');
 
 for (const command of ['/msg bob psst, a secret', 'to|bob|psst, a secret', '/to bob psst, a secret', '/msg BOB psst, a secret', 'to|Ｂob|psst, a secret']) {
-  whisper(`'${command}' reaches bob alone, marked (private)`, () => {
+  whisper(`'${command}' reaches bob alone, marked (private), and alice is told it went to bob`, () => {
     const h = setup();
     const [a, b, c] = h.crowd('alice', 'bob', 'carol');
     h.send(a!, command);
     assert.equal(b!.link.take(), ['[private] <alice> psst, a secret']);
-    silent(a!, c!);
+    assert.equal(a!.link.take(), ['[private to bob] <alice> psst, a secret']);
+    silent(c!);
     assert.equal(h.events, [
       { type: 'message', peer: { name: 'alice', address: a!.link.address, transport: 'memory' }, text: 'psst, a secret', to: 'bob' },
     ]);

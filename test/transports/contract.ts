@@ -175,16 +175,17 @@ export function runContract(setup: TransportSetup): void {
     });
   });
 
-  test('a private message reaches its target alone, marked [private]', async () => {
+  test('a private message reaches its target alone, marked [private], and its sender gets a confirmation', async () => {
     await withRoom(setup, {}, async ({ events, join }) => {
       const [a, b, c] = [await join('alice'), await join('bob'), await join('carol')];
       a.send('to|bob|psst');
       await b.waitFor('[private] <alice> psst');
+      await a.waitFor('[private to bob] <alice> psst');
       a.send('/msg BOB again');
       await b.waitFor('[private] <alice> again');
-      await sync(a, 'a');
+      await a.waitFor('[private to bob] <alice> again');
       await sync(c, 'c');
-      for (const p of [a, c]) assert.not.ok(p.lines.some((l) => l.includes('psst') || l.includes('again')), 'a private message leaked');
+      assert.not.ok(c.lines.some((l) => l.includes('psst') || l.includes('again')), 'a private message leaked');
       a.send('to|nobody|hi');
       await a.waitFor(/^! no such peer/);
       assert.equal(errorCodes(events), ['ERR_NO_SUCH_PEER']);
