@@ -29,6 +29,13 @@ let retryTimer = 0;
 // little as half of itself: a restarted server meets a class of pages spread out, not all at once.
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10_000;
+let rejoin = false; // this connection replaces one that was lost
+let reclaims = 0; // times our name was found still taken after coming back (see reclaim)
+let reclaimTimer = 0;
+const RECLAIM_EVERY_MS = 10_000;
+const RECLAIM_TRIES = 6;
+// A name a user can choose (index.html's pattern), unlike the address a room calls a peer by until then.
+const CHOSEN_NAME = /^[\p{L}\p{N}_.\-]{1,24}$/u;
 let beat; // the heartbeat timer
 let beats = 0;
 let maxBytes = 1200; // the room's message limit, from /stats
@@ -197,12 +204,46 @@ function heard(line) {
   const renamed = /^\* (\S+) is now (\S+)$/.exec(line);
   if (renamed && renamed[1] === me) {
     me = renamed[2];
-    // A /nick typed later is the name to come back with after a lost connection.
-    if (wanted && ticketName(wanted.password) === null) wanted.name = me;
+    // A /nick typed later is the name to come back with after a lost connection (a chosen name:
+    // never the address the room calls a peer by before it has one).
+    if (wanted && ticketName(wanted.password) === null && CHOSEN_NAME.test(me)) wanted.name = me;
+    if (me === wanted?.name) stopReclaiming();
     status(`joined as ${me}`);
     void poll();
   }
+  reclaim(line);
   show(line, kindOf(line));
+}
+
+/**
+ * Back after a lost connection that the server has not noticed yet (a network that dropped, not
+ * a server that restarted): it still holds our name for the old connection, until its ping finds
+ * that one dead (within two thirds of the peer timeout), so `/nick NAME` gets `! name taken`. Ask
+ * again the moment the room says the old one left, and every 10 s (the room's rename interval) in
+ * case that notice is missed, for a minute at most. A ticket's name is not retried this way: in a
+ * room with a password each refused ticket spends one of the few tries before the page is dropped.
+ */
+function reclaim(line) {
+  // Only when coming back: on a first Join the holder is someone else, whose name is theirs.
+  if (!rejoin || !wanted || ticketName(wanted.password) !== null || me === wanted.name) return;
+  const taken = /^! name taken: (\S+)$/.exec(line);
+  if (taken && taken[1] === wanted.name && reclaims < RECLAIM_TRIES) {
+    reclaims += 1;
+    clearTimeout(reclaimTimer);
+    reclaimTimer = setTimeout(() => send(`/nick ${wanted.name}`), RECLAIM_EVERY_MS);
+    status(`joined as ${me}, not yet as ${wanted.name}: the lost connection still holds it`);
+    return;
+  }
+  const left = /^\* (\S+) left \(/.exec(line);
+  if (left && left[1] === wanted.name && reclaims > 0) {
+    clearTimeout(reclaimTimer);
+    send(`/nick ${wanted.name}`);
+  }
+}
+
+function stopReclaiming() {
+  clearTimeout(reclaimTimer);
+  reclaims = 0;
 }
 
 function setJoined(joined) {
@@ -241,6 +282,7 @@ function connect() {
   const { name, password } = wanted;
   const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/`);
   socket = ws;
+  rejoin = isDown();
   let opened = false;
   ws.onopen = () => {
     opened = true;
@@ -257,6 +299,7 @@ function connect() {
   ws.onclose = (event) => {
     if (socket !== ws) return;
     clearInterval(beat);
+    stopReclaiming();
     socket = null;
     const wasDown = isDown();
     me = null;

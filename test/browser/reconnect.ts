@@ -7,6 +7,8 @@
  * stop it. Its own server process and pages, apart from e2e.ts's in-process room.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { issueTicket } from '../../src/servers/tickets.js';
 import { closedPort, start } from '../helpers/spawn.js';
@@ -38,6 +40,8 @@ class Server {
   constructor(
     readonly port: number,
     readonly web: number,
+    /** Pages from this origin (the proxy's) may join too. */
+    readonly origin: string,
   ) {}
 
   get url(): string {
@@ -46,7 +50,7 @@ class Server {
 
   /** Starts it and waits until its page answers (GET /stats), whatever its banner says. */
   async start(): Promise<void> {
-    const child = start(['serve', '--port', String(this.port), '--web', String(this.web), '--password', PASSWORD, '--ticket-secret', SECRET]);
+    const child = start(['serve', '--port', String(this.port), '--web', String(this.web), '--password', PASSWORD, '--ticket-secret', SECRET, '--origin', this.origin]);
     this.child = child;
     this.stderr = '';
     child.stderr.on('data', (d) => (this.stderr += d));
@@ -76,6 +80,66 @@ class Server {
   }
 }
 
+/**
+ * A TCP relay to the server's web port that can cut the browser's side of every connection while
+ * keeping the server's side open: a network that drops, which the server does not notice at once.
+ */
+class Relay {
+  private readonly held: net.Socket[] = [];
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+
+  private constructor(readonly listener: net.Server) {}
+
+  static async open(target: number): Promise<Relay> {
+    const listener = net.createServer();
+    const relay = new Relay(listener);
+    listener.on('connection', (page) => {
+      const server = net.connect(target, '127.0.0.1');
+      const pair: [net.Socket, net.Socket] = [page, server];
+      relay.pairs.add(pair);
+      page.on('data', (d) => server.write(d));
+      server.on('data', (d) => !page.destroyed && page.write(d));
+      page.on('end', () => server.end());
+      server.on('end', () => page.end());
+      page.on('error', () => undefined);
+      server.on('error', () => page.destroy());
+      page.on('close', () => relay.pairs.delete(pair));
+    });
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    return relay;
+  }
+
+  get port(): number {
+    return (this.listener.address() as net.AddressInfo).port;
+  }
+
+  /** Drops the browser's side of every connection; the server's side stays open, silent. */
+  cut(): void {
+    for (const pair of this.pairs) {
+      const [page, server] = pair;
+      this.pairs.delete(pair);
+      this.held.push(server);
+      server.removeAllListeners('end');
+      page.destroy();
+    }
+  }
+
+  /** Closes the server's side of what cut() dropped: the server sees them go. */
+  release(): void {
+    for (const server of this.held.splice(0)) server.destroy();
+  }
+
+  close(): void {
+    this.release();
+    for (const [page, server] of this.pairs) {
+      page.destroy();
+      server.destroy();
+    }
+    this.listener.close();
+  }
+}
+
 export interface ReconnectContext {
   browser: Browser;
   results: string;
@@ -88,11 +152,12 @@ function statusOf(page: Page): Promise<string> {
   return page.locator('#status').textContent().then((t) => t ?? '');
 }
 
-async function waitForStatus(page: Page, text: string, ms = WAIT_MS): Promise<void> {
+async function waitForStatus(page: Page, text: string | RegExp, ms = WAIT_MS): Promise<void> {
+  const src = typeof text === 'string' ? `^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` : text.source;
   try {
-    await page.waitForFunction((t) => document.getElementById('status')?.textContent === t, text, { timeout: ms });
+    await page.waitForFunction((t) => new RegExp(t).test(document.getElementById('status')?.textContent ?? ''), src, { timeout: ms });
   } catch {
-    throw new Error(`the status is not ${JSON.stringify(text)} within ${ms} ms: ${JSON.stringify(await statusOf(page))}`);
+    throw new Error(`the status is not ${typeof text === 'string' ? JSON.stringify(text) : String(text)} within ${ms} ms: ${JSON.stringify(await statusOf(page))}`);
   }
 }
 
@@ -139,6 +204,7 @@ async function udpPeer(port: number, name: string): Promise<UdpPeer> {
 /** The steps, in order. */
 export function reconnectSteps(c: ReconnectContext): Step[] {
   let server: Server;
+  let relay: Relay;
   let fay: Page; // joined with a name and the room's password
   let gus: Page; // joined with a ticket link
   let hal: UdpPeer | undefined;
@@ -180,7 +246,10 @@ export function reconnectSteps(c: ReconnectContext): Step[] {
     [
       'reconnect: two pages join a room served by a real `serve --web` process, one with a name and the password, one with a ticket link',
       async () => {
-        server = new Server(await closedPort('udp'), await closedPort('tcp'));
+        const web = await closedPort('tcp');
+        relay = await Relay.open(web);
+        c.cleanup.push(() => relay.close());
+        server = new Server(await closedPort('udp'), web, `http://127.0.0.1:${relay.port}`);
         c.cleanup.push(() => void server.stop('SIGKILL'));
         await server.start();
         fay = await open();
@@ -297,6 +366,30 @@ export function reconnectSteps(c: ReconnectContext): Step[] {
         assert(attempts.get(gus)!.length === gusOpened, 'gus opened a connection after Leave');
         assert((await gus.locator('#join button').textContent()) === 'Join', 'the button does not offer Join again');
         assert(await gus.locator('#password').isEditable(), 'the join form is still shut');
+      },
+    ],
+    [
+      'reconnect: a connection lost while the server stays up: back as a guest while the old connection holds the name, then the name again once the room lets the old one go',
+      async () => {
+        const kim = await udpPeer(server.port, 'kim');
+        c.cleanup.push(() => kim.close());
+        const jo = await open();
+        await jo.goto(`http://127.0.0.1:${relay.port}/`, { timeout: WAIT_MS });
+        await jo.locator('#name').fill('jo');
+        await jo.locator('#password').fill(PASSWORD);
+        await jo.locator('#password').press('Enter');
+        await waitForStatus(jo, 'joined as jo');
+        relay.cut();
+        await waitForLine(jo, /^! disconnected \(connection lost\); reconnecting by itself…$/);
+        await waitForLine(jo, /^! name taken: jo$/);
+        await waitForStatus(jo, /^joined as 127\.0\.0\.1:\d+, not yet as jo: the lost connection still holds it$/);
+        // The server finds the old connection gone (its ping would, within 40 s): the page asks at once.
+        relay.release();
+        await kim.waitFor('* jo left (disconnected)', WAIT_MS);
+        await waitForStatus(jo, 'joined as jo');
+        await jo.locator('#text').fill('jo is jo again');
+        await jo.locator('#text').press('Enter');
+        await kim.waitFor('<jo> jo is jo again', WAIT_MS);
       },
     ],
     [
