@@ -16,8 +16,26 @@ const MAX_LOG_LINES = 500;
 // A little over the room's default /who interval (5 s), so timer jitter never makes one too soon.
 const WHO_EVERY_MS = 6000;
 
-let socket = null; // the WebSocket while it is open
+let socket = null; // the WebSocket, from the moment it is made until it closes
 let me = null; // our name, as the server last said it
+// What the user gave to join ({ name, password }: the password field holds a password or a
+// ticket), kept from Join until Leave so a lost connection can rejoin as the same peer; null when
+// the page is not meant to be in the room.
+let wanted = null;
+let leaving = false; // Leave was pressed (or /quit typed): the close that follows is not a loss
+let retries = 0; // reconnections tried since the room last welcomed us
+let retryTimer = 0;
+// A lost connection is tried again after 0.5 s, doubling to 10 s, each wait jittered down to as
+// little as half of itself: a restarted server meets a class of pages spread out, not all at once.
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 10_000;
+let rejoin = false; // this connection replaces one that was lost
+let reclaims = 0; // times our name was found still taken after coming back (see reclaim)
+let reclaimTimer = 0;
+const RECLAIM_EVERY_MS = 10_000;
+const RECLAIM_TRIES = 6;
+// A name a user can choose (index.html's pattern), unlike the address a room calls a peer by until then.
+const CHOSEN_NAME = /^[\p{L}\p{N}_.\-]{1,24}$/u;
 let beat; // the heartbeat timer
 let beats = 0;
 let maxBytes = 1200; // the room's message limit, from /stats
@@ -26,7 +44,8 @@ let peersFromStats = true;
 // answer the server never sends (a budget spent) must not leave a user's own /who hidden later.
 let whoHiddenUntil = 0;
 const WHO_ANSWER_MS = 3000;
-let whoLeft = 0; // lines of a hidden /who answer still to come
+let whoLeft = 0; // lines of a /who answer still to come
+let whoShown = false; // that answer was asked for by hand: it goes into the log too
 let whoPeers = [];
 let previous = null; // the last /stats, for the per-second rates
 const rates = sampler(); // a minute of them, for the teacher's chart
@@ -54,6 +73,12 @@ function span(className, content) {
 
 function status(message) {
   $('status').textContent = message;
+}
+
+/** How long to wait before reconnection `attempt` (0, 1, ...): the doubled delay, jittered into its upper half. */
+function retryDelay(attempt) {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 20));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
 /** Adds one line to the log, styled by kind: chat, private, notice, error. */
@@ -131,7 +156,10 @@ function send(line) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(line);
 }
 
-/** Hides the answers to the refresher's /who, and reads the peer list from them. */
+/**
+ * Reads the peer list from /who answers: the refresher's, hidden from the log, and (in a room whose
+ * /stats lists no names) one typed by hand too, shown.
+ */
 function whoLine(line) {
   if (whoLeft > 0) {
     // `*   NAME TRANSPORT [ADDRESS] idle AGE`: a room reachable beyond loopback shows no address.
@@ -139,8 +167,8 @@ function whoLine(line) {
     if (row || line.startsWith('*   ... and ')) {
       whoLeft -= 1;
       if (row) whoPeers.push({ name: row[1], transport: row[2], idle: row[3] });
-      renderPeers(whoPeers);
-      return true;
+      if (!peersFromStats) renderPeers(whoPeers);
+      return !whoShown;
     }
     whoLeft = 0;
   }
@@ -151,11 +179,12 @@ function whoLine(line) {
     return true;
   }
   const head = /^\* (\d+) peers? here:$/.exec(line);
-  if (head && hiding) {
+  if (head) {
     whoHiddenUntil = 0;
+    whoShown = !hiding;
     whoLeft = Number(head[1]);
     whoPeers = [];
-    return true;
+    return hiding;
   }
   return false;
 }
@@ -167,16 +196,56 @@ function heard(line) {
   if (welcome) {
     me = welcome[1];
     heartbeat(toMs(welcome[2], welcome[3]) / 3);
+    // The room took us (past its password, if it has one): the connection is back for good.
+    retries = 0;
+    setDown(false);
     status(`joined as ${me}`);
     void poll(); // show ourselves in the list now, not in up to a second
+    refreshWho(); // likewise in a room with a password (a list kept from before a restart, refreshed)
   }
   const renamed = /^\* (\S+) is now (\S+)$/.exec(line);
   if (renamed && renamed[1] === me) {
     me = renamed[2];
+    // A /nick typed later is the name to come back with after a lost connection (a chosen name:
+    // never the address the room calls a peer by before it has one).
+    if (wanted && ticketName(wanted.password) === null && CHOSEN_NAME.test(me)) wanted.name = me;
+    if (me === wanted?.name) stopReclaiming();
     status(`joined as ${me}`);
     void poll();
   }
+  reclaim(line);
   show(line, kindOf(line));
+}
+
+/**
+ * Back after a lost connection that the server has not noticed yet (a network that dropped, not
+ * a server that restarted): it still holds our name for the old connection, until its ping finds
+ * that one dead (within two thirds of the peer timeout), so `/nick NAME` gets `! name taken`. Ask
+ * again the moment the room says the old one left, and every 10 s (the room's rename interval) in
+ * case that notice is missed, for a minute at most. A ticket's name is not retried this way: in a
+ * room with a password each refused ticket spends one of the few tries before the page is dropped.
+ */
+function reclaim(line) {
+  // Only when coming back: on a first Join the holder is someone else, whose name is theirs.
+  if (!rejoin || !wanted || ticketName(wanted.password) !== null || me === wanted.name) return;
+  const taken = /^! name taken: (\S+)$/.exec(line);
+  if (taken && taken[1] === wanted.name && reclaims < RECLAIM_TRIES) {
+    reclaims += 1;
+    clearTimeout(reclaimTimer);
+    reclaimTimer = setTimeout(() => send(`/nick ${wanted.name}`), RECLAIM_EVERY_MS);
+    status(`joined as ${me}, not yet as ${wanted.name}: the lost connection still holds it`);
+    return;
+  }
+  const left = /^\* (\S+) left \(/.exec(line);
+  if (left && left[1] === wanted.name && reclaims > 0) {
+    clearTimeout(reclaimTimer);
+    send(`/nick ${wanted.name}`);
+  }
+}
+
+function stopReclaiming() {
+  clearTimeout(reclaimTimer);
+  reclaims = 0;
 }
 
 function setJoined(joined) {
@@ -185,21 +254,46 @@ function setJoined(joined) {
   $('password').disabled = joined;
   $('join').querySelector('button').textContent = joined ? 'Leave' : 'Join';
   text.disabled = !joined;
-  $('say').querySelector('button').disabled = !joined;
+  $('say').querySelector('button').disabled = !joined || isDown();
   text.placeholder = joined ? 'Message, or /help' : 'Join first';
   if (joined) text.focus();
 }
 
-function connect(name, password) {
-  status('connecting…');
+/**
+ * The connection is lost and being tried again (true), or back or given up (false). While it is
+ * down the peer list stays as last seen, greyed and marked so (not emptied: the room is most likely
+ * still there), and the message box keeps what is typed in it but sends nothing.
+ */
+function setDown(down) {
+  document.body.classList.toggle('reconnecting', down);
+  $('peers-stale').hidden = !down;
+  $('say').querySelector('button').disabled = down || !wanted;
+  if (wanted) text.placeholder = down ? 'Reconnecting… (what you type here waits)' : 'Message, or /help';
+  for (const li of rows.values()) li.querySelector('button').disabled = down || li.classList.contains('you');
+}
+
+function isDown() {
+  return document.body.classList.contains('reconnecting');
+}
+
+function isOpen() {
+  return socket !== null && socket.readyState === WebSocket.OPEN;
+}
+
+function connect() {
+  const { name, password } = wanted;
   const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/`);
   socket = ws;
+  rejoin = isDown();
+  let opened = false;
   ws.onopen = () => {
+    opened = true;
     if (password) ws.send(`/join ${password}`);
     // A ticket carries the name: the server renames us to it once the signature checks out.
     if (ticketName(password) === null) ws.send(`/nick ${name}`);
     heartbeat(20_000);
-    setJoined(true);
+    // Once: a reconnection leaves the form as it was, and the cursor where the user put it.
+    if (!document.body.classList.contains('joined')) setJoined(true);
   };
   ws.onmessage = (event) => {
     if (typeof event.data === 'string') for (const line of event.data.split('\n')) heard(line);
@@ -207,10 +301,20 @@ function connect(name, password) {
   ws.onclose = (event) => {
     if (socket !== ws) return;
     clearInterval(beat);
+    stopReclaiming();
     socket = null;
+    const wasDown = isDown();
     me = null;
     whoHiddenUntil = whoLeft = 0;
-    setJoined(false);
+    // Come back by itself after a loss: the server went away (1001 shutting down, 1006 no close at
+    // all, 1011-1014 its trouble) or forgot us (a tab asleep past the peer timeout). Not after
+    // Leave or /quit, and not when the room sent us away (1008: a wrong password, an echo loop;
+    // 1009: too long), which trying again would only repeat. A first Join that never opened
+    // is the user's to retry: most likely the page outlived its server.
+    const meant = leaving || event.reason === 'quit';
+    const refused = event.code === 1008 || event.code === 1009;
+    if (wanted && !meant && !refused && (opened || wasDown)) return lost(event, wasDown);
+    stopTrying();
     const why = event.code === 1009 ? 'message too long' : event.reason || (event.code === 1006 ? 'connection lost' : '');
     show(`! disconnected${why ? ` (${why})` : ''}`, 'error');
     status('not connected');
@@ -218,6 +322,61 @@ function connect(name, password) {
     void poll();
   };
 }
+
+/** The connection went away by no choice of ours: say so once, then try again after a backoff. */
+function lost(event, wasDown) {
+  if (!wasDown) {
+    const why = event.reason === 'shutdown' ? 'the server is shutting down' : event.reason === 'timeout' ? 'the room timed us out' : 'connection lost';
+    show(`! disconnected (${why}); reconnecting by itself…`, 'error');
+    setDown(true);
+  }
+  // Said once, not at every attempt: a screen reader announces each change of the status.
+  if ($('status').textContent !== `reconnecting as ${wanted.name}…`) status(`reconnecting as ${wanted.name}…`);
+  const delay = retryDelay(retries++);
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(connect, delay);
+}
+
+/** No more reconnecting: the page is out of the room until Join. */
+function stopTrying() {
+  clearTimeout(retryTimer);
+  wanted = null;
+  leaving = false;
+  retries = 0;
+  setDown(false);
+  setJoined(false);
+}
+
+/** Leave: out of the room on purpose, whether connected, connecting or waiting to reconnect. */
+function leave() {
+  leaving = true;
+  if (isOpen()) {
+    send('/quit');
+    // The server answers `* bye` and closes; one that does not within a moment is closed from here.
+    const ws = socket;
+    setTimeout(() => ws.close(), 2000);
+  } else {
+    // Connecting, or waiting to: drop the attempt unheard, and stop.
+    if (socket) {
+      socket.onclose = null;
+      socket.close();
+      socket = null;
+    }
+    clearInterval(beat);
+    stopTrying();
+    show('! left; not reconnecting', 'error');
+    status('not connected');
+    $('name').focus();
+  }
+}
+
+// Back online after being offline: try now rather than at the end of a long backoff.
+window.addEventListener('online', () => {
+  if (wanted && !socket && isDown()) {
+    clearTimeout(retryTimer);
+    connect();
+  }
+});
 
 /** Shows locally what we said: the server does not send our own chat lines back. */
 function echo(line) {
@@ -271,15 +430,18 @@ if (params.has('ticket') || params.has('teacher')) history.replaceState(null, ''
 
 $('join').addEventListener('submit', (event) => {
   event.preventDefault();
-  if (socket) return send('/quit');
+  if (wanted) return leave();
   const name = $('name').value.trim();
-  if (name) connect(name, $('password').value);
+  if (!name) return;
+  wanted = { name, password: $('password').value };
+  status('connecting…');
+  connect();
 });
 
 $('say').addEventListener('submit', (event) => {
   event.preventDefault();
   const line = text.value;
-  if (!line.trim() || !socket) return;
+  if (!line.trim() || !isOpen()) return;
   const size = encoder.encode(line).length;
   // The server closes a WebSocket that sends more than its limit: refuse here, with its words.
   if (size > maxBytes) return show(`! message too long: ${size} bytes, the limit is ${maxBytes}; not sent`, 'error');
@@ -318,7 +480,7 @@ function renderPeers(list) {
     if (!li) rows.set(peer.name, (li = row(peer.name)));
     const you = peer.name === me;
     li.classList.toggle('you', you);
-    li.querySelector('button').disabled = you || !socket;
+    li.querySelector('button').disabled = you || !isOpen();
     li.querySelector('.transport').textContent = peer.transport;
     li.querySelector('.transport').className = `transport t-${peer.transport}`;
     li.querySelector('.idle').textContent = you ? 'you' : `idle ${peer.idle}`;
@@ -402,12 +564,14 @@ async function poll() {
 
 setInterval(poll, 1000);
 poll();
-setInterval(() => {
-  if (!peersFromStats && me && socket) {
+/** In a room with a password, asks /who for the peer list, its answer hidden from the log. */
+function refreshWho() {
+  if (!peersFromStats && me && isOpen()) {
     whoHiddenUntil = performance.now() + WHO_ANSWER_MS;
     send('/who');
   }
-}, WHO_EVERY_MS);
+}
+setInterval(refreshWho, WHO_EVERY_MS);
 
 // The views and projector mode, each a toggle; which are open is kept in the address's #fragment
 // (`#teacher+timeline+projector`), so a bookmark or a link on the projector opens them again.

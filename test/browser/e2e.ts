@@ -3,7 +3,7 @@
  * browser download cannot work here), driven by playwright-core. Two pages and one UDP peer chat
  * in one room. Not a *.test.ts file, so `npm test` runs without a browser; `npm run test:browser`
  * runs this. Prints `N passed, M failed`, exits non-zero on a failure, and saves screenshots in
- * test-results/.
+ * test-results/. `node dist/test/browser/e2e.js reconnect` runs only the steps of reconnect.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { startChatServer, type ChatServer } from '../../src/servers/chat-server.
 import { issueTicket } from '../../src/servers/tickets.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
 import { checkDemoHtml } from './demo-html.js';
+import { reconnectSteps } from './reconnect.js';
 import { demoRunner, floodStep, timelineSteps, type TimelineContext } from './timeline.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -120,6 +121,11 @@ async function main(): Promise<void> {
       timeout: 30_000,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+    mkdirSync(RESULTS, { recursive: true });
+    if (process.argv[2] === 'reconnect') {
+      await runSteps(reconnectSteps({ browser, results: RESULTS, cleanup }));
+      return;
+    }
     await runSteps([['demo --html opens offline: the diagram renders, nothing leaves the page', () => checkDemoHtml(browser!, RESULTS)]]);
     const open = async (viewport: { width: number; height: number }, mobile: boolean, colorScheme: 'light' | 'dark'): Promise<[BrowserContext, Page]> => {
       const context = await browser!.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1, colorScheme });
@@ -138,7 +144,6 @@ async function main(): Promise<void> {
     // ann on a phone, ben on a desktop in dark mode.
     const [, ann] = await open({ width: 390, height: 844 }, true, 'light');
     const [, ben] = await open({ width: 1280, height: 800 }, false, 'dark');
-    mkdirSync(RESULTS, { recursive: true });
     const timeline: TimelineContext = { ben, ann, carl: () => carl!, roomPort, results: RESULTS, url, notes, expected, cleanup };
 
     await runSteps([
@@ -151,6 +156,8 @@ async function main(): Promise<void> {
             assert(await page.locator('#name').isVisible(), 'no name field');
             assert(await page.locator('#text').isDisabled(), 'the message box is open before joining');
             assert((await page.locator('label[for="name"]').textContent()) === 'Your name', 'the name field has no label');
+            // Closed views take no room: the hidden Timeline once kept an empty column beside the chat.
+            for (const view of ['#timeline', '#teacher', '#demos']) assert(!(await page.locator(view).isVisible()), `${view} shows before it is opened`);
           }
         },
       ],
@@ -337,6 +344,8 @@ async function main(): Promise<void> {
         },
       ],
     ]);
+    // A page that outlives its server: its own `serve --web` process, restarted, and its own pages.
+    await runSteps(reconnectSteps({ browser, results: RESULTS, cleanup }));
   } catch (err) {
     failed += 1;
     process.stdout.write(`  ✘ setting up: ${(err as Error).stack ?? String(err)}\n`);
@@ -346,9 +355,9 @@ async function main(): Promise<void> {
     await browser?.close();
     await server?.close();
     clearTimeout(watchdog);
+    process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+    process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
   }
-  process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
-  process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
 }
 
 process.stdout.write('the web page in headless chromium\n');

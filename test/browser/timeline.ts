@@ -7,11 +7,11 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { demoRunner as serveRunner } from '../../src/demos/runner.js';
 import type { DemoRunner } from '../../src/transports/ws/demos-endpoint.js';
 import type { UdpPeer } from '../helpers/udp-peer.js';
+import { axe } from './axe.js';
 
 /** Runs that began, for a test to wait on: the server is running one when this resolves. */
 const began: Array<(name: string) => void> = [];
@@ -146,17 +146,6 @@ async function tcpPeer(port: number): Promise<{ socket: net.Socket; waitFor: (re
     }
   };
   return { socket, waitFor };
-}
-
-/** Runs axe-core (from its npm package, injected into the page) and returns the violations found. */
-async function axe(page: Page): Promise<string[]> {
-  const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  // Evaluated over the DevTools protocol, which the page's CSP does not govern (no inline script).
-  await page.evaluate(source);
-  return page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }> }> } }).axe.run(document);
-    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
-  });
 }
 
 /** Percentile of sorted numbers. */
