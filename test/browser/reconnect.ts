@@ -212,8 +212,9 @@ export function reconnectSteps(c: ReconnectContext): Step[] {
   // When each page opened a chat WebSocket (not the timeline's), in ms on this process's clock.
   const attempts = new Map<Page, number[]>();
   const problems: string[] = [];
-  // A server that is down makes the browser say so on the console; those are expected here.
-  const expected = [/WebSocket connection to .* failed/, /Failed to load resource: net::ERR_CONNECTION_REFUSED/, /Failed to fetch/];
+  // A server that is down makes the browser say so on the console; those are expected here. A
+  // request in flight when the process is killed (the page's periodic fetch) is reset, not refused.
+  const expected = [/WebSocket connection to .* failed/, /Failed to load resource: net::ERR_CONNECTION_(REFUSED|RESET)/, /Failed to fetch/];
 
   const open = async (): Promise<Page> => {
     const context = await c.browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, colorScheme: 'light' });
