@@ -6,7 +6,8 @@
  */
 import { ChatError } from '../core/errors.js';
 import { UsageError } from './cli.js';
-import { unresolvable, USAGE_CODES } from './options.js';
+import { unresolvable } from '../client/connection.js';
+import { USAGE_CODES } from './options.js';
 
 /** What main prints (after `udp-chat: `) and the exit code. `usage` adds the pointer to --help. */
 export interface Explained {
@@ -47,9 +48,6 @@ function socketKind(err: NodeJS.ErrnoException, flag: string): string {
 export function explain(err: unknown, ctx: ErrorContext = {}): Explained {
   if (err instanceof UsageError) return { message: oneLine(err.message), exitCode: 2, usage: true };
   if (err instanceof ChatError) {
-    // The client's own wording names HOST:PORT; the one wording names the host alone.
-    const name = err.code === 'ERR_BAD_HOST' ? /^cannot resolve the host of \[?(.+?)\]?:\d+$/.exec(err.message)?.[1] : undefined;
-    if (name !== undefined) return { message: unresolvable(name).message, exitCode: 2, usage: true };
     const usage = USAGE_CODES.has(err.code);
     return { message: oneLine(err.message), exitCode: usage ? 2 : 1, usage };
   }

@@ -1,11 +1,9 @@
 /** Options several commands share, and the parsing that turns their strings into checked values. */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_PORT } from '../core/limits.js';
-import type { ClientTransport, ConnectOptions } from '../client/connection.js';
+import { resolveHost, type ClientTransport, type ConnectOptions } from '../client/connection.js';
 import { readSecretFile } from '../servers/tickets.js';
 import { parseHost, parsePort } from '../transports/address.js';
 import { FRAMINGS, type FramingName } from '../transports/framing.js';
@@ -39,15 +37,11 @@ export function host(value: unknown): string {
   return parseHost(String(value));
 }
 
-/** The one wording for a host name the system cannot resolve (exit 2: the user typed it). */
-export function unresolvable(name: string): ChatError {
-  return new ChatError('ERR_BAD_HOST', `cannot resolve the host ${name}`);
-}
-
 /**
  * Throws `cannot resolve the host NAME` when NAME is a host name the system cannot resolve, so
  * every command (serve, echo, proxy, ping, chat, send) says it the same way, before it opens
- * anything. Addresses, and text parseHost refuses (the command says why), are left alone.
+ * anything: the client's own resolver, whose wording that is. Addresses, and text parseHost
+ * refuses (the command says why), are left alone.
  */
 export async function mustResolve(name: unknown): Promise<void> {
   if (typeof name !== 'string' || name === '') return;
@@ -57,14 +51,7 @@ export async function mustResolve(name: unknown): Promise<void> {
   } catch {
     return;
   }
-  if (isIP(parsed) !== 0) return;
-  try {
-    await lookup(parsed);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL' || code === 'EAI_NODATA') throw unresolvable(parsed);
-    throw err;
-  }
+  await resolveHost(parsed);
 }
 
 /** The key that ends input at a terminal: Ctrl-D, or on Windows Ctrl-Z then Enter. */

@@ -9,13 +9,12 @@ import { MAX_SEQ_TOTAL } from '../client/seq-stats.js';
 import { sendToGroup } from '../client/group-send.js';
 import { sendMessages, type RunStart } from '../client/send.js';
 import { ChatError } from '../core/errors.js';
-import { formatDuration } from '../core/duration.js';
 import { LiveLine } from './live-line.js';
 import { addressOptions, connectOptions, count, duration, groupFrom, groupOptions, port, positive } from './options.js';
 import { formatSeqStats, jsonLine } from './output.js';
 import { CHALLENGE_NO_REPLIES, formatInterval, formatProgress, ROOM_NO_REPLIES } from './send-output.js';
 import { untilSignal } from './signals.js';
-import { CLIENT_TRANSPORTS } from '../client/connection.js';
+import { CLIENT_TRANSPORTS, noAnswerError } from '../client/connection.js';
 
 export const command = 'send [message..]';
 export const describe = 'send messages (arguments, else each line of stdin) as datagrams, to a server, a multicast group or a broadcast address';
@@ -153,7 +152,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   // so and fail as ping does with no reply. Not over TCP or WebSocket, where the connection proved
   // a listener, and not to a group or a broadcast, where silent receivers are the common case.
   const silent = !to && !result.interrupted && waitMs > 0 && result.heard === 0 && started?.transport === 'udp';
-  const noAnswer = silent ? `no answer from udp ${started!.to} within ${formatDuration(waitMs)}: is the server running?` : undefined;
+  const noAnswer = silent ? noAnswerError('udp', started!.to, waitMs) : undefined;
   // A chat room relays a sender's lines to the others only: from a room, no numbered reply at all
   // is what a room does, not a loss.
   const whyNone = stats && stats.received === 0 && result.answerer ? (result.answerer === 'challenge' ? CHALLENGE_NO_REPLIES : ROOM_NO_REPLIES) : undefined;
@@ -167,7 +166,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
         ...(result.answerer ? { answerer: result.answerer } : {}),
         ...(whyNone ? { note: whyNone } : {}),
         ...(stoppedBy ? { interrupted: stoppedBy } : {}),
-        ...(noAnswer ? { error: noAnswer } : {}),
+        ...(noAnswer ? { error: noAnswer.message } : {}),
       }),
     );
   } else {
@@ -175,7 +174,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     if (whyNone) print(`sent ${result.sent}; ${whyNone}`);
     else if (stats) for (const line of formatSeqStats(stats)) print(line);
   }
-  if (noAnswer) throw new ChatError('ERR_CONNECT_TIMEOUT', noAnswer);
+  if (noAnswer) throw noAnswer;
 }
 
 /**

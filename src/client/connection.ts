@@ -14,6 +14,7 @@ import { formatDuration } from '../core/duration.js';
 import { decodeText, escapeControls } from '../core/sanitize.js';
 import { formatAddress, udpType } from '../transports/address.js';
 import { createDeframer, encodeFrame, maxFrame, type FramingName } from '../transports/framing.js';
+import { datagramLimit } from '../transports/udp/datagram-limit.js';
 import { askForReceiveBuffer, CLIENT_RECEIVE_BUFFER_BYTES } from '../transports/udp/receive-buffer.js';
 
 /** A transport the client can connect over: a key of OPENERS. */
@@ -66,9 +67,6 @@ export function socketError(err: NodeJS.ErrnoException, transport: ClientTranspo
         'ERR_CONNECTION_REFUSED',
         `nothing is listening on ${transport} ${remote} (${transport === 'udp' ? 'ICMP port unreachable' : 'connection refused'})`,
       );
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new ChatError('ERR_BAD_HOST', `cannot resolve the host of ${remote}`);
     case 'EMSGSIZE':
       return new ChatError('ERR_MESSAGE_TOO_LONG', `a datagram to ${remote} was too long for UDP (EMSGSIZE: ${datagramLimit(process.platform)})`);
     case 'EHOSTUNREACH':
@@ -77,16 +75,6 @@ export function socketError(err: NodeJS.ErrnoException, transport: ClientTranspo
     default:
       return new ChatError('ERR_SOCKET', `${transport} ${remote}: ${err.code ?? ''} ${err.message}`.trim());
   }
-}
-
-/**
- * The datagram limit a send met, said for the system it ran on: 65507 bytes is IPv4's own limit
- * (65535 less the IP and UDP headers), which Linux and Windows reach; macOS refuses sooner, at
- * its sysctl net.inet.udp.maxdgram (9216 by default). Stated, not measured.
- */
-export function datagramLimit(platform: NodeJS.Platform): string {
-  if (platform === 'darwin') return "macOS's default limit is 9216 bytes (sysctl net.inet.udp.maxdgram); IPv4's own is 65507";
-  return "at most 65507 bytes over IPv4, the limit on Linux; macOS's default is 9216 (net.inet.udp.maxdgram)";
 }
 
 /** What a connect that got no answer says, the same words for every transport. */
@@ -107,7 +95,12 @@ export async function resolveHost(host: string, lookup?: (host: string) => Promi
   } catch {
     // ENOTFOUND, EAI_AGAIN: the same words as an empty answer.
   }
-  throw new ChatError('ERR_BAD_HOST', `cannot resolve the host ${host}`);
+  throw unresolvable(host);
+}
+
+/** The one wording for a host name the system cannot resolve: a usage mistake (exit 2), from every command. */
+export function unresolvable(name: string): ChatError {
+  return new ChatError('ERR_BAD_HOST', `cannot resolve the host ${name}`);
 }
 
 /** A connected UDP socket: no packet is sent by connecting, since UDP has no handshake. */

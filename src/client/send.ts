@@ -7,7 +7,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ChatError } from '../core/errors.js';
 import { REFUSAL_NOTICE_INTERVAL_MS } from '../core/limits.js';
-import { parseServerLine, readRefusal, welcomeTimeout } from '../core/lines.js';
+import { parseServerLine, readChallenge, readRefusal, welcomeTimeout } from '../core/lines.js';
 import { openConnection, type ClientTransport, type ConnectOptions } from './connection.js';
 import { SeqMeter } from './seq-meter.js';
 import { formatSeq, MAX_SEQ_TOTAL, parseSeq, SeqStats, wallClockMs, type SeqResult } from './seq-stats.js';
@@ -223,12 +223,9 @@ export async function exchange(link: Link, messages: Iterable<string> | AsyncIte
   }
 }
 
-// A validating room's first answer to an unknown address (transports/udp/transport.ts).
-const CHALLENGE = /^\* to join, send: \/join /;
-
 /** Which kind of server a reply line shows answered, if it shows one. */
 function whoAnswered(line: string): Answerer | undefined {
-  if (CHALLENGE.test(line)) return 'challenge';
+  if (readChallenge(line) !== null) return 'challenge';
   // An echo sends back what it got, and send's own lines are numbered or the user's: a welcome is
   // the room's; so is a notice or a refusal, unless the user sent one (`send '* hi'`) to an echo,
   // where calling it a room changes only a hint.

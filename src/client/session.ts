@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { parseDuration } from '../core/duration.js';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_PEER_TIMEOUT_MS } from '../core/limits.js';
-import { parseServerLine, readRefusal, welcomeTimeout, type ServerLine } from '../core/lines.js';
+import { parseServerLine, readChallenge, readRefusal, welcomeName, welcomeTimeout, type ServerLine } from '../core/lines.js';
 import { noAnswerError, type Connection } from './connection.js';
 import { parseSeq, SeqStats, wallClockMs } from './seq-stats.js';
 
@@ -53,10 +53,8 @@ export interface SessionOptions {
   reopen?: () => Promise<Connection>;
 }
 
-// What a validating UDP server and a password room say to a newcomer (see transports/udp.ts, core/room.ts).
-const CHALLENGE = /^\* to join, send: \/join (\S+)$/;
+// What a password or ticket room says to a newcomer (core/room.ts); a validating UDP server's challenge is core/lines.ts's.
 const PASSWORD_ASKED = /^\* this room needs a (?:password|ticket)/;
-const WELCOME = /^\* welcome (\S+); /;
 const RENAMED = /^\* (\S+) is now (\S+)$/;
 // The room dropped us for something we did (a wrong password, an echo loop): coming back would do it again.
 const DROPPED = /^\* you were dropped \(/;
@@ -123,7 +121,6 @@ export class ChatSession extends EventEmitter<{
   private rejoining = false;
   private droppedUs = false;
   private reconnecting = false;
-  private down = false;
   private quitting: (() => void) | undefined;
 
   constructor(
@@ -157,8 +154,9 @@ export class ChatSession extends EventEmitter<{
       if (!this.heardAny && this.connection.transport === 'udp') return this.fail(err);
       // A server that is gone answers every heartbeat with an ICMP error: say so once, not each time.
       if (this.refused) return;
+      const wasDown = this.down;
       this.refused = true;
-      this.serverDown(true);
+      this.paceFor(wasDown);
     }
     // While getting back in, the failed attempts are the reconnect loop's to count, not the user's to read.
     if (this.reconnecting) return;
@@ -312,19 +310,23 @@ export class ChatSession extends EventEmitter<{
       // Two heartbeats without any answer: the server is gone or the path is down. UDP gives no
       // other sign; tell the user once, and again when it answers.
       if (!this.silent && quiet > this.heartbeatMs * 2) {
+        const wasDown = this.down;
         this.silent = true;
         this.emit('unresponsive', Math.round(quiet));
-        this.serverDown(true);
+        this.paceFor(wasDown);
       }
       this.beat();
     }, every);
   }
 
+  /** The server is known to be down: it refused (ICMP) or stayed silent, and has not answered since. */
+  private get down(): boolean {
+    return this.refused || this.silent;
+  }
+
   /** Heartbeats go faster while the server is down (so the client is back soon after it), normal once it answers. */
-  private serverDown(down: boolean): void {
-    if (this.down === down) return;
-    this.down = down;
-    if (!this.closed) this.schedule();
+  private paceFor(wasDown: boolean): void {
+    if (this.down !== wasDown && !this.closed) this.schedule();
   }
 
   private refused = false;
@@ -337,6 +339,7 @@ export class ChatSession extends EventEmitter<{
   private heard(raw: string): void {
     const at = wallClockMs();
     this.lastHeard = performance.now();
+    const wasDown = this.down;
     this.refused = false;
     this.heardAny = true;
     clearTimeout(this.answerTimer);
@@ -344,15 +347,15 @@ export class ChatSession extends EventEmitter<{
       this.reconnecting = false;
       this.reconnectAttempts = 0;
     }
-    this.serverDown(false);
     if (this.silent) {
       this.silent = false;
       this.emit('responsive');
     }
+    this.paceFor(wasDown);
     const line = parseServerLine(raw);
     // A validating server asks a new address to echo a token; a password room asks for the
     // password. The client answers both by itself, then asks for its name again.
-    const challenge = CHALLENGE.exec(raw);
+    const challenge = readChallenge(raw);
     if (!challenge && !this.answered) {
       this.answered = true;
       clearTimeout(this.retryTimer);
@@ -370,7 +373,7 @@ export class ChatSession extends EventEmitter<{
     if (challenge) {
       const credential = this.options.ticket ?? this.options.password;
       if (this.options.password) this.passwordSent = true;
-      this.connection.send(`/join ${challenge[1]}${credential ? ` ${credential}` : ''}`);
+      this.connection.send(`/join ${challenge}${credential ? ` ${credential}` : ''}`);
       if (this.options.name && !this.options.ticket) this.connection.send(`/nick ${this.options.name}`);
       return;
     }
@@ -416,14 +419,14 @@ export class ChatSession extends EventEmitter<{
    * the name (or ticket) goes again. True once we are back as who we were.
    */
   private follow(text: string): boolean {
-    const welcome = WELCOME.exec(`* ${text}`);
-    if (welcome) {
+    const welcome = welcomeName(`* ${text}`);
+    if (welcome !== null) {
       if (this.inRoom) {
         this.startRejoin();
         if (this.options.ticket || this.options.name) this.sendJoin();
       }
       this.inRoom = true;
-      this.name = welcome[1]!;
+      this.name = welcome;
     }
     const renamed = RENAMED.exec(`* ${text}`);
     if (renamed && renamed[1] === this.name) this.name = renamed[2]!;

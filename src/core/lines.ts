@@ -70,6 +70,28 @@ export function welcomeTimeout(line: string): string | null {
   return WELCOME_TIMEOUT.exec(line)?.[1] ?? null;
 }
 
+/**
+ * What a validating UDP server says to an address it has not seen answer yet: send the token back
+ * with `/join` (transports/udp/transport.ts). Clients read the token back with readChallenge.
+ */
+export function challengeLine(token: string): string {
+  return noticeLine(`to join, send: /join ${token}`);
+}
+
+const CHALLENGE = /^\* to join, send: \/join (\S+)$/;
+
+/** The token of a challenge line, or null when the line is not one. */
+export function readChallenge(line: string): string | null {
+  return CHALLENGE.exec(line)?.[1] ?? null;
+}
+
+const WELCOME_NAME = /^\* welcome (\S+); /;
+
+/** The name a welcome line gives the peer it welcomes, or null when the line is not a welcome. */
+export function welcomeName(line: string): string | null {
+  return WELCOME_NAME.exec(line)?.[1] ?? null;
+}
+
 /** What kind of line the server sent. */
 export type ServerLine =
   | { kind: 'chat'; from: string; text: string; private: boolean; to?: string }

@@ -6,6 +6,7 @@
  */
 import type dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { datagramLimit, IPV4_MAX_DATAGRAM } from '../transports/udp/datagram-limit.js';
 import { udpSocket, until, portOf, type DemoOptions, type DemoResult } from './common.js';
 
 /** What happened to one size. */
@@ -19,8 +20,8 @@ const SIZES: Array<[number, string]> = [
   [1200, 'fits any path (QUIC\'s minimum MTU); udp-chat\'s --max-message'],
   [1472, 'largest in one Ethernet frame: 1500 MTU - 20 IP - 8 UDP'],
   [9000, 'a jumbo frame; fragmented on an ordinary 1500 network'],
-  [65507, 'largest UDP payload over IPv4: 65535 - 20 - 8'],
-  [65508, 'one byte more'],
+  [IPV4_MAX_DATAGRAM, 'largest UDP payload over IPv4: 65535 - 20 - 8'],
+  [IPV4_MAX_DATAGRAM + 1, 'one byte more'],
 ];
 
 async function sendOne(sender: dgram.Socket, receiver: dgram.Socket, bytes: number): Promise<string> {
@@ -81,14 +82,14 @@ export function loopbackMtu(): number | null {
 }
 
 /**
- * Why a send of `bytes` failed, for the system it failed on. 65507 is IPv4's own limit (65535 less
- * the IP and UDP headers); macOS refuses sooner, at its net.inet.udp.maxdgram (9216 by default), so
- * a 9000-byte datagram fails there while Linux sends it: the demo says which limit this run met.
+ * Why a send of `bytes` failed, for the system it failed on: past IPv4's own limit on any system;
+ * below it, macOS's smaller default (a 9000-byte datagram fails there while Linux sends it), or
+ * some other system's own: the demo says which limit this run met.
  */
-export function datagramLimit(bytes: number, platform: NodeJS.Platform): string {
-  if (bytes > 65507) return "65507 is IPv4's limit: 65535 - 20 (IP) - 8 (UDP).";
-  if (platform === 'darwin') return `This system refused ${bytes} bytes: macOS allows ${9216} by default (sysctl net.inet.udp.maxdgram), below IPv4's 65507.`;
-  return `This system refused ${bytes} bytes, below IPv4's limit of 65507: its own datagram limit is lower.`;
+export function sizeRefusal(bytes: number, platform: NodeJS.Platform): string {
+  if (bytes > IPV4_MAX_DATAGRAM) return `${IPV4_MAX_DATAGRAM} is IPv4's limit: 65535 - 20 (IP) - 8 (UDP).`;
+  if (platform === 'darwin') return `This system refused ${bytes} bytes: ${datagramLimit(platform)}.`;
+  return `This system refused ${bytes} bytes, below IPv4's limit of ${IPV4_MAX_DATAGRAM}: its own datagram limit is lower.`;
 }
 
 /** Runs the size demo. */
@@ -127,7 +128,7 @@ export async function sizeDemo(options: DemoOptions = {}): Promise<DemoResult> {
       'On a real network anything over the path MTU (1472 bytes of payload on Ethernet) is fragmented;',
       'one lost fragment loses the datagram, and many firewalls drop fragments: keep datagrams small.',
       failed
-        ? `The ${failed.bytes}-byte send itself failed (${failed.outcome.replace('error ', '')}): UDP cannot split a datagram. ${datagramLimit(failed.bytes, platform)}`
+        ? `The ${failed.bytes}-byte send itself failed (${failed.outcome.replace('error ', '')}): UDP cannot split a datagram. ${sizeRefusal(failed.bytes, platform)}`
         : 'No send failed here: this system took every size tried.',
       `A receiver that cannot keep up loses datagrams silently when its socket buffer is full: ${small.received} of ${count} arrived.`,
       `Asked for a ${small.asked}-byte receive buffer (SO_RCVBUF, recvBufferSize in Node), the kernel gave ${small.actual}${doubled ? ' (Linux doubles it for its bookkeeping)' : ''};`,

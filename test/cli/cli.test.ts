@@ -93,24 +93,28 @@ bin('send reads stdin lines and numbers repeats with --count', async () => {
   }
 });
 
-bin('serve prints a banner with the real port, logs the room, and exits 0 on SIGINT', async () => {
-  const child = start(['serve', '--port', '0']);
-  const out = new Output(child);
-  const peer = await UdpPeer.open();
-  try {
-    const banner = await out.next(/^udp-chat room on udp 127\.0\.0\.1 port \d+/);
-    const port = Number(/port (\d+)/.exec(banner)![1]);
-    assert.ok(port > 0);
-    peer.send(port, 'rename|zed');
-    await out.next(/is now zed/);
-    const code = await stop(child, 'SIGINT');
-    assert.is(code, 0);
-    await peer.waitFor('* server shutting down');
-  } finally {
-    peer.close();
-    await stop(child, 'SIGKILL');
-  }
-});
+// SIGHUP is a terminal closed under a running room (an ssh session dropped): Node's default for
+// it is to die at once, which would leave the peers talking to nobody until their timeout.
+for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+  bin(`serve prints a banner with the real port, logs the room, and on ${signal} tells its peers and exits 0`, async () => {
+    const child = start(['serve', '--port', '0']);
+    const out = new Output(child);
+    const peer = await UdpPeer.open();
+    try {
+      const banner = await out.next(/^udp-chat room on udp 127\.0\.0\.1 port \d+/);
+      const port = Number(/port (\d+)/.exec(banner)![1]);
+      assert.ok(port > 0);
+      peer.send(port, 'rename|zed');
+      await out.next(/is now zed/);
+      const code = await stop(child, signal);
+      assert.is(code, 0);
+      await peer.waitFor('* server shutting down');
+    } finally {
+      peer.close();
+      await stop(child, 'SIGKILL');
+    }
+  });
+}
 
 bin('serve --json prints one NDJSON object per event', async () => {
   const child = start(['serve', '--port', '0', '--json']);

@@ -1,7 +1,8 @@
 /** The one line a user reads for a socket error: EMSGSIZE says which system's limit a figure is. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { datagramLimit, socketError } from '../../src/client/connection.js';
+import { socketError } from '../../src/client/connection.js';
+import { datagramLimit } from '../../src/transports/udp/datagram-limit.js';
 
 const test = suite('socket errors');
 

@@ -1,12 +1,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  challengeLine,
   chatLine,
   errorLine,
   noticeLine,
   parseServerLine,
   privateLine,
+  readChallenge,
   welcomeLine,
+  welcomeName,
   welcomeTimeout,
   type ServerLine,
 } from '../../src/core/lines.js';
@@ -138,3 +141,19 @@ for (const line of notWelcomes) {
 }
 
 timeout.run();
+
+const readBack = suite('what clients read back: the challenge token, the welcomed name');
+
+readBack('a challenge line gives its token back; other lines give null', () => {
+  assert.is(challengeLine('Ab3_-xyz0123'), '* to join, send: /join Ab3_-xyz0123');
+  assert.is(readChallenge(challengeLine('Ab3_-xyz0123')), 'Ab3_-xyz0123');
+  for (const line of ['* welcome x; you are alone here', '<bob> * to join, send: /join abc', '* to join, send: /join ']) assert.is(readChallenge(line), null, line);
+});
+
+readBack('a welcome gives the name it welcomes, a peer named like an address too', () => {
+  assert.is(welcomeName(welcomeLine('carol', 1, 60_000)), 'carol');
+  assert.is(welcomeName(welcomeLine('127.0.0.1:5000', 3, 60_000)), '127.0.0.1:5000');
+  assert.is(welcomeName('<carol> * welcome mallory; hi'), null);
+});
+
+readBack.run();

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { lineChannel } from '../../core/channel.js';
+import { challengeLine } from '../../core/lines.js';
 import type { LeaveReason, Peer, PeerLink } from '../../core/peer.js';
 import { fullBucket, spend, type Bucket } from '../../core/rate.js';
 import type { BoundAddress, Transport, TransportContext, TransportStats } from '../../core/transport.js';
@@ -37,8 +38,8 @@ export interface UdpListenOptions {
 
 const encoder = new TextEncoder();
 
-/** What a challenge says before its token. */
-const CHALLENGE_PREFIX = '* to join, send: /join ';
+/** What a challenge says before its token (core/lines.ts writes it, and clients read it back there). */
+const CHALLENGE_PREFIX = challengeLine('');
 
 /** Every UDP peer's lines go out as they are: one datagram, one line with its `\n`. */
 const UDP_CHANNEL = lineChannel('udp');
@@ -213,7 +214,7 @@ export class UdpTransport implements Transport {
     if (text.startsWith(CHALLENGE_PREFIX) || !this.answers.allow(ip)) return undefined;
     // Small on purpose (QUIC's rule: answer an unproven address with little): about 50 bytes,
     // rate-limited per source address and prefix, so a forged source cannot make us flood its owner.
-    this.sendTo(encoder.encode(`${CHALLENGE_PREFIX}${cookies.token(ip, port)}\n`), port, ip);
+    this.sendTo(encoder.encode(`${challengeLine(cookies.token(ip, port))}\n`), port, ip);
     return undefined;
   }
 
