@@ -77,7 +77,9 @@ try {
   const version = udpChat(['--version']);
   check(version.status === 0 && version.stdout.trim() === pkg.version, `udp-chat --version prints ${pkg.version}`, version.stdout + version.stderr);
   const help = udpChat(['--help']);
-  const commands = [...help.stdout.matchAll(/^ {2}udp-chat (\w+)/gm)].map((m) => m[1]!);
+  // The Commands section only: the Examples section below it also starts lines with `udp-chat`.
+  const section = /^Commands:\n([\s\S]*?)\n\n/m.exec(help.stdout)?.[1] ?? '';
+  const commands = [...new Set([...section.matchAll(/^ {2}udp-chat (\w+)/gm)].map((m) => m[1]!))];
   check(help.status === 0 && commands.length >= 8, `udp-chat --help lists the commands (${commands.join(', ')})`, help.stdout + help.stderr);
   for (const command of commands) {
     const r = udpChat([command, '--help']);

@@ -182,7 +182,8 @@ export function serveBanner(
   const lines = [c.bold(`udp-chat room on ${on} ${host} port ${o.port}`) + ` (peer timeout ${formatDuration(o.peerTimeoutMs)})`];
   const allow = o.allow ?? [];
   const deny = o.deny ?? [];
-  if (turnsAwayEveryone(o.host, allow, deny)) {
+  const nobody = turnsAwayEveryone(o.host, allow, deny);
+  if (nobody) {
     // A "join with:" line would send students to a room that turns every one of them away.
     const rules = [...allow.map((r) => `--allow ${r}`), ...deny.map((r) => `--deny ${r}`)].join(' ');
     lines.push(`  nobody can join: ${rules} turns away every address that can reach ${host} (each try is logged, once a minute per address)`);
@@ -200,14 +201,16 @@ export function serveBanner(
       lines.push(c.dim(`  who can join: ${who} (--allow, --deny; the others are turned away, logged once a minute per address)`));
     }
   }
-  if (o.host === '127.0.0.1' || o.host === '::1' || o.host === 'localhost') {
+  // Who can join and how, said only of a room someone can join (the line above says nobody can).
+  if (!nobody && (o.host === '127.0.0.1' || o.host === '::1' || o.host === 'localhost')) {
     lines.push(c.dim('  only this machine can join; to open the room to your LAN: --host 0.0.0.0 (or :: for IPv6)'));
   }
-  if (o.transport !== 'tcp') {
+  if (!nobody && o.transport !== 'tcp') {
+    const door = o.password || o.tickets?.required;
     lines.push(
       o.open === false
-        ? c.dim('  UDP address validation on: a new address must echo the /join TOKEN it is sent (udp-chat chat does it; --open turns it off)')
-        : c.dim('  UDP room open: a first datagram joins'),
+        ? c.dim(`  UDP address validation on: a new address must echo the /join TOKEN it is sent (${self} chat does it; --open turns it off)`)
+        : c.dim(door ? `  UDP address validation off: a new address's first datagram is heard, then the ${o.password ? 'password' : 'ticket'} decides` : '  UDP room open: a first datagram joins'),
     );
   }
   // A measured run past this loses messages to the room, not the network: say where the line is.

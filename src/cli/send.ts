@@ -99,7 +99,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const onStart = (run: RunStart) => {
     started = run;
     if (json) {
-      const { meter: _meter, ...where } = run;
+      const { meter: _meter, sent: _sent, ...where } = run;
       print(jsonLine('start', { ...where, seq, count: times, intervalMs, waitMs, ...(reportMs ? { reportMs } : {}) }));
     }
     const meter = run.meter;
@@ -125,15 +125,25 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     onStart,
     signal: stop.signal,
   };
+  // Under --json the replies are kept here as they come, for the `stop` line (one that failed part-way too).
+  const replies: string[] = [];
+  const onLine = (line: string, from?: string) => {
+    // To many, each reply says who sent it, as `grep -H` names its file.
+    const said = from === undefined ? line : `${from}: ${line}`;
+    if (json) replies.push(said);
+    else print(said);
+  };
   let result;
   try {
-    // To many, each reply says who sent it, as `grep -H` names its file; `to` says where they went.
+    // `to` says where they went.
     result = to
-      ? await sendToGroup({ ...run, ...to, ...(json ? {} : { onLine: (line: string, from?: string) => print(`${from}: ${line}`) }) }).then((r) => ({ ...r, replies: r.replies.map((x) => `${x.from}: ${x.line}`) }))
-      : await sendMessages({ ...connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1' }), ...run, ...(json ? {} : { onLine: print }) }).then((r) => ({ ...r, replies: r.received }));
+      ? await sendToGroup({ ...run, ...to, onLine })
+      : await sendMessages({ ...connectOptions({ ...argv, host: argv['host'] ?? '127.0.0.1' }), ...run, onLine });
   } catch (err) {
     // The error line goes to stderr: not after the live line's text.
     live?.clear();
+    // The stream still ends with its `stop` (docs/json.md), saying what went wrong, once the run had started.
+    if (json && started) print(jsonLine('stop', { to: started.to, sent: started.sent(), replies, error: (err as Error).message }));
     throw err;
   } finally {
     for (const timer of timers) clearInterval(timer);
@@ -161,7 +171,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       jsonLine('stop', {
         to: started?.to ?? ('to' in result ? result.to : undefined),
         sent: result.sent,
-        replies: result.replies,
+        replies,
         ...(stats ? { stats } : {}),
         ...(result.answerer ? { answerer: result.answerer } : {}),
         ...(whyNone ? { note: whyNone } : {}),

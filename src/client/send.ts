@@ -51,6 +51,8 @@ export interface RunStart {
   /** With `seq`: the run's N, and the meter counting it as it runs (send --report, the live line). */
   total?: number;
   meter?: SeqMeter;
+  /** Datagrams sent so far: what a run that fails part-way (a port unreachable) reports as sent. */
+  sent(): number;
 }
 
 /**
@@ -184,7 +186,7 @@ export async function exchange(link: Link, messages: Iterable<string> | AsyncIte
   );
   let sent = 0;
   try {
-    options.onStart?.({ transport: link.transport, from: link.local, to: link.remote, ...(options.seq ? { total, meter: meter! } : {}) });
+    options.onStart?.({ transport: link.transport, from: link.local, to: link.remote, sent: () => sent, ...(options.seq ? { total, meter: meter! } : {}) });
     send: for await (const message of untilAborted(messages, signal)) {
       for (let i = 1; i <= count; i++) {
         if (failure) throw failure;

@@ -64,7 +64,7 @@ export class Admission {
   seatRefusal(roster: Roster, ip: string): Refusal | null {
     const l = this.limits;
     if (l.maxPeers > 0 && roster.admitted >= l.maxPeers) {
-      return { reason: 'roomFull', code: 'ERR_ROOM_FULL', message: `room full (${l.maxPeers} peers); try again later` };
+      return { reason: 'roomFull', code: 'ERR_ROOM_FULL', message: `room full (${l.maxPeers} peer${l.maxPeers === 1 ? '' : 's'}); try again later` };
     }
     if (l.maxPeersPerIp > 0 && roster.fromIp(ip) >= l.maxPeersPerIp) {
       return { reason: 'perIpLimit', code: 'ERR_ROOM_FULL', message: `too many peers from ${ip} (${l.maxPeersPerIp})` };

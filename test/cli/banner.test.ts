@@ -14,7 +14,17 @@ const banner = suite('serve banner');
 banner('--deny of everyone: no "join with:", it says nobody can join instead', () => {
   const lines = serveBanner({ ...base, transport: 'both', deny: ['0.0.0.0/0'] }, c);
   assert.not.ok(lines.some((l) => l.includes('join with')), lines.join('\n'));
+  // Nor any line saying who or how one joins: it would contradict the one that says nobody can.
+  assert.not.ok(lines.some((l) => /can join;|a first datagram joins/.test(l)), lines.join('\n'));
   assert.ok(lines.includes('  nobody can join: --deny 0.0.0.0/0 turns away every address that can reach 127.0.0.1 (each try is logged, once a minute per address)'), lines.join('\n'));
+});
+
+banner('a room with a door (password, required tickets): a first datagram is heard, not joined', () => {
+  const password = serveBanner({ ...base, open: true, password: true }, c);
+  assert.ok(password.includes("  UDP address validation off: a new address's first datagram is heard, then the password decides"), password.join('\n'));
+  const tickets = serveBanner({ ...base, open: true, tickets: { required: true } }, c);
+  assert.ok(tickets.includes("  UDP address validation off: a new address's first datagram is heard, then the ticket decides"), tickets.join('\n'));
+  assert.ok(serveBanner({ ...base, open: true }, c).includes('  UDP room open: a first datagram joins'));
 });
 
 banner('some rules: the join lines, and who can join', () => {

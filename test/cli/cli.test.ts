@@ -301,8 +301,9 @@ wording('a port in use: exit 1, one line naming the transport and the flag to se
     results.forEach((r, i) => {
       const [args, line] = cases[i]!;
       assert.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
-      // The page's server may log its socket error on stdout first; stderr holds the one line.
+      // One line in all: nothing before it on stdout (the page's server once logged its bind error there too).
       assert.is(r.stderr, `udp-chat: ${line}\n`, args.join(' '));
+      assert.is(r.stdout, '', args.join(' '));
     });
   } finally {
     udp.close();

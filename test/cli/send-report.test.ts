@@ -166,6 +166,15 @@ test('--wait with nothing answering and no ICMP (as on Windows): "no answer with
   const refused = await run(['send', '--port', String(closed), '--wait', '200ms', 'hello?']);
   assert.is(refused.code, 1);
   assert.match(refused.stderr, /^udp-chat: nothing is listening on udp 127\.0\.0\.1:\d+ \(ICMP port unreachable\)\n$/);
+  // Under --json the stream still ends with its stop line, saying what went wrong (docs/json.md).
+  const json = await run(['send', '--port', String(closed), '--wait', '200ms', '--json', 'hello?']);
+  assert.is(json.code, 1);
+  const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.map((l) => l['event']), ['start', 'stop'], json.stdout);
+  assert.is(lines[1]!['to'], `127.0.0.1:${closed}`);
+  assert.is(lines[1]!['sent'], 1);
+  assert.equal(lines[1]!['replies'], []);
+  assert.match(String(lines[1]!['error']), /^nothing is listening on udp 127\.0\.0\.1:\d+ \(ICMP port unreachable\)$/);
 });
 
 test('--report without --seq is a usage mistake', async () => {

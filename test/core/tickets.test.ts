@@ -425,7 +425,7 @@ required('peers waiting for a ticket take no place: one with a ticket still gets
   late.link.take();
   h.room.receive(late.peer!, new TextEncoder().encode(`/join ${T.bob}\n`));
   await settle();
-  assert.equal(late.link.take(), ['! room full (1 peers); try again later']);
+  assert.equal(late.link.take(), ['! room full (1 peer); try again later']);
   assert.is(h.room.find('bob'), undefined);
 });
 

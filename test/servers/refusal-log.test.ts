@@ -13,7 +13,7 @@ const refused = (address: string, reason: Refused['reason'] = 'roomFull', code =
   peer: { address, transport: 'udp' },
   reason,
   code,
-  message: 'room full (1 peers); try again later',
+  message: 'room full (1 peer); try again later',
 });
 
 const test = suite('RefusalLog, on a fake clock');

@@ -98,8 +98,9 @@ export async function startPageServer(o: PageOptions): Promise<http.Server> {
   const desk = o.demos ? new DemoDesk(o.demos, o.teacherKey) : undefined;
   server.on('request', (req, res) => request(o, hosts, assets, desk, req, res));
   server.on('upgrade', (req, socket: Socket, head: Buffer) => upgrade(o, hosts, req, socket, head));
-  server.on('error', (err) => o.onError(err));
   await listening(server, (s) => s.listen(o.port, o.host));
+  // Only once bound: a bind error (EADDRINUSE) is the caller's to report, as one line, not a socket error logged first.
+  server.on('error', (err) => o.onError(err));
   hosts = hostRule((server.address() as { address: string }).address, o.host, o.origins);
   return server;
 }
