@@ -12,6 +12,8 @@ import type { ServerLine } from '../core/lines.js';
 import type { ServerEvent } from '../servers/chat-server.js';
 import { turnsAwayEveryone } from '../servers/access.js';
 import { formatAddress, isLoopback } from '../transports/address.js';
+import { reusePortMissing } from '../transports/reuse-port.js';
+import { redactUrl } from '../cluster/url.js';
 
 /**
  * How much colour: NO_COLOR (set and not empty, no-color.org) turns it off whatever else is set;
@@ -72,6 +74,8 @@ export function formatServerEvent(event: ServerEvent, c: ChalkInstance): string 
     }
     case 'socket-error':
       return `${at} ${c.red('!')} ${event.transport} socket: ${event.code} ${event.message}`;
+    case 'cluster':
+      return `${at} ${event.what === 'back' ? c.green('*') : event.what === 'gone' ? c.yellow('*') : c.red('!')} cluster: ${event.message}`;
     case 'stats':
       return `${at} ${formatCounters(event.counters)}`;
     case 'stop':
@@ -294,6 +298,20 @@ export function webBanner(host: string, port: number, self = 'udp-chat'): string
   const shown = reachableHost(host);
   const hostFlag = isLoopback(shown) ? '' : ` --host ${shown.includes(':') ? `'${shown}'` : shown}`;
   return `  open http://${formatAddress(shown, port)}/ in a browser   (${self} chat --transport ws${hostFlag} --port ${port}; the teacher panel: /#teacher)`;
+}
+
+/**
+ * The banner lines of `serve --cluster`: which room and node this is, where the cluster lives
+ * (password hidden), and how another server joins it: on this port with --reuse-port where this
+ * Node can share a port, else on a port of its own.
+ */
+export function clusterBanner(o: { url: string; room: string; node: string; port: number; reusePort: boolean; self?: string }): string[] {
+  const self = o.self ?? 'udp-chat';
+  const missing = reusePortMissing();
+  const another = o.reusePort
+    ? `another server on this machine: ${self} serve --cluster ${redactUrl(o.url)} --room ${o.room} -p ${o.port} --reuse-port`
+    : `another server: ${self} serve --cluster ${redactUrl(o.url)} --room ${o.room} -p ${o.port + 1}${missing ? ` (one port each: ${missing})` : ' (or share this port: --reuse-port on each)'}`;
+  return [`  cluster: room ${o.room} on ${redactUrl(o.url)}, this server is ${o.node}; first names end in @${o.node}`, `  ${another}`];
 }
 
 /**

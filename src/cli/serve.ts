@@ -3,12 +3,13 @@ import type { Argv } from 'yargs';
 import { ChatError } from '../core/errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, LOOPBACK_LIMITS } from '../core/limits.js';
 import { demoRunner } from '../demos/runner.js';
-import { startChatServer, type ServerTransport } from '../servers/chat-server.js';
+import { DEFAULT_ROOM, startChatServer, type ServerTransport } from '../servers/chat-server.js';
+import { NODE_NAME } from '../core/bus.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { DEFAULT_TICKET_ROOM } from '../servers/tickets.js';
 import { addressOptions, count, groupFrom, groupOptions, notEmpty, numeric, duration, host, port, positive, secretFrom, transport } from './options.js';
-import { formatCounters, formatServerEvent, jsonEvent, multicastBanner, paint, serveBanner, teacherBanner, webBanner, wrapForTerminal } from './output.js';
+import { clusterBanner, formatCounters, formatServerEvent, jsonEvent, multicastBanner, paint, serveBanner, teacherBanner, webBanner, wrapForTerminal } from './output.js';
 import { selfCommand } from './invocation.js';
 import { untilSignal } from './signals.js';
 
@@ -24,7 +25,7 @@ export function builder(y: Argv) {
     .option('password', { type: 'string', describe: 'peers must send /join PASSWORD before they hear or are heard' })
     .option('ticket-secret', { type: 'string', describe: 'take /join TICKET (udp-chat ticket NAME, same secret): it signs the peer in under NAME, which nobody else can take' })
     .option('ticket-secret-file', { type: 'string', describe: 'the ticket secret, read from this file (not seen in ps)' })
-    .option('ticket-room', { type: 'string', default: DEFAULT_TICKET_ROOM, describe: 'take only tickets made with this --room' })
+    .option('ticket-room', { type: 'string', describe: `take only tickets made with this --room (default: serve's --room, else ${DEFAULT_TICKET_ROOM})` })
     .option('tickets-required', { type: 'boolean', default: false, describe: 'turn away everyone without a ticket (needs --ticket-secret)' })
     .option('allow', { type: 'string', array: true, default: [], describe: 'only these addresses may join (CIDR, repeatable)' })
     .option('deny', { type: 'string', array: true, default: [], describe: 'these addresses may not join (CIDR, repeatable; wins over --allow)' })
@@ -59,13 +60,18 @@ export function builder(y: Argv) {
     .option('teacher-key', { type: 'string', describe: 'with --web: the teacher key (8 to 128 of A-Z a-z 0-9 _ -) instead of a random one; it reads the timeline of a room with a password and runs demos from the page' })
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' })
     .option('multicast', { type: 'string', requiresArg: true, describe: "also send every line of the room once to this multicast group (239.1.2.3, ff15::1): any number of listeners follow it (not with --password or tickets: anyone on the LAN can join a group)" })
-    .option('multicast-port', { type: 'string', requiresArg: true, describe: "the group's port (default: the room's)" });
-  return numeric(notEmpty(groupOptions(built, 'send the group on', "127.0.0.1 (lo for an IPv6 group) for a room on loopback, else the system's choice"), 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key'), 'rate', 'burst', 'output-budget-ip', 'max-waiting-per-ip', 'web', 'multicast-port')
+    .option('multicast-port', { type: 'string', requiresArg: true, describe: "the group's port (default: the room's)" })
+    .option('cluster', { type: 'string', requiresArg: true, describe: 'one room over several servers: the Redis they share (redis://HOST:PORT, rediss:// for TLS, redis://:PASSWORD@HOST:PORT); docs/CLUSTER.md' })
+    .option('room', { type: 'string', requiresArg: true, describe: `the room's name (A-Z a-z 0-9 _ . -): the page shows it; with --cluster, servers with the same --room are one room (default ${DEFAULT_ROOM})` })
+    .option('node', { type: 'string', requiresArg: true, describe: "with --cluster: this server's name in it, at the end of its peers' first names (default: this machine's name and the port)" })
+    .option('reuse-port', { type: 'boolean', default: false, describe: 'share the port with other servers on this machine (SO_REUSEPORT: Linux, Node 22.12+); else give each its own --port' });
+  return numeric(notEmpty(groupOptions(built, 'send the group on', "127.0.0.1 (lo for an IPv6 group) for a room on loopback, else the system's choice"), 'password', 'ticket-secret-file', 'ticket-room', 'teacher-key', 'cluster', 'room', 'node'), 'rate', 'burst', 'output-budget-ip', 'max-waiting-per-ip', 'web', 'multicast-port')
     // 45 flags: the few a first run needs first, then one group per concern.
     .group(['host', 'port', 'transport', 'tcp', 'framing', 'peer-timeout', 'echo-self'], 'Basics:')
     .group(['password', 'ticket-secret', 'ticket-secret-file', 'ticket-room', 'tickets-required', 'allow', 'deny', 'open'], 'Who may join:')
     .group(['web', 'origin', 'teacher-key'], 'Web page:')
     .group(['multicast', 'multicast-port', 'interface', 'ttl'], 'Multicast:')
+    .group(['cluster', 'room', 'node', 'reuse-port'], 'Cluster (one room over several servers):')
     .group(['json', 'stats'], 'Output:')
     .group(
       ['max-message', 'max-peers', 'max-per-ip', 'max-joins', 'rate', 'burst', 'max-queue', 'send-cap', 'send-bytes-cap', 'challenge-rate', 'challenge-prefix-rate', 'rename-burst', 'rename-interval', 'max-name', 'max-blank-run', 'max-who', 'who-interval', 'output-budget', 'output-budget-ip', 'max-echoes', 'password-tries', 'password-timeout', 'max-waiting', 'max-waiting-per-ip'],
@@ -74,7 +80,8 @@ export function builder(y: Argv) {
     .example('$0 serve', 'a room on 127.0.0.1:9000 over UDP, for this machine')
     .example('$0 serve --host 0.0.0.0 --transport both --web 8080', 'the class: UDP and TCP on 9000, the page on 8080, open to the LAN')
     .example('$0 serve --password s3cret --port 0', 'a room with a password, on a free port (the banner says which)')
-    .example('$0 serve --json > room.ndjson', 'the log as one JSON object a line (docs/json.md)');
+    .example('$0 serve --json > room.ndjson', 'the log as one JSON object a line (docs/json.md)')
+    .example('$0 serve --cluster redis://127.0.0.1:6379 --room lab -p 9001', 'one server of a room shared over Redis; start another with -p 9002 (docs/CLUSTER.md)');
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
@@ -130,7 +137,11 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const statsEvery = argv['stats'] === undefined ? 0 : duration(argv['stats'], 'stats');
   const ticketSecret = secretFrom(argv, 'ticket-secret');
   if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
-  const tickets = ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room']), required: Boolean(argv['tickets-required']) };
+  const roomName = argv['room'] === undefined ? undefined : String(argv['room']);
+  if (roomName !== undefined && !NODE_NAME.test(roomName)) throw new ChatError('ERR_BAD_ARGUMENT', `--room takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(roomName)})`);
+  const tickets =
+    ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room'] ?? roomName ?? DEFAULT_TICKET_ROOM), required: Boolean(argv['tickets-required']) };
+  const cluster = clusterFrom(argv);
   const multicast = multicastFrom(argv);
   const c = paint(process.stdout);
   const json = Boolean(argv['json']);
@@ -144,6 +155,9 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ...(web ? { web } : {}),
     ...(tickets ? { tickets } : {}),
     ...(multicast ? { multicast } : {}),
+    ...(cluster ? { cluster } : {}),
+    ...(roomName ? { room: roomName } : {}),
+    reusePort: Boolean(argv['reuse-port']),
     ...(typeof argv['password'] === 'string' ? { password: argv['password'] } : {}),
     onEvent: json
       ? (event) => print(jsonEvent(event))
@@ -162,6 +176,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     for (const line of serveBanner(banner, c)) print(line);
     // What the server chose (the interface defaults to loopback for a room on loopback), not what was asked.
     if (server.mirror) print(multicastBanner(server.mirror, self));
+    if (server.cluster) for (const line of clusterBanner({ url: cluster!.url, room: server.cluster.room, node: server.cluster.node, port: server.port, reusePort: Boolean(argv['reuse-port']), self })) print(line);
     if (server.transports.ws) {
       print(webBanner(options.host, server.transports.ws.port, self));
       if (server.teacherKey) print(teacherBanner(options.host, server.transports.ws.port, server.teacherKey));
@@ -178,6 +193,19 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   await untilSignal();
   clearInterval(ticker);
   await server.close();
+}
+
+/** What --cluster and --node ask of the room, checked; undefined without --cluster. */
+function clusterFrom(argv: Record<string, unknown>) {
+  if (argv['cluster'] === undefined) {
+    if (argv['node'] !== undefined) throw new ChatError('ERR_BAD_ARGUMENT', '--node is for --cluster redis://HOST:PORT');
+    return undefined;
+  }
+  const url = String(argv['cluster']);
+  if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new ChatError('ERR_BAD_ARGUMENT', `--cluster takes redis://HOST:PORT (or rediss:// for TLS), not ${JSON.stringify(url)}`);
+  const node = argv['node'] === undefined ? undefined : String(argv['node']);
+  if (node !== undefined && !NODE_NAME.test(node)) throw new ChatError('ERR_BAD_ARGUMENT', `--node takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(node)})`);
+  return { url, ...(node ? { node } : {}) };
 }
 
 /** What --multicast, --multicast-port, --interface and --ttl ask of the room, checked; undefined without --multicast. */

@@ -63,6 +63,8 @@ export interface RoomCounters {
   drops: Record<DropReason, number>;
   /** By transport name: one entry for each transport the server runs, made when the room is. */
   traffic: Record<string, TransportTraffic>;
+  /** A clustered room's bus (serve --cluster); absent otherwise. */
+  cluster?: ClusterCounters;
 }
 
 /** Traffic of a transport that has sent and received nothing yet. */
@@ -87,4 +89,27 @@ export function zeroCounters(transports: readonly string[] = []): RoomCounters {
 /** The traffic entry of a transport, made on first use (a test's own link, a transport added later). */
 export function trafficOf(counters: RoomCounters, transport: string): TransportTraffic {
   return (counters.traffic[transport] ??= zeroTraffic());
+}
+
+/**
+ * What a clustered room's bus did (`serve --cluster`): messages published and received, the ones
+ * refused as bad input, the ones known lost (`missed`: gaps in another server's numbering,
+ * `unsent`: not published while the link was down), how often the link was lost, and how many
+ * peers the room has on other servers. Pub/sub is at-most-once, as UDP is: these say how much.
+ */
+export interface ClusterCounters {
+  node: string;
+  room: string;
+  published: number;
+  received: number;
+  refused: number;
+  missed: number;
+  unsent: number;
+  linkLost: number;
+  remotePeers: number;
+}
+
+/** Fresh cluster counters for this server (`node`) in `room`. */
+export function zeroClusterCounters(node: string, room: string): ClusterCounters {
+  return { node, room, published: 0, received: 0, refused: 0, missed: 0, unsent: 0, linkLost: 0, remotePeers: 0 };
 }

@@ -16,6 +16,8 @@ import type { DropReason, RoomCounters } from './counters.js';
 import type { RoomEvent } from './events.js';
 import type { Roster } from './roster.js';
 import type { Timeline } from './timeline.js';
+import type { Federation } from './federation.js';
+import type { RemotePeer } from './remote-peers.js';
 
 /** What dispatch needs of the room. */
 export interface DispatchContext {
@@ -41,6 +43,10 @@ export interface DispatchContext {
   readonly showAddresses: boolean;
   /** The page's live timeline: every use is behind its `active` check. */
   readonly timeline: Timeline;
+  /** The other servers of a clustered room, or undefined. */
+  readonly federation: Federation | undefined;
+  /** Asks the cluster for a name (see Room.claim): `granted` runs when it is free everywhere; at once without a cluster. */
+  claim(peer: Peer, name: string, key: string, granted: () => void): void;
 }
 
 const encoder = new TextEncoder();
@@ -108,6 +114,7 @@ function say(ctx: DispatchContext, peer: Peer, text: string, raw: Uint8Array | u
   ctx.counters.messages += 1;
   const line = raw ? fastLine(peer, raw, text.length) : encodeLine(chatLine(peer.name, text));
   ctx.outbox.broadcast(line, ctx.echoSelf ? undefined : peer);
+  ctx.federation?.said(peer, text);
   // Every admitted peer hears a broadcast but the sender (unless --echo-self): the sender is admitted here.
   if (ctx.timeline.active) ctx.timeline.message(peer, size, text, ctx.roster.admitted - (ctx.echoSelf ? 0 : 1));
   ctx.emit({ type: 'message', peer: peerInfo(peer), text });
@@ -126,6 +133,8 @@ function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string, siz
   // A gathered `* X joined` goes out before anything X says, a private line too.
   ctx.outbox.flushPending();
   const target = ctx.roster.find(to);
+  const away = target ? undefined : ctx.federation?.remote.find(to);
+  if (away) return whisperAway(ctx, peer, away, text, size);
   // A peer still waiting for the password hears nothing, private messages included.
   if (!target || !target.admitted) return refuse(ctx, peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
   ctx.counters.messages += 1;
@@ -134,6 +143,18 @@ function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string, siz
   // an nc user sees `[private to bob] <alice> text` as the page does. A `! no such peer` otherwise.
   if (target !== peer) ctx.outbox.tell(peer, privateLine(peer.name, text, target.name));
   // Never the text: the feed may be open to the whole room, a private line is the two peers' alone.
+  if (ctx.timeline.active) ctx.timeline.privateMessage(peer, size, target.name);
+  ctx.emit({ type: 'message', peer: peerInfo(peer), text, to: target.name });
+}
+
+/**
+ * A private line for a peer on another server: routed to that server alone. The sender is told it
+ * went, as for a peer here; the bus is at-most-once, as a datagram is (docs/CLUSTER.md).
+ */
+function whisperAway(ctx: DispatchContext, peer: Peer, target: RemotePeer, text: string, size: number): void {
+  ctx.counters.messages += 1;
+  ctx.federation!.whisper(peer, target, text);
+  ctx.outbox.tell(peer, privateLine(peer.name, text, target.name));
   if (ctx.timeline.active) ctx.timeline.privateMessage(peer, size, target.name);
   ctx.emit({ type: 'message', peer: peerInfo(peer), text, to: target.name });
 }
@@ -151,14 +172,31 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
     return refuse(ctx, peer, 'ERR_BAD_NAME', (err as ChatError).message);
   }
   const key = nameKey(name);
-  const holder = ctx.roster.clash(name, key);
-  if (holder && holder !== peer) return refuse(ctx, peer, 'ERR_NAME_TAKEN', takenMessage(name, holder.name));
+  const taken = (): string | undefined => {
+    const holder = ctx.roster.clash(name, key);
+    if (holder && holder !== peer) return takenMessage(name, holder.name);
+    const away = ctx.federation?.remote.clash(name, key);
+    return away ? `${takenMessage(name, away.name)} (on server ${away.node})` : undefined;
+  };
+  const clash = taken();
+  if (clash) return refuse(ctx, peer, 'ERR_NAME_TAKEN', clash);
   if (name === peer.name) return void ctx.outbox.tell(peer, noticeLine(`you are already ${name}`));
   const reserved = ctx.nameRefusal(peer, key);
   if (reserved) return refuse(ctx, peer, 'ERR_NAME_TAKEN', reserved);
+  ctx.claim(peer, name, key, () => {
+    // With a cluster this runs later: someone here may have taken the name meanwhile.
+    const late = taken();
+    if (late) return refuse(ctx, peer, 'ERR_NAME_TAKEN', late);
+    renamed(ctx, peer, name, key);
+  });
+}
+
+/** A peer takes a name that is free here and, in a cluster, everywhere. */
+function renamed(ctx: DispatchContext, peer: Peer, name: string, key: string): void {
   const from = peer.name;
   ctx.roster.rename(peer, name, key);
   ctx.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
+  ctx.federation?.renamed(from, name);
   ctx.emit({ type: 'rename', peer: peerInfo(peer), from });
 }
 
@@ -197,14 +235,14 @@ function who(ctx: DispatchContext, peer: Peer): void {
   // Nobody is listed before the room has been told they joined.
   ctx.outbox.flushPending();
   const now = ctx.clock();
-  const count = ctx.roster.admitted;
+  const away = ctx.federation?.remote;
+  const count = ctx.roster.admitted + (away?.size ?? 0);
   const most = ctx.limits.maxWhoLines;
   if (!ctx.outbox.tell(peer, noticeLine(`${count} peer${count === 1 ? '' : 's'} here:`))) return;
   let shown = 0;
-  for (const other of ctx.roster.byId.values()) {
-    if (!other.admitted) continue;
+  for (const entry of whoEntries(ctx, peer, now)) {
     if (most > 0 && shown === most) break;
-    const line = encodeLine(noticeLine(whoEntry(ctx, other, peer, now)));
+    const line = encodeLine(noticeLine(entry));
     // The answer stops where the output budget would: its size is bounded by that budget too.
     if (shown + 1 < count && line.length + MORE_LINE_BYTES > ctx.outbox.available(peer)) {
       ctx.drop('outputBudget', (most > 0 ? Math.min(count, most) : count) - shown, peer);
@@ -214,6 +252,15 @@ function who(ctx: DispatchContext, peer: Peer): void {
     shown += 1;
   }
   if (shown < count) ctx.outbox.tell(peer, noticeLine(`  ... and ${count - shown} more`));
+}
+
+/** The `/who` rows: this server's peers, then (in a cluster) the other servers'. */
+function* whoEntries(ctx: DispatchContext, asker: Peer, now: number): Generator<string> {
+  for (const other of ctx.roster.byId.values()) if (other.admitted) yield whoEntry(ctx, other, asker, now);
+  for (const other of ctx.federation?.remote.all() ?? []) {
+    const marked = other.ticket ? ' (ticket)' : '';
+    yield `  ${other.name} ${other.transport} on ${other.node} idle ${formatAge(Math.max(0, now - other.lastSeen))}${marked}`;
+  }
 }
 
 /**

@@ -14,7 +14,9 @@ export type ChatErrorCode =
   | 'ERR_CONNECT_TIMEOUT'
   | 'ERR_ADDRESS_IN_USE'
   | 'ERR_SOCKET'
-  | 'ERR_FILE';
+  | 'ERR_FILE'
+  | 'ERR_CLUSTER_UNREACHABLE'
+  | 'ERR_CLUSTER_NODE_TAKEN';
 
 /** An expected failure: the CLI prints its message on one line and exits 1 (2 for usage). */
 export class ChatError extends Error {

@@ -27,4 +27,13 @@ export type RoomEvent =
    * Someone turned away, with why. The room reports every one; a server's log says each address
    * and reason once a minute (servers/refusal-log.ts), `repeats` counting those it left out since.
    */
-  | { type: 'refused'; peer: RefusedPeer; reason: RefusalReason; code: string; message: string; repeats?: number };
+  | { type: 'refused'; peer: RefusedPeer; reason: RefusalReason; code: string; message: string; repeats?: number }
+  /**
+   * The cluster's bus (serve --cluster): the link `lost` and `back`, a server `gone` (its peers
+   * left), a bus message `refused` (logged once a minute per server), a name `conflict` found
+   * when the link came back (the peer got its first name again). `node` is the other server.
+   */
+  | { type: 'cluster'; what: ClusterEventKind; message: string; node?: string };
+
+/** What a `cluster` event reports. */
+export type ClusterEventKind = 'lost' | 'back' | 'gone' | 'refused' | 'conflict';

@@ -13,6 +13,16 @@ export const JOIN_NOTICES_PER_SECOND = 5;
 /** How long joins are gathered once the burst is spent, at most (a broadcast in the window tells them sooner). */
 export const JOIN_WINDOW_MS = 250;
 
+/** Up to this many peers joining (or leaving) together are announced one by one; more share one notice. */
+export const MAX_SEPARATE_NOTICES = 3;
+
+/** Names for a shared notice: the first few, then how many more. */
+export function nameList(names: readonly string[]): string {
+  const most = MAX_SEPARATE_NOTICES * 2;
+  const more = names.length > most ? ` and ${names.length - most} more` : '';
+  return `${names.slice(0, most).join(', ')}${more}`;
+}
+
 /** Runs `fn` after `ms`; the server passes a timer (core has none of its own). */
 export type Schedule = (fn: () => void, ms: number) => void;
 

@@ -6,14 +6,16 @@
  * own timer with the clock the room was given.
  */
 import { Admission, type Refusal } from './admission.js';
-import { zeroCounters, trafficOf, type DropReason, type RoomCounters } from './counters.js';
+import type { RoomBus } from './bus.js';
+import { zeroClusterCounters, zeroCounters, trafficOf, type DropReason, type RoomCounters } from './counters.js';
 import { dispatch, refuse, type DispatchContext } from './dispatch.js';
+import { Federation, type PresenceEntry } from './federation.js';
 import { formatDuration } from './duration.js';
 import type { RefusedPeer, RoomEvent } from './events.js';
-import { JoinNotices, type Schedule } from './join-notices.js';
+import { JoinNotices, MAX_SEPARATE_NOTICES, nameList, type Schedule } from './join-notices.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, DROP_LOG_INTERVAL_MS, REFUSAL_NOTICE_INTERVAL_MS, type Limits } from './limits.js';
 import { droppedNotice, errorLine, noticeLine, slowDownLine, welcomeLine } from './lines.js';
-import { nameKey, validateName } from './names.js';
+import { nameKey, nameShape, validateName } from './names.js';
 import { encodeLine, Outbox, type RoomMirror } from './outbox.js';
 import { OutputBudget } from './output-budget.js';
 import { peerInfo, type LeaveReason, type Peer, type PeerLink } from './peer.js';
@@ -50,6 +52,21 @@ export interface RoomOptions {
   showAddresses?: boolean;
   /** Every broadcast line also goes here once (serve --multicast), counted as `traffic[mirror.name]`. */
   mirror?: RoomMirror;
+  /**
+   * One room over many servers (serve --cluster): what its peers do is told to the others on
+   * this bus, and theirs told here (see federation.ts); `room` is the room's name in the cluster.
+   */
+  cluster?: { bus: RoomBus; room: string };
+}
+
+/** One of this server's peers as the cluster's presence keeps it (see RoomBus). */
+export interface LocalPresence {
+  name: string;
+  key: string;
+  shape: string;
+  transport: string;
+  ticket: boolean;
+  idleMs: number;
 }
 
 /** One peer as a live panel lists it. */
@@ -60,10 +77,9 @@ export interface PeerSnapshot {
   idleMs: number;
   /** Its ip:port: only in a snapshot asked for with addresses (the teacher's own machine). */
   address?: string;
+  /** The server that holds it, for a peer on another server of a cluster. */
+  node?: string;
 }
-
-// Up to this many peers expiring (or joining) together are announced one by one; more share one notice.
-const MAX_SEPARATE_NOTICES = 3;
 
 // How long an address dropped as an echo loop is kept out, silently: long enough for its echo of
 // the goodbye and of the lines in flight to die, short enough that a peer someone got dropped
@@ -76,13 +92,6 @@ const MAX_SHUNNED = 1000;
 
 function shunKey(link: PeerLink): string {
   return `${link.channel.name} ${link.address}`;
-}
-
-/** Names for a shared notice: the first few, then how many more. */
-function nameList(names: readonly string[]): string {
-  const most = MAX_SEPARATE_NOTICES * 2;
-  const more = names.length > most ? ` and ${names.length - most} more` : '';
-  return `${names.slice(0, most).join(', ')}${more}`;
 }
 
 /** One chat room shared by every transport. */
@@ -101,7 +110,9 @@ export class Room implements RoomDoor {
   // Where peers dropped as echo loops were (transport and address), until when they are kept out:
   // what they reflect of the room's last lines must not join them again and restart the loop.
   private readonly shunned = new Map<string, number>();
-  private readonly joins: JoinNotices<{ peer: Peer; name: string }>;
+  private readonly joins: JoinNotices<{ peer?: Peer; name: string }>;
+  /** The other servers of a clustered room (serve --cluster), or undefined. */
+  readonly federation: Federation | undefined;
   private readonly context: DispatchContext;
   private readonly onEvent: (event: RoomEvent) => void;
   private readonly tickets: TicketDesk | undefined;
@@ -133,6 +144,18 @@ export class Room implements RoomDoor {
     this.joins = new JoinNotices(this.clock, options.schedule, (joined) => this.announceJoins(joined));
     this.outbox.pending = () => this.joins.flush();
     this.outbox.mirror = options.mirror;
+    if (options.cluster) {
+      const cluster = (this.counters.cluster = zeroClusterCounters(options.cluster.bus.node, options.cluster.room));
+      this.federation = new Federation(options.cluster.bus, {
+        roster: this.roster,
+        outbox: this.outbox,
+        limits: this.limits,
+        counters: cluster,
+        clock: this.clock,
+        emit: this.onEvent,
+        joined: (name) => this.joins.add({ name }),
+      });
+    }
     this.context = {
       roster: this.roster,
       outbox: this.outbox,
@@ -149,6 +172,8 @@ export class Room implements RoomDoor {
       door: this.door(),
       showAddresses: this.showAddresses,
       timeline: this.timeline,
+      federation: this.federation,
+      claim: (peer, name, key, granted) => this.claim(peer, name, key, granted),
     };
   }
 
@@ -205,7 +230,59 @@ export class Room implements RoomDoor {
       if (addresses) snap.address = peer.link.address;
       out.push(snap);
     }
+    for (const peer of this.federation?.remote.all() ?? []) {
+      if (most > 0 && out.length >= most) break;
+      out.push({ name: peer.name, transport: peer.transport, idleMs: Math.max(0, Math.round(now - peer.lastSeen)), node: peer.node });
+    }
     return out;
+  }
+
+  /** This server's admitted peers as the cluster's presence keeps them. */
+  presence(): LocalPresence[] {
+    const now = this.clock();
+    const out: LocalPresence[] = [];
+    for (const group of this.roster.groups.values()) {
+      for (const peer of group.peers) {
+        out.push({ name: peer.name, key: peer.key, shape: nameShape(peer.name), transport: group.channel.name, ticket: peer.ticket ?? false, idleMs: Math.max(0, Math.round(now - peer.lastSeen)) });
+      }
+    }
+    return out;
+  }
+
+  /** The cluster's presence, read again (its link came back, or a server asked): see Federation.resync. */
+  resync(entries: readonly PresenceEntry[], live: ReadonlySet<string>): void {
+    if (!this.closed) this.federation?.resync(entries, live);
+  }
+
+  /**
+   * A peer's name was taken on another server while this one was cut off from the cluster: the
+   * peer gets its first name again, told why.
+   */
+  lostName(name: string, holder: string): void {
+    const peer = this.roster.find(name);
+    if (!peer || this.closed) return;
+    this.renameTo(peer, this.firstName(peer.link, peer.id), `${name} was taken on ${holder} while this server was cut off from the cluster`);
+    this.federation?.tell('conflict', `${name} was taken on ${holder} while the link was down: this server's ${name} is ${peer.name} again`);
+  }
+
+  /**
+   * Asks the cluster for a name before a peer takes it (a rename, a ticket): `granted` runs when
+   * it is this room's, at once without a cluster (later with one, so it checks this room again);
+   * otherwise the peer is told why not. A peer that left meanwhile gives the name back.
+   */
+  private claim(peer: Peer, name: string, key: string, granted: () => void): void {
+    const federation = this.federation;
+    if (!federation) return granted();
+    if (peer.claiming) return refuse(this.context, peer, 'ERR_RATE_LIMITED', 'your last name is still being checked with the other servers; wait for the answer');
+    const shape = nameShape(name);
+    peer.claiming = true;
+    federation.bus.claim(name, key, shape, peer.ticket ?? false, (refusal) => {
+      peer.claiming = false;
+      if (this.closed || !this.roster.has(peer)) return federation.bus.release(name, key, shape);
+      if (refusal) return refuse(this.context, peer, 'ERR_NAME_TAKEN', refusal);
+      // What changed here meanwhile (someone took the name on this server) is granted()'s to check.
+      granted();
+    });
   }
 
   /**
@@ -270,7 +347,10 @@ export class Room implements RoomDoor {
 
   /** A new peer's name until it chooses one: its address on loopback, `guest7` in a room others can reach. */
   private firstName(link: PeerLink, id: number): string {
-    return this.showAddresses ? this.roster.firstName(link) : guestName(id);
+    const name = this.showAddresses ? this.roster.firstName(link) : guestName(id);
+    // In a cluster a first name carries its server's name: no chosen name has an @, so it can
+    // clash with nobody's on any server, and needs no claim.
+    return this.federation ? `${name}@${this.federation.node}` : name;
   }
 
   /** What a peer waiting at the door must send. */
@@ -294,9 +374,10 @@ export class Room implements RoomDoor {
     // The name as it is now: a rename before the notice goes out must not rewrite who joined.
     this.joins.add({ peer, name: peer.name });
     this.onEvent({ type: 'join', peer: peerInfo(peer) });
+    this.federation?.joined(peer);
   }
 
-  private announceJoins(joined: readonly { peer: Peer; name: string }[]): void {
+  private announceJoins(joined: readonly { peer?: Peer; name: string }[]): void {
     if (joined.length <= MAX_SEPARATE_NOTICES) {
       for (const { peer, name } of joined) this.outbox.broadcast(encodeLine(noticeLine(`${name} joined`)), peer);
       return;
@@ -366,6 +447,15 @@ export class Room implements RoomDoor {
       if (peer.key === key) return void this.outbox.tell(peer, noticeLine(`you are signed in as ${name} already`));
       return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `you are signed in as ${peer.name} already; one ticket per peer`);
     }
+    // On another server the name is its holder's, ticket or not: a name moves between servers only
+    // when it is free (the cluster's claim), never by taking it from someone.
+    const away = this.federation?.remote.clash(name, key);
+    if (away) return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `${name} is here already, on server ${away.node}; a name has one holder at a time`);
+    this.claim(peer, name, key, () => this.signIn(peer, name, key));
+  }
+
+  /** A ticket's name is this room's to give: the peer takes it (and its seat, when at the door). */
+  private signIn(peer: Peer, name: string, key: string): void {
     const holder = this.roster.clash(name, key);
     if (holder && holder !== peer) {
       if (holder.ticket) return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `${name} is here already, signed in with a ticket; a name has one holder at a time`);
@@ -378,6 +468,8 @@ export class Room implements RoomDoor {
       // Seated as a password would seat it: a full room still turns it away (and forgets it).
       this.seat(peer);
       if (peer.admitted) this.tickets!.claim(key);
+      // Turned away at the seat (a full room): the cluster's claim goes back too.
+      else this.federation?.bus.release(name, key, nameShape(name));
       return;
     }
     this.tickets!.claim(key);
@@ -390,7 +482,10 @@ export class Room implements RoomDoor {
     const from = peer.name;
     this.roster.rename(peer, name, nameKey(name));
     if (why) this.outbox.tell(peer, errorLine(`you are ${name} again: ${why}`));
-    if (peer.admitted) this.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
+    if (peer.admitted) {
+      this.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${name}`)));
+      this.federation?.renamed(from, name);
+    }
     this.onEvent({ type: 'rename', peer: peerInfo(peer), from });
   }
 
@@ -545,7 +640,10 @@ export class Room implements RoomDoor {
     peer.warnedAt = now;
     this.outbox.tell(peer, slowDownLine(dropped, l.messageRate, l.messageBurst));
     // A peer still waiting for the password is no news to the room.
-    if (peer.admitted) this.outbox.broadcast(encodeLine(droppedNotice(peer.name, dropped, l.messageRate)), peer);
+    if (peer.admitted) {
+      this.outbox.broadcast(encodeLine(droppedNotice(peer.name, dropped, l.messageRate)), peer);
+      this.federation?.dropped(peer.name, dropped, l.messageRate);
+    }
   }
 
   /** A message the transport could not read (see RoomDoor.refuse): counted as any message in, then refused. */
@@ -594,7 +692,10 @@ export class Room implements RoomDoor {
     this.remove(peer, reason, detail, true);
   }
 
-  /** leave(), with the room's notice optional: a mass expiry sends one notice for all (see sweep). */
+  /**
+   * leave(), with the room's notice optional: a mass expiry sends one notice for all (see sweep),
+   * and tells the cluster (when there is one) in one message for all, as a shutdown does.
+   */
   private remove(peer: Peer, reason: LeaveReason, detail: string | undefined, announce: boolean): void {
     if (!this.roster.remove(peer)) return;
     const why = detail ? `${reason}: ${detail}` : reason;
@@ -608,7 +709,10 @@ export class Room implements RoomDoor {
     peer.link.close(reason);
     // A peer that never gave the password was never announced: its going is no news either.
     if (!peer.admitted) return;
-    if (announce && reason !== 'shutdown') this.outbox.broadcast(encodeLine(noticeLine(`${peer.name} left (${why})`)));
+    if (announce && reason !== 'shutdown') {
+      this.outbox.broadcast(encodeLine(noticeLine(`${peer.name} left (${why})`)));
+      this.federation?.left([peer.name], reason, detail);
+    }
     const event: RoomEvent = { type: 'leave', peer: peerInfo(peer), reason };
     if (detail) event.detail = detail;
     this.onEvent(event);
@@ -640,7 +744,10 @@ export class Room implements RoomDoor {
     // tell the others once.
     for (const peer of expired) this.remove(peer, 'timeout', undefined, false);
     const names = expired.filter((p) => p.admitted).map((p) => p.name);
-    if (names.length > 0) this.outbox.broadcast(encodeLine(noticeLine(`${names.length} peers left (timeout): ${nameList(names)}`)));
+    if (names.length > 0) {
+      this.outbox.broadcast(encodeLine(noticeLine(`${names.length} peers left (timeout): ${nameList(names)}`)));
+      this.federation?.left(names, 'timeout');
+    }
     return waitedOut.length + expired.length;
   }
 
@@ -648,6 +755,8 @@ export class Room implements RoomDoor {
   close(): void {
     if (this.closed) return;
     this.outbox.broadcast(encodeLine(noticeLine('server shutting down')));
+    // The other servers' peers stay: they hear this server's go, in one message.
+    if (this.federation && this.roster.admitted > 0) this.federation.left([...this.roster.byId.values()].filter((p) => p.admitted).map((p) => p.name), 'shutdown');
     for (const peer of [...this.roster.byId.values()]) this.leave(peer, 'shutdown');
     this.closed = true;
   }

@@ -20,6 +20,9 @@ import { accessList } from './access.js';
 import { bindShared } from './port-pair.js';
 import { RefusalLog } from './refusal-log.js';
 import { ticketVerifier } from './tickets.js';
+import { RedisBus } from '../cluster/redis-bus.js';
+import { reusePortMissing } from '../transports/reuse-port.js';
+import { defaultNodeName } from '../cluster/node-name.js';
 
 /** The transports that share the room's port number (the registry's `room` entries). */
 export type RoomTransportName = { [K in TransportName]: (typeof TRANSPORTS)[K]['port'] extends 'room' ? K : never }[TransportName];
@@ -111,7 +114,21 @@ export interface ChatServerOptions {
    * its port defaults to the room's, its interface to loopback for a room on loopback.
    */
   multicast?: MirrorOptions;
+  /** The room's name: the page shows it, and in a cluster it names the room all its servers share. */
+  room?: string;
+  /**
+   * One room over several servers (serve --cluster): `url` is the cluster's Redis
+   * (redis://HOST:PORT, rediss:// for TLS), `node` this server's name in it (by default the
+   * host's name and the port). `beatMs` and `nodeTimeoutMs`: how often a server says it is
+   * alive, and how long after its last word it is taken for dead (tests shorten them).
+   */
+  cluster?: { url: string; node?: string; beatMs?: number; nodeTimeoutMs?: number };
+  /** Share the room's UDP and TCP port with other processes (SO_REUSEPORT; refused where reusePortMissing() says why). */
+  reusePort?: boolean;
 }
+
+/** The room's name in a cluster when --room is not given. */
+export const DEFAULT_ROOM = 'main';
 
 /** A running chat server. */
 export interface ChatServer {
@@ -124,6 +141,8 @@ export interface ChatServer {
   readonly mirror: GroupMirror | undefined;
   /** The teacher key of the page (`?teacher=KEY`), when the server has a page. */
   readonly teacherKey: string | undefined;
+  /** This server's link to its cluster (serve --cluster), once joined. */
+  readonly cluster: RedisBus | undefined;
   counters(): ServerCounters;
   /** What the page's GET /stats answers; `local`: asked from the server's own machine (addresses shown). */
   webStats(local: boolean): WebStats;
@@ -179,6 +198,19 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   const tickets = options.tickets
     ? { verify: ticketVerifier({ secret: options.tickets.secret, room: options.tickets.room, epochAt: (now) => epochOffset + now }), required: options.tickets.required ?? false }
     : undefined;
+  const noReuse = options.reusePort ? reusePortMissing() : undefined;
+  if (noReuse) throw new ChatError('ERR_BAD_ARGUMENT', `--reuse-port: ${noReuse}; give each server its own --port instead`);
+  // The cluster first: a Redis that cannot be reached is one line before any socket is bound.
+  const bus = options.cluster
+    ? new RedisBus({
+        url: options.cluster.url,
+        room: options.room ?? DEFAULT_ROOM,
+        node: options.cluster.node ?? defaultNodeName(options.port ?? DEFAULT_PORT),
+        ...(options.cluster.beatMs ? { beatMs: options.cluster.beatMs } : {}),
+        ...(options.cluster.nodeTimeoutMs ? { nodeTimeoutMs: options.cluster.nodeTimeoutMs } : {}),
+      })
+    : undefined;
+  await bus?.connect();
   const mirror = options.multicast
     ? new GroupMirror(
         { ...options.multicast, interface: options.multicast.interface ?? defaultInterface(options.multicast.group, host) },
@@ -189,6 +221,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     clock,
     ...(mirror ? { mirror } : {}),
     ...(tickets ? { tickets } : {}),
+    ...(bus ? { cluster: { bus, room: bus.room } } : {}),
     // Peers see each other's ip:port only where the address is the lesson: off loopback it is what
     // a forger needs, so they see names (the log, --json and the teacher panel keep addresses).
     showAddresses: options.showAddresses ?? reachableOnlyHere(host, options.web?.host),
@@ -227,6 +260,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     // A room with a password, or one that takes only tickets, does not publish who is in it to
     // anyone who asks (as its timeline does not): the page reads names from /who.
     if (!options.password && !options.tickets?.required) stats.peers = room.snapshot(room.limits.maxWhoLines, local);
+    const name = bus?.room ?? options.room;
+    if (name) stats.room = name;
     return stats;
   };
   const spec: TransportSpec = {
@@ -236,6 +271,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     validate: !(options.open ?? isLoopback(host)),
     origins,
     stats: webStats,
+    reusePort: options.reusePort ?? false,
   };
   const teacherKey = options.web ? options.web.teacherKey || newTeacherKey() : undefined;
   if (options.web) {
@@ -265,9 +301,10 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     shared.forEach((n, i) => Object.assign(running, { [n]: bound[i] }));
     for (const n of names.filter((n) => TRANSPORTS[n].port === 'web')) Object.assign(running, { [n]: await listen(n, options.web!.port) });
     await mirror?.open(bound[0]?.address().port ?? options.port ?? DEFAULT_PORT);
+    await bus?.start(room);
   } catch (err) {
     for (const timer of timers) clearTimeout(timer);
-    await Promise.all([...all().map((t) => t.close()), mirror?.close()]);
+    await Promise.all([...all().map((t) => t.close()), mirror?.close(), bus?.close()]);
     throw err;
   }
   for (const t of all()) emit({ type: 'start', transport: t.name as TransportName, host: t.address().address, port: t.address().port });
@@ -283,6 +320,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     transports: running,
     mirror,
     teacherKey,
+    cluster: bus,
     counters,
     webStats,
     close() {
@@ -290,7 +328,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         clearInterval(sweeper);
         for (const timer of timers) clearTimeout(timer);
         room.close();
-        await Promise.all([...all().map((t) => t.close()), mirror?.close()]);
+        await Promise.all([...all().map((t) => t.close()), mirror?.close(), bus?.close()]);
         emit({ type: 'stop', counters: counters() });
       })();
       return closing;

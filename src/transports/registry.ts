@@ -30,6 +30,8 @@ export interface TransportSpec {
   /** WebSocket: the teacher key and the demos the page may run. */
   teacherKey?: string;
   demos?: DemoRunner;
+  /** UDP and TCP: share the room's port with other processes (serve --reuse-port). */
+  reusePort?: boolean;
 }
 
 /** One registry entry. */
@@ -40,8 +42,8 @@ export interface TransportEntry<T extends Transport = Transport> {
 }
 
 export const TRANSPORTS = {
-  udp: { port: 'room', listen: (ctx, s, port) => UdpTransport.listen(ctx, { host: s.host, port, validate: s.validate }) },
-  tcp: { port: 'room', listen: (ctx, s, port) => TcpTransport.listen(ctx, { host: s.host, port, framing: s.framing }) },
+  udp: { port: 'room', listen: (ctx, s, port) => UdpTransport.listen(ctx, { host: s.host, port, validate: s.validate, reusePort: s.reusePort ?? false }) },
+  tcp: { port: 'room', listen: (ctx, s, port) => TcpTransport.listen(ctx, { host: s.host, port, framing: s.framing, reusePort: s.reusePort ?? false }) },
   ws: { port: 'web', listen: (ctx, s, port) => WsTransport.listen(ctx, { host: s.webHost, port, origins: s.origins, stats: s.stats, timeline: s.timeline, teacherKey: s.teacherKey, demos: s.demos }) },
 } as const satisfies Record<string, TransportEntry>;
 

@@ -56,7 +56,7 @@ help('every command has examples in its --help, exits 0 and prints nothing on st
 help('serve --help is grouped, the basics first, and shows numbers as numbers (while 0x10 is still refused)', async () => {
   const r = await run(['serve', '--help'], undefined, 20_000);
   const groups = [...r.stdout.matchAll(/^(\S[^\n]*):$/gm)].map((m) => m[1]);
-  assert.equal(groups.slice(0, 7), ['Basics', 'Who may join', 'Web page', 'Multicast', 'Output', 'Limits (the defaults suit a class)', 'Options']);
+  assert.equal(groups.slice(0, 8), ['Basics', 'Who may join', 'Web page', 'Multicast', 'Cluster (one room over several servers)', 'Output', 'Limits (the defaults suit a class)', 'Options']);
   assert.match(r.stdout, /-p, --port +port number \(0 picks a free one\) +\[number\] \[default: 9000\]/);
   assert.match(r.stdout, /--peer-timeout +drop a peer silent this long[^[]*\[string\] \[default: 60s\]/);
   assert.match(r.stdout, /--max-peers\b[^[]*\[number\] \[default: \d+\]/);

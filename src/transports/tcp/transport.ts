@@ -17,6 +17,8 @@ import { StreamLink, StreamLinks } from '../stream-link.js';
 
 /** Where to listen, and how messages are framed on the stream. */
 export interface TcpListenOptions {
+  /** Share the port with other processes (SO_REUSEPORT; Node 22.12+: check reusePortMissing() first). */
+  reusePort?: boolean;
   host: string;
   port: number;
   framing?: FramingName;
@@ -259,7 +261,9 @@ export class TcpTransport implements Transport {
     }
     // allowHalfOpen: a peer's FIN must not close the connection before the lines it sent ahead of
     // it, held back by its message budget, have been read; TcpLink ends our half after them.
-    const server = await listening(net.createServer({ noDelay: true, allowHalfOpen: true }), (s) => s.listen(options.port, options.host));
+    const server = await listening(net.createServer({ noDelay: true, allowHalfOpen: true }), (s) =>
+      s.listen({ port: options.port, host: options.host, ...(options.reusePort ? { reusePort: true } : {}) } as net.ListenOptions),
+    );
     return new TcpTransport(server, ctx, framing);
   }
 

@@ -22,6 +22,8 @@ const KERNEL_DROPS_EVERY_MS = 500;
 
 /** Where to listen. */
 export interface UdpListenOptions {
+  /** Share the port with other processes (SO_REUSEPORT; Node 22.12+: check reusePortMissing() first). */
+  reusePort?: boolean;
   host: string;
   port: number;
   /**
@@ -126,7 +128,9 @@ export class UdpTransport implements Transport {
 
   /** Binds a socket and starts feeding the room. Rejects with EADDRINUSE and the like. */
   static async listen(ctx: TransportContext, options: UdpListenOptions): Promise<UdpTransport> {
-    const socket = await listening(dgram.createSocket({ type: udpType(options.host), reuseAddr: false }), (s) => s.bind(options.port, options.host));
+    // reusePort (Node 22.12+, see reuse-port.ts) is missing from older typings: passed as Node reads it.
+    const socketOptions = { type: udpType(options.host), reuseAddr: false, ...(options.reusePort ? { reusePort: true } : {}) } as dgram.SocketOptions;
+    const socket = await listening(dgram.createSocket(socketOptions), (s) => s.bind(options.port, options.host));
     askForReceiveBuffer(socket, SERVER_RECEIVE_BUFFER_BYTES);
     const limitOpen = options.limitOpenAnswers ?? !isLoopback(socket.address().address);
     return new UdpTransport(socket, ctx, options.validate ?? false, limitOpen);

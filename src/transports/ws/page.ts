@@ -29,6 +29,8 @@ export interface WebStats {
    * Each with its ip:port only when the request came from the server's own machine (the teacher).
    */
   peers?: PeerSnapshot[];
+  /** The room's name (serve --room), which the page shows; absent for an unnamed room. */
+  room?: string;
 }
 
 /** How the page server is set up. */

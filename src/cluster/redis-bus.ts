@@ -1,0 +1,341 @@
+/**
+ * The cluster's bus on Redis (serve --cluster redis://HOST:PORT): one pub/sub channel per room,
+ * a channel per server for private lines, and the room's presence (scripts.ts). Two connections,
+ * as Redis wants: one publishes and runs the scripts, one only listens.
+ *
+ * Pub/sub is at-most-once, as UDP is: a message published while a server's link is down is lost
+ * to it. So nothing is queued while the link is down (the queue would replay stale chat when it
+ * comes back, and grow without bound): a message that cannot go is counted (`cluster.unsent`),
+ * a gap in another server's numbering is counted (`cluster.missed`), the room is told when the
+ * link goes and when it is back, and on its return this server claims its peers' names again
+ * and reads the whole presence, so `/who` is right again without anyone rejoining.
+ */
+import { randomBytes } from 'node:crypto';
+import { createClient } from '@redis/client';
+import { NODE_NAME, MAX_BUS_MESSAGE_BYTES, type BusMessage, type RoomBus } from '../core/bus.js';
+import { ChatError } from '../core/errors.js';
+import { nameKey, nameShape } from '../core/names.js';
+import type { ClusterCounters } from '../core/counters.js';
+import type { PresenceEntry } from '../core/federation.js';
+import type { LocalPresence, Room } from '../core/room.js';
+import { roomKeys, type RoomKeys } from './keys.js';
+import { BEAT, BYE, CLAIM, DROP, HELLO, PUT, READ, REGISTER } from './scripts.js';
+import { unreachable } from './url.js';
+
+type Client = ReturnType<typeof createClient>;
+
+export interface ClusterOptions {
+  /** redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// for TLS. */
+  url: string;
+  room: string;
+  node: string;
+  /** How often this server beats (ms); 1 s by default. */
+  beatMs?: number;
+  /** A server that has not beaten for this long is dead, its peers gone (ms); 5 s by default. */
+  nodeTimeoutMs?: number;
+  /** How long the first connection may take before the server gives up (ms). */
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_BEAT_MS = 1000;
+export const DEFAULT_NODE_TIMEOUT_MS = 5000;
+
+// Reconnecting: 100 ms doubling to 5 s, each wait jittered by up to a fifth so servers that lost
+// Redis together do not all knock at once.
+function backoff(retries: number): number {
+  const base = Math.min(5000, 100 * 2 ** Math.min(retries, 6));
+  return Math.round(base * (1 + Math.random() * 0.2));
+}
+
+// The full presence is read at most this often on `sync` messages (several servers coming back at once).
+const SYNC_DEBOUNCE_MS = 100;
+// A server's message numbering is followed for this many servers at most (the names come off the bus).
+const MAX_FOLLOWED = 1000;
+
+/** A room's link to its cluster. Made before the room (the room holds it as its RoomBus), started after. */
+export class RedisBus implements RoomBus {
+  readonly node: string;
+  readonly room: string;
+  /** The counters the room made for it (set by start()). */
+  private counters: ClusterCounters | undefined;
+  private readonly keys: RoomKeys;
+  private readonly id = randomBytes(6).toString('hex');
+  private readonly beatMs: number;
+  private readonly timeoutMs: number;
+  private readonly pub: Client;
+  private readonly sub: Client;
+  private target: Room | undefined;
+  private seq = 0;
+  private readonly followed = new Map<string, { id: string; seq: number }>();
+  private up = false;
+  private started = false;
+  private closed = false;
+  private downSince = 0;
+  private unsentAtDown = 0;
+  private beater: NodeJS.Timeout | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private readonly url: string;
+
+  constructor(options: ClusterOptions) {
+    if (!NODE_NAME.test(options.room)) throw new ChatError('ERR_BAD_ARGUMENT', `--room takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(options.room)})`);
+    if (!NODE_NAME.test(options.node)) throw new ChatError('ERR_BAD_ARGUMENT', `--node takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(options.node)})`);
+    this.node = options.node;
+    this.room = options.room;
+    this.url = options.url;
+    this.keys = roomKeys(options.room, options.node);
+    this.beatMs = options.beatMs ?? DEFAULT_BEAT_MS;
+    this.timeoutMs = options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
+    const socket = {
+      connectTimeout: options.connectTimeoutMs ?? 3000,
+      // At the start a Redis that cannot be reached is the user's mistake to hear about at once;
+      // once running, a lost Redis is waited for, for as long as it takes.
+      reconnectStrategy: (retries: number, cause: Error) => (this.started ? (this.closed ? false : backoff(retries)) : cause),
+    };
+    let pub: Client;
+    try {
+      pub = createClient({ url: options.url, disableOfflineQueue: true, socket });
+    } catch (err) {
+      throw new ChatError('ERR_BAD_ARGUMENT', `--cluster takes redis://HOST:PORT or rediss://HOST:PORT (${(err as Error).message})`);
+    }
+    this.pub = pub;
+    this.sub = pub.duplicate();
+    for (const client of [this.pub, this.sub]) {
+      client.on('error', (err: Error) => this.lost(err));
+      client.on('end', () => this.lost(new Error('connection closed')));
+      client.on('ready', () => this.ready());
+    }
+  }
+
+  /** Connects and joins the cluster; rejects with one line when Redis cannot be reached or the node name is taken. */
+  async connect(): Promise<void> {
+    try {
+      await this.pub.connect();
+      await this.sub.connect();
+    } catch (err) {
+      await this.close();
+      throw new ChatError('ERR_CLUSTER_UNREACHABLE', unreachable(this.url, err as Error));
+    }
+    const hello = await this.run(HELLO, [this.node, this.id, String(this.timeoutMs)]);
+    if (hello !== 1) {
+      await this.close();
+      throw new ChatError('ERR_CLUSTER_NODE_TAKEN', `a live server in room ${this.room} is called ${this.node} already: give this one another --node NAME`);
+    }
+  }
+
+  /** Starts relaying for `room` (its federation made with this bus): listens, beats, reads the presence. */
+  async start(room: Room): Promise<void> {
+    this.target = room;
+    this.counters = room.counters.cluster;
+    await this.sub.subscribe([this.keys.bus, this.keys.inbox], (message) => this.heard(message));
+    this.started = true;
+    this.up = true;
+    await this.register();
+    this.publish({ t: 'sync' });
+    await this.resync();
+    this.beater = setInterval(() => void this.beat(), this.beatMs);
+  }
+
+  /** Tells the others this server is gone, now rather than after its deadline, and closes both links. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.beater);
+    clearTimeout(this.syncTimer);
+    if (this.up) await this.run(BYE, [this.node, this.id]).catch(() => undefined);
+    await Promise.all([this.pub, this.sub].map((c) => (c.isOpen ? c.close().catch(() => undefined) : c.destroy())));
+  }
+
+  // ---- RoomBus ----
+
+  publish(message: BusMessage): void {
+    this.presence(message);
+    this.send(this.keys.bus, { ...message, n: this.node, e: this.id, s: ++this.seq });
+  }
+
+  sendTo(node: string, message: Extract<BusMessage, { t: 'msg' }>): void {
+    this.send(this.keys.inboxOf(node), { ...message, n: this.node, e: this.id });
+  }
+
+  claim(name: string, key: string, shape: string, ticket: boolean, done: (refusal?: string) => void): void {
+    if (!this.up) return done('the link to the other servers is down; try again in a moment');
+    const entry = this.entry(name, shape, this.transportOf(name), ticket);
+    this.run(CLAIM, [this.node, key, shape, entry]).then(
+      (held) => done(held ? takenBy(name, String(held)) : undefined),
+      () => done('the link to the other servers is down; try again in a moment'),
+    );
+  }
+
+  release(_name: string, key: string): void {
+    if (this.up) this.run(DROP, [this.node, key]).catch(() => undefined);
+  }
+
+  // ---- the link ----
+
+  private send(channel: string, message: object): void {
+    const counters = this.counters!;
+    if (!this.up) {
+      counters.unsent += 1;
+      return;
+    }
+    counters.published += 1;
+    this.pub.publish(channel, JSON.stringify(message)).catch(() => (counters.unsent += 1));
+  }
+
+  /** Keeps this server's entries in the presence as its peers come, go and rename. */
+  private presence(message: BusMessage): void {
+    if (!this.up || !this.target) return;
+    switch (message.t) {
+      case 'join':
+        return this.put(message.name, message.transport, message.ticket ?? false);
+      case 'rename': {
+        void this.drop([nameKey(message.from)]);
+        const peer = this.target.find(message.to);
+        return this.put(message.to, peer?.link.channel.name ?? 'unknown', peer?.ticket ?? false);
+      }
+      case 'leave':
+        void this.drop(message.names.map(nameKey));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private put(name: string, transport: string, ticket: boolean): void {
+    const shape = nameShape(name);
+    this.run(PUT, [this.node, nameKey(name), shape, this.entry(name, shape, transport, ticket)]).catch(() => undefined);
+  }
+
+  private drop(keys: string[]): Promise<unknown> {
+    return this.run(DROP, [this.node, ...keys]).catch(() => undefined);
+  }
+
+  private entry(name: string, shape: string, transport: string, ticket: boolean): string {
+    return JSON.stringify({ name, node: this.node, transport, ticket, shape });
+  }
+
+  private transportOf(name: string): string {
+    return this.target?.find(name)?.link.channel.name ?? 'unknown';
+  }
+
+  private run(script: string, args: string[]): Promise<unknown> {
+    return this.pub.eval(script, { keys: [this.keys.prefix], arguments: args });
+  }
+
+  /** A message off the bus: numbered, bounded, parsed, then the room's to check (Federation.receive). */
+  private heard(text: string): void {
+    const counters = this.counters!;
+    if (text.length > MAX_BUS_MESSAGE_BYTES) {
+      counters.refused += 1;
+      return;
+    }
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      counters.refused += 1;
+      return;
+    }
+    const node = message?.n;
+    if (typeof node !== 'string' || !NODE_NAME.test(node)) {
+      counters.refused += 1;
+      return;
+    }
+    if (node === this.node) return;
+    if (message.t === 'sync') this.syncSoon();
+    if (typeof message.s === 'number' && typeof message.e === 'string') this.follow(node, message.e, message.s);
+    this.target?.federation?.receive(node, message);
+  }
+
+  /** Counts the messages of `node` that never came (a gap in its numbering; a restarted server starts again). */
+  private follow(node: string, id: string, seq: number): void {
+    const last = this.followed.get(node);
+    if (last && last.id === id && seq > last.seq + 1) this.counters!.missed += seq - last.seq - 1;
+    if (!last && this.followed.size >= MAX_FOLLOWED) this.followed.clear();
+    this.followed.set(node, { id, seq: last && last.id === id ? Math.max(seq, last.seq) : seq });
+  }
+
+  private syncSoon(): void {
+    if (this.syncTimer) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      void this.resync();
+    }, SYNC_DEBOUNCE_MS);
+  }
+
+  private lost(err: Error): void {
+    if (!this.started || this.closed || !this.up) return;
+    this.up = false;
+    this.downSince = performance.now();
+    this.unsentAtDown = this.counters!.unsent;
+    this.target?.federation?.linkLost(err.message || 'connection closed');
+  }
+
+  private ready(): void {
+    if (!this.started || this.closed || this.up || !this.pub.isReady || !this.sub.isReady) return;
+    this.up = true;
+    void (async () => {
+      await this.run(HELLO, [this.node, this.id, String(this.timeoutMs)]).catch(() => undefined);
+      await this.register();
+      this.publish({ t: 'sync' });
+      await this.resync();
+      this.target?.federation?.linkBack(performance.now() - this.downSince, this.counters!.unsent - this.unsentAtDown);
+    })();
+  }
+
+  /** Claims every peer's name again (after a lost link, Redis may have forgotten them, or someone took one). */
+  private async register(): Promise<void> {
+    const room = this.target;
+    if (!room) return;
+    const mine: LocalPresence[] = room.presence();
+    const args = mine.flatMap((p) => [p.key, p.shape, this.entry(p.name, p.shape, p.transport, p.ticket)]);
+    const held = (await this.run(REGISTER, [this.node, ...args]).catch(() => [])) as string[];
+    held.forEach((h, i) => {
+      if (h) room.lostName(mine[i]!.name, takenBy(mine[i]!.name, h));
+    });
+  }
+
+  /** Reads the whole presence into the room (see Federation.resync). */
+  private async resync(): Promise<void> {
+    if (!this.up || !this.target) return;
+    const reply = (await this.run(READ, []).catch(() => undefined)) as string[] | undefined;
+    if (!reply) return;
+    const end = reply.indexOf('', 1);
+    const live = new Set(reply.slice(1, end));
+    const entries: PresenceEntry[] = [];
+    for (let i = end + 1; i + 1 < reply.length; i += 2) {
+      const entry = readEntry(reply[i]!, Number(reply[i + 1]));
+      if (entry) entries.push(entry);
+    }
+    this.target.resync(entries, live);
+  }
+
+  private async beat(): Promise<void> {
+    if (!this.up || !this.target) return;
+    const seen = this.target.presence().flatMap((p) => [p.key, String(p.idleMs)]);
+    const reply = (await this.run(BEAT, [this.node, this.id, String(this.timeoutMs), ...seen]).catch(() => undefined)) as string[] | undefined;
+    if (!reply || this.closed) return;
+    if (reply[0] === 'reaped') {
+      // Taken for dead (a link down longer than the deadline): the others forgot its peers.
+      await this.register();
+      this.publish({ t: 'sync' });
+    }
+    this.target.federation?.nodesAlive(new Set(reply.filter((n) => n !== 'reaped')));
+  }
+}
+
+/** `name taken: bob (on server b)` from a script's 'NAME<TAB>NODE'. */
+function takenBy(wanted: string, held: string): string {
+  const [name, node] = held.split('\t');
+  return name && name.toLowerCase() !== wanted.toLowerCase() ? `name taken: ${wanted} looks like ${name}, who is here (on server ${node})` : `name taken: ${wanted} (on server ${node})`;
+}
+
+/** One presence entry as a script returned it, checked (the room checks names again). */
+function readEntry(json: string, idleMs: number): PresenceEntry | undefined {
+  try {
+    const e = JSON.parse(json) as Record<string, unknown>;
+    if (typeof e.name !== 'string' || typeof e.node !== 'string' || typeof e.transport !== 'string') return undefined;
+    return { name: e.name, node: e.node, transport: e.transport, ticket: e.ticket === true, idleMs: Number.isFinite(idleMs) ? idleMs : 0 };
+  } catch {
+    return undefined;
+  }
+}
