@@ -49,6 +49,9 @@ function backoff(retries: number): number {
 
 // The full presence is read at most this often on `sync` messages (several servers coming back at once).
 const SYNC_DEBOUNCE_MS = 100;
+// And every this many beats whatever happens: what the bus lost (a join missed, a leave) is healed
+// within this many seconds, and /who's idle times of other servers' peers kept near the truth.
+const RESYNC_EVERY_BEATS = 10;
 // A server's message numbering is followed for this many servers at most (the names come off the bus).
 const MAX_FOLLOWED = 1000;
 
@@ -66,6 +69,7 @@ export class RedisBus implements RoomBus {
   private readonly sub: Client;
   private target: Room | undefined;
   private seq = 0;
+  private beats = 0;
   private readonly followed = new Map<string, { id: string; seq: number }>();
   private up = false;
   private started = false;
@@ -115,10 +119,15 @@ export class RedisBus implements RoomBus {
       await this.close();
       throw new ChatError('ERR_CLUSTER_UNREACHABLE', unreachable(this.url, err as Error));
     }
-    const hello = await this.run(HELLO, [this.node, this.id, String(this.timeoutMs)]);
-    if (hello !== 1) {
-      await this.close();
-      throw new ChatError('ERR_CLUSTER_NODE_TAKEN', `a live server in room ${this.room} is called ${this.node} already: give this one another --node NAME`);
+    // A server of this name that crashed a moment ago is still taken for alive until its deadline:
+    // a restart waits that out, while a server that is really alive keeps its name and this one is refused.
+    const deadline = performance.now() + this.timeoutMs + this.beatMs;
+    while ((await this.run(HELLO, [this.node, this.id, String(this.timeoutMs)])) !== 1) {
+      if (performance.now() > deadline) {
+        await this.close();
+        throw new ChatError('ERR_CLUSTER_NODE_TAKEN', `a live server in room ${this.room} is called ${this.node} already: give this one another --node NAME`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.beatMs / 2));
     }
   }
 
@@ -320,6 +329,7 @@ export class RedisBus implements RoomBus {
       this.publish({ t: 'sync' });
     }
     this.target.federation?.nodesAlive(new Set(reply.filter((n) => n !== 'reaped')));
+    if (++this.beats % RESYNC_EVERY_BEATS === 0) await this.resync();
   }
 }
 

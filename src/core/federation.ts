@@ -42,7 +42,7 @@ export interface FederationHost {
 }
 
 /** Why a message from another server was refused, beyond its shape (see bus.ts). */
-type Refusal = BusRefusal | 'notTheirs' | 'noSuchPeer';
+type Refusal = BusRefusal | 'notTheirs' | 'unknownName' | 'noSuchPeer' | 'tableFull';
 
 // A refused bus message is logged at most once a minute per server; every one is counted.
 const REFUSAL_LOG_MS = 60_000;
@@ -53,6 +53,8 @@ const REFUSAL_LOG_MS = 60_000;
 const BUS_NEWS_MS = 10_000;
 // Names remembered as just left (see BUS_NEWS_MS), at most.
 const MAX_JUST_LEFT = 10_000;
+/** Peers on other servers a room keeps, at most: what the bus or the store says past it is refused, counted. */
+export const MAX_REMOTE_PEERS = 20_000;
 
 const encoder = new TextEncoder();
 
@@ -126,7 +128,7 @@ export class Federation {
     switch (m.t) {
       case 'say': {
         const peer = this.speaker(node, m.name, now);
-        if (!peer) return this.refuse(node, 'notTheirs');
+        if (typeof peer === 'string') return this.refuse(node, peer);
         this.host.outbox.broadcast(encodeLine(chatLine(peer.name, this.safe(m.text))));
         return;
       }
@@ -137,7 +139,7 @@ export class Federation {
           known.lastSeen = now;
           return;
         }
-        this.add({ name: m.name, node, transport: m.transport, ticket: m.ticket ?? false }, now);
+        if (!this.add({ name: m.name, node, transport: m.transport, ticket: m.ticket ?? false }, now)) return this.refuse(node, 'tableFull');
         this.host.joined(m.name);
         return;
       }
@@ -166,7 +168,7 @@ export class Federation {
       }
       case 'msg': {
         const from = this.speaker(node, m.from, now);
-        if (!from) return this.refuse(node, 'notTheirs');
+        if (typeof from === 'string') return this.refuse(node, from);
         const target = this.host.roster.find(m.to);
         // Gone meanwhile, or never here: its sender was told it went, as a datagram would be.
         if (!target?.admitted) return this.refuse(node, 'noSuchPeer');
@@ -175,7 +177,7 @@ export class Federation {
       }
       case 'dropped': {
         const peer = this.speaker(node, m.name, now);
-        if (!peer) return this.refuse(node, 'notTheirs');
+        if (typeof peer === 'string') return this.refuse(node, peer);
         this.host.outbox.broadcast(encodeLine(droppedNotice(peer.name, m.count, m.rate)));
         return;
       }
@@ -204,6 +206,7 @@ export class Federation {
       }
       if (!peer) {
         peer = this.add({ name: e.name, node: e.node, transport: e.transport, ticket: e.ticket ?? false }, now);
+        if (!peer) break;
         this.host.joined(e.name);
       }
       if (e.idleMs !== undefined) peer.lastSeen = now - e.idleMs;
@@ -256,17 +259,17 @@ export class Federation {
 
   // ---- helpers ----
 
-  /** The remote peer `name` said something: known as `node`'s, or learned as its now; undefined when it is not `node`'s to speak for. */
-  private speaker(node: string, name: string, now: number): RemotePeer | undefined {
+  /**
+   * The remote peer `name` that said something, known as `node`'s; else why not. A name never
+   * announced is not taken on trust (anyone who can publish could fill the table with them): its
+   * join was missed, and the next read of the presence brings it in (see resync).
+   */
+  private speaker(node: string, name: string, now: number): RemotePeer | 'notTheirs' | 'unknownName' {
     const known = this.remote.find(name);
-    if (known) {
-      if (known.node !== node) return undefined;
-      known.lastSeen = now;
-      return known;
-    }
-    // Its join was missed (the link was down): learned from what it says, if the name is free here.
-    if (!this.mayHold(node, name)) return undefined;
-    return this.add({ name, node, transport: 'unknown', ticket: false }, now);
+    if (!known) return this.mayHold(node, name) ? 'unknownName' : 'notTheirs';
+    if (known.node !== node) return 'notTheirs';
+    known.lastSeen = now;
+    return known;
   }
 
   /**
@@ -283,7 +286,9 @@ export class Federation {
     return !holder || holder === self || holder.node === node;
   }
 
-  private add(entry: { name: string; node: string; transport: string; ticket: boolean }, now: number): RemotePeer {
+  /** Adds a remote peer; undefined when the table is full. */
+  private add(entry: { name: string; node: string; transport: string; ticket: boolean }, now: number): RemotePeer | undefined {
+    if (this.remote.size >= MAX_REMOTE_PEERS) return undefined;
     const peer: RemotePeer = { ...entry, key: nameKey(entry.name), lastSeen: now };
     this.remote.add(peer);
     this.heardAt.set(peer, now);
@@ -319,8 +324,9 @@ export class Federation {
 
   private refuse(node: string, why: Refusal): void {
     this.host.counters.refused += 1;
-    // A private line for a peer that left meanwhile is no sign of a confused server.
-    if (why === 'noSuchPeer') return;
+    // A private line for a peer that left meanwhile, or a line from a peer whose join this server
+    // missed, is no sign of a confused server.
+    if (why === 'noSuchPeer' || why === 'unknownName') return;
     const now = this.host.clock();
     if (now - (this.loggedAt.get(node) ?? -Infinity) < REFUSAL_LOG_MS) return;
     if (this.loggedAt.size >= 1000) this.loggedAt.clear();

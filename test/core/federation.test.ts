@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readBusMessage, type BusMessage, type RoomBus } from '../../src/core/bus.js';
+import { MAX_REMOTE_PEERS } from '../../src/core/federation.js';
 import { roomHarness, silent } from '../helpers/room-harness.js';
 
 /** A bus that records what the room publishes and answers claims as a test says. */
@@ -116,8 +117,9 @@ test('a server speaks only for its own peers: spoofed names are refused, counted
 test('nothing from the bus prints as a notice or carries control characters', () => {
   const { h, fed } = clustered();
   const [alice] = h.crowd('alice');
+  fed.receive('b', { t: 'join', name: 'mallory', transport: 'udp' });
   fed.receive('b', { t: 'say', name: 'mallory', text: 'x\n* server shutting down\u001b[2J' });
-  assert.equal(alice!.link.take(), ['<mallory> x\\x0a* server shutting down\\x1b[2J']);
+  assert.equal(alice!.link.take(), ['* mallory joined', '<mallory> x\\x0a* server shutting down\\x1b[2J']);
   for (const bad of [
     { t: 'say', name: 'bad name', text: 'x' },
     { t: 'say', name: '* alice', text: 'x' },
@@ -135,6 +137,18 @@ test('nothing from the bus prints as a notice or carries control characters', ()
   }
   silent(alice!);
   assert.is(h.room.counters.cluster!.refused, 11);
+});
+
+test('a name never announced is not taken on trust, and the table of other servers\' peers is bounded', () => {
+  const { h, fed } = clustered();
+  const [alice] = h.crowd('alice');
+  for (let i = 0; i < 100; i++) fed.receive('b', { t: 'say', name: `ghost${i}`, text: 'boo' });
+  silent(alice!);
+  assert.is(h.room.counters.cluster!.remotePeers, 0);
+  assert.is(h.room.counters.cluster!.refused, 100);
+  for (let i = 0; i < MAX_REMOTE_PEERS + 5; i++) fed.receive('b', { t: 'join', name: `p${i}`, transport: 'udp' });
+  assert.is(h.room.counters.cluster!.remotePeers, MAX_REMOTE_PEERS);
+  assert.is(h.room.counters.cluster!.refused, 105);
 });
 
 test('a server gone: its peers leave (server gone), one notice for many', () => {
