@@ -150,7 +150,10 @@ export class RedisBus implements RoomBus {
     this.closed = true;
     clearInterval(this.beater);
     clearTimeout(this.syncTimer);
-    if (this.up) await this.run(BYE, [this.node, this.id]).catch(() => undefined);
+    if (this.up) {
+      this.publish({ t: 'bye' });
+      await this.run(BYE, [this.node, this.id]).catch(() => undefined);
+    }
     await Promise.all([this.pub, this.sub].map((c) => (c.isOpen ? c.close().catch(() => undefined) : c.destroy())));
   }
 

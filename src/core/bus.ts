@@ -23,7 +23,9 @@ export type BusMessage =
   /** `* NAME: N messages dropped ...`: a limit told to every receiver, so it never passes for loss. */
   | { t: 'dropped'; name: string; count: number; rate: number }
   /** This server is back on the bus (or new): the others read the cluster's presence again. */
-  | { t: 'sync' };
+  | { t: 'sync' }
+  /** This server is shutting down (its peers' leave went first): the others log a clean goodbye, not a death. */
+  | { t: 'bye' };
 
 /**
  * What a room needs of its cluster. Each call is one message at most; nothing waits on the
@@ -138,7 +140,8 @@ export function readBusMessage(raw: unknown, limits: { maxNameLength: number; ma
       if (!Number.isSafeInteger(m.count) || (m.count as number) < 1 || typeof m.rate !== 'number' || !(m.rate > 0 && m.rate < 1e9)) return bad('malformed');
       return { ok: true, message: { t: 'dropped', name: m.name, count: m.count as number, rate: m.rate } };
     case 'sync':
-      return { ok: true, message: { t: 'sync' } };
+    case 'bye':
+      return { ok: true, message: { t: m.t } };
     default:
       return bad('malformed');
   }

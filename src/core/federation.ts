@@ -53,6 +53,8 @@ const REFUSAL_LOG_MS = 60_000;
 const BUS_NEWS_MS = 10_000;
 // Names remembered as just left (see BUS_NEWS_MS), at most.
 const MAX_JUST_LEFT = 10_000;
+// Servers followed as alive, at most (the list comes from the store).
+const MAX_LIVE_NODES = 1000;
 /** Peers on other servers a room keeps, at most: what the bus or the store says past it is refused, counted. */
 export const MAX_REMOTE_PEERS = 20_000;
 
@@ -75,6 +77,9 @@ export class Federation {
   private readonly justLeft = new Map<string, number>();
   // When each remote peer was first heard of here.
   private readonly heardAt = new WeakMap<RemotePeer, number>();
+  // The servers alive at the last beat, and those that said goodbye since (a clean shutdown).
+  private live = new Set<string>();
+  private readonly saidBye = new Set<string>();
 
   constructor(
     readonly bus: RoomBus,
@@ -183,6 +188,9 @@ export class Federation {
       }
       case 'sync':
         return;
+      case 'bye':
+        if (this.saidBye.size < MAX_LIVE_NODES) this.saidBye.add(node);
+        return;
     }
   }
 
@@ -225,16 +233,20 @@ export class Federation {
 
   /** The servers the cluster still hears from: the peers of any other are gone with it. */
   nodesAlive(live: ReadonlySet<string>): void {
-    for (const node of this.remote.nodes()) {
-      if (live.has(node)) continue;
+    // A server that said goodbye is told of even if it came and went between two beats.
+    for (const node of new Set([...this.live, ...this.remote.nodes(), ...this.saidBye])) {
+      if (live.has(node) || node === this.node) continue;
       const peers = this.remote.ofNode(node);
       for (const peer of peers) this.removePeer(peer);
-      this.host.emit({ type: 'cluster', what: 'gone', node, message: `server ${node} is gone from the cluster: ${peers.length} peer${peers.length === 1 ? '' : 's'} left` });
+      const left = `${peers.length} peer${peers.length === 1 ? '' : 's'} left`;
+      const message = this.saidBye.delete(node) ? `server ${node} shut down and left the cluster` : `server ${node} is gone from the cluster: ${left}`;
+      this.host.emit({ type: 'cluster', what: 'gone', node, message });
       this.announceLeft(
         peers.map((p) => p.name),
         'gone',
       );
     }
+    this.live = new Set([...live].slice(0, MAX_LIVE_NODES));
   }
 
   /** The link to the cluster went: this room's peers keep chatting here, and are told. */

@@ -88,6 +88,7 @@ test('a server that shuts down: its peers leave (server shutting down) on the ot
     await alice.waitFor('* dave left (server shutting down)');
     alice.send('/who');
     await alice.waitFor('* 1 peer here:');
+    await until(() => clusterEvents(a.events).includes('gone: server b shut down and left the cluster'), "a logs b's clean goodbye");
   });
 });
 

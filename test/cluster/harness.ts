@@ -77,10 +77,10 @@ export function clusterEvents(events: readonly ServerEvent[]): string[] {
 }
 
 /** Waits (within `ms`) until `check` is true, polling; for counters, which have no event to wait on. */
-export async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+export async function until(check: () => boolean, what: string | (() => string), ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
