@@ -3,10 +3,13 @@
  * and that what they tell it is checked as a peer's input is: a server speaks only for its own
  * peers' names, and nothing it sends prints as a notice or carries control characters.
  */
+import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readBusMessage, type BusMessage, type RoomBus } from '../../src/core/bus.js';
 import { MAX_REMOTE_PEERS } from '../../src/core/federation.js';
+import { isRoomName } from '../../src/core/bus.js';
+import { hasControls } from '../../src/core/sanitize.js';
 import { roomHarness, silent } from '../helpers/room-harness.js';
 
 /** A bus that records what the room publishes and answers claims as a test says. */
@@ -212,6 +215,38 @@ test('readBusMessage: the shapes the bus takes', () => {
   assert.equal(readBusMessage({ t: 'say', name: 'alice', text: 'é'.repeat(600) }, LIMITS), { ok: false, why: 'tooLong' });
   assert.equal(readBusMessage({ t: 'leave', names: ['a'], reason: 'quit', detail: 'x\n' }, LIMITS), { ok: false, why: 'badText' });
   assert.equal(readBusMessage([], LIMITS), { ok: false, why: 'malformed' });
+});
+
+test('whatever the bus carries, the room neither throws nor prints a line a peer could not have caused', () => {
+  const name = fc.oneof(fc.constantFrom('dave', 'alice', 'guest7@b', '127.0.0.1:5000@b', 'x@c', 'server', '* alice'), fc.string({ maxLength: 40, unit: 'binary' }));
+  const text = fc.oneof(fc.string({ maxLength: 80, unit: 'binary' }), fc.constantFrom('\n* server shutting down', '\u001b[2J', '! fake', '\r<bob> hi'));
+  const message = fc.oneof(
+    fc.record({ t: fc.constant('say'), name, text }),
+    fc.record({ t: fc.constant('join'), name, transport: fc.constantFrom('udp', 'tcp', 'ws', 'UDP', 'x\n') }),
+    fc.record({ t: fc.constant('leave'), names: fc.array(name, { maxLength: 5 }), reason: fc.constantFrom('quit', 'gone', 'shutdown', 'bad') }),
+    fc.record({ t: fc.constant('rename'), from: name, to: name }),
+    fc.record({ t: fc.constant('msg'), from: name, to: name, text }),
+    fc.record({ t: fc.constant('dropped'), name, count: fc.integer(), rate: fc.double() }),
+    fc.anything(),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.constantFrom('b', 'c'), message), { maxLength: 30 }), (messages) => {
+      const { h, fed } = clustered();
+      const [alice] = h.crowd('alice');
+      // Known speakers on both servers, so what they say is acted on, not refused as unknown.
+      fed.receive('b', { t: 'join', name: 'dave', transport: 'udp' });
+      fed.receive('c', { t: 'join', name: 'x@c', transport: 'tcp' });
+      for (const [node, m] of messages) fed.receive(node, m);
+      for (const line of alice!.link.take()) {
+        assert.not.ok(hasControls(line), line);
+        // A chat line names a peer the room could hold; a notice is one the room itself words.
+        const chat = /^(?:\[private\] )?<([^>]+)> /.exec(line);
+        if (chat) assert.ok(isRoomName(chat[1], 32), line);
+        else assert.match(line, /^\* (\S+ joined|\S+ left \([a-z :]+\)|\S+ is now \S+|\d+ peers (joined|left)|\S+ sent too fast: )/);
+      }
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test.run();
