@@ -162,11 +162,12 @@ function send(line) {
  */
 function whoLine(line) {
   if (whoLeft > 0) {
-    // `*   NAME TRANSPORT [ADDRESS] idle AGE`: a room reachable beyond loopback shows no address.
-    const row = /^\*   (\S+) (\S+)(?: \S+)? idle (\S+)/.exec(line);
+    // `*   NAME TRANSPORT [ADDRESS] idle AGE`: a room reachable beyond loopback shows no address;
+    // a peer on another server of a cluster is `NAME TRANSPORT on SERVER idle AGE`.
+    const row = /^\*   (\S+) (\S+)(?: on (\S+)| \S+)? idle (\S+)/.exec(line);
     if (row || line.startsWith('*   ... and ')) {
       whoLeft -= 1;
-      if (row) whoPeers.push({ name: row[1], transport: row[2], idle: row[3] });
+      if (row) whoPeers.push({ name: row[1], transport: row[2], node: row[3], idle: row[4] });
       if (!peersFromStats) renderPeers(whoPeers);
       return !whoShown;
     }
@@ -481,7 +482,8 @@ function renderPeers(list) {
     const you = peer.name === me;
     li.classList.toggle('you', you);
     li.querySelector('button').disabled = you || !isOpen();
-    li.querySelector('.transport').textContent = peer.transport;
+    // A peer on another server of a cluster says which: `udp on b`.
+    li.querySelector('.transport').textContent = peer.node ? `${peer.transport} on ${peer.node}` : peer.transport;
     li.querySelector('.transport').className = `transport t-${peer.transport}`;
     li.querySelector('.idle').textContent = you ? 'you' : `idle ${peer.idle}`;
     if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] ?? null);
@@ -555,7 +557,7 @@ async function poll() {
     const stats = await response.json();
     maxBytes = stats.maxMessageBytes;
     peersFromStats = Array.isArray(stats.peers);
-    if (peersFromStats) renderPeers(stats.peers.map((p) => ({ name: p.name, transport: p.transport, idle: age(p.idleMs) })));
+    if (peersFromStats) renderPeers(stats.peers.map((p) => ({ name: p.name, transport: p.transport, node: p.node, idle: age(p.idleMs) })));
     teacher(stats, performance.now());
   } catch {
     // The server may be restarting: the next second tries again.
