@@ -117,7 +117,7 @@ export class RedisBus implements RoomBus {
       await this.sub.connect();
     } catch (err) {
       await this.close();
-      throw new ChatError('ERR_CLUSTER_UNREACHABLE', unreachable(this.url, err as Error));
+      throw unreachable(this.url, err as Error);
     }
     // A server of this name that crashed a moment ago is still taken for alive until its deadline:
     // a restart waits that out, while a server that is really alive keeps its name and this one is refused.

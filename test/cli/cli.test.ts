@@ -256,7 +256,7 @@ async function collectRun(child: ReturnType<typeof start>, args: string[], ms = 
   return { code, stdout, stderr, what: `udp-chat ${args.join(' ')}` };
 }
 
-wording('an unknown host: exit 2 and `cannot resolve the host NAME` from serve, echo, proxy, ping, chat and send', async () => {
+wording('an unknown host: exit 2 and `cannot resolve the host NAME` from serve (its --cluster too), echo, proxy, ping, chat and send', async () => {
   const cases = [
     ['serve', '-H', 'nosuch.invalid', '--port', '0'],
     ['serve', '--transport', 'tcp', '-H', 'nosuch.invalid', '--port', '0'],
@@ -268,6 +268,7 @@ wording('an unknown host: exit 2 and `cannot resolve the host NAME` from serve, 
     ['chat', '-H', 'nosuch.invalid'],
     ['chat', '--tcp', '-H', 'nosuch.invalid'],
     ['send', '-H', 'nosuch.invalid', 'hello'],
+    ['serve', '--cluster', 'redis://nosuch.invalid:6379', '--port', '0'],
   ];
   const results = await inTurns(cases, runOffline);
   for (const r of results) {
