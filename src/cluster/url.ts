@@ -35,7 +35,8 @@ function hostOf(url: string): string {
 function unreachableLine(url: string, err: Error, code: string): string {
   const where = `the cluster's Redis at ${redactUrl(url)}`;
   const text = err.message ?? String(err);
-  if (/WRONGPASS|NOAUTH|invalid password|AUTH/.test(text)) return `${where} refused the password (${text.split('\n')[0]}): check the URL's :PASSWORD@ part`;
+  if (/NOAUTH/.test(text)) return `${where} needs a password: give it in the URL, redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@HOST:PORT for an ACL user)`;
+  if (/WRONGPASS|invalid password/.test(text)) return `${where} refused the user or password: check the URL's USER:PASSWORD@ part`;
   const why = code || text.split('\n')[0];
   return `cannot reach ${where}: ${why} (is redis-server running there? docs/CLUSTER.md has the one command that starts one)`;
 }

@@ -52,6 +52,25 @@ test('Redis unreachable at the start: one line, exit 1, nothing bound', async ()
   assert.not.match(r.stderr, 'hunter2');
 });
 
+test('a Redis with a password: none or a wrong one is one line and exit 1; the right one joins, shown as ***', async () => {
+  await withRedis(async (redis) => {
+    const at = `127.0.0.1:${redis.port}`;
+    const none = await run(['serve', '--cluster', `redis://${at}`, '--port', '0']);
+    assert.is(none.code, 1);
+    assert.is(none.stderr, `udp-chat: the cluster's Redis at redis://${at} needs a password: give it in the URL, redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@HOST:PORT for an ACL user)\n`);
+    const wrong = await run(['serve', '--cluster', `redis://:guess@${at}`, '--port', '0']);
+    assert.is(wrong.code, 1);
+    assert.is(wrong.stderr, `udp-chat: the cluster's Redis at redis://:***@${at} refused the user or password: check the URL's USER:PASSWORD@ part\n`);
+    const child = start(['serve', '--cluster', redis.url, '--port', '0', '--node', 'pw']);
+    try {
+      const line = await new Output(child).next(/cluster: room/, 10_000);
+      assert.is(line, `  cluster: room main on redis://:***@${at}, this server is pw; first names end in @pw`);
+    } finally {
+      await stop(child);
+    }
+  }, 's3cret-word');
+});
+
 test('cluster mistakes on the command line: one line each, exit 2', async () => {
   const cases: Array<[string[], string]> = [
     [['--cluster', 'http://127.0.0.1:6379'], '--cluster takes redis://HOST:PORT'],

@@ -38,8 +38,9 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts redis-server on `port` and waits (within `ms`) until it accepts connections. */
-async function launch(port: number, ms = 10_000): Promise<ChildProcess> {
-  const child = spawn(BINARY, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function launch(port: number, password: string | undefined, ms = 10_000): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'];
+  const child = spawn(BINARY, password ? [...args, '--requirepass', password] : args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += String(d)));
   child.stderr!.on('data', (d: Buffer) => (output += String(d)));
@@ -52,7 +53,8 @@ async function launch(port: number, ms = 10_000): Promise<ChildProcess> {
         socket.write('PING\r\n');
         socket.once('data', (d) => {
           socket.destroy();
-          resolve(String(d).startsWith('+PONG'));
+          // With a password it answers NOAUTH: up all the same.
+          resolve(/^(\+PONG|-NOAUTH)/.test(String(d)));
         });
       });
       socket.once('error', () => resolve(false));
@@ -75,26 +77,29 @@ async function halt(child: ChildProcess, ms = 5000): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Starts a redis-server for a test; a string says why none could be. Stop it in `finally`. */
-export async function startRedis(): Promise<TestRedis | string> {
+/**
+ * Starts a redis-server for a test (with `password`, `requirepass`; the url carries it); a string
+ * says why none could be. Stop it in `finally`.
+ */
+export async function startRedis(password?: string): Promise<TestRedis | string> {
   const missing = redisMissing();
   if (missing) return missing;
   const port = await freePort();
-  let child = await launch(port);
+  let child = await launch(port, password);
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`,
     stop: () => halt(child),
     async restart() {
       await halt(child);
-      child = await launch(port);
+      child = await launch(port, password);
     },
   };
 }
 
-/** Runs `body` with a fresh redis-server, or logs why it skipped. */
-export async function withRedis(body: (redis: TestRedis) => Promise<void>): Promise<void> {
-  const redis = await startRedis();
+/** Runs `body` with a fresh redis-server (with `password`, requiring it), or logs why it skipped. */
+export async function withRedis(body: (redis: TestRedis) => Promise<void>, password?: string): Promise<void> {
+  const redis = await startRedis(password);
   if (typeof redis === 'string') {
     console.log(`  skipped: ${redis}`);
     return;
