@@ -550,12 +550,27 @@ function teacher(stats, at) {
   previous = { at, counters: c };
 }
 
+/**
+ * The room's name (`serve --room`, or the cluster's room), in the heading and the tab's title, so a
+ * student with two labs open knows which is which. /stats without one: the page as it always was.
+ */
+let roomName = null;
+function showRoom(name) {
+  const named = typeof name === 'string' && name !== '' ? name : null;
+  if (named === roomName) return;
+  roomName = named;
+  $('room-name').textContent = named ?? '';
+  $('room').hidden = named === null;
+  document.title = named ? `${named} · udp-chat` : 'udp-chat';
+}
+
 /** Every second: the counters and the peer list, from GET /stats. */
 async function poll() {
   try {
     const response = await fetch('stats', { cache: 'no-store' });
     const stats = await response.json();
     maxBytes = stats.maxMessageBytes;
+    showRoom(stats.room);
     peersFromStats = Array.isArray(stats.peers);
     if (peersFromStats) renderPeers(stats.peers.map((p) => ({ name: p.name, transport: p.transport, node: p.node, idle: age(p.idleMs) })));
     teacher(stats, performance.now());

@@ -3,7 +3,8 @@
  * browser download cannot work here), driven by playwright-core. Two pages and one UDP peer chat
  * in one room. Not a *.test.ts file, so `npm test` runs without a browser; `npm run test:browser`
  * runs this. Prints `N passed, M failed`, exits non-zero on a failure, and saves screenshots in
- * test-results/. `node dist/test/browser/e2e.js reconnect` runs only the steps of reconnect.ts.
+ * test-results/. `node dist/test/browser/e2e.js reconnect` runs only the steps of reconnect.ts, `room` only those
+ * of room-name.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { issueTicket } from '../../src/servers/tickets.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
 import { checkDemoHtml } from './demo-html.js';
 import { reconnectSteps } from './reconnect.js';
+import { roomNameSteps } from './room-name.js';
 import { demoRunner, floodStep, timelineSteps, type TimelineContext } from './timeline.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -127,6 +129,10 @@ async function main(): Promise<void> {
       return;
     }
     await runSteps([['demo --html opens offline: the diagram renders, nothing leaves the page', () => checkDemoHtml(browser!, RESULTS)]]);
+    if (process.argv[2] === 'room') {
+      await runSteps(roomNameSteps({ browser, results: RESULTS, cleanup }));
+      return;
+    }
     const open = async (viewport: { width: number; height: number }, mobile: boolean, colorScheme: 'light' | 'dark'): Promise<[BrowserContext, Page]> => {
       const context = await browser!.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1, colorScheme });
       context.setDefaultTimeout(WAIT_MS);
@@ -344,6 +350,8 @@ async function main(): Promise<void> {
         },
       ],
     ]);
+    // A named room (serve --room): its own process and page.
+    await runSteps(roomNameSteps({ browser, results: RESULTS, cleanup }));
     // A page that outlives its server: its own `serve --web` process, restarted, and its own pages.
     await runSteps(reconnectSteps({ browser, results: RESULTS, cleanup }));
   } catch (err) {

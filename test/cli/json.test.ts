@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { jsonLines } from '../helpers/json-lines.js';
 import { checkLine, readSchema } from '../helpers/json-schema.js';
+import { withRedis } from '../helpers/redis.js';
 import { Output, run, start, stop } from '../helpers/spawn.js';
 import { UdpPeer } from '../helpers/udp-peer.js';
 
@@ -74,6 +75,42 @@ test('serve: start per socket, join, rename, message (private too), error, refus
     for (const p of peers) p.close();
     await stop(child, 'SIGKILL');
   }
+});
+
+test('serve --cluster: a second server joins and is killed, Redis restarts: cluster events and counters.cluster', async () => {
+  await withRedis(async (redis) => {
+    const a = start(['serve', '--cluster', redis.url, '--room', 'lab', '--node', 'a', '--port', '0', '--json']);
+    const out = new Output(a);
+    let b: ReturnType<typeof start> | undefined;
+    const peers: UdpPeer[] = [];
+    try {
+      await out.next(/"event":"start"/, 10_000);
+      b = start(['serve', '--cluster', redis.url, '--room', 'lab', '--node', 'b', '--port', '0', '--json']);
+      const bPort = Number(JSON.parse(await new Output(b).next(/"event":"start"/, 10_000))['port']);
+      // A peer on b, so a has someone to see leave when b goes without a word (SIGKILL: no goodbye on the bus).
+      const dave = await UdpPeer.open();
+      peers.push(dave);
+      dave.send(bPort, '/nick dave');
+      await dave.waitFor(/ is now dave$/, 5000);
+      await stop(b, 'SIGKILL');
+      // Dead 5 s after its last beat (1 s apart), noticed at a's next beat.
+      await out.next(/"event":"cluster".*"what":"gone"/, 10_000);
+      await redis.restart();
+      await out.next(/"event":"cluster".*"what":"lost"/, 5000);
+      await out.next(/"event":"cluster".*"what":"back"/, 10_000);
+      assert.is(await stop(a, 'SIGINT'), 0);
+      const events = conforms('serve', out.text);
+      assert.is(events.at(-1), 'stop');
+      assert.ok(out.text.includes('"node":"b"'), 'the gone server is named');
+      const counters = (JSON.parse(out.text.split('\n').at(-1)!) as { counters: { cluster?: Record<string, unknown> } }).counters;
+      assert.is(counters.cluster?.['node'], 'a');
+      assert.is(counters.cluster?.['linkLost'], 1);
+    } finally {
+      for (const p of peers) p.close();
+      if (b && b.exitCode === null && b.signalCode === null) await stop(b, 'SIGKILL');
+      if (a.exitCode === null && a.signalCode === null) await stop(a, 'SIGKILL');
+    }
+  });
 });
 
 test('echo, proxy, send, ping: each its start, its events and its stop', async () => {
