@@ -301,8 +301,9 @@ export class RedisBus implements RoomBus {
     const mine: LocalPresence[] = room.presence();
     const args = mine.flatMap((p) => [p.key, p.shape, this.entry(p.name, p.shape, p.transport, p.ticket)]);
     const held = (await this.run(REGISTER, [this.node, ...args]).catch(() => [])) as string[];
+    // Each answer is '' (kept) or 'NAME<TAB>NODE' (taken meanwhile on NODE).
     held.forEach((h, i) => {
-      if (h) room.lostName(mine[i]!.name, takenBy(mine[i]!.name, h));
+      if (h) room.lostName(mine[i]!.name, h.split('\t')[1] ?? 'another server');
     });
   }
 

@@ -37,6 +37,11 @@ function unreachableLine(url: string, err: Error, code: string): string {
   const text = err.message ?? String(err);
   if (/NOAUTH/.test(text)) return `${where} needs a password: give it in the URL, redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@HOST:PORT for an ACL user)`;
   if (/WRONGPASS|invalid password/.test(text)) return `${where} refused the user or password: check the URL's USER:PASSWORD@ part`;
+  // A TLS failure (rediss://) is the certificate, not a Redis that is not running.
+  const tls = (err as NodeJS.ErrnoException).code ?? '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(tls) || /certificate|SSL routines/i.test(text)) {
+    return `TLS to ${where} failed: ${tls || text.split('\n')[0]} (a certificate this machine does not trust: NODE_EXTRA_CA_CERTS=ca.pem names the CA that signed it)`;
+  }
   const why = code || text.split('\n')[0];
   return `cannot reach ${where}: ${why} (is redis-server running there? docs/CLUSTER.md has the one command that starts one)`;
 }

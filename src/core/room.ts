@@ -258,11 +258,11 @@ export class Room implements RoomDoor {
    * A peer's name was taken on another server while this one was cut off from the cluster: the
    * peer gets its first name again, told why.
    */
-  lostName(name: string, holder: string): void {
+  lostName(name: string, node: string): void {
     const peer = this.roster.find(name);
     if (!peer || this.closed) return;
-    this.renameTo(peer, this.firstName(peer.link, peer.id), `${name} was taken on ${holder} while this server was cut off from the cluster`);
-    this.federation?.tell('conflict', `${name} was taken on ${holder} while the link was down: this server's ${name} is ${peer.name} again`);
+    this.renameTo(peer, this.firstName(peer.link, peer.id), `${name} was taken on server ${node} while this server was cut off from the cluster`);
+    this.federation?.tell('conflict', `${name} was taken on server ${node} while the link was down: this server's ${name} is ${peer.name} again`, node);
   }
 
   /**
@@ -370,7 +370,8 @@ export class Room implements RoomDoor {
   private admit(peer: Peer): void {
     this.roster.admit(peer);
     this.counters.joins += 1;
-    this.outbox.tell(peer, welcomeLine(peer.name, this.roster.admitted, this.peerTimeoutMs));
+    // Everyone in the room counts, on this server and (in a cluster) on the others.
+    this.outbox.tell(peer, welcomeLine(peer.name, this.roster.admitted + (this.federation?.remote.size ?? 0), this.peerTimeoutMs));
     // The name as it is now: a rename before the notice goes out must not rewrite who joined.
     this.joins.add({ peer, name: peer.name });
     this.onEvent({ type: 'join', peer: peerInfo(peer) });

@@ -205,7 +205,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     ? new RedisBus({
         url: options.cluster.url,
         room: options.room ?? DEFAULT_ROOM,
-        node: options.cluster.node ?? defaultNodeName(options.port ?? DEFAULT_PORT),
+        node: options.cluster.node ?? defaultNodeName(options.port ?? DEFAULT_PORT, options.reusePort ?? false),
         ...(options.cluster.beatMs ? { beatMs: options.cluster.beatMs } : {}),
         ...(options.cluster.nodeTimeoutMs ? { nodeTimeoutMs: options.cluster.nodeTimeoutMs } : {}),
       })

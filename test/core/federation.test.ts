@@ -205,6 +205,20 @@ test('what this room does is published once: chat, renames, leaves in one messag
   assert.ok(bob);
 });
 
+test("the welcome counts the other servers' peers; a name lost while cut off is given back, told plainly", () => {
+  const { h, fed } = clustered();
+  const [alice] = h.crowd('alice');
+  fed.receive('b', { t: 'join', name: 'dave', transport: 'udp' });
+  const bob = h.join();
+  assert.match(bob.link.take()[0]!, /^\* welcome 127\.0\.0\.1:\d+@a; 2 others here;/);
+  alice!.link.take();
+  h.room.lostName('alice', 'b');
+  const address = alice!.peer.link.address;
+  assert.equal(alice!.link.take(), [`! you are ${address}@a again: alice was taken on server b while this server was cut off from the cluster`, `* alice is now ${address}@a`]);
+  const conflict = h.events.find((e) => e.type === 'cluster');
+  assert.equal(conflict, { type: 'cluster', what: 'conflict', node: 'b', message: `alice was taken on server b while the link was down: this server's alice is ${address}@a again` });
+});
+
 test('readBusMessage: the shapes the bus takes', () => {
   assert.equal(readBusMessage({ t: 'say', name: 'alice', text: 'hi' }, LIMITS), { ok: true, message: { t: 'say', name: 'alice', text: 'hi' } });
   assert.equal(readBusMessage({ t: 'join', name: '127.0.0.1:5000@b', transport: 'udp', ticket: true }, LIMITS), {
