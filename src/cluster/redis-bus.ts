@@ -70,6 +70,9 @@ export class RedisBus implements RoomBus {
   private target: Room | undefined;
   private seq = 0;
   private beats = 0;
+  // When the beat now waiting for its answer was sent; undefined when none is.
+  private beatSentAt: number | undefined;
+  private reconnecting = false;
   private readonly followed = new Map<string, { id: string; seq: number }>();
   private up = false;
   private started = false;
@@ -161,6 +164,11 @@ export class RedisBus implements RoomBus {
 
   publish(message: BusMessage): void {
     this.presence(message);
+    this.announce(message);
+  }
+
+  /** Puts a message on the room's channel, numbered, without touching the presence. */
+  private announce(message: BusMessage): void {
     this.send(this.keys.bus, { ...message, n: this.node, e: this.id, s: ++this.seq });
   }
 
@@ -274,6 +282,23 @@ export class RedisBus implements RoomBus {
     }, SYNC_DEBOUNCE_MS);
   }
 
+  /** Drops both connections and makes them again (a silent link), counting and telling it as a loss. */
+  private async reconnect(why: string): Promise<void> {
+    if (this.reconnecting || this.closed) return;
+    this.reconnecting = true;
+    this.lost(new Error(why));
+    this.beatSentAt = undefined;
+    try {
+      // connect() retries with the backoff until Redis answers again; ready() then heals the room.
+      for (const client of [this.pub, this.sub]) client.destroy();
+      await Promise.all([this.pub.connect(), this.sub.connect()]);
+    } catch {
+      // Closed meanwhile: nothing to heal.
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
   private lost(err: Error): void {
     if (!this.started || this.closed || !this.up) return;
     this.up = false;
@@ -287,15 +312,20 @@ export class RedisBus implements RoomBus {
     this.up = true;
     void (async () => {
       await this.run(HELLO, [this.node, this.id, String(this.timeoutMs)]).catch(() => undefined);
-      await this.register();
+      await this.register(true);
       this.publish({ t: 'sync' });
       await this.resync();
       this.target?.federation?.linkBack(performance.now() - this.downSince, this.counters!.unsent - this.unsentAtDown);
     })();
   }
 
-  /** Claims every peer's name again (after a lost link, Redis may have forgotten them, or someone took one). */
-  private async register(): Promise<void> {
+  /**
+   * Claims every peer's name again (after a lost link, Redis may have forgotten them, or someone
+   * took one). `rejoin`: each peer kept is announced again, ahead of anything it says next on the
+   * same channel, so the others (which may have taken this server for dead) know it before its
+   * next line rather than after their next read of the presence.
+   */
+  private async register(rejoin = false): Promise<void> {
     const room = this.target;
     if (!room) return;
     const mine: LocalPresence[] = room.presence();
@@ -303,7 +333,9 @@ export class RedisBus implements RoomBus {
     const held = (await this.run(REGISTER, [this.node, ...args]).catch(() => [])) as string[];
     // Each answer is '' (kept) or 'NAME<TAB>NODE' (taken meanwhile on NODE).
     held.forEach((h, i) => {
-      if (h) room.lostName(mine[i]!.name, h.split('\t')[1] ?? 'another server');
+      const p = mine[i]!;
+      if (h) room.lostName(p.name, h.split('\t')[1] ?? 'another server');
+      else if (rejoin) this.announce({ t: 'join', name: p.name, transport: p.transport, ...(p.ticket ? { ticket: true } : {}) });
     });
   }
 
@@ -324,12 +356,21 @@ export class RedisBus implements RoomBus {
 
   private async beat(): Promise<void> {
     if (!this.up || !this.target) return;
+    // A link cut without a word (a cable pulled, Wi-Fi gone, a frozen middlebox) closes no socket:
+    // commands just go unanswered. A beat unanswered for the node timeout is a lost link, and the
+    // connections are made again (the others have taken this server for dead by then).
+    if (this.beatSentAt !== undefined) {
+      if (performance.now() - this.beatSentAt > this.timeoutMs) void this.reconnect(`no answer from Redis for ${Math.round(this.timeoutMs / 1000)}s`);
+      return;
+    }
     const seen = this.target.presence().flatMap((p) => [p.key, String(p.idleMs)]);
+    this.beatSentAt = performance.now();
     const reply = (await this.run(BEAT, [this.node, this.id, String(this.timeoutMs), ...seen]).catch(() => undefined)) as string[] | undefined;
+    this.beatSentAt = undefined;
     if (!reply || this.closed) return;
     if (reply[0] === 'reaped') {
       // Taken for dead (a link down longer than the deadline): the others forgot its peers.
-      await this.register();
+      await this.register(true);
       this.publish({ t: 'sync' });
     }
     this.target.federation?.nodesAlive(new Set(reply.filter((n) => n !== 'reaped')));

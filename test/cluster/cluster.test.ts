@@ -64,7 +64,13 @@ test('two servers are one room: UDP, TCP and WebSocket peers on each chat, /who 
     // Two servers asked for one name at once: the cluster gives it to exactly one.
     bob.send('/nick zed');
     dave.send('/nick zed');
-    const outcome = await Promise.all([bob, dave].map((p) => p.waitFor(/^(\* \w+ is now zed|! name taken: zed.*)$/)));
+    // Each waits for its own answer (the other's rename is broadcast to it too).
+    const outcome = await Promise.all(
+      ([
+        [bob, 'bob'],
+        [dave, 'dave'],
+      ] as const).map(([p, was]) => p.waitFor(new RegExp(`^(\\* ${was} is now zed|! name taken: zed.*)$`))),
+    );
     assert.equal(outcome.filter((l) => l.startsWith('* ')).length, 1, outcome.join(' | '));
     assert.equal(outcome.filter((l) => l.startsWith('! ')).length, 1, outcome.join(' | '));
 
