@@ -44,7 +44,7 @@ import { BENCH_FLAGS, choiceList, flags, int, intList, runMain, transports, want
 import { ChildLink, have, killAllGroups } from './harness/process.js';
 import { count, fixed, median, percent, print, ratio, table, times, verdict } from './harness/report.js';
 import { runTcpTrial } from './relay/tcp.js';
-import type { FromChild, RelayKind, Shape, TcpRelayKind, ToChild, Trial } from './relay/trial.js';
+import { burstFor, type FromChild, type RelayKind, type Shape, type TcpRelayKind, type ToChild, type Trial } from './relay/trial.js';
 import { runUdpTrial } from './relay/udp.js';
 
 const USAGE = 'node dist/scripts/bench-relay.js [--quick] [--json] [--rounds R] [--burst B] [--window W] [--n 1,10,100,1000] [--relay bare,udp-chat,ncat] [--transport udp|tcp|both]';
@@ -103,11 +103,6 @@ interface Options {
   json: boolean;
   scenarios: Scenario[];
   relays: TcpRelayKind[];
-}
-
-/** Messages per burst by default: about 2000 deliveries, 8 to 64 (two bursts in flight must fit the relay's default receive buffer). */
-function burstFor(n: number): number {
-  return Math.max(8, Math.min(64, Math.round(2000 / n)));
 }
 
 function parseOptions(argv: readonly string[]): Options | null {

@@ -272,10 +272,42 @@ export function groupCpuUs(pgid: number): number {
     // The command name, in parentheses, may hold spaces: fields count from after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (Number(fields[2]) !== pgid) continue;
-    const own = threadsCpuUs(entry);
-    us += (Number.isNaN(own) ? (Number(fields[11]) + Number(fields[12])) * TICK_US : own) + (Number(fields[13]) + Number(fields[14])) * TICK_US;
+    us += statCpuUs(entry, fields);
   }
   return us;
+}
+
+/**
+ * CPU time in us of one process (a forked child, a redis-server), with the children it has
+ * reaped, as groupCpuUs counts each process of a group; NaN without /proc or once it is gone.
+ */
+export function processCpuUs(pid: number): number {
+  if (!HAVE_PROC) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return statCpuUs(String(pid), stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+  } catch {
+    return NaN;
+  }
+}
+
+/** One process's own time (its threads' schedstat, else utime + stime) and its reaped children's, in us; `fields` count from its stat's state. */
+function statCpuUs(pid: string, fields: readonly string[]): number {
+  const own = threadsCpuUs(pid);
+  return (Number.isNaN(own) ? (Number(fields[11]) + Number(fields[12])) * TICK_US : own) + (Number(fields[13]) + Number(fields[14])) * TICK_US;
+}
+
+/**
+ * The machine's busy CPU time so far, all cores together, in us (/proc/stat: everything but idle
+ * and iowait): what this process's children did not use of it was used by someone else. NaN
+ * without /proc.
+ */
+export function machineBusyUs(): number {
+  if (!HAVE_PROC) return NaN;
+  const ticks = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is in user already).
+  const busy = ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!;
+  return busy * TICK_US;
 }
 
 /** The summed schedstat run time of a process's threads, in us; NaN without schedstat. */

@@ -5,14 +5,14 @@
 import { answerRequests } from '../harness/process.js';
 import { runTcpLoad, closeTcpSockets } from './tcp.js';
 import type { FromChild, ToChild } from './trial.js';
-import { closeUdpSockets, openUdpSockets, runUdpLoad } from './udp.js';
+import { closeUdpSockets, joinUdpRooms, openUdpSockets, runUdpLoad } from './udp.js';
 
 const started = (): void => {
   process.send?.({ type: 'started' } satisfies FromChild);
 };
 
 answerRequests<ToChild, FromChild>(
-  (msg) => (msg.type === 'open' ? openUdpSockets(msg) : msg.type === 'udp-run' ? runUdpLoad(msg, started) : runTcpLoad(msg, started)),
+  (msg) => (msg.type === 'open' ? openUdpSockets(msg) : msg.type === 'udp-join' ? joinUdpRooms(msg) : msg.type === 'udp-run' ? runUdpLoad(msg, started) : runTcpLoad(msg, started)),
   async () => {
     closeTcpSockets();
     await closeUdpSockets();

@@ -43,12 +43,24 @@ export interface Trial extends LoadResult {
   relayCpuUsPerDelivery: number;
   /** The relay process's CPU use during the load, in percent of one core. */
   relayCpuPct: number;
+  /** With a relay of several processes (Relay.cpuParts): each one's CPU time during the load, in us. */
+  relayCpuPartsUs?: number[];
+  /** The wall time the relay's CPU was measured over: from the child's `started` to its result. */
+  wallMs: number;
 }
 
 /** Requests to the child, which runs the sender and the receivers. */
 export type ToChild =
   | { type: 'open'; n: number }
-  | ({ type: 'udp-run'; relay: RelayKind; port: number; feedPort?: number } & Shape)
+  /**
+   * Joins the receivers to the rooms on `ports` (receiver i to ports[i % length]) and the
+   * sender to `port`, and replies `joined`: the parent can then wait for the relay to settle
+   * before it asks for the load with `joined: true` (bench-cluster.ts: the joins must have
+   * crossed the bus to every server first).
+   */
+  | { type: 'udp-join'; port: number; ports: number[]; n: number }
+  /** `keep`: the sockets stay open and joined after the load, for another run (a warm-up before the measured one). */
+  | ({ type: 'udp-run'; relay: RelayKind; port: number; feedPort?: number; joined?: boolean; keep?: boolean } & Shape)
   | ({ type: 'tcp-run'; relay: TcpRelayKind; port: number; feedPort?: number } & Shape);
 
 /**
@@ -58,7 +70,7 @@ export type ToChild =
 export type FeedMode = 'closed' | 'open';
 
 /** The child's replies. */
-export type FromChild = { type: 'opened'; receivers: number[]; sender: number } | { type: 'started' } | { type: 'result'; result: LoadResult };
+export type FromChild = { type: 'opened'; receivers: number[]; sender: number } | { type: 'joined' } | { type: 'started' } | { type: 'result'; result: LoadResult };
 
 /** The parent's link to the child. */
 export type LoadLink = ChildLink<ToChild, FromChild>;
@@ -69,6 +81,8 @@ export interface Relay {
   /** Where the child's subscriber reads the live timeline (udp-chat with --web, feed `open`). */
   feedPort?: number;
   cpuUs(): number;
+  /** A relay of several processes (bench-cluster.ts): each one's CPU time so far, in us, for a breakdown of cpuUs. */
+  cpuParts?(): number[];
   close(): Promise<void>;
 }
 
@@ -78,6 +92,11 @@ export const MARK = 'bench ';
 export const BURST_DEADLINE_MS = 250;
 /** How long one request to the child may take, beyond the load itself. */
 export const IPC_DEADLINE_MS = 10_000;
+
+/** Messages per burst by default: about 2000 deliveries, 8 to 64 (two bursts in flight must fit the relay's default receive buffer). */
+export function burstFor(n: number): number {
+  return Math.max(8, Math.min(64, Math.round(2000 / n)));
+}
 
 /** How long N receivers and a sender get to join a relay: more for a thousand than for ten. */
 export function joinDeadlineMs(n: number): number {
@@ -92,12 +111,16 @@ export async function measure(link: LoadLink, relay: Relay, request: Extract<ToC
   link.send(request);
   await link.next('started', IPC_DEADLINE_MS + joinDeadlineMs(request.n));
   const cpu = relay.cpuUs();
+  const parts = relay.cpuParts?.();
   const start = performance.now();
   const { result } = await link.next('result', IPC_DEADLINE_MS + Math.ceil(request.count / request.burst) * BURST_DEADLINE_MS);
   const cpuUs = relay.cpuUs() - cpu;
+  const partsUs = parts && relay.cpuParts!().map((us, i) => us - parts[i]!);
   const wallMs = performance.now() - start;
   return {
     ...result,
+    ...(partsUs ? { relayCpuPartsUs: partsUs } : {}),
+    wallMs,
     relay: request.relay,
     round,
     deliveriesPerSec: result.elapsedMs > 0 ? (result.received / result.elapsedMs) * 1000 : 0,

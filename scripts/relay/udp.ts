@@ -94,23 +94,45 @@ function udpTarget(sender: dgram.Socket, receivers: readonly dgram.Socket[]): Lo
   };
 }
 
-/** Joins the room (udp-chat) and runs the load; the sockets are closed after, whatever happens. */
+/**
+ * Connects the sender to `port` and, for udp-chat, joins the rooms: receivers first (receiver i
+ * to ports[i % length]), then the sender; the room does not echo the sender's lines back.
+ */
+async function joinRooms(open: { sender: dgram.Socket; receivers: dgram.Socket[] }, port: number, ports: readonly number[] | null, n: number): Promise<void> {
+  const { sender, receivers } = open;
+  // Connected: no address per send, as a client would do it.
+  sender.connect(port, HOST);
+  await once(sender, 'connect', { signal: AbortSignal.timeout(IPC_DEADLINE_MS) });
+  if (!ports) return;
+  const deadline = joinDeadlineMs(n);
+  await Promise.all(receivers.map((socket, i) => join(socket, (line) => socket.send(line, ports[i % ports.length]!, HOST), `r${i}`, deadline)));
+  await join(sender, (line) => sender.send(line), 'sender', deadline);
+}
+
+/** Joins the rooms ahead of the load (bench-cluster.ts); the sockets stay open for udp-run, or are closed if a join fails. */
+export async function joinUdpRooms(msg: Extract<ToChild, { type: 'udp-join' }>): Promise<FromChild> {
+  const open = sockets;
+  if (!open) throw new Error('udp-join before open');
+  try {
+    await joinRooms(open, msg.port, msg.ports, msg.n);
+  } catch (err) {
+    await closeUdpSockets();
+    throw err;
+  }
+  return { type: 'joined' };
+}
+
+/** Joins the room (udp-chat, unless `joined` already) and runs the load; the sockets are closed after, whatever happens, unless `keep` and it went well. */
 export async function runUdpLoad(msg: Extract<ToChild, { type: 'udp-run' }>, started: () => void): Promise<FromChild> {
   const open = sockets;
   if (!open) throw new Error('udp-run before open');
+  let keep = false;
   try {
-    const { sender, receivers } = open;
-    // Connected: no address per send, as a client would do it.
-    sender.connect(msg.port, HOST);
-    await once(sender, 'connect', { signal: AbortSignal.timeout(IPC_DEADLINE_MS) });
-    if (msg.relay === 'udp-chat') {
-      // Receivers first, then the sender; the room does not echo the sender's lines back.
-      const deadline = joinDeadlineMs(msg.n);
-      await Promise.all(receivers.map((socket, i) => join(socket, (line) => socket.send(line, msg.port, HOST), `r${i}`, deadline)));
-      await join(sender, (line) => sender.send(line), 'sender', deadline);
-    }
-    return { type: 'result', result: await withFeed(msg.feedPort, () => load(udpTarget(sender, receivers), msg, started)) };
+    if (!msg.joined) await joinRooms(open, msg.port, msg.relay === 'udp-chat' ? [msg.port] : null, msg.n);
+    const result = await withFeed(msg.feedPort, () => load(udpTarget(open.sender, open.receivers), msg, started));
+    keep = msg.keep === true;
+    return { type: 'result', result };
   } finally {
-    await closeUdpSockets();
+    if (!keep) await closeUdpSockets();
   }
 }
