@@ -10,7 +10,7 @@
  * link goes and when it is back, and on its return this server claims its peers' names again
  * and reads the whole presence, so `/who` is right again without anyone rejoining.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { NODE_NAME, MAX_BUS_MESSAGE_BYTES, type BusMessage, type RoomBus } from '../core/bus.js';
 import { ChatError } from '../core/errors.js';
@@ -82,6 +82,8 @@ export class RedisBus implements RoomBus {
   private beater: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private readonly url: string;
+  // How every message this server publishes starts: `{"n":"a","e":"<id>",`.
+  private readonly ownPrefix: string;
 
   constructor(options: ClusterOptions) {
     if (!NODE_NAME.test(options.room)) throw new ChatError('ERR_BAD_ARGUMENT', `--room takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(options.room)})`);
@@ -90,6 +92,7 @@ export class RedisBus implements RoomBus {
     this.room = options.room;
     this.url = options.url;
     this.keys = roomKeys(options.room, options.node);
+    this.ownPrefix = `{"n":${JSON.stringify(options.node)},"e":${JSON.stringify(this.id)},`;
     this.beatMs = options.beatMs ?? DEFAULT_BEAT_MS;
     this.timeoutMs = options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
     const socket = {
@@ -100,7 +103,9 @@ export class RedisBus implements RoomBus {
     };
     let pub: Client;
     try {
-      pub = createClient({ url: options.url, disableOfflineQueue: true, socket });
+      // No per-command timeout: it arms a timer for every PUBLISH, and the beat's own deadline
+      // (beat()) already notices a link that stopped answering.
+      pub = createClient({ url: options.url, disableOfflineQueue: true, socket, commandOptions: { timeout: 0 } });
     } catch (err) {
       throw new ChatError('ERR_BAD_ARGUMENT', `--cluster takes redis://HOST:PORT or rediss://HOST:PORT (${(err as Error).message})`);
     }
@@ -169,11 +174,12 @@ export class RedisBus implements RoomBus {
 
   /** Puts a message on the room's channel, numbered, without touching the presence. */
   private announce(message: BusMessage): void {
-    this.send(this.keys.bus, { ...message, n: this.node, e: this.id, s: ++this.seq });
+    // Who sent it comes first, so a server can drop its own copy by its first bytes (see heard()).
+    this.send(this.keys.bus, { n: this.node, e: this.id, s: ++this.seq, ...message });
   }
 
   sendTo(node: string, message: Extract<BusMessage, { t: 'msg' }>): void {
-    this.send(this.keys.inboxOf(node), { ...message, n: this.node, e: this.id });
+    this.send(this.keys.inboxOf(node), { n: this.node, e: this.id, ...message });
   }
 
   claim(name: string, key: string, shape: string, ticket: boolean, done: (refusal?: string) => void): void {
@@ -237,12 +243,24 @@ export class RedisBus implements RoomBus {
     return this.target?.find(name)?.link.channel.name ?? 'unknown';
   }
 
-  private run(script: string, args: string[]): Promise<unknown> {
-    return this.pub.eval(script, { keys: [this.keys.prefix], arguments: args });
+  /**
+   * Runs a script by its SHA1 (a beat names only its peers, not 2 KB of Lua each second), sending
+   * the whole text only when Redis does not have it yet (a first run, a restarted Redis).
+   */
+  private async run(script: string, args: string[]): Promise<unknown> {
+    const options = { keys: [this.keys.prefix], arguments: args };
+    try {
+      return await this.pub.evalSha(sha1(script), options);
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+      return this.pub.eval(script, options);
+    }
   }
 
   /** A message off the bus: numbered, bounded, parsed, then the room's to check (Federation.receive). */
   private heard(text: string): void {
+    // This server's own messages come back to it on the room's channel: not parsed, just dropped.
+    if (text.startsWith(this.ownPrefix)) return;
     const counters = this.counters!;
     if (text.length > MAX_BUS_MESSAGE_BYTES) {
       counters.refused += 1;
@@ -376,6 +394,15 @@ export class RedisBus implements RoomBus {
     this.target.federation?.nodesAlive(new Set(reply.filter((n) => n !== 'reaped')));
     if (++this.beats % RESYNC_EVERY_BEATS === 0) await this.resync();
   }
+}
+
+const shas = new Map<string, string>();
+
+/** A script's SHA1, as EVALSHA names it (worked out once per script). */
+function sha1(script: string): string {
+  let sha = shas.get(script);
+  if (!sha) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+  return sha;
 }
 
 /** `name taken: bob (on server b)` from a script's 'NAME<TAB>NODE'. */
