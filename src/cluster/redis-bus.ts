@@ -73,6 +73,8 @@ export class RedisBus implements RoomBus {
   // When the beat now waiting for its answer was sent; undefined when none is.
   private beatSentAt: number | undefined;
   private reconnecting = false;
+  // Each peer's last-seen time as the last beat wrote it (by clash key).
+  private lastReported = new Map<string, number>();
   private readonly followed = new Map<string, { id: string; seq: number }>();
   private up = false;
   private started = false;
@@ -381,11 +383,20 @@ export class RedisBus implements RoomBus {
       if (performance.now() - this.beatSentAt > this.timeoutMs) void this.reconnect(`no answer from Redis for ${Math.round(this.timeoutMs / 1000)}s`);
       return;
     }
-    const seen = this.target.presence().flatMap((p) => [p.key, String(p.idleMs)]);
+    // Only the peers heard from since the last beat: the others' last-seen times stand.
+    const seen: string[] = [];
+    const reported = new Map<string, number>();
+    for (const p of this.target.presence()) {
+      reported.set(p.key, p.lastSeen);
+      if (this.lastReported.get(p.key) !== p.lastSeen) seen.push(p.key, String(p.idleMs));
+    }
+
     this.beatSentAt = performance.now();
     const reply = (await this.run(BEAT, [this.node, this.id, String(this.timeoutMs), ...seen]).catch(() => undefined)) as string[] | undefined;
     this.beatSentAt = undefined;
     if (!reply || this.closed) return;
+    // Written: the next beat sends only what changes after this one.
+    this.lastReported = reported;
     if (reply[0] === 'reaped') {
       // Taken for dead (a link down longer than the deadline): the others forgot its peers.
       await this.register(true);

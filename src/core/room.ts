@@ -67,6 +67,8 @@ export interface LocalPresence {
   transport: string;
   ticket: boolean;
   idleMs: number;
+  /** When the room last heard from it, on the room's clock: what changes when it speaks or beats. */
+  lastSeen: number;
 }
 
 /** One peer as a live panel lists it. */
@@ -243,7 +245,7 @@ export class Room implements RoomDoor {
     const out: LocalPresence[] = [];
     for (const group of this.roster.groups.values()) {
       for (const peer of group.peers) {
-        out.push({ name: peer.name, key: peer.key, shape: nameShape(peer.name), transport: group.channel.name, ticket: peer.ticket ?? false, idleMs: Math.max(0, Math.round(now - peer.lastSeen)) });
+        out.push({ name: peer.name, key: peer.key, shape: nameShape(peer.name), transport: group.channel.name, ticket: peer.ticket ?? false, idleMs: Math.max(0, Math.round(now - peer.lastSeen)), lastSeen: peer.lastSeen });
       }
     }
     return out;
