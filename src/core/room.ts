@@ -113,6 +113,8 @@ export class Room implements RoomDoor {
   // what they reflect of the room's last lines must not join them again and restart the loop.
   private readonly shunned = new Map<string, number>();
   private readonly joins: JoinNotices<{ peer?: Peer; name: string }>;
+  // Names (by clash key, and `shape SHAPE`) asked of the cluster and not yet answered, and who asked.
+  private readonly claims = new Map<string, Peer>();
   /** The other servers of a clustered room (serve --cluster), or undefined. */
   readonly federation: Federation | undefined;
   private readonly context: DispatchContext;
@@ -277,9 +279,19 @@ export class Room implements RoomDoor {
     if (!federation) return granted();
     if (peer.claiming) return refuse(this.context, peer, 'ERR_RATE_LIMITED', 'your last name is still being checked with the other servers; wait for the answer');
     const shape = nameShape(name);
+    // The cluster grants a name to a server, not to a peer: two peers of this server asking for
+    // one name (or look-alikes) at once would both be granted, the loser's entry overwriting the
+    // winner's in the store (a ghost in every other server's /who), or its release, when it left
+    // before the answer, deleting the winner's (the name then free on every other server). So
+    // one claim at a time per name and per look-alike shape here.
+    const rival = this.claims.get(key) ?? this.claims.get(`shape ${shape}`);
+    if (rival && rival !== peer) return refuse(this.context, peer, 'ERR_NAME_TAKEN', `name taken: ${name} (another peer here is taking it)`);
+    this.claims.set(key, peer).set(`shape ${shape}`, peer);
     peer.claiming = true;
     federation.bus.claim(name, key, shape, peer.ticket ?? false, (refusal) => {
       peer.claiming = false;
+      this.claims.delete(key);
+      this.claims.delete(`shape ${shape}`);
       if (this.closed || !this.roster.has(peer)) return federation.bus.release(name, key, shape);
       if (refusal) return refuse(this.context, peer, 'ERR_NAME_TAKEN', refusal);
       // What changed here meanwhile (someone took the name on this server) is granted()'s to check.
