@@ -83,6 +83,12 @@ export class RedisBus implements RoomBus {
   private unsentAtDown = 0;
   private beater: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
+  // The other servers alive at the last beat; and, after this server found the store emptied (a
+  // Redis restarted, a FLUSHALL, this server reaped), those of them not back in it yet, taken
+  // for alive until `settleUntil`.
+  private live = new Set<string>();
+  private settling = new Set<string>();
+  private settleUntil = 0;
   private readonly url: string;
   // How every message this server publishes starts: `{"n":"a","e":"<id>",`.
   private readonly ownPrefix: string;
@@ -330,6 +336,7 @@ export class RedisBus implements RoomBus {
   private ready(): void {
     if (!this.started || this.closed || this.up || !this.pub.isReady || !this.sub.isReady) return;
     this.up = true;
+    this.settle();
     void (async () => {
       await this.run(HELLO, [this.node, this.id, String(this.timeoutMs)]).catch(() => undefined);
       await this.register(true);
@@ -365,13 +372,38 @@ export class RedisBus implements RoomBus {
     const reply = (await this.run(READ, []).catch(() => undefined)) as string[] | undefined;
     if (!reply) return;
     const end = reply.indexOf('', 1);
-    const live = new Set(reply.slice(1, end));
+    const live = this.alive(reply.slice(1, end));
     const entries: PresenceEntry[] = [];
     for (let i = end + 1; i + 1 < reply.length; i += 2) {
       const entry = readEntry(reply[i]!, Number(reply[i + 1]));
       if (entry) entries.push(entry);
     }
-    this.target.resync(entries, live);
+    this.target.resync(entries, live, this.settling);
+  }
+
+  /**
+   * The store may have been emptied (a Redis restarted with nothing saved, a FLUSHALL): every
+   * server finds out on its own next command and registers its peers again, each on its own
+   * beat or reconnect. Until the node timeout has passed, a server that was alive before and is
+   * missing now has not had its turn, and is no more gone than its peers left.
+   */
+  private settle(): void {
+    // The servers seen alive, and those whose peers this room lists (told of on the bus before any beat saw them).
+    this.settling = new Set([...this.live, ...(this.target?.federation?.remote.nodes() ?? [])]);
+    this.settleUntil = performance.now() + this.timeoutMs;
+  }
+
+  /** The servers the store lists as alive, and those still settling (see settle()). */
+  private alive(listed: readonly string[]): Set<string> {
+    const live = new Set(listed);
+    if (this.settling.size > 0) {
+      if (performance.now() > this.settleUntil) this.settling.clear();
+      for (const node of this.settling) {
+        if (live.has(node)) this.settling.delete(node);
+        else live.add(node);
+      }
+    }
+    return live;
   }
 
   private async beat(): Promise<void> {
@@ -397,12 +429,18 @@ export class RedisBus implements RoomBus {
     if (!reply || this.closed) return;
     // Written: the next beat sends only what changes after this one.
     this.lastReported = reported;
-    if (reply[0] === 'reaped') {
-      // Taken for dead (a link down longer than the deadline): the others forgot its peers.
+    const reaped = reply[0] === 'reaped';
+    // Taken for dead (a link down longer than the deadline), or the store emptied: the others
+    // may not be back in it yet (see settle()).
+    if (reaped) this.settle();
+    const live = this.alive(reply.filter((n) => n !== 'reaped'));
+    this.live = new Set([...live].filter((n) => n !== this.node));
+    if (reaped) {
+      // The others forgot this server's peers.
       await this.register(true);
       this.publish({ t: 'sync' });
     }
-    this.target.federation?.nodesAlive(new Set(reply.filter((n) => n !== 'reaped')));
+    this.target.federation?.nodesAlive(live);
     if (++this.beats % RESYNC_EVERY_BEATS === 0) await this.resync();
   }
 }

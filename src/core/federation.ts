@@ -198,8 +198,10 @@ export class Federation {
    * The cluster's presence as read from its store: peers this room did not know of are told as
    * joined, the ones it knew that are no longer there as left (their server gone when it is not
    * among the `live` ones), and idle times are brought up to date. Heals whatever the bus lost.
+   * The peers of a `settling` server are kept even when the store lacks them: the store was
+   * emptied, and that server has not had its turn to register them again.
    */
-  resync(entries: readonly PresenceEntry[], live: ReadonlySet<string>): void {
+  resync(entries: readonly PresenceEntry[], live: ReadonlySet<string>, settling?: ReadonlySet<string>): void {
     const now = this.host.clock();
     const seen = new Set<RemotePeer>();
     for (const e of entries) {
@@ -222,7 +224,7 @@ export class Federation {
     }
     const gone = new Map<string, string[]>();
     for (const peer of [...this.remote.all()]) {
-      if (seen.has(peer) || now - (this.heardAt.get(peer) ?? -Infinity) < BUS_NEWS_MS) continue;
+      if (seen.has(peer) || settling?.has(peer.node) || now - (this.heardAt.get(peer) ?? -Infinity) < BUS_NEWS_MS) continue;
       this.removePeer(peer);
       const why = live.has(peer.node) ? 'left' : 'gone';
       gone.set(why, [...(gone.get(why) ?? []), peer.name]);

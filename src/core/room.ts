@@ -254,8 +254,8 @@ export class Room implements RoomDoor {
   }
 
   /** The cluster's presence, read again (its link came back, or a server asked): see Federation.resync. */
-  resync(entries: readonly PresenceEntry[], live: ReadonlySet<string>): void {
-    if (!this.closed) this.federation?.resync(entries, live);
+  resync(entries: readonly PresenceEntry[], live: ReadonlySet<string>, settling?: ReadonlySet<string>): void {
+    if (!this.closed) this.federation?.resync(entries, live, settling);
   }
 
   /**

@@ -194,6 +194,21 @@ test("the presence read again heals what the bus lost, but not against the bus's
   silent(alice!);
 });
 
+test("a store emptied under the cluster: a settling server's peers stay until it has had its turn to register them", () => {
+  const { h, fed } = clustered();
+  const [alice] = h.crowd('alice');
+  fed.receive('b', { t: 'join', name: 'dave', transport: 'tcp' });
+  h.tick(11_000);
+  alice!.link.take();
+  // Redis came back empty: this server registered again, b not yet, and the read lists neither b nor dave.
+  fed.resync([], new Set(['a', 'b']), new Set(['b']));
+  silent(alice!);
+  assert.is(fed.remote.size, 1);
+  // b's turn passed without it: its peers are gone with it.
+  fed.resync([], new Set(['a']));
+  assert.equal(alice!.link.take(), ['* dave left (server gone)']);
+});
+
 test('what this room does is published once: chat, renames, leaves in one message for many', () => {
   const { bus, h } = clustered();
   const [alice, bob] = h.crowd('alice', 'bob');
