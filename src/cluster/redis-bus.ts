@@ -212,7 +212,12 @@ export class RedisBus implements RoomBus {
       return;
     }
     counters.published += 1;
-    this.pub.publish(channel, JSON.stringify(message)).catch(() => (counters.unsent += 1));
+    // One that fails after all (a silent cut, its connection torn down unanswered) never went:
+    // unsent instead of published, so each message is counted once.
+    this.pub.publish(channel, JSON.stringify(message)).catch(() => {
+      counters.published -= 1;
+      counters.unsent += 1;
+    });
   }
 
   /** Keeps this server's entries in the presence as its peers come, go and rename. */

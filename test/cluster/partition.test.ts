@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withRedis } from '../helpers/redis.js';
-import { clusterEvents, TestCluster } from './harness.js';
+import { createClient } from '@redis/client';
+import { clusterEvents, TestCluster, until } from './harness.js';
 
 /** A TCP proxy to 127.0.0.1:`port` whose freeze() silences every connection it holds (new ones pass). */
 async function freezableProxy(port: number) {
@@ -62,6 +63,41 @@ test('a silent cut: lost after the node timeout, told, counted, and back on fres
     } finally {
       await viaProxy.close();
       await direct.close();
+      await proxy.close();
+    }
+  });
+});
+
+test('lines said during a silent cut, before it is noticed: each counted once, as unsent, not also as published', async () => {
+  await withRedis(async (redis) => {
+    const proxy = await freezableProxy(redis.port);
+    const viaProxy = new TestCluster(`redis://127.0.0.1:${proxy.port}`);
+    try {
+      const a = await viaProxy.start('a');
+      const alice = await viaProxy.join(a, 'tcp', 'alice');
+      const c = () => a.server.counters().cluster!;
+      // Everything a sent so far has been answered: alice's entry, written after her rename went, is in the store.
+      const store = createClient({ url: redis.url });
+      await store.connect();
+      let held = false;
+      const poll = setInterval(() => void store.hExists('udp-chat:lab:peers', 'alice').then((h) => (held = Boolean(h))).catch(() => undefined), 20);
+      try {
+        await until(() => held, "alice's entry in the store");
+      } finally {
+        clearInterval(poll);
+        await store.close();
+      }
+      const before = c().published + c().unsent;
+      proxy.freeze();
+      for (const text of ['one', 'two', 'three']) alice.send(text);
+      await alice.waitFor('* link to the cluster lost; reconnecting', 5000);
+      const back = await alice.waitFor(/^\* link to the cluster back after/, 10_000);
+      assert.match(back, "; 3 messages from here did not reach the other servers", `${back} ${JSON.stringify(a.server.counters().cluster)}`);
+      // The three lines, then alice announced again and the `sync` of a server back on the bus.
+      assert.is(c().published + c().unsent - before, 3 + 2, JSON.stringify(c()));
+      assert.ok(c().unsent >= 3, JSON.stringify(c()));
+    } finally {
+      await viaProxy.close();
       await proxy.close();
     }
   });
