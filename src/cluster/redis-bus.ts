@@ -21,6 +21,7 @@ import type { LocalPresence, Room } from '../core/room.js';
 import { roomKeys, type RoomKeys } from './keys.js';
 import { BEAT, BYE, CLAIM, DROP, HELLO, PUT, READ, REGISTER } from './scripts.js';
 import { unreachable } from './url.js';
+import { doorHash, type DoorSettings } from './door.js';
 
 type Client = ReturnType<typeof createClient>;
 
@@ -35,6 +36,8 @@ export interface ClusterOptions {
   nodeTimeoutMs?: number;
   /** How long the first connection may take before the server gives up (ms). */
   connectTimeoutMs?: number;
+  /** How this server lets peers in: every server of the room must agree (door.ts). */
+  door?: DoorSettings;
 }
 
 export const DEFAULT_BEAT_MS = 1000;
@@ -92,6 +95,7 @@ export class RedisBus implements RoomBus {
   private readonly url: string;
   // How every message this server publishes starts: `{"n":"a","e":"<id>",`.
   private readonly ownPrefix: string;
+  private readonly door: string;
 
   constructor(options: ClusterOptions) {
     if (!NODE_NAME.test(options.room)) throw new ChatError('ERR_BAD_ARGUMENT', `--room takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(options.room)})`);
@@ -101,6 +105,7 @@ export class RedisBus implements RoomBus {
     this.url = options.url;
     this.keys = roomKeys(options.room, options.node);
     this.ownPrefix = `{"n":${JSON.stringify(options.node)},"e":${JSON.stringify(this.id)},`;
+    this.door = doorHash(options.room, options.door ?? {});
     this.beatMs = options.beatMs ?? DEFAULT_BEAT_MS;
     this.timeoutMs = options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
     const socket = {
@@ -138,13 +143,26 @@ export class RedisBus implements RoomBus {
     // A server of this name that crashed a moment ago is still taken for alive until its deadline:
     // a restart waits that out, while a server that is really alive keeps its name and this one is refused.
     const deadline = performance.now() + this.timeoutMs + this.beatMs;
-    while ((await this.run(HELLO, [this.node, this.id, String(this.timeoutMs)])) !== 1) {
+    let hello: unknown;
+    while ((hello = await this.run(HELLO, this.hello())) !== 1) {
+      if (hello === -1) {
+        await this.close();
+        throw new ChatError(
+          'ERR_BAD_ARGUMENT',
+          `the servers running room ${this.room} let peers in otherwise: give every server of a room the same --password, --ticket-secret, --ticket-room and --tickets-required (or none)`,
+        );
+      }
       if (performance.now() > deadline) {
         await this.close();
         throw new ChatError('ERR_CLUSTER_NODE_TAKEN', `a live server in room ${this.room} is called ${this.node} already: give this one another --node NAME`);
       }
       await new Promise((resolve) => setTimeout(resolve, this.beatMs / 2));
     }
+  }
+
+  /** HELLO's arguments: this server, this process, its deadline, its door. */
+  private hello(): string[] {
+    return [this.node, this.id, String(this.timeoutMs), this.door];
   }
 
   /** Starts relaying for `room` (its federation made with this bus): listens, beats, reads the presence. */
@@ -343,7 +361,7 @@ export class RedisBus implements RoomBus {
     this.up = true;
     this.settle();
     void (async () => {
-      await this.run(HELLO, [this.node, this.id, String(this.timeoutMs)]).catch(() => undefined);
+      await this.run(HELLO, this.hello()).catch(() => undefined);
       await this.register(true);
       this.publish({ t: 'sync' });
       await this.resync();

@@ -13,6 +13,7 @@
  * - `shapes`    hash: a name's look-alike shape → its clash key (so `Ali` cannot pass for `AIi`)
  * - `seen`      sorted set: clash key → when its server last heard from the peer (ms)
  * - `node:NAME` set: the clash keys a server holds, so its death is cleaned up in its own size
+ * - `door`      string: how the room's servers let peers in (a slow hash; see door.ts)
  */
 
 // Shared by every script: the time now in ms, whether a server is alive, and removing one entry.
@@ -62,12 +63,21 @@ end
 
 /**
  * A server joins the cluster as NODE (ARGV 1) with process id ARGV 2, dead after ARGV 3 ms
- * without a beat. Returns 1, or 0 when a live server of another process has that name.
+ * without a beat, letting peers in as ARGV 4 says (a slow hash of its password and ticket
+ * settings: see door.ts). Returns 1; 0 when a live server of another process has that name; -1
+ * when live servers of the room let peers in otherwise (the first server of a room sets it).
  */
 export const HELLO = `${PRELUDE}
-local node, id, timeout = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local node, id, timeout, door = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local holderId = redis.call('HGET', prefix .. 'instances', node)
 if holderId and holderId ~= id and alive(node) then return 0 end
+local current = redis.call('GET', prefix .. 'door')
+if current and current ~= door then
+  for _, live in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'nodes', '(' .. now, '+inf')) do
+    if live ~= node then return -1 end
+  end
+end
+redis.call('SET', prefix .. 'door', door)
 redis.call('HSET', prefix .. 'instances', node, id)
 redis.call('ZADD', prefix .. 'nodes', now + timeout, node)
 return 1

@@ -208,6 +208,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         node: options.cluster.node ?? defaultNodeName(options.port ?? DEFAULT_PORT, options.reusePort ?? false),
         ...(options.cluster.beatMs ? { beatMs: options.cluster.beatMs } : {}),
         ...(options.cluster.nodeTimeoutMs ? { nodeTimeoutMs: options.cluster.nodeTimeoutMs } : {}),
+        door: { password: options.password || undefined, tickets: options.tickets },
       })
     : undefined;
   await bus?.connect();

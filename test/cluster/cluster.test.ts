@@ -149,4 +149,36 @@ test('a second live server with the same --node in the room is refused, and the 
   });
 });
 
+test('every server of a room lets peers in alike: one without the others\' password is refused, one with it joins', async () => {
+  await withRedis(async (redis) => {
+    const cluster = new TestCluster(redis.url);
+    try {
+      await cluster.start('a', { password: 'class-pass' });
+      for (const options of [{}, { password: 'other-pass' }, { password: 'class-pass', tickets: { secret: 'x'.repeat(32) } }]) {
+        const err = await cluster.start('b', options).then(
+          () => null,
+          (e: Error) => e,
+        );
+        assert.ok(err, `b started with ${JSON.stringify(options)}`);
+        assert.match(err.message, 'the servers running room lab let peers in otherwise: give every server of a room the same --password');
+      }
+      await cluster.start('c', { password: 'class-pass' });
+      // Nothing of the password is in Redis but a slow hash.
+      const { createClient } = await import('@redis/client');
+      const client = createClient({ url: redis.url });
+      await client.connect();
+      try {
+        const door = await client.get('udp-chat:lab:door');
+        assert.match(String(door), /^[0-9a-f]{64}$/);
+        const keys = await client.keys('udp-chat:lab:*');
+        for (const key of keys) assert.not.match(key, 'class-pass');
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+});
+
 test.run();
