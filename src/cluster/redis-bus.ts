@@ -55,6 +55,10 @@ const SYNC_DEBOUNCE_MS = 100;
 // And every this many beats whatever happens: what the bus lost (a join missed, a leave) is healed
 // within this many seconds, and /who's idle times of other servers' peers kept near the truth.
 const RESYNC_EVERY_BEATS = 10;
+// A ticket's name held by a peer without one on another server: asked back, then claimed again
+// this many times, this far apart.
+const DISPLACE_TRIES = 8;
+const DISPLACE_WAIT_MS = 250;
 // A server's message numbering is followed for this many servers at most (the names come off the bus).
 const MAX_FOLLOWED = 1000;
 
@@ -194,6 +198,13 @@ export class RedisBus implements RoomBus {
   // ---- RoomBus ----
 
   publish(message: BusMessage): void {
+    // A name given up is announced before the store lets it go: whoever claims it next publishes
+    // after this, so no server hears the new holder before the old one left.
+    if (message.t === 'rename' || message.t === 'leave') {
+      this.announce(message);
+      this.presence(message);
+      return;
+    }
     this.presence(message);
     this.announce(message);
   }
@@ -204,17 +215,33 @@ export class RedisBus implements RoomBus {
     this.send(this.keys.bus, { n: this.node, e: this.id, s: ++this.seq, ...message });
   }
 
-  sendTo(node: string, message: Extract<BusMessage, { t: 'msg' }>): void {
+  sendTo(node: string, message: Extract<BusMessage, { t: 'msg' | 'displace' }>): void {
     this.send(this.keys.inboxOf(node), { n: this.node, e: this.id, ...message });
   }
 
   claim(name: string, key: string, shape: string, ticket: boolean, done: (refusal?: string) => void): void {
     if (!this.up) return done('the link to the other servers is down; try again in a moment');
-    const entry = this.entry(name, shape, this.transportOf(name), ticket);
-    this.run(CLAIM, [this.node, key, shape, entry]).then(
-      (held) => done(held ? takenBy(name, String(held)) : undefined),
-      () => done('the link to the other servers is down; try again in a moment'),
-    );
+    this.claimOrDisplace(name, key, shape, ticket).then(done, () => done('the link to the other servers is down; try again in a moment'));
+  }
+
+  /**
+   * The claim, and for a ticket whose name a peer without one holds on another server, what one
+   * server does for a ticket: that server is told to give its peer its first name back
+   * (`displace`), and the claim is made again until the name is free (a few tries in 2 s).
+   */
+  private async claimOrDisplace(name: string, key: string, shape: string, ticket: boolean): Promise<string | undefined> {
+    const args = [this.node, key, shape, this.entry(name, shape, this.transportOf(name), ticket), ticket ? '1' : '0'];
+    let told = '';
+    for (let tries = 0; ; tries++) {
+      const held = String(await this.run(CLAIM, args));
+      if (!held) return undefined;
+      const [holder, node, signed] = held.split('\t');
+      if (holder === 'TICKET') return 'that name belongs to a ticket holder; choose another';
+      if (!ticket || signed === '1' || tries >= DISPLACE_TRIES) return takenBy(name, held);
+      if (told !== node) this.sendTo(node!, { t: 'displace', from: holder!, to: name });
+      told = node!;
+      await new Promise((resolve) => setTimeout(resolve, DISPLACE_WAIT_MS));
+    }
   }
 
   release(_name: string, key: string): void {

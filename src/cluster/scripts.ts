@@ -14,6 +14,7 @@
  * - `seen`      sorted set: clash key → when its server last heard from the peer (ms)
  * - `node:NAME` set: the clash keys a server holds, so its death is cleaned up in its own size
  * - `door`      string: how the room's servers let peers in (a slow hash; see door.ts)
+ * - `tickets`   hash: clash key → name, the names a ticket signed in this room (nobody else's)
  */
 
 // Shared by every script: the time now in ms, whether a server is alive, and removing one entry.
@@ -39,14 +40,14 @@ local function holder(key, shape, node)
   local v = redis.call('HGET', prefix .. 'peers', key)
   if v then
     local e = cjson.decode(v)
-    if e.node ~= node and alive(e.node) then return e.name .. '\\t' .. e.node end
+    if e.node ~= node and alive(e.node) then return e.name .. '\\t' .. e.node .. '\\t' .. (e.ticket and '1' or '0') end
   end
   local k = redis.call('HGET', prefix .. 'shapes', shape)
   if k and k ~= key then
     local w = redis.call('HGET', prefix .. 'peers', k)
     if w then
       local e = cjson.decode(w)
-      if e.node ~= node and alive(e.node) then return e.name .. '\\t' .. e.node end
+      if e.node ~= node and alive(e.node) then return e.name .. '\\t' .. e.node .. '\\t' .. (e.ticket and '1' or '0') end
     end
   end
   return false
@@ -111,15 +112,22 @@ return out
 `;
 
 /**
- * Claims a name for a peer of server ARGV 1: clash key ARGV 2, shape ARGV 3, entry JSON ARGV 4.
- * Returns '' when it is this server's now, else 'NAME<TAB>NODE' of the live peer that holds it
- * or its look-alike.
+ * Claims a name for a peer of server ARGV 1: clash key ARGV 2, shape ARGV 3, entry JSON ARGV 4,
+ * ARGV 5 '1' for a ticket's name. Returns '' when it is this server's now; 'TICKET<TAB>NAME' when
+ * a ticket signed that name in this room and this claim has none (as one server keeps a ticket's
+ * name for it); else 'NAME<TAB>NODE<TAB>1|0' of the live peer that holds it or its look-alike,
+ * 1 when by a ticket. A ticket's name, once claimed, stays the ticket's (`tickets`).
  */
 export const CLAIM = `${PRELUDE}
-local node, key, shape, json = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local node, key, shape, json, ticket = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
+if not ticket then
+  local signed = redis.call('HGET', prefix .. 'tickets', key)
+  if signed then return 'TICKET\\t' .. signed end
+end
 local held = holder(key, shape, node)
 if held then return held end
 put(key, shape, json, node)
+if ticket then redis.call('HSET', prefix .. 'tickets', key, cjson.decode(json).name) end
 return ''
 `;
 

@@ -25,7 +25,9 @@ export type BusMessage =
   /** This server is back on the bus (or new): the others read the cluster's presence again. */
   | { t: 'sync' }
   /** This server is shutting down (its peers' leave went first): the others log a clean goodbye, not a death. */
-  | { t: 'bye' };
+  | { t: 'bye' }
+  /** To the server holding `from` (a peer without a ticket): a ticket signs in as `to`, its look-alike or itself; give that peer its first name back. */
+  | { t: 'displace'; from: string; to: string };
 
 /**
  * What a room needs of its cluster. Each call is one message at most; nothing waits on the
@@ -36,8 +38,8 @@ export interface RoomBus {
   readonly node: string;
   /** Tells every other server of the room (and keeps this server's presence in the cluster's store). */
   publish(message: BusMessage): void;
-  /** A private line for a peer on server `node` (the only one told). */
-  sendTo(node: string, message: Extract<BusMessage, { t: 'msg' }>): void;
+  /** A private line for a peer on server `node` (the only one told), or a ticket's `displace`. */
+  sendTo(node: string, message: Extract<BusMessage, { t: 'msg' | 'displace' }>): void;
   /**
    * Asks the cluster for a name (its clash `key` and look-alike `shape`), atomically: `done()`
    * when it is this server's now, `done(holder)` when a peer on another live server holds it or
@@ -139,6 +141,9 @@ export function readBusMessage(raw: unknown, limits: { maxNameLength: number; ma
       if (!name(m.name)) return bad('badName');
       if (!Number.isSafeInteger(m.count) || (m.count as number) < 1 || typeof m.rate !== 'number' || !(m.rate > 0 && m.rate < 1e9)) return bad('malformed');
       return { ok: true, message: { t: 'dropped', name: m.name, count: m.count as number, rate: m.rate } };
+    case 'displace':
+      if (!name(m.from) || !name(m.to)) return bad('badName');
+      return { ok: true, message: { t: 'displace', from: m.from, to: m.to } };
     case 'sync':
     case 'bye':
       return { ok: true, message: { t: m.t } };

@@ -39,6 +39,8 @@ export interface FederationHost {
   emit(event: RoomEvent): void;
   /** A peer on another server joined: told as the room tells its own joins (coalesced). */
   joined(name: string): void;
+  /** A ticket signs in as `to` on server `node`: this server's peer `from`, without a ticket, gets its first name back. */
+  displaced(from: string, to: string, node: string): void;
 }
 
 /** Why a message from another server was refused, beyond its shape (see bus.ts). */
@@ -191,6 +193,8 @@ export class Federation {
       case 'bye':
         if (this.saidBye.size < MAX_LIVE_NODES) this.saidBye.add(node);
         return;
+      case 'displace':
+        return this.host.displaced(m.from, m.to, node);
     }
   }
 

@@ -158,6 +158,7 @@ export class Room implements RoomDoor {
         clock: this.clock,
         emit: this.onEvent,
         joined: (name) => this.joins.add({ name }),
+        displaced: (from, to, node) => this.displaced(from, to, node),
       });
     }
     this.context = {
@@ -270,11 +271,21 @@ export class Room implements RoomDoor {
   }
 
   /**
-   * Asks the cluster for a name before a peer takes it (a rename, a ticket): `granted` runs when
+   * A ticket signs in as `to` on server `node`, and `from` here (without a ticket) holds that name
+   * or its look-alike: it gets its first name back, as on one server (see signIn).
+   */
+  private displaced(from: string, to: string, node: string): void {
+    const peer = this.roster.find(from);
+    if (!peer?.admitted || peer.ticket || this.closed) return;
+    this.renameTo(peer, this.firstName(peer.link, peer.id), `${to} signs in with a ticket on server ${node}`);
+  }
+
+  /**
+   * Asks the cluster for a name before a peer takes it (a rename, a ticket's: `ticket`): `granted` runs when
    * it is this room's, at once without a cluster (later with one, so it checks this room again);
    * otherwise the peer is told why not. A peer that left meanwhile gives the name back.
    */
-  private claim(peer: Peer, name: string, key: string, granted: () => void): void {
+  private claim(peer: Peer, name: string, key: string, granted: () => void, ticket = false): void {
     const federation = this.federation;
     if (!federation) return granted();
     if (peer.claiming) return refuse(this.context, peer, 'ERR_RATE_LIMITED', 'your last name is still being checked with the other servers; wait for the answer');
@@ -288,7 +299,7 @@ export class Room implements RoomDoor {
     if (rival && rival !== peer) return refuse(this.context, peer, 'ERR_NAME_TAKEN', `name taken: ${name} (another peer here is taking it)`);
     this.claims.set(key, peer).set(`shape ${shape}`, peer);
     peer.claiming = true;
-    federation.bus.claim(name, key, shape, peer.ticket ?? false, (refusal) => {
+    federation.bus.claim(name, key, shape, ticket, (refusal) => {
       peer.claiming = false;
       this.claims.delete(key);
       this.claims.delete(`shape ${shape}`);
@@ -462,11 +473,11 @@ export class Room implements RoomDoor {
       if (peer.key === key) return void this.outbox.tell(peer, noticeLine(`you are signed in as ${name} already`));
       return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `you are signed in as ${peer.name} already; one ticket per peer`);
     }
-    // On another server the name is its holder's, ticket or not: a name moves between servers only
-    // when it is free (the cluster's claim), never by taking it from someone.
+    // On another server a ticket holder keeps its name; one without a ticket is asked to give it
+    // back by the cluster's claim (see RedisBus.claimOrDisplace), as it would be here.
     const away = this.federation?.remote.clash(name, key);
-    if (away) return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `${name} is here already, on server ${away.node}; a name has one holder at a time`);
-    this.claim(peer, name, key, () => this.signIn(peer, name, key));
+    if (away?.ticket) return this.ticketRefused(peer, 'ERR_TICKET_IN_USE', `${name} is here already, on server ${away.node}, signed in with a ticket; a name has one holder at a time`);
+    this.claim(peer, name, key, () => this.signIn(peer, name, key), true);
   }
 
   /** A ticket's name is this room's to give: the peer takes it (and its seat, when at the door). */

@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { issueTicket } from '../../src/servers/tickets.js';
 import { sync } from '../helpers/chat-room.js';
 import { withRedis, type TestRedis } from '../helpers/redis.js';
 import { clusterEvents, TestCluster, until, type Node } from './harness.js';
@@ -175,6 +176,34 @@ test('every server of a room lets peers in alike: one without the others\' passw
       } finally {
         await client.close();
       }
+    } finally {
+      await cluster.close();
+    }
+  });
+});
+
+test('a ticket wins its name across servers, as on one: the holder without one gets its first name back, and keeps off it', async () => {
+  await withRedis(async (redis) => {
+    const secret = 'a ticket secret of the class, 32+ bytes long';
+    const tickets = { secret, room: 'lab' };
+    const cluster = new TestCluster(redis.url);
+    try {
+      const a = await cluster.start('a', { tickets });
+      const b = await cluster.start('b', { tickets });
+      const impostor = await cluster.join(b, 'tcp', 'alice');
+      const alice = await cluster.join(a, 'tcp', 'al');
+      alice.send(`/join ${await issueTicket({ name: 'alice', secret, room: 'lab' })}`);
+      await alice.waitFor('* signed in by ticket as alice', 5000);
+      await impostor.waitFor(`! you are ${impostor.address}@b again: alice signs in with a ticket on server a`);
+      await alice.waitFor('* al is now alice');
+      await impostor.waitFor('* al is now alice');
+      // The name stays the ticket's, on every server: taken while alice is here, a ticket's name after.
+      impostor.send('/nick alice');
+      await impostor.waitFor('! name taken: alice (on server a)');
+      alice.send('/quit');
+      await impostor.waitFor('* alice left (quit)');
+      impostor.send('/nick alice');
+      await impostor.waitFor('! that name belongs to a ticket holder; choose another');
     } finally {
       await cluster.close();
     }
