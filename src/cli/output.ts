@@ -302,15 +302,17 @@ export function webBanner(host: string, port: number, self = 'udp-chat'): string
 
 /**
  * The banner lines of `serve --cluster`: which room and node this is, where the cluster lives
- * (password hidden), and how another server joins it: on this port with --reuse-port where this
- * Node can share a port, else on a port of its own.
+ * (password hidden), and how another server joins it: this same command (a hint that spelled one
+ * out would drop the flags it did not know, --password among them, and could not show the
+ * password it hides), on this port with --reuse-port where this Node can share a port, else on
+ * a port of its own (`askedPort` 0: --port 0 again).
  */
-export function clusterBanner(o: { url: string; room: string; node: string; port: number; reusePort: boolean; self?: string }): string[] {
-  const self = o.self ?? 'udp-chat';
+export function clusterBanner(o: { url: string; room: string; node: string; port: number; askedPort: number; reusePort: boolean }): string[] {
   const missing = reusePortMissing();
+  const port = o.askedPort === 0 ? '--port 0' : `-p ${o.port + 1}`;
   const another = o.reusePort
-    ? `another server on this machine: ${self} serve --cluster ${redactUrl(o.url)} --room ${o.room} -p ${o.port} --reuse-port`
-    : `another server: ${self} serve --cluster ${redactUrl(o.url)} --room ${o.room} -p ${o.port + 1}${missing ? ` (one port each: ${missing})` : ' (or share this port: --reuse-port on each)'}`;
+    ? 'another server on this machine: this same command (--reuse-port, the same port)'
+    : `another server: this same command with ${port}${missing ? ` (one port each: ${missing})` : ' (or share one port: --reuse-port on each)'}`;
   return [`  cluster: room ${o.room} on ${redactUrl(o.url)}, this server is ${o.node}; first names end in @${o.node}`, `  ${another}`];
 }
 

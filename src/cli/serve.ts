@@ -61,7 +61,7 @@ export function builder(y: Argv) {
     .option('json', { type: 'boolean', default: false, describe: 'one NDJSON object per event on stdout' })
     .option('multicast', { type: 'string', requiresArg: true, describe: "also send every line of the room once to this multicast group (239.1.2.3, ff15::1): any number of listeners follow it (not with --password or tickets: anyone on the LAN can join a group)" })
     .option('multicast-port', { type: 'string', requiresArg: true, describe: "the group's port (default: the room's)" })
-    .option('cluster', { type: 'string', requiresArg: true, describe: 'one room over several servers: the Redis they share (redis://HOST:PORT, rediss:// for TLS, redis://:PASSWORD@HOST:PORT); docs/CLUSTER.md' })
+    .option('cluster', { type: 'string', requiresArg: true, describe: 'one room over several servers: the Redis they share (redis://HOST:PORT, redis://:PASSWORD@HOST:PORT or redis://USER:PASSWORD@HOST:PORT, rediss:// for TLS); docs/CLUSTER.md' })
     .option('room', { type: 'string', requiresArg: true, describe: `the room's name (A-Z a-z 0-9 _ . -): the page shows it; with --cluster, servers with the same --room are one room (default ${DEFAULT_ROOM})` })
     .option('node', { type: 'string', requiresArg: true, describe: "with --cluster: this server's name in it, at the end of its peers' first names (default: this machine's name and the port)" })
     .option('reuse-port', { type: 'boolean', default: false, describe: 'share the port with other servers on this machine (SO_REUSEPORT: Linux, Node 22.12+); else give each its own --port' });
@@ -176,7 +176,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     for (const line of serveBanner(banner, c)) print(line);
     // What the server chose (the interface defaults to loopback for a room on loopback), not what was asked.
     if (server.mirror) print(multicastBanner(server.mirror, self));
-    if (server.cluster) for (const line of clusterBanner({ url: cluster!.url, room: server.cluster.room, node: server.cluster.node, port: server.port, reusePort: Boolean(argv['reuse-port']), self })) print(line);
+    if (server.cluster) for (const line of clusterBanner({ url: cluster!.url, room: server.cluster.room, node: server.cluster.node, port: server.port, askedPort: options.port, reusePort: Boolean(argv['reuse-port']) })) print(line);
     if (server.transports.ws) {
       print(webBanner(options.host, server.transports.ws.port, self));
       if (server.teacherKey) print(teacherBanner(options.host, server.transports.ws.port, server.teacherKey));

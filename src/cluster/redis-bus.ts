@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from '@redis/client';
-import { NODE_NAME, MAX_BUS_MESSAGE_BYTES, type BusMessage, type RoomBus } from '../core/bus.js';
+import { isPeerId, NODE_NAME, MAX_BUS_MESSAGE_BYTES, type BusMessage, type RoomBus } from '../core/bus.js';
 import { ChatError } from '../core/errors.js';
 import { nameKey, nameShape } from '../core/names.js';
 import type { ClusterCounters } from '../core/counters.js';
@@ -80,6 +80,8 @@ export class RedisBus implements RoomBus {
   // When the beat now waiting for its answer was sent; undefined when none is.
   private beatSentAt: number | undefined;
   private reconnecting = false;
+  // The last reason a reconnection failed that was logged (see retrying()).
+  private lastRetryWhy: string | undefined;
   // Each peer's last-seen time as the last beat wrote it (by clash key).
   private lastReported = new Map<string, number>();
   private readonly followed = new Map<string, { id: string; seq: number }>();
@@ -116,7 +118,12 @@ export class RedisBus implements RoomBus {
       connectTimeout: options.connectTimeoutMs ?? 3000,
       // At the start a Redis that cannot be reached is the user's mistake to hear about at once;
       // once running, a lost Redis is waited for, for as long as it takes.
-      reconnectStrategy: (retries: number, cause: Error) => (this.started ? (this.closed ? false : backoff(retries)) : cause),
+      reconnectStrategy: (retries: number, cause: Error) => {
+        if (!this.started) return cause;
+        if (this.closed) return false;
+        this.retrying(cause);
+        return backoff(retries);
+      },
     };
     let pub: Client;
     try {
@@ -148,7 +155,7 @@ export class RedisBus implements RoomBus {
     // a restart waits that out, while a server that is really alive keeps its name and this one is refused.
     const deadline = performance.now() + this.timeoutMs + this.beatMs;
     let hello: unknown;
-    while ((hello = await this.run(HELLO, this.hello())) !== 1) {
+    while ((hello = await this.hello1()) !== 1) {
       if (hello === -1) {
         await this.close();
         throw new ChatError(
@@ -161,6 +168,19 @@ export class RedisBus implements RoomBus {
         throw new ChatError('ERR_CLUSTER_NODE_TAKEN', `a live server in room ${this.room} is called ${this.node} already: give this one another --node NAME`);
       }
       await new Promise((resolve) => setTimeout(resolve, this.beatMs / 2));
+    }
+  }
+
+  /**
+   * HELLO at the start; a command Redis refuses (an ACL user without +evalsha, say) is one line,
+   * and the connections are closed so the process can exit.
+   */
+  private async hello1(): Promise<unknown> {
+    try {
+      return await this.run(HELLO, this.hello());
+    } catch (err) {
+      await this.close();
+      throw unreachable(this.url, err as Error);
     }
   }
 
@@ -219,9 +239,10 @@ export class RedisBus implements RoomBus {
     this.send(this.keys.inboxOf(node), { n: this.node, e: this.id, ...message });
   }
 
-  claim(name: string, key: string, shape: string, ticket: boolean, done: (refusal?: string) => void): void {
-    if (!this.up) return done('the link to the other servers is down; try again in a moment');
-    this.claimOrDisplace(name, key, shape, ticket).then(done, () => done('the link to the other servers is down; try again in a moment'));
+  claim(name: string, key: string, shape: string, ticket: boolean, done: (refusal?: string, code?: string) => void): void {
+    const down = () => done('the link to the other servers is down; try again in a moment', 'ERR_CLUSTER_UNREACHABLE');
+    if (!this.up) return down();
+    this.claimOrDisplace(name, key, shape, ticket).then((refusal) => done(refusal), down);
   }
 
   /**
@@ -293,8 +314,10 @@ export class RedisBus implements RoomBus {
     return this.run(DROP, [this.node, ...keys]).catch(() => undefined);
   }
 
+  /** A peer's presence entry; `id` (its number here, the same across renames) when it holds the name already. */
   private entry(name: string, shape: string, transport: string, ticket: boolean): string {
-    return JSON.stringify({ name, node: this.node, transport, ticket, shape });
+    const id = this.target?.find(name)?.id;
+    return JSON.stringify({ name, node: this.node, transport, ticket, shape, ...(id ? { id } : {}) });
   }
 
   private transportOf(name: string): string {
@@ -373,6 +396,18 @@ export class RedisBus implements RoomBus {
     } finally {
       this.reconnecting = false;
     }
+  }
+
+  /**
+   * Why reconnecting keeps failing, logged once per reason while the link is down: a Redis that
+   * came back without this server's user or password refuses every try, and would otherwise go
+   * on refusing in silence.
+   */
+  private retrying(cause: Error): void {
+    const why = unreachable(this.url, cause).message;
+    if (this.up || why === this.lastRetryWhy || !/password|refused a command|TLS/.test(why)) return;
+    this.lastRetryWhy = why;
+    this.target?.federation?.tell('lost', `still reconnecting: ${why}`);
   }
 
   private lost(err: Error): void {
@@ -515,7 +550,9 @@ function readEntry(json: string, idleMs: number): PresenceEntry | undefined {
   try {
     const e = JSON.parse(json) as Record<string, unknown>;
     if (typeof e.name !== 'string' || typeof e.node !== 'string' || typeof e.transport !== 'string') return undefined;
-    return { name: e.name, node: e.node, transport: e.transport, ticket: e.ticket === true, idleMs: Number.isFinite(idleMs) ? idleMs : 0 };
+    const entry: PresenceEntry = { name: e.name, node: e.node, transport: e.transport, ticket: e.ticket === true, idleMs: Number.isFinite(idleMs) ? idleMs : 0 };
+    if (isPeerId(e.id)) entry.id = e.id;
+    return entry;
   } catch {
     return undefined;
   }

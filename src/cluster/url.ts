@@ -24,6 +24,15 @@ export function unreachable(url: string, err: Error): ChatError {
   return new ChatError('ERR_CLUSTER_UNREACHABLE', unreachableLine(url, err, code));
 }
 
+/** The URL's user name, if it names one. */
+function safeUser(url: string): string {
+  try {
+    return new URL(url).username;
+  } catch {
+    return '';
+  }
+}
+
 function hostOf(url: string): string {
   try {
     return new URL(url).hostname;
@@ -35,13 +44,23 @@ function hostOf(url: string): string {
 function unreachableLine(url: string, err: Error, code: string): string {
   const where = `the cluster's Redis at ${redactUrl(url)}`;
   const text = err.message ?? String(err);
+  if (/NOPERM/.test(text)) {
+    return `${where} refused a command to this user (${text.split('\n')[0]}): its ACL needs +evalsha +eval +publish +subscribe and the room's keys and channels (SECURITY.md)`;
+  }
   if (/NOAUTH/.test(text)) return `${where} needs a password: give it in the URL, redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@HOST:PORT for an ACL user)`;
-  if (/WRONGPASS|invalid password/.test(text)) return `${where} refused the user or password: check the URL's USER:PASSWORD@ part`;
+  if (/WRONGPASS|invalid password/.test(text)) {
+    const user = safeUser(url);
+    return user ? `${where} refused the user or password: check the URL's USER:PASSWORD@ part` : `${where} refused the password: check the URL's :PASSWORD@ part`;
+  }
   // A TLS failure (rediss://) is the certificate, not a Redis that is not running.
   const tls = (err as NodeJS.ErrnoException).code ?? '';
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(tls) || /certificate|SSL routines/i.test(text)) {
     return `TLS to ${where} failed: ${tls || text.split('\n')[0]} (a certificate this machine does not trust: NODE_EXTRA_CA_CERTS=ca.pem names the CA that signed it)`;
   }
-  const why = code || text.split('\n')[0];
+  const why = code || (text.split('\n')[0] ?? '');
+  // A plain client on a TLS port is reset; a TLS client on a plain port waits for a handshake that never comes.
+  const tlsUrl = url.startsWith('rediss:');
+  if (!tlsUrl && code === 'ECONNRESET') return `cannot reach ${where}: ${why} (a TLS port? then rediss://)`;
+  if (tlsUrl && /timeout/i.test(why)) return `cannot reach ${where}: ${why} (not a TLS port? then redis://; or is redis-server running there?)`;
   return `cannot reach ${where}: ${why} (is redis-server running there? docs/CLUSTER.md has the one command that starts one)`;
 }

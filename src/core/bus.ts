@@ -15,7 +15,8 @@ const LEAVE_REASONS: readonly BusLeaveReason[] = ['quit', 'timeout', 'disconnect
 /** What one server tells the others. `name`s are as the room spells them; texts are the room's safe text. */
 export type BusMessage =
   | { t: 'say'; name: string; text: string }
-  | { t: 'join'; name: string; transport: string; ticket?: boolean }
+  /** `id`: the peer's number on its server, the same across its renames (so a read of the presence can tell a rename from a leave and a join). */
+  | { t: 'join'; name: string; transport: string; ticket?: boolean; id?: number }
   | { t: 'leave'; names: string[]; reason: BusLeaveReason; detail?: string }
   | { t: 'rename'; from: string; to: string }
   /** A private line, sent only to the server that holds `to`. */
@@ -45,7 +46,7 @@ export interface RoomBus {
    * when it is this server's now, `done(holder)` when a peer on another live server holds it or
    * its look-alike. A claim the link cannot make is refused (`done` with a reason), never granted.
    */
-  claim(name: string, key: string, shape: string, ticket: boolean, done: (refusal?: string) => void): void;
+  claim(name: string, key: string, shape: string, ticket: boolean, done: (refusal?: string, code?: string) => void): void;
   /** Gives a claimed name back (its peer left before the claim came back). */
   release(name: string, key: string, shape: string): void;
 }
@@ -57,6 +58,11 @@ export const MAX_NAMES_PER_LEAVE = 1000;
 
 // A transport's name as the room spells it: `udp`, `tcp`, `ws`, `json`.
 const TRANSPORT = /^[a-z][a-z0-9-]{0,15}$/;
+
+/** True for a peer's number on its server: a safe integer from 1. */
+export function isPeerId(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) > 0;
+}
 
 /** True for a string that could be a transport's name. */
 export function isTransportName(v: unknown): v is string {
@@ -120,7 +126,10 @@ export function readBusMessage(raw: unknown, limits: { maxNameLength: number; ma
     case 'join':
       if (!name(m.name)) return bad('badName');
       if (!isTransportName(m.transport)) return bad('malformed');
-      return { ok: true, message: { t: 'join', name: m.name, transport: m.transport, ...(m.ticket === true ? { ticket: true } : {}) } };
+      return {
+        ok: true,
+        message: { t: 'join', name: m.name, transport: m.transport, ...(m.ticket === true ? { ticket: true } : {}), ...(isPeerId(m.id) ? { id: m.id } : {}) },
+      };
     case 'leave': {
       if (!Array.isArray(m.names) || m.names.length === 0 || m.names.length > MAX_NAMES_PER_LEAVE) return bad('malformed');
       if (!m.names.every((n) => name(n))) return bad('badName');

@@ -6,7 +6,7 @@
  * server cannot put words in another's peers' mouths, and nothing it sends prints as a notice:
  * every line is built here from checked names and text made safe as a peer's is.
  */
-import { isRoomName, isTransportName, readBusMessage, nodeOfName, MAX_NAMES_PER_LEAVE, type BusLeaveReason, type BusMessage, type BusRefusal, type RoomBus } from './bus.js';
+import { isPeerId, isRoomName, isTransportName, readBusMessage, nodeOfName, MAX_NAMES_PER_LEAVE, type BusLeaveReason, type BusMessage, type BusRefusal, type RoomBus } from './bus.js';
 import type { ClusterCounters } from './counters.js';
 import type { ClusterEventKind, RoomEvent } from './events.js';
 import { MAX_SEPARATE_NOTICES, nameList } from './join-notices.js';
@@ -25,6 +25,8 @@ export interface PresenceEntry {
   node: string;
   transport: string;
   ticket?: boolean;
+  /** Its number on its server (the same across renames), when the entry carries one. */
+  id?: number;
   /** Milliseconds since its server last heard from it, as that server last said. */
   idleMs?: number;
 }
@@ -44,7 +46,7 @@ export interface FederationHost {
 }
 
 /** Why a message from another server was refused, beyond its shape (see bus.ts). */
-type Refusal = BusRefusal | 'notTheirs' | 'unknownName' | 'noSuchPeer' | 'tableFull';
+type Refusal = BusRefusal | 'notTheirs' | 'unknownName' | 'noSuchPeer' | 'tableFull' | 'gaveUp';
 
 // A refused bus message is logged at most once a minute per server; every one is counted.
 const REFUSAL_LOG_MS = 60_000;
@@ -99,7 +101,7 @@ export class Federation {
   }
 
   joined(peer: Peer): void {
-    this.bus.publish({ t: 'join', name: peer.name, transport: peer.link.channel.name, ...(peer.ticket ? { ticket: true } : {}) });
+    this.bus.publish({ t: 'join', name: peer.name, transport: peer.link.channel.name, ...(peer.ticket ? { ticket: true } : {}), id: peer.id });
   }
 
   /** Peers of this server left; many go as few messages (a mass expiry, a shutdown). */
@@ -146,7 +148,7 @@ export class Federation {
           known.lastSeen = now;
           return;
         }
-        if (!this.add({ name: m.name, node, transport: m.transport, ticket: m.ticket ?? false }, now)) return this.refuse(node, 'tableFull');
+        if (!this.add({ name: m.name, node, transport: m.transport, ticket: m.ticket ?? false, id: m.id }, now)) return this.refuse(node, 'tableFull');
         this.host.joined(m.name);
         return;
       }
@@ -164,6 +166,8 @@ export class Federation {
       }
       case 'rename': {
         const peer = this.remote.find(m.from);
+        // A server giving up a name this server's peer holds now (it lost it while cut off): no attack.
+        if (!peer && this.host.roster.find(m.from)) return this.refuse(node, 'gaveUp');
         if (peer?.node !== node || !this.mayHold(node, m.to, peer)) return this.refuse(node, 'notTheirs');
         const from = peer.name;
         this.justLeftNow(peer.key, now);
@@ -218,8 +222,17 @@ export class Federation {
         this.removePeer(peer);
         peer = undefined;
       }
+      // Renamed while this server did not hear of it: the same peer of that server under its new name.
+      const renamed = !peer && isPeerId(e.id) ? this.remote.byId(e.node, e.id) : undefined;
+      if (renamed && !seen.has(renamed)) {
+        const from = renamed.name;
+        this.justLeftNow(renamed.key, now);
+        this.remote.rename(renamed, e.name);
+        this.host.outbox.broadcast(encodeLine(noticeLine(`${from} is now ${e.name}`)));
+        peer = renamed;
+      }
       if (!peer) {
-        peer = this.add({ name: e.name, node: e.node, transport: e.transport, ticket: e.ticket ?? false }, now);
+        peer = this.add({ name: e.name, node: e.node, transport: e.transport, ticket: e.ticket ?? false, id: isPeerId(e.id) ? e.id : undefined }, now);
         if (!peer) break;
         this.host.joined(e.name);
       }
@@ -305,7 +318,7 @@ export class Federation {
   }
 
   /** Adds a remote peer; undefined when the table is full. */
-  private add(entry: { name: string; node: string; transport: string; ticket: boolean }, now: number): RemotePeer | undefined {
+  private add(entry: { name: string; node: string; transport: string; ticket: boolean; id?: number | undefined }, now: number): RemotePeer | undefined {
     if (this.remote.size >= MAX_REMOTE_PEERS) return undefined;
     const peer: RemotePeer = { ...entry, key: nameKey(entry.name), lastSeen: now };
     this.remote.add(peer);
@@ -344,7 +357,7 @@ export class Federation {
     this.host.counters.refused += 1;
     // A private line for a peer that left meanwhile, or a line from a peer whose join this server
     // missed, is no sign of a confused server.
-    if (why === 'noSuchPeer' || why === 'unknownName') return;
+    if (why === 'noSuchPeer' || why === 'unknownName' || why === 'gaveUp') return;
     const now = this.host.clock();
     if (now - (this.loggedAt.get(node) ?? -Infinity) < REFUSAL_LOG_MS) return;
     if (this.loggedAt.size >= 1000) this.loggedAt.clear();

@@ -13,6 +13,8 @@ export interface RemotePeer {
   readonly node: string;
   readonly transport: string;
   ticket: boolean;
+  /** Its number on its server, when that server said (see BusMessage join). */
+  id?: number | undefined;
   /** When it was last heard of on this server's clock (a message, a join, the presence's last-seen). */
   lastSeen: number;
 }
@@ -45,6 +47,12 @@ export class RemoteRoster {
   /** The remote peer whose name clashes with `name` by either clash key. */
   clash(name: string, key: string): RemotePeer | undefined {
     return this.byKey.get(key) ?? this.byShape.get(nameShape(name));
+  }
+
+  /** The peer `id` of server `node`, if known. */
+  byId(node: string, id: number): RemotePeer | undefined {
+    for (const peer of this.byNode.get(node) ?? []) if (peer.id === id) return peer;
+    return undefined;
   }
 
   /** The peers of one server. */

@@ -299,12 +299,12 @@ export class Room implements RoomDoor {
     if (rival && rival !== peer) return refuse(this.context, peer, 'ERR_NAME_TAKEN', `name taken: ${name} (another peer here is taking it)`);
     this.claims.set(key, peer).set(`shape ${shape}`, peer);
     peer.claiming = true;
-    federation.bus.claim(name, key, shape, ticket, (refusal) => {
+    federation.bus.claim(name, key, shape, ticket, (refusal, code) => {
       peer.claiming = false;
       this.claims.delete(key);
       this.claims.delete(`shape ${shape}`);
       if (this.closed || !this.roster.has(peer)) return federation.bus.release(name, key, shape);
-      if (refusal) return refuse(this.context, peer, 'ERR_NAME_TAKEN', refusal);
+      if (refusal) return refuse(this.context, peer, code ?? 'ERR_NAME_TAKEN', refusal);
       // What changed here meanwhile (someone took the name on this server) is granted()'s to check.
       granted();
     });

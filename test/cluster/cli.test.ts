@@ -60,7 +60,7 @@ test('a Redis with a password: none or a wrong one is one line and exit 1; the r
     assert.is(none.stderr, `udp-chat: the cluster's Redis at redis://${at} needs a password: give it in the URL, redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@HOST:PORT for an ACL user)\n`);
     const wrong = await run(['serve', '--cluster', `redis://:guess@${at}`, '--port', '0']);
     assert.is(wrong.code, 1);
-    assert.is(wrong.stderr, `udp-chat: the cluster's Redis at redis://:***@${at} refused the user or password: check the URL's USER:PASSWORD@ part\n`);
+    assert.is(wrong.stderr, `udp-chat: the cluster's Redis at redis://:***@${at} refused the password: check the URL's :PASSWORD@ part\n`);
     const child = start(['serve', '--cluster', redis.url, '--port', '0', '--node', 'pw']);
     try {
       const line = await new Output(child).next(/cluster: room/, 10_000);

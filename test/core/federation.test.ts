@@ -49,7 +49,7 @@ test('first names carry the server: a join is published under it, and a rename w
   bus.autoGrant = false;
   const alice = h.join();
   assert.match(alice.peer.name, /^127\.0\.0\.1:\d+@a$/);
-  assert.equal(bus.published[0], { t: 'join', name: alice.peer.name, transport: 'memory' });
+  assert.equal(bus.published[0], { t: 'join', name: alice.peer.name, transport: 'memory', id: alice.peer.id });
   alice.link.take();
   h.send(alice, '/nick alice');
   assert.equal(alice.link.take(), [], 'nothing until the cluster answers');
@@ -232,6 +232,20 @@ test("the welcome counts the other servers' peers; a name lost while cut off is 
   assert.equal(alice!.link.take(), [`! you are ${address}@a again: alice was taken on server b while this server was cut off from the cluster`, `* alice is now ${address}@a`]);
   const conflict = h.events.find((e) => e.type === 'cluster');
   assert.equal(conflict, { type: 'cluster', what: 'conflict', node: 'b', message: `alice was taken on server b while the link was down: this server's alice is ${address}@a again` });
+});
+
+test('a rename missed while cut off is told as a rename on the next read, not as a leave and a join; a name given up to this server is no attack', () => {
+  const { h, fed } = clustered();
+  const [alice] = h.crowd('alice');
+  fed.receive('b', { t: 'join', name: '127.0.0.1:5000@b', transport: 'udp', id: 7 });
+  alice!.link.take();
+  h.tick(11_000);
+  fed.resync([{ name: 'dave', node: 'b', transport: 'udp', id: 7 }], new Set(['a', 'b']));
+  assert.equal(alice!.link.take(), ['* 127.0.0.1:5000@b is now dave']);
+  // b gives up alice's name after its link came back (alice is this server's): counted, not logged.
+  fed.receive('b', { t: 'rename', from: 'alice', to: 'x@b' });
+  assert.is(h.events.filter((e) => e.type === 'cluster').length, 0);
+  assert.is(h.room.counters.cluster!.refused, 1);
 });
 
 test('readBusMessage: the shapes the bus takes', () => {
