@@ -104,14 +104,24 @@ export function nodeOfName(name: string): string | undefined {
 
 /** A text from the bus: a string within the room's message size, made safe again by the room. */
 function isText(v: unknown, maxBytes: number): v is string {
-  return typeof v === 'string' && v.length <= maxBytes && encoder.encode(v).length <= maxBytes;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a short text needs no encoding to be measured.
+  return typeof v === 'string' && (v.length * 3 <= maxBytes || (v.length <= maxBytes && encoder.encode(v).length <= maxBytes));
+}
+
+/** A string that can only name a peer the room was told of already (looked up, never printed unless found). */
+function isNameRef(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= 128;
 }
 
 /**
  * Reads one parsed bus message (JSON already decoded, nothing else assumed), checking every field
  * against the room's limits: `maxNameLength` for chosen names (a first name may be longer: an
- * address and its `@NODE`), `maxMessageBytes` for texts. Which server may speak for which name
- * is the room's check (federation.ts), not this one.
+ * address and its `@NODE`), `maxMessageBytes` for texts. A name that enters the room (a join, a
+ * rename's new name, a ticket's) must pass the room's name rules here; one that only refers to a
+ * peer the room knows (who speaks, who leaves, whom a private line is for) is looked up by the
+ * room, which refuses it unless it names that peer exactly, so it is checked for its size only:
+ * the rules ran when the name entered, not again for every line it says. Which server may speak
+ * for which name is the room's check (federation.ts), not this one.
  */
 export function readBusMessage(raw: unknown, limits: { maxNameLength: number; maxMessageBytes: number }): BusRead {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, why: 'malformed' };
@@ -120,7 +130,7 @@ export function readBusMessage(raw: unknown, limits: { maxNameLength: number; ma
   const bad = (why: BusRefusal): BusRead => ({ ok: false, why });
   switch (m.t) {
     case 'say':
-      if (!name(m.name)) return bad('badName');
+      if (!isNameRef(m.name)) return bad('badName');
       if (!isText(m.text, limits.maxMessageBytes)) return bad(typeof m.text === 'string' ? 'tooLong' : 'badText');
       return { ok: true, message: { t: 'say', name: m.name, text: m.text } };
     case 'join':
@@ -132,7 +142,7 @@ export function readBusMessage(raw: unknown, limits: { maxNameLength: number; ma
       };
     case 'leave': {
       if (!Array.isArray(m.names) || m.names.length === 0 || m.names.length > MAX_NAMES_PER_LEAVE) return bad('malformed');
-      if (!m.names.every((n) => name(n))) return bad('badName');
+      if (!m.names.every(isNameRef)) return bad('badName');
       if (!LEAVE_REASONS.includes(m.reason as BusLeaveReason)) return bad('malformed');
       if (m.detail !== undefined && !(typeof m.detail === 'string' && m.detail.length <= 80 && /^[\w ,.:'()/-]*$/.test(m.detail))) return bad('badText');
       const out: BusMessage = { t: 'leave', names: m.names as string[], reason: m.reason as BusLeaveReason };
@@ -140,18 +150,18 @@ export function readBusMessage(raw: unknown, limits: { maxNameLength: number; ma
       return { ok: true, message: out };
     }
     case 'rename':
-      if (!name(m.from) || !name(m.to)) return bad('badName');
+      if (!isNameRef(m.from) || !name(m.to)) return bad('badName');
       return { ok: true, message: { t: 'rename', from: m.from, to: m.to } };
     case 'msg':
-      if (!name(m.from) || !name(m.to)) return bad('badName');
+      if (!isNameRef(m.from) || !isNameRef(m.to)) return bad('badName');
       if (!isText(m.text, limits.maxMessageBytes)) return bad(typeof m.text === 'string' ? 'tooLong' : 'badText');
       return { ok: true, message: { t: 'msg', from: m.from, to: m.to, text: m.text } };
     case 'dropped':
-      if (!name(m.name)) return bad('badName');
+      if (!isNameRef(m.name)) return bad('badName');
       if (!Number.isSafeInteger(m.count) || (m.count as number) < 1 || typeof m.rate !== 'number' || !(m.rate > 0 && m.rate < 1e9)) return bad('malformed');
       return { ok: true, message: { t: 'dropped', name: m.name, count: m.count as number, rate: m.rate } };
     case 'displace':
-      if (!name(m.from) || !name(m.to)) return bad('badName');
+      if (!isNameRef(m.from) || !name(m.to)) return bad('badName');
       return { ok: true, message: { t: 'displace', from: m.from, to: m.to } };
     case 'sync':
     case 'bye':

@@ -17,7 +17,7 @@ import { encodeLine, type Outbox } from './outbox.js';
 import type { Peer } from './peer.js';
 import { RemoteRoster, type RemotePeer } from './remote-peers.js';
 import type { Roster } from './roster.js';
-import { messageText, plainAscii } from './sanitize.js';
+import { safeText } from './sanitize.js';
 
 /** One peer as the cluster's presence lists it (read back when a link comes back). */
 export interface PresenceEntry {
@@ -62,7 +62,6 @@ const MAX_LIVE_NODES = 1000;
 /** Peers on other servers a room keeps, at most: what the bus or the store says past it is refused, counted. */
 export const MAX_REMOTE_PEERS = 20_000;
 
-const encoder = new TextEncoder();
 
 const LEAVE_WORDS: Record<BusLeaveReason, string> = {
   quit: 'quit',
@@ -155,7 +154,7 @@ export class Federation {
       case 'leave': {
         const gone: string[] = [];
         for (const name of m.names) {
-          const peer = this.remote.find(name);
+          const peer = this.remote.named(name);
           if (peer?.node !== node) continue;
           this.removePeer(peer);
           this.justLeftNow(peer.key, now);
@@ -165,7 +164,7 @@ export class Federation {
         return;
       }
       case 'rename': {
-        const peer = this.remote.find(m.from);
+        const peer = this.remote.named(m.from);
         // A server giving up a name this server's peer holds now (it lost it while cut off): no attack.
         if (!peer && this.host.roster.find(m.from)) return this.refuse(node, 'gaveUp');
         if (peer?.node !== node || !this.mayHold(node, m.to, peer)) return this.refuse(node, 'notTheirs');
@@ -295,9 +294,14 @@ export class Federation {
    * announced is not taken on trust (anyone who can publish could fill the table with them): its
    * join was missed, and the next read of the presence brings it in (see resync).
    */
-  private speaker(node: string, name: string, now: number): RemotePeer | 'notTheirs' | 'unknownName' {
-    const known = this.remote.find(name);
-    if (!known) return this.mayHold(node, name) ? 'unknownName' : 'notTheirs';
+  private speaker(node: string, name: string, now: number): RemotePeer | 'notTheirs' | 'unknownName' | 'badName' {
+    // Looked up as its server spells it: the name passed the room's rules when it entered.
+    const known = this.remote.named(name);
+    if (!known) {
+      // Not one this room was told of: what kind of wrong, on this rare path only.
+      if (!isRoomName(name, this.host.limits.maxNameLength)) return 'badName';
+      return this.mayHold(node, name) ? 'unknownName' : 'notTheirs';
+    }
     if (known.node !== node) return 'notTheirs';
     known.lastSeen = now;
     return known;
@@ -348,9 +352,7 @@ export class Federation {
 
   /** A text from the bus made safe as a peer's message is (controls escaped, blank runs capped). */
   private safe(text: string): string {
-    const bytes = encoder.encode(text);
-    const max = this.host.limits.maxBlankRun;
-    return messageText(bytes, bytes.length, max, plainAscii(bytes, bytes.length, max));
+    return safeText(text, this.host.limits.maxBlankRun);
   }
 
   private refuse(node: string, why: Refusal): void {

@@ -22,6 +22,9 @@ export interface RemotePeer {
 /** Remote peers by name, look-alike shape and server. */
 export class RemoteRoster {
   private readonly byKey = new Map<string, RemotePeer>();
+  // By the name exactly as its server spells it: what each line off the bus is looked up by,
+  // without working out a clash key (a skeleton) per line.
+  private readonly byName = new Map<string, RemotePeer>();
   private readonly byShape = new Map<string, RemotePeer>();
   private readonly byNode = new Map<string, Set<RemotePeer>>();
 
@@ -44,6 +47,11 @@ export class RemoteRoster {
     return this.byKey.get(nameKey(name));
   }
 
+  /** The remote peer called exactly `name`. */
+  named(name: string): RemotePeer | undefined {
+    return this.byName.get(name);
+  }
+
   /** The remote peer whose name clashes with `name` by either clash key. */
   clash(name: string, key: string): RemotePeer | undefined {
     return this.byKey.get(key) ?? this.byShape.get(nameShape(name));
@@ -62,6 +70,7 @@ export class RemoteRoster {
 
   add(peer: RemotePeer): void {
     this.byKey.set(peer.key, peer);
+    this.byName.set(peer.name, peer);
     const shape = nameShape(peer.name);
     if (!this.byShape.has(shape)) this.byShape.set(shape, peer);
     let set = this.byNode.get(peer.node);
@@ -72,6 +81,7 @@ export class RemoteRoster {
   remove(peer: RemotePeer): void {
     if (this.byKey.get(peer.key) !== peer) return;
     this.byKey.delete(peer.key);
+    this.byName.delete(peer.name);
     const shape = nameShape(peer.name);
     if (this.byShape.get(shape) === peer) this.byShape.delete(shape);
     const set = this.byNode.get(peer.node);

@@ -152,7 +152,12 @@ export function decodeText(bytes: Uint8Array): string {
  */
 export function messageText(bytes: Uint8Array, length = messageLength(bytes), maxBlankRun = 0, plain = plainAscii(bytes, length, maxBlankRun)): string {
   const text = decodeText(length === bytes.length ? bytes : bytes.subarray(0, length));
-  if (plain || !needsWork(text, maxBlankRun)) return text;
+  return plain ? text : safeText(text, maxBlankRun);
+}
+
+/** Text already decoded (a message another server relays) made safe as messageText makes a peer's. */
+export function safeText(text: string, maxBlankRun = 0): string {
+  if (!needsWork(text, maxBlankRun)) return text;
   const safe = escapeControls(text);
   return maxBlankRun > 0 ? capBlanks(safe, maxBlankRun) : safe;
 }

@@ -140,6 +140,8 @@ test('nothing from the bus prints as a notice or carries control characters', ()
   }
   silent(alice!);
   assert.is(h.room.counters.cluster!.refused, 11);
+  // A chat line under a name no room could give is a confused server: logged, not only counted.
+  assert.match((h.events.find((e) => e.type === 'cluster') as { message: string }).message, 'refused (badName)');
 });
 
 test('a name never announced is not taken on trust, and the table of other servers\' peers is bounded', () => {
@@ -254,7 +256,10 @@ test('readBusMessage: the shapes the bus takes', () => {
     ok: true,
     message: { t: 'join', name: '127.0.0.1:5000@b', transport: 'udp', ticket: true },
   });
-  assert.equal(readBusMessage({ t: 'say', name: 'server', text: 'hi' }, LIMITS), { ok: false, why: 'badName' });
+  // A name entering the room passes its rules here; one that only refers to a known peer is looked up by the room.
+  assert.equal(readBusMessage({ t: 'join', name: 'server', transport: 'udp' }, LIMITS), { ok: false, why: 'badName' });
+  assert.equal(readBusMessage({ t: 'rename', from: 'dave', to: '* alice' }, LIMITS), { ok: false, why: 'badName' });
+  assert.equal(readBusMessage({ t: 'say', name: 'x'.repeat(129), text: 'hi' }, LIMITS), { ok: false, why: 'badName' });
   assert.equal(readBusMessage({ t: 'say', name: 'alice', text: 'é'.repeat(600) }, LIMITS), { ok: false, why: 'tooLong' });
   assert.equal(readBusMessage({ t: 'leave', names: ['a'], reason: 'quit', detail: 'x\n' }, LIMITS), { ok: false, why: 'badText' });
   assert.equal(readBusMessage([], LIMITS), { ok: false, why: 'malformed' });
