@@ -4,7 +4,7 @@ import { ChatError } from '../core/errors.js';
 import { DEFAULT_LIMITS, DEFAULT_PEER_TIMEOUT_MS, LOOPBACK_LIMITS } from '../core/limits.js';
 import { demoRunner } from '../demos/runner.js';
 import { DEFAULT_ROOM, startChatServer, type ServerTransport } from '../servers/chat-server.js';
-import { NODE_NAME } from '../core/bus.js';
+import { serverName } from '../core/bus.js';
 import { isLoopback } from '../transports/address.js';
 import type { FramingName } from '../transports/framing.js';
 import { DEFAULT_TICKET_ROOM } from '../servers/tickets.js';
@@ -138,7 +138,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const ticketSecret = secretFrom(argv, 'ticket-secret');
   if (ticketSecret === undefined && argv['tickets-required']) throw new ChatError('ERR_BAD_ARGUMENT', '--tickets-required needs --ticket-secret or --ticket-secret-file');
   const roomName = argv['room'] === undefined ? undefined : String(argv['room']);
-  if (roomName !== undefined && !NODE_NAME.test(roomName)) throw new ChatError('ERR_BAD_ARGUMENT', `--room takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(roomName)})`);
+  if (roomName !== undefined) serverName('--room', roomName);
   const tickets =
     ticketSecret === undefined ? undefined : { secret: ticketSecret, room: String(argv['ticket-room'] ?? roomName ?? DEFAULT_TICKET_ROOM), required: Boolean(argv['tickets-required']) };
   const cluster = clusterFrom(argv);
@@ -204,7 +204,7 @@ function clusterFrom(argv: Record<string, unknown>) {
   const url = String(argv['cluster']);
   if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new ChatError('ERR_BAD_ARGUMENT', `--cluster takes redis://HOST:PORT (or rediss:// for TLS), not ${JSON.stringify(url)}`);
   const node = argv['node'] === undefined ? undefined : String(argv['node']);
-  if (node !== undefined && !NODE_NAME.test(node)) throw new ChatError('ERR_BAD_ARGUMENT', `--node takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(node)})`);
+  if (node !== undefined) serverName('--node', node);
   return { url, ...(node ? { node } : {}) };
 }
 

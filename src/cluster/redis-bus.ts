@@ -12,8 +12,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from '@redis/client';
-import { isPeerId, NODE_NAME, MAX_BUS_MESSAGE_BYTES, type BusMessage, type RoomBus } from '../core/bus.js';
+import { isPeerId, NODE_NAME, MAX_BUS_MESSAGE_BYTES, serverName, type BusMessage, type RoomBus } from '../core/bus.js';
 import { ChatError } from '../core/errors.js';
+import { nameTaken } from '../core/lines.js';
 import { nameKey, nameShape } from '../core/names.js';
 import type { ClusterCounters } from '../core/counters.js';
 import type { PresenceEntry } from '../core/federation.js';
@@ -104,10 +105,8 @@ export class RedisBus implements RoomBus {
   private readonly door: string;
 
   constructor(options: ClusterOptions) {
-    if (!NODE_NAME.test(options.room)) throw new ChatError('ERR_BAD_ARGUMENT', `--room takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(options.room)})`);
-    if (!NODE_NAME.test(options.node)) throw new ChatError('ERR_BAD_ARGUMENT', `--node takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(options.node)})`);
-    this.node = options.node;
-    this.room = options.room;
+    this.node = serverName('--node', options.node);
+    this.room = serverName('--room', options.room);
     this.url = options.url;
     this.keys = roomKeys(options.room, options.node);
     this.ownPrefix = `{"n":${JSON.stringify(options.node)},"e":${JSON.stringify(this.id)},`;
@@ -251,7 +250,8 @@ export class RedisBus implements RoomBus {
    * (`displace`), and the claim is made again until the name is free (a few tries in 2 s).
    */
   private async claimOrDisplace(name: string, key: string, shape: string, ticket: boolean): Promise<string | undefined> {
-    const args = [this.node, key, shape, this.entry(name, shape, this.transportOf(name), ticket), ticket ? '1' : '0'];
+    // The entry is a placeholder until the peer takes the name: its rename (or join) writes it in full.
+    const args = [this.node, key, shape, this.entry(name, shape, 'unknown', ticket), ticket ? '1' : '0'];
     let told = '';
     for (let tries = 0; ; tries++) {
       const held = String(await this.run(CLAIM, args));
@@ -318,10 +318,6 @@ export class RedisBus implements RoomBus {
   private entry(name: string, shape: string, transport: string, ticket: boolean): string {
     const id = this.target?.find(name)?.id;
     return JSON.stringify({ name, node: this.node, transport, ticket, shape, ...(id ? { id } : {}) });
-  }
-
-  private transportOf(name: string): string {
-    return this.target?.find(name)?.link.channel.name ?? 'unknown';
   }
 
   /**
@@ -539,10 +535,10 @@ function sha1(script: string): string {
   return sha;
 }
 
-/** `name taken: bob (on server b)` from a script's 'NAME<TAB>NODE'. */
+/** `name taken: bob (on server b)` from a script's 'NAME<TAB>NODE[<TAB>TICKET]'. */
 function takenBy(wanted: string, held: string): string {
   const [name, node] = held.split('\t');
-  return name && name.toLowerCase() !== wanted.toLowerCase() ? `name taken: ${wanted} looks like ${name}, who is here (on server ${node})` : `name taken: ${wanted} (on server ${node})`;
+  return nameTaken(wanted, name ?? wanted, node);
 }
 
 /** One presence entry as a script returned it, checked (the room checks names again). */

@@ -5,6 +5,7 @@
  * shapes and the check every message from the bus passes before the room acts on it, as a
  * message from a peer does: sizes, names, numbers, and nothing that could print as a notice.
  */
+import { ChatError } from './errors.js';
 import { validateName } from './names.js';
 import type { LeaveReason } from './peer.js';
 
@@ -70,8 +71,14 @@ export function isTransportName(v: unknown): v is string {
 }
 // A first name as a room gives it (an address, `udp/ADDRESS#2`, `guest7`) and its server's `@NODE`.
 const FIRST_NAME = /^[0-9A-Za-z.:[\]/#_-]{1,72}@[A-Za-z0-9_.-]{1,32}$/;
-/** A server's name in a cluster: what `--node` takes. */
+/** A server's name in a cluster: what `--node` takes (and `--room`, which names keys the same way). */
 export const NODE_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/** `value` as `flag` (--node, --room) takes it, or the one-line error saying what it takes. */
+export function serverName(flag: string, value: string): string {
+  if (!NODE_NAME.test(value)) throw new ChatError('ERR_BAD_ARGUMENT', `${flag} takes 1 to 32 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(value)})`);
+  return value;
+}
 
 const encoder = new TextEncoder();
 

@@ -6,7 +6,7 @@ import { HELP_LINES, parseCommand } from './commands.js';
 import { formatAge, formatDuration } from './duration.js';
 import type { ChatError } from './errors.js';
 import type { Limits } from './limits.js';
-import { chatLine, errorLine, noticeLine, privateLine } from './lines.js';
+import { chatLine, errorLine, nameTaken, noticeLine, privateLine } from './lines.js';
 import { allocLine } from './line-pool.js';
 import { nameKey, validateName } from './names.js';
 import { encodeLine, type Outbox } from './outbox.js';
@@ -174,9 +174,9 @@ function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
   const key = nameKey(name);
   const taken = (): string | undefined => {
     const holder = ctx.roster.clash(name, key);
-    if (holder && holder !== peer) return takenMessage(name, holder.name);
+    if (holder && holder !== peer) return nameTaken(name, holder.name);
     const away = ctx.federation?.remote.clash(name, key);
-    return away ? `${takenMessage(name, away.name)} (on server ${away.node})` : undefined;
+    return away ? nameTaken(name, away.name, away.node) : undefined;
   };
   const clash = taken();
   if (clash) return refuse(ctx, peer, 'ERR_NAME_TAKEN', clash);
@@ -200,11 +200,6 @@ function renamed(ctx: DispatchContext, peer: Peer, name: string, key: string): v
   ctx.emit({ type: 'rename', peer: peerInfo(peer), from });
 }
 
-/** `name taken: alice`, or, when the two differ by more than case and width, which name it looks like. */
-function takenMessage(name: string, held: string): string {
-  const same = (n: string) => n.normalize('NFKC').toLowerCase();
-  return same(name) === same(held) ? `name taken: ${name}` : `name taken: ${name} looks like ${held}, who is here`;
-}
 
 /**
  * True (after counting it, and telling the peer once) when a listing command comes sooner than

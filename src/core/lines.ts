@@ -22,6 +22,16 @@ export function noticeLine(text: string): string {
   return `* ${text}`;
 }
 
+/**
+ * `name taken: alice`, or, when the two differ by more than case and width, which name it looks
+ * like; `(on server b)` when its holder is on another server of a cluster.
+ */
+export function nameTaken(name: string, held: string, node?: string): string {
+  const same = (n: string) => n.normalize('NFKC').toLowerCase();
+  const taken = same(name) === same(held) ? `name taken: ${name}` : `name taken: ${name} looks like ${held}, who is here`;
+  return node === undefined ? taken : `${taken} (on server ${node})`;
+}
+
 /** An error for one peer only. */
 export function errorLine(text: string): string {
   return `! ${text}`;
