@@ -437,7 +437,11 @@ export class RedisBus implements RoomBus {
     const room = this.target;
     if (!room) return;
     const mine: LocalPresence[] = room.presence();
-    const args = mine.flatMap((p) => [p.key, p.shape, this.entry(p.name, p.shape, p.transport, p.ticket)]);
+    // The look-alike shape is worked out here, for a registration, not for every peer at every beat.
+    const args = mine.flatMap((p) => {
+      const shape = nameShape(p.name);
+      return [p.key, shape, this.entry(p.name, shape, p.transport, p.ticket)];
+    });
     const held = (await this.run(REGISTER, [this.node, ...args]).catch(() => [])) as string[];
     // Each answer is '' (kept) or 'NAME<TAB>NODE' (taken meanwhile on NODE).
     held.forEach((h, i) => {

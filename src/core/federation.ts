@@ -62,7 +62,6 @@ const MAX_LIVE_NODES = 1000;
 /** Peers on other servers a room keeps, at most: what the bus or the store says past it is refused, counted. */
 export const MAX_REMOTE_PEERS = 20_000;
 
-
 const LEAVE_WORDS: Record<BusLeaveReason, string> = {
   quit: 'quit',
   timeout: 'timeout',
@@ -212,6 +211,13 @@ export class Federation {
     const now = this.host.clock();
     const seen = new Set<RemotePeer>();
     for (const e of entries) {
+      // Most entries name a peer known here already, as its server spells it: only its idle time is news.
+      const same = this.remote.named(e.name);
+      if (same?.node === e.node && !seen.has(same)) {
+        if (e.idleMs !== undefined) same.lastSeen = now - e.idleMs;
+        seen.add(same);
+        continue;
+      }
       // The store is input like the bus: names and transports checked as the bus's are.
       if (e.node === this.node || !live.has(e.node) || !isRoomName(e.name, this.host.limits.maxNameLength) || !isTransportName(e.transport)) continue;
       if (!this.mayHold(e.node, e.name, this.remote.find(e.name))) continue;
@@ -238,15 +244,15 @@ export class Federation {
       if (e.idleMs !== undefined) peer.lastSeen = now - e.idleMs;
       seen.add(peer);
     }
-    const gone = new Map<string, string[]>();
+    const left: string[] = [];
+    const gone: string[] = [];
     for (const peer of [...this.remote.all()]) {
       if (seen.has(peer) || settling?.has(peer.node) || now - (this.heardAt.get(peer) ?? -Infinity) < BUS_NEWS_MS) continue;
       this.removePeer(peer);
-      const why = live.has(peer.node) ? 'left' : 'gone';
-      gone.set(why, [...(gone.get(why) ?? []), peer.name]);
+      (live.has(peer.node) ? left : gone).push(peer.name);
     }
-    this.announceLeft(gone.get('left') ?? [], 'disconnected');
-    this.announceLeft(gone.get('gone') ?? [], 'gone');
+    this.announceLeft(left, 'disconnected');
+    this.announceLeft(gone, 'gone');
   }
 
   /** The servers the cluster still hears from: the peers of any other are gone with it. */

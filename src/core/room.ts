@@ -63,7 +63,6 @@ export interface RoomOptions {
 export interface LocalPresence {
   name: string;
   key: string;
-  shape: string;
   transport: string;
   ticket: boolean;
   idleMs: number;
@@ -248,7 +247,7 @@ export class Room implements RoomDoor {
     const out: LocalPresence[] = [];
     for (const group of this.roster.groups.values()) {
       for (const peer of group.peers) {
-        out.push({ name: peer.name, key: peer.key, shape: nameShape(peer.name), transport: group.channel.name, ticket: peer.ticket ?? false, idleMs: Math.max(0, Math.round(now - peer.lastSeen)), lastSeen: peer.lastSeen });
+        out.push({ name: peer.name, key: peer.key, transport: group.channel.name, ticket: peer.ticket ?? false, idleMs: Math.max(0, Math.round(now - peer.lastSeen)), lastSeen: peer.lastSeen });
       }
     }
     return out;
