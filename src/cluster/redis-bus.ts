@@ -265,7 +265,7 @@ export class RedisBus implements RoomBus {
     }
   }
 
-  release(_name: string, key: string): void {
+  release(key: string): void {
     if (this.up) this.run(DROP, [this.node, key]).catch(() => undefined);
   }
 

@@ -48,8 +48,8 @@ export interface RoomBus {
    * its look-alike. A claim the link cannot make is refused (`done` with a reason), never granted.
    */
   claim(name: string, key: string, shape: string, ticket: boolean, done: (refusal?: string, code?: string) => void): void;
-  /** Gives a claimed name back (its peer left before the claim came back). */
-  release(name: string, key: string, shape: string): void;
+  /** Gives a claimed name back, by its clash key (its peer left before the claim came back, or was turned away). */
+  release(key: string): void;
 }
 
 /** The most bytes of JSON one bus message may take (a leave of many names is the longest). */

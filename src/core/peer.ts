@@ -64,8 +64,6 @@ export interface Peer {
   lastTold?: Uint8Array | undefined;
   /** Messages in a row that were a line the room had just sent this peer (an echo loop at maxEchoes). */
   echoes: number;
-  /** A name it asked for is being claimed from the cluster (serve --cluster): one at a time. */
-  claiming?: boolean;
 }
 
 /** A command answered at most once an interval: when it last was, and whether a too-soon one was told. */

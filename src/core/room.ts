@@ -284,10 +284,16 @@ export class Room implements RoomDoor {
    * it is this room's, at once without a cluster (later with one, so it checks this room again);
    * otherwise the peer is told why not. A peer that left meanwhile gives the name back.
    */
+  /** True while a name `peer` asked for is being claimed (one at a time per peer). */
+  private claimingNow(peer: Peer): boolean {
+    for (const asker of this.claims.values()) if (asker === peer) return true;
+    return false;
+  }
+
   private claim(peer: Peer, name: string, key: string, granted: () => void, ticket = false): void {
     const federation = this.federation;
     if (!federation) return granted();
-    if (peer.claiming) return refuse(this.context, peer, 'ERR_RATE_LIMITED', 'your last name is still being checked with the other servers; wait for the answer');
+    if (this.claimingNow(peer)) return refuse(this.context, peer, 'ERR_RATE_LIMITED', 'your last name is still being checked with the other servers; wait for the answer');
     const shape = nameShape(name);
     // The cluster grants a name to a server, not to a peer: two peers of this server asking for
     // one name (or look-alikes) at once would both be granted, the loser's entry overwriting the
@@ -297,12 +303,10 @@ export class Room implements RoomDoor {
     const rival = this.claims.get(key) ?? this.claims.get(`shape ${shape}`);
     if (rival && rival !== peer) return refuse(this.context, peer, 'ERR_NAME_TAKEN', `name taken: ${name} (another peer here is taking it)`);
     this.claims.set(key, peer).set(`shape ${shape}`, peer);
-    peer.claiming = true;
     federation.bus.claim(name, key, shape, ticket, (refusal, code) => {
-      peer.claiming = false;
       this.claims.delete(key);
       this.claims.delete(`shape ${shape}`);
-      if (this.closed || !this.roster.has(peer)) return federation.bus.release(name, key, shape);
+      if (this.closed || !this.roster.has(peer)) return federation.bus.release(key);
       if (refusal) return refuse(this.context, peer, code ?? 'ERR_NAME_TAKEN', refusal);
       // What changed here meanwhile (someone took the name on this server) is granted()'s to check.
       granted();
@@ -494,7 +498,7 @@ export class Room implements RoomDoor {
       this.seat(peer);
       if (peer.admitted) this.tickets!.claim(key);
       // Turned away at the seat (a full room): the cluster's claim goes back too.
-      else this.federation?.bus.release(name, key, nameShape(name));
+      else this.federation?.bus.release(key);
       return;
     }
     this.tickets!.claim(key);

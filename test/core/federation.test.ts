@@ -18,6 +18,7 @@ class FakeBus implements RoomBus {
   readonly published: BusMessage[] = [];
   readonly sent: Array<[string, BusMessage]> = [];
   readonly claims: Array<{ name: string; done: (refusal?: string) => void }> = [];
+  /** Clash keys given back. */
   readonly released: string[] = [];
   /** Grant every claim at once (as a cluster with the name free would, a tick later); off: the test answers them. */
   autoGrant = true;
@@ -31,8 +32,8 @@ class FakeBus implements RoomBus {
     if (this.autoGrant) done();
     else this.claims.push({ name, done });
   }
-  release(name: string): void {
-    this.released.push(name);
+  release(key: string): void {
+    this.released.push(key);
   }
 }
 
