@@ -17,7 +17,6 @@ import type { RoomEvent } from './events.js';
 import type { Roster } from './roster.js';
 import type { Timeline } from './timeline.js';
 import type { Federation } from './federation.js';
-import type { RemotePeer } from './remote-peers.js';
 
 /** What dispatch needs of the room. */
 export interface DispatchContext {
@@ -133,30 +132,21 @@ function whisper(ctx: DispatchContext, peer: Peer, to: string, text: string, siz
   // A gathered `* X joined` goes out before anything X says, a private line too.
   ctx.outbox.flushPending();
   const target = ctx.roster.find(to);
+  // On another server of a cluster: routed to that server alone; the bus is at-most-once, as a
+  // datagram is (docs/CLUSTER.md), and the sender is told it went, as for a peer here.
   const away = target ? undefined : ctx.federation?.remote.find(to);
-  if (away) return whisperAway(ctx, peer, away, text, size);
+  if (away) ctx.federation!.whisper(peer, away, text);
   // A peer still waiting for the password hears nothing, private messages included.
-  if (!target || !target.admitted) return refuse(ctx, peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
+  else if (!target || !target.admitted) return refuse(ctx, peer, 'ERR_NO_SUCH_PEER', `no such peer: ${to}; /who lists them`);
+  else ctx.outbox.deliver(target, encodeLine(privateLine(peer.name, text)));
   ctx.counters.messages += 1;
-  ctx.outbox.deliver(target, encodeLine(privateLine(peer.name, text)));
+  const toName = (away ?? target)!.name;
   // The sender is told it went, and to whom (the name as the room spells it), whatever its client:
   // an nc user sees `[private to bob] <alice> text` as the page does. A `! no such peer` otherwise.
-  if (target !== peer) ctx.outbox.tell(peer, privateLine(peer.name, text, target.name));
+  if (target !== peer) ctx.outbox.tell(peer, privateLine(peer.name, text, toName));
   // Never the text: the feed may be open to the whole room, a private line is the two peers' alone.
-  if (ctx.timeline.active) ctx.timeline.privateMessage(peer, size, target.name);
-  ctx.emit({ type: 'message', peer: peerInfo(peer), text, to: target.name });
-}
-
-/**
- * A private line for a peer on another server: routed to that server alone. The sender is told it
- * went, as for a peer here; the bus is at-most-once, as a datagram is (docs/CLUSTER.md).
- */
-function whisperAway(ctx: DispatchContext, peer: Peer, target: RemotePeer, text: string, size: number): void {
-  ctx.counters.messages += 1;
-  ctx.federation!.whisper(peer, target, text);
-  ctx.outbox.tell(peer, privateLine(peer.name, text, target.name));
-  if (ctx.timeline.active) ctx.timeline.privateMessage(peer, size, target.name);
-  ctx.emit({ type: 'message', peer: peerInfo(peer), text, to: target.name });
+  if (ctx.timeline.active) ctx.timeline.privateMessage(peer, size, toName);
+  ctx.emit({ type: 'message', peer: peerInfo(peer), text, to: toName });
 }
 
 function rename(ctx: DispatchContext, peer: Peer, wanted: string): void {
