@@ -176,7 +176,10 @@ end
 return out
 `;
 
-/** A server leaving for good: its entries and its name go at once, not after its deadline. */
+/**
+ * A server leaving for good: its entries and its name go at once, not after its deadline, and
+ * the room's door with the last live server (the names tickets signed stay, as the room's).
+ */
 export const BYE = `${PRELUDE}
 local node, id = ARGV[1], ARGV[2]
 if redis.call('HGET', prefix .. 'instances', node) ~= id then return 0 end
@@ -184,5 +187,7 @@ for _, key in ipairs(redis.call('SMEMBERS', prefix .. 'node:' .. node)) do drop(
 redis.call('DEL', prefix .. 'node:' .. node)
 redis.call('ZREM', prefix .. 'nodes', node)
 redis.call('HDEL', prefix .. 'instances', node)
+-- The last server of the room to go takes its door with it: the next first server sets its own.
+if #redis.call('ZRANGEBYSCORE', prefix .. 'nodes', '(' .. now, '+inf') == 0 then redis.call('DEL', prefix .. 'door') end
 return 1
 `;

@@ -44,8 +44,9 @@ function hostOf(url: string): string {
 function unreachableLine(url: string, err: Error, code: string): string {
   const where = `the cluster's Redis at ${redactUrl(url)}`;
   const text = err.message ?? String(err);
-  if (/NOPERM/.test(text)) {
-    return `${where} refused a command to this user (${text.split('\n')[0]}): its ACL needs +evalsha +eval +publish +subscribe and the room's keys and channels (SECURITY.md)`;
+  // NOPERM for a command the server sends; a plain ERR for one a script runs as that user.
+  if (/NOPERM|user executing the script can't run/.test(text)) {
+    return `${where} refused a command to this user (${text.split('\n')[0]}): its ACL needs every command of SECURITY.md's ACL line, and the room's keys and channels`;
   }
   if (/NOAUTH/.test(text)) return `${where} needs a password: give it in the URL, redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@HOST:PORT for an ACL user)`;
   if (/WRONGPASS|invalid password/.test(text)) {

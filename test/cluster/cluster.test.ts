@@ -173,6 +173,15 @@ test('every server of a room lets peers in alike: one without the others\' passw
         assert.match(String(door), /^[0-9a-f]{64}$/);
         const keys = await client.keys('udp-chat:lab:*');
         for (const key of keys) assert.not.match(key, 'class-pass');
+        // The last server to go takes the door (and everything else) with it: the room can start again otherwise.
+        await cluster.close();
+        assert.equal(await client.keys('udp-chat:lab:*'), []);
+        const again = new TestCluster(redis.url);
+        try {
+          await again.start('d', { password: 'next-class' });
+        } finally {
+          await again.close();
+        }
       } finally {
         await client.close();
       }
